@@ -1,0 +1,41 @@
+/**
+ * Token verification. For now only the admin token (RTM_ADMIN_TOKEN, or generated on first
+ * start and kept in the data dir, printed once). Issue 5 adds created tokens kept hashed in the store.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.ts';
+import { adminPrincipal, digestsEqual, sha256Hex, type TokenVerifier } from './auth.ts';
+
+const ADMIN_TOKEN_FILE = 'admin-token';
+
+/** The admin token's secret: from config, or read from / generated into the data dir. */
+export function resolveAdminToken(config: Config, logger: Logger): string {
+  if (config.adminToken) return config.adminToken;
+  const file = path.join(config.dataDir, ADMIN_TOKEN_FILE);
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  const secret = `rtm_${randomBytes(24).toString('base64url')}`;
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  fs.writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  // Printed once, on the start that generated it (stdout, not the log: it is for the operator).
+  process.stdout.write(`\nrtmetrics: generated admin token (kept in ${file}):\n  ${secret}\n\n`);
+  logger.info({ file }, 'generated admin token');
+  return secret;
+}
+
+export interface TokenVerifierOptions {
+  config: Config;
+  logger: Logger;
+}
+
+export async function createTokenVerifier({ config, logger }: TokenVerifierOptions): Promise<TokenVerifier> {
+  const adminDigest = sha256Hex(resolveAdminToken(config, logger));
+  const admin = adminPrincipal();
+  return {
+    async verify(secret) {
+      return digestsEqual(sha256Hex(secret), adminDigest) ? admin : undefined;
+    },
+  };
+}

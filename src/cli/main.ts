@@ -1,0 +1,11 @@
+/**
+ * The `rtmetrics` command: one file per subcommand, wired here.
+ */
+import { Command } from 'commander';
+import { registerServeCommands } from './serve.ts';
+
+const program = new Command();
+program.name('rtmetrics').description('Self-hosted real-time traffic and usage metrics');
+registerServeCommands(program);
+
+await program.parseAsync(process.argv);

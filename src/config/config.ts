@@ -1,0 +1,107 @@
+/**
+ * The only module that reads the environment. Every option documents its default; the rest of
+ * the code receives a frozen Config.
+ */
+import path from 'node:path';
+
+export interface Limits {
+  /** Largest accepted request body, bytes (after gzip decoding). Default 64 MiB. `RTM_MAX_BODY_BYTES`. */
+  maxBodyBytes: number;
+  /** Longest accepted NDJSON line, bytes. Default 64 KiB. `RTM_MAX_LINE_BYTES`. */
+  maxLineBytes: number;
+  /** Most events (lines) in one ingest request. Default 1,000,000. `RTM_MAX_EVENTS_PER_REQUEST`. */
+  maxEventsPerRequest: number;
+  /** Requests per token per second. Default 1000. `RTM_RATE_LIMIT_PER_SECOND`. */
+  requestsPerTokenPerSecond: number;
+  /** Concurrent open ingest or query streams per token. Default 64. `RTM_MAX_CONCURRENT_PER_TOKEN`. */
+  concurrentStreamsPerToken: number;
+  /** Distinct services one token may write. Default 10,000. `RTM_MAX_SERVICES_PER_TOKEN`. */
+  servicesPerToken: number;
+}
+
+export interface Retention {
+  /** Seconds to keep 1 s records. Default 7 days. `RTM_RETENTION_1S`. */
+  secondSeconds: number;
+  /** Seconds to keep 1 min rollups. Default 90 days. `RTM_RETENTION_1M`. */
+  minuteSeconds: number;
+  /** Seconds to keep 1 h rollups. Default 13 months (395 days). `RTM_RETENTION_1H`. */
+  hourSeconds: number;
+  /** Seconds to keep 1 d rollups. Default forever (Infinity). `RTM_RETENTION_1D`. */
+  daySeconds: number;
+  /** Seconds to keep usage metric entities. Default 13 months. `RTM_RETENTION_USAGE`. */
+  usageSeconds: number;
+}
+
+export interface Config {
+  /** Listen address. Default 127.0.0.1. `HOST`. */
+  host: string;
+  /** Listen port. Default 8080. `PORT`. */
+  port: number;
+  /** Where the store, the WAL and the generated admin token live. Default ./data. `RTM_DATA_DIR`. */
+  dataDir: string;
+  /** Token with every permission on every service; generated and kept in dataDir when unset. `RTM_ADMIN_TOKEN`. */
+  adminToken: string | undefined;
+  /** Seconds to wait after a second ends before publishing it. Default 1. `RTM_AGGREGATE_DELAY`. */
+  aggregateDelaySeconds: number;
+  /** Seconds of per-second records kept in memory. Default 600. `RTM_WINDOW_SECONDS`. */
+  windowSeconds: number;
+  /** IANA zone for Azion local dates and calendars. Default UTC. `RTM_TZ`. */
+  timeZone: string;
+  /** `environment` recorded on self-metering entities. Default `production`. `RTM_ENVIRONMENT`. */
+  environment: string;
+  /** fsync the WAL before acknowledging. Default true. `RTM_WAL_FSYNC` (`0` turns it off, for benchmarks only). */
+  walFsync: boolean;
+  /** pino level. Default info. `LOG_LEVEL`. */
+  logLevel: string;
+  limits: Limits;
+  retention: Retention;
+}
+
+const DAY = 86_400;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function intFrom(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'Infinity' || raw === 'forever') return Number.POSITIVE_INFINITY;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
+  return value;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const dataDir = path.resolve(env['RTM_DATA_DIR'] ?? './data');
+  return Object.freeze({
+    host: env['HOST'] ?? '127.0.0.1',
+    port: intFrom(env, 'PORT', 8080),
+    dataDir,
+    adminToken: env['RTM_ADMIN_TOKEN'] || undefined,
+    aggregateDelaySeconds: intFrom(env, 'RTM_AGGREGATE_DELAY', 1),
+    windowSeconds: intFrom(env, 'RTM_WINDOW_SECONDS', 600),
+    timeZone: env['RTM_TZ'] ?? 'UTC',
+    environment: env['RTM_ENVIRONMENT'] ?? 'production',
+    walFsync: env['RTM_WAL_FSYNC'] !== '0',
+    logLevel: env['LOG_LEVEL'] ?? 'info',
+    limits: Object.freeze({
+      maxBodyBytes: intFrom(env, 'RTM_MAX_BODY_BYTES', 64 * 1024 * 1024),
+      maxLineBytes: intFrom(env, 'RTM_MAX_LINE_BYTES', 64 * 1024),
+      maxEventsPerRequest: intFrom(env, 'RTM_MAX_EVENTS_PER_REQUEST', 1_000_000),
+      requestsPerTokenPerSecond: intFrom(env, 'RTM_RATE_LIMIT_PER_SECOND', 1000),
+      concurrentStreamsPerToken: intFrom(env, 'RTM_MAX_CONCURRENT_PER_TOKEN', 64),
+      servicesPerToken: intFrom(env, 'RTM_MAX_SERVICES_PER_TOKEN', 10_000),
+    }),
+    retention: Object.freeze({
+      secondSeconds: intFrom(env, 'RTM_RETENTION_1S', 7 * DAY),
+      minuteSeconds: intFrom(env, 'RTM_RETENTION_1M', 90 * DAY),
+      hourSeconds: intFrom(env, 'RTM_RETENTION_1H', 395 * DAY),
+      daySeconds: intFrom(env, 'RTM_RETENTION_1D', Number.POSITIVE_INFINITY),
+      usageSeconds: intFrom(env, 'RTM_RETENTION_USAGE', 395 * DAY),
+    }),
+  });
+}
+
+/** A config for tests: defaults, a given data dir, and overrides. */
+export function testConfig(dataDir: string, overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({ RTM_DATA_DIR: dataDir }), ...overrides };
+}

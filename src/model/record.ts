@@ -1,0 +1,56 @@
+/**
+ * Aggregated records as they cross module boundaries (WAL, store, APIs). Within the aggregator
+ * the same data lives in typed arrays; these shapes are for the readers.
+ *
+ * A record is a *delta*: two records with the same key add element-wise. The store may hold
+ * several rows for one key (a late event appends another); readers sum them.
+ */
+
+/** Edge traffic of one key. `values.length === EDGE_FIELDS.length`. */
+export interface EdgeRecord {
+  /** Start of the bucket, Unix seconds (the second itself for 1 s records). */
+  second: number;
+  service: string;
+  datacenter: string;
+  /** Lower-cased host. */
+  domain: string;
+  /** One of PRODUCT_VALUES. */
+  product: string;
+  values: Float64Array;
+}
+
+/** Origin fetches of one backend. `values.length === ORIGIN_FIELDS.length`. */
+export interface OriginRecord {
+  second: number;
+  service: string;
+  datacenter: string;
+  backend: string;
+  values: Float64Array;
+}
+
+/**
+ * Open-ended dimensions that do not fit a fixed vector: requests by `method` (value = the
+ * method) and by exact `status` (value = the code as a string, e.g. "404"). Azion's
+ * `http_method` and `status_code` metrics read these.
+ */
+export interface DimensionRecord {
+  second: number;
+  service: string;
+  domain: string;
+  product: string;
+  dimension: 'method' | 'status';
+  value: string;
+  /** Requests. */
+  count: number;
+  /** resp_header_bytes + resp_body_bytes of those requests. */
+  bytes: number;
+}
+
+/** Everything one aggregation step produced. */
+export interface RecordSet {
+  edge: EdgeRecord[];
+  origin: OriginRecord[];
+  dimension: DimensionRecord[];
+}
+
+export const emptyRecordSet = (): RecordSet => ({ edge: [], origin: [], dimension: [] });

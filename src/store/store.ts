@@ -1,0 +1,94 @@
+/**
+ * The store interface: what the aggregator writes and the APIs read. DuckDB (embedded, default)
+ * implements it in ./duckdb; a ClickHouse engine will implement the same interface later, and
+ * both pass one conformance suite (./store-conformance.ts).
+ *
+ * Rows are deltas: rows with the same key add up (append-only, like a SummingMergeTree), so a
+ * late event is one more appended row and every read sums.
+ */
+import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../model/record.ts';
+
+export type Tier = '1s' | '1m' | '1h' | '1d';
+export const TIERS: readonly Tier[] = ['1s', '1m', '1h', '1d'];
+export const TIER_SECONDS: Readonly<Record<Tier, number>> = { '1s': 1, '1m': 60, '1h': 3600, '1d': 86_400 };
+
+/** One durable write: records (per-second deltas) and the WAL position they carry. */
+export interface StoreWrite {
+  /**
+   * The highest WAL sequence number whose deltas are fully contained in `records` for every
+   * second that `records` touch (see src/ingest/wal docs). Stored per second, atomically with
+   * the rows, so WAL replay skips what the store already has.
+   */
+  lsn: number;
+  records: RecordSet;
+}
+
+/** Which keys a read covers; an absent list means all. */
+export interface RecordFilter {
+  services?: readonly string[];
+  datacenters?: readonly string[];
+  domains?: readonly string[];
+  products?: readonly string[];
+  backends?: readonly string[];
+}
+
+export interface RecordQuery {
+  tier: Tier;
+  /** Inclusive start, Unix seconds. */
+  from: number;
+  /** Exclusive end, Unix seconds. */
+  to: number;
+  filter: RecordFilter;
+}
+
+export type GroupDimension = 'service' | 'datacenter' | 'domain' | 'product';
+
+/** Sums of chosen fields per time bucket (and optional groups): the query model of Azion / ODSL. */
+export interface SumQuery extends RecordQuery {
+  /** Bucket width in seconds, a multiple of the tier's width; buckets are aligned to the epoch. */
+  bucketSeconds: number;
+  /** EDGE_FIELDS names to sum. */
+  fields: readonly string[];
+  groupBy?: readonly GroupDimension[];
+}
+
+export interface SumRow {
+  /** Bucket start, Unix seconds. */
+  bucket: number;
+  /** Values of the groupBy dimensions, in groupBy order. */
+  group: readonly string[];
+  /** Sums, in `fields` order. */
+  values: readonly number[];
+}
+
+export interface DimensionSumQuery extends RecordQuery {
+  bucketSeconds: number;
+  dimension: 'method' | 'status';
+  /** Only these values (e.g. ['GET']); all when absent. */
+  values?: readonly string[];
+}
+
+export interface DimensionSumRow {
+  bucket: number;
+  value: string;
+  count: number;
+  bytes: number;
+}
+
+export interface MetricStore {
+  /** Appends one write to the 1 s tier and every rollup tier, atomically. */
+  append(write: StoreWrite): Promise<void>;
+  /** For WAL replay: the highest lsn stored for each of these seconds (absent = none). */
+  appliedLsn(seconds: readonly number[]): Promise<Map<number, number>>;
+  /** Edge records summed per key (second or bucket start, service, datacenter, domain, product). */
+  readEdge(query: RecordQuery): Promise<EdgeRecord[]>;
+  /** Origin records summed per key (second, service, datacenter, backend). */
+  readOrigin(query: RecordQuery): Promise<OriginRecord[]>;
+  /** Dimension records summed per key. */
+  readDimension(query: RecordQuery): Promise<DimensionRecord[]>;
+  sumEdge(query: SumQuery): Promise<SumRow[]>;
+  sumDimension(query: DimensionSumQuery): Promise<DimensionSumRow[]>;
+  /** Deletes rows older than each tier's retention; safe to run while ingesting and querying. */
+  expire(nowSeconds: number): Promise<void>;
+  close(): Promise<void>;
+}
