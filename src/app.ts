@@ -26,6 +26,17 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true },
   });
 
+  installErrorHandling(app);
+
+  // Each dialect is one plugin; they are registered below as they land.
+  return app;
+}
+
+/**
+ * The error and not-found handlers: registry errors rendered in the envelope of the URL's
+ * dialect. Exported so plugin tests can build a bare Fastify instance that answers like the app.
+ */
+export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     const e = toRtmError(err);
     if (e.status >= 500) req.log.error({ err }, 'request failed');
@@ -35,7 +46,4 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     const e = new RtmError(Errors.REQUEST_NOT_FOUND, `No route for ${req.method} ${req.url.split('?')[0] ?? ''}`);
     void reply.code(404).send(renderError[dialectOf(req.url)](e));
   });
-
-  // Each dialect is one plugin; they are registered below as they land.
-  return app;
 }
