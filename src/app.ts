@@ -6,6 +6,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import { randomUUID } from 'node:crypto';
 import { renderError, toRtmError, Errors, RtmError, type Dialect } from './api/errors.ts';
 import type { Services } from './services.ts';
+import { rateLimitPlugin } from './api/limits/rate-limit.ts';
+import { concurrencyLimitPlugin } from './api/limits/concurrency.ts';
+import { adminRoutes } from './api/admin/token-routes.ts';
+import { ingestRoutes } from './ingest/ingest-route.ts';
+import { dashboardRoutes } from './dashboard/dashboard-routes.ts';
 
 /** Which envelope a URL's errors use. */
 export function dialectOf(url: string): Dialect {
@@ -27,8 +32,16 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   });
 
   installErrorHandling(app);
+  // The dashboard's static files carry no data: no token, no limits.
+  await app.register(dashboardRoutes);
 
-  // Each dialect is one plugin; they are registered below as they land.
+  // Limits cover every route registered after them.
+  const limited = { limits: config.limits, tokens: services.tokens };
+  await app.register(rateLimitPlugin, limited);
+  await app.register(concurrencyLimitPlugin, limited);
+
+  await app.register(adminRoutes, { verifier: services.tokens, store: services.tokenStore });
+  await app.register(ingestRoutes, { sink: services.ingest, tokens: services.tokens, limits: config.limits });
   return app;
 }
 

@@ -42,6 +42,34 @@ export const Errors = {
   // queries
   QUERY_RANGE_TOO_LARGE: define('RTM_ERR_QUERY_RANGE_TOO_LARGE', 400, 'Query range too large'),
   QUERY_BAD_LIMIT: define('RTM_ERR_QUERY_BAD_LIMIT', 400, 'Invalid limit'),
+  // Azion metrics API v3
+  AZION_BAD_DATE: define('RTM_ERR_AZION_BAD_DATE', 400, 'Invalid date_from or date_to'),
+  AZION_UNKNOWN_DIMENSION: define('RTM_ERR_AZION_UNKNOWN_DIMENSION', 400, 'Unknown dimension for this metric'),
+  AZION_UNKNOWN_PRODUCT: define('RTM_ERR_AZION_UNKNOWN_PRODUCT', 404, 'Unknown product'),
+  AZION_UNKNOWN_CONFIGURATION: define('RTM_ERR_AZION_UNKNOWN_CONFIGURATION', 404, 'Unknown configuration or domain'),
+  AZION_UNKNOWN_METRIC: define('RTM_ERR_AZION_UNKNOWN_METRIC', 404, 'Unknown metric for this product'),
+  // catalog (services, domains, products)
+  CATALOG_UNKNOWN_SERVICE: define('RTM_ERR_CATALOG_UNKNOWN_SERVICE', 404, 'Unknown service'),
+  // OpenDataDSL virtual timeseries and objects
+  ODSL_BAD_METRIC: define('RTM_ERR_ODSL_BAD_METRIC', 400, 'Invalid _metric (expected provider/metric)'),
+  ODSL_UNKNOWN_METRIC: define('RTM_ERR_ODSL_UNKNOWN_METRIC', 404, 'Unknown provider or metric'),
+  ODSL_BAD_CALENDAR: define('RTM_ERR_ODSL_BAD_CALENDAR', 400, 'Invalid _calendar'),
+  ODSL_BAD_OBSERVED: define('RTM_ERR_ODSL_BAD_OBSERVED', 400, 'Invalid _observed'),
+  ODSL_BAD_RANGE: define('RTM_ERR_ODSL_BAD_RANGE', 400, 'Invalid _range'),
+  ODSL_BAD_TS_FILTER: define('RTM_ERR_ODSL_BAD_TS_FILTER', 400, 'Invalid _filter for this timeseries'),
+  ODSL_BAD_OBJECT: define('RTM_ERR_ODSL_BAD_OBJECT', 400, 'Invalid object'),
+  ODSL_UNKNOWN_OBJECT: define('RTM_ERR_ODSL_UNKNOWN_OBJECT', 404, 'Unknown object'),
+  ODSL_UNKNOWN_PROPERTY: define('RTM_ERR_ODSL_UNKNOWN_PROPERTY', 404, 'Unknown property of this object'),
+  ODSL_NOT_A_TIMESERIES: define('RTM_ERR_ODSL_NOT_A_TIMESERIES', 400, 'Property is not a VarMetricTimeSeries'),
+  // OpenDataDSL usage metric entities
+  ODSL_BAD_FILTER: define('RTM_ERR_ODSL_BAD_FILTER', 400, 'Invalid _filter'),
+  ODSL_BAD_SORT: define('RTM_ERR_ODSL_BAD_SORT', 400, 'Invalid _sort'),
+  ODSL_BAD_PARAM: define('RTM_ERR_ODSL_BAD_PARAM', 400, 'Invalid query parameter'),
+  ODSL_MISSING_PROVIDER: define('RTM_ERR_ODSL_MISSING_PROVIDER', 400, 'listMetrics needs a provider query parameter'),
+  ODSL_UNKNOWN_FUNCTION: define('RTM_ERR_ODSL_UNKNOWN_FUNCTION', 400, 'Unknown _function'),
+  ODSL_UNKNOWN_PROVIDER: define('RTM_ERR_ODSL_UNKNOWN_PROVIDER', 404, 'Unknown metric provider'),
+  ODSL_UNKNOWN_ENTITY: define('RTM_ERR_ODSL_UNKNOWN_ENTITY', 404, 'Unknown metric'),
+  ODSL_BAD_BODY: define('RTM_ERR_ODSL_BAD_BODY', 400, 'Invalid metric entity body'),
   // internal
   INTERNAL: define('RTM_ERR_INTERNAL_ERROR', 500, 'Internal server error'),
 } as const;

@@ -1,6 +1,7 @@
 /**
- * Token verification. For now only the admin token (RTM_ADMIN_TOKEN, or generated on first
- * start and kept in the data dir, printed once). Issue 5 adds created tokens kept hashed in the store.
+ * Token verification: the admin token (RTM_ADMIN_TOKEN, or generated on first start and kept in
+ * the data dir, printed once) composed with the tokens created through the CLI or the admin API,
+ * kept hashed in the store (src/store/token-store.ts).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -25,17 +26,26 @@ export function resolveAdminToken(config: Config, logger: Logger): string {
   return secret;
 }
 
+/** The admin token file in a data dir, read without generating one (for the CLI). */
+export function readAdminTokenFile(dataDir: string): string | undefined {
+  const file = path.join(dataDir, ADMIN_TOKEN_FILE);
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() || undefined : undefined;
+}
+
 export interface TokenVerifierOptions {
   config: Config;
   logger: Logger;
+  /** Created tokens (the store's verifier); the admin token is checked first. */
+  store: TokenVerifier;
 }
 
-export async function createTokenVerifier({ config, logger }: TokenVerifierOptions): Promise<TokenVerifier> {
+export async function createTokenVerifier({ config, logger, store }: TokenVerifierOptions): Promise<TokenVerifier> {
   const adminDigest = sha256Hex(resolveAdminToken(config, logger));
   const admin = adminPrincipal();
   return {
     async verify(secret) {
-      return digestsEqual(sha256Hex(secret), adminDigest) ? admin : undefined;
+      if (digestsEqual(sha256Hex(secret), adminDigest)) return admin;
+      return store.verify(secret);
     },
   };
 }

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/config.ts';
 import { startServer, type Running } from '../main.ts';
 
-function stopOnSignals(running: Running, extra: () => void = () => {}): void {
+export function stopOnSignals(running: Running, extra: () => void = () => {}): void {
   const stop = (): void => {
     extra();
     running.stop().then(

@@ -11,11 +11,11 @@ export interface Limits {
   maxLineBytes: number;
   /** Most events (lines) in one ingest request. Default 1,000,000. `RTM_MAX_EVENTS_PER_REQUEST`. */
   maxEventsPerRequest: number;
-  /** Requests per token per second. Default 1000. `RTM_RATE_LIMIT_PER_SECOND`. */
+  /** Requests per token per second. Default 1000; 0 turns it off. `RTM_RATE_LIMIT_PER_SECOND`. */
   requestsPerTokenPerSecond: number;
-  /** Concurrent open ingest or query streams per token. Default 64. `RTM_MAX_CONCURRENT_PER_TOKEN`. */
+  /** Concurrent open ingest or query streams per token. Default 64; 0 turns it off. `RTM_MAX_CONCURRENT_PER_TOKEN`. */
   concurrentStreamsPerToken: number;
-  /** Distinct services one token may write. Default 10,000. `RTM_MAX_SERVICES_PER_TOKEN`. */
+  /** Distinct services one token may write. Default 10,000; 0 turns it off. `RTM_MAX_SERVICES_PER_TOKEN`. */
   servicesPerToken: number;
 }
 

@@ -90,5 +90,10 @@ export interface MetricStore {
   sumDimension(query: DimensionSumQuery): Promise<DimensionSumRow[]>;
   /** Deletes rows older than each tier's retention; safe to run while ingesting and querying. */
   expire(nowSeconds: number): Promise<void>;
+  /**
+   * Folds the delta rows of each key into one row where writes have piled up (rollup buckets
+   * get one row per key per write); sums are unchanged. Safe while ingesting and querying.
+   */
+  compact(): Promise<void>;
   close(): Promise<void>;
 }

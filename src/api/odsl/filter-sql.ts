@@ -1,0 +1,56 @@
+/**
+ * FilterNode -> SQL WHERE fragment, with the semantics of matchesFilter (a missing value fails
+ * every comparison but ne/nin). Columns are checked identifiers; values are bound parameters.
+ */
+import type { DuckDBValue } from '@duckdb/node-api';
+import type { FilterNode } from '../../model/usage.ts';
+import type { CmpOp } from './filter-leaf.ts';
+
+/** Usage entity field -> usage_entity column. */
+export const USAGE_COLUMNS: Readonly<Record<string, string>> = Object.freeze({
+  _id: 'id', provider: 'provider', metric: 'metric', timestamp: 'timestamp_ms', value: 'value', type: 'type',
+  action: 'action', application: 'application', detail: 'detail', duration: 'duration', environment: 'environment',
+  httpstatus: 'http_status', invocationId: 'invocation_id', method: 'method', responseSize: 'response_size',
+  service: 'service', user: 'user_id',
+});
+
+const SQL_OPS: Readonly<Record<CmpOp, string>> = { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' };
+
+/**
+ * A WHERE fragment for a filter: columns are checked identifiers (quoted), values are bound
+ * parameters (`?`, in order). `columns` maps fields to columns; default USAGE_COLUMNS.
+ */
+export function filterToSql(
+  f: FilterNode,
+  columns: Readonly<Record<string, string>> = USAGE_COLUMNS,
+): { sql: string; params: DuckDBValue[] } {
+  const params: DuckDBValue[] = [];
+  const col = (field: string): string => {
+    const c = Object.hasOwn(columns, field) ? columns[field] : undefined;
+    if (!c || !/^[a-z_][a-z0-9_]*$/.test(c)) throw new Error(`filterToSql: no column for field ${field}`);
+    return `"${c}"`;
+  };
+  const walk = (n: FilterNode): string => {
+    switch (n.op) {
+      case 'and':
+      case 'or':
+        if (n.args.length === 0) return n.op === 'and' ? 'TRUE' : 'FALSE';
+        return `(${n.args.map(walk).join(n.op === 'and' ? ' AND ' : ' OR ')})`;
+      case 'in':
+      case 'nin': {
+        if (n.values.length === 0) return n.op === 'in' ? 'FALSE' : 'TRUE';
+        params.push(...n.values);
+        const list = `${col(n.field)} IN (${n.values.map(() => '?').join(', ')})`;
+        // A missing value is in no list: coalesce keeps NOT IN true for it, as matchesFilter does.
+        return n.op === 'in' ? `COALESCE(${list}, FALSE)` : `NOT COALESCE(${list}, FALSE)`;
+      }
+      case 'ne':
+        params.push(n.value);
+        return `(${col(n.field)} IS DISTINCT FROM ?)`;
+      default:
+        params.push(n.value);
+        return `COALESCE(${col(n.field)} ${SQL_OPS[n.op]} ?, FALSE)`;
+    }
+  };
+  return { sql: walk(f), params };
+}

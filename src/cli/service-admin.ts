@@ -1,0 +1,85 @@
+/**
+ * Where `rtmetrics service ...` does its work: through the running server's admin API (DuckDB
+ * lets one process open the database file for writing), or, when no server answers, in the data
+ * dir's database directly (docs/decisions.md).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CatalogService } from '../store/catalog.ts';
+import { createDuckDbCatalog } from '../store/duckdb/catalog-store.ts';
+import { openDuckDb } from '../store/duckdb/database.ts';
+import { CliError } from './token-admin.ts';
+
+export interface ServiceAdmin {
+  /** The server URL or the database file, for messages. */
+  readonly via: string;
+  list(): Promise<CatalogService[]>;
+  /** The renamed service; undefined when no such service has been seen. */
+  rename(service: string, name: string): Promise<CatalogService | undefined>;
+  close(): Promise<void>;
+}
+
+const TIMEOUT_MS = 10_000;
+
+function detailOf(body: unknown, status: number): string {
+  const e = (body as { error?: { detail?: unknown; code?: unknown } } | undefined)?.error;
+  return typeof e?.detail === 'string' ? `${e.detail} (${String(e.code)}, HTTP ${status})` : `HTTP ${status}`;
+}
+
+export function createHttpServiceAdmin(url: string, adminSecret: string): ServiceAdmin {
+  async function call(method: string, route: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+    const res = await fetch(new URL(route, url), {
+      method,
+      headers: { authorization: `Bearer ${adminSecret}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    }).catch((err: unknown) => {
+      throw new CliError(`cannot reach ${url}: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    const parsed: unknown = await res.json().catch(() => undefined);
+    if (res.status === 401 || res.status === 403) {
+      throw new CliError(`the server refused the token: ${detailOf(parsed, res.status)}; set RTM_ADMIN_TOKEN or pass --token`);
+    }
+    return { status: res.status, body: parsed };
+  }
+  return {
+    via: url,
+    async list() {
+      const r = await call('GET', '/admin/services');
+      if (r.status !== 200) throw new CliError(`list failed: ${detailOf(r.body, r.status)}`);
+      return (r.body as { services: CatalogService[] }).services;
+    },
+    async rename(service, name) {
+      const r = await call('POST', `/admin/services/${encodeURIComponent(service)}/rename`, { name });
+      if (r.status === 404) return undefined;
+      if (r.status !== 200) throw new CliError(`rename failed: ${detailOf(r.body, r.status)}`);
+      return (r.body as { service: CatalogService }).service;
+    },
+    async close() {},
+  };
+}
+
+/** The data dir's database opened directly: only when no server holds it. */
+export async function openDirectServiceAdmin(dataDir: string): Promise<ServiceAdmin> {
+  const file = path.join(dataDir, 'rtmetrics.duckdb');
+  // Listing must not create an empty database where the user mistyped a path.
+  if (!fs.existsSync(file)) throw new CliError(`no server answers and there is no database at ${file} (set RTM_DATA_DIR or --data-dir)`);
+  let db;
+  try {
+    db = await openDuckDb(file);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    if (/lock/i.test(msg)) throw new CliError(`${file} is in use by another process (a server on another address? pass --url)`);
+    throw new CliError(`cannot open ${file}: ${msg}`);
+  }
+  const catalog = await createDuckDbCatalog({ db });
+  return {
+    via: file,
+    list: () => catalog.services(),
+    rename: (service, name) => catalog.rename(service, name),
+    async close() {
+      await catalog.close();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,279 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SCOPES, type Principal, type TokenVerifier } from '../api/auth.ts';
+import { loadConfig, type Limits } from '../config/config.ts';
+import { installErrorHandling } from '../app.ts';
+import { createDictionaries } from '../model/dictionary.ts';
+import type { EventBatch } from '../model/event.ts';
+import { eventRows, type EventRow } from './event-rows.ts';
+import { ingestRoutes } from './ingest-route.ts';
+import type { IngestSink } from './sink.ts';
+
+const ADMIN = 'admin-secret';
+const LIMITED = 'a-only-secret';
+const READER = 'read-only-secret';
+
+const principals: Record<string, Principal> = {
+  [ADMIN]: { tokenId: 't-admin', name: 'admin', services: 'all', scopes: new Set(SCOPES) },
+  [LIMITED]: { tokenId: 't-a', name: 'writer-a', services: new Set(['a']), scopes: new Set(['ingest']) },
+  [READER]: { tokenId: 't-r', name: 'reader', services: 'all', scopes: new Set(['read']) },
+};
+const tokens: TokenVerifier = { verify: async (secret) => principals[secret] };
+
+interface FakeSink extends IngestSink {
+  rows: EventRow[][];
+  fail: boolean;
+}
+
+function fakeSink(): FakeSink {
+  const dictionaries = createDictionaries();
+  const sink: FakeSink = {
+    dictionaries,
+    rows: [],
+    fail: false,
+    async ingest(batch: EventBatch) {
+      if (sink.fail) throw new Error('disk on fire at /var/lib/rtm/wal-000042');
+      sink.rows.push(eventRows(batch, dictionaries));
+    },
+  };
+  return sink;
+}
+
+const event = (fields: Record<string, unknown> = {}): string =>
+  JSON.stringify({ timestamp: 1_732_096_800, service: 'a', datacenter: 'FRA', domain: 'www.example.com', status: 200, ...fields });
+
+let app: FastifyInstance | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+async function setup(limits: Partial<Limits> = {}): Promise<{ app: FastifyInstance; sink: FakeSink }> {
+  const sink = fakeSink();
+  const instance = Fastify();
+  installErrorHandling(instance);
+  await instance.register(ingestRoutes, { sink, tokens, limits: { ...loadConfig({}).limits, ...limits } });
+  app = instance;
+  return { app: instance, sink };
+}
+
+function post(instance: FastifyInstance, body: string | Buffer, headers: Record<string, string> = {}) {
+  return instance.inject({
+    method: 'POST',
+    url: '/ingest',
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/x-ndjson', ...headers },
+    payload: body,
+  });
+}
+
+describe('POST /ingest', () => {
+  it('accepts NDJSON, hands the batch to the sink and counts the lines', async () => {
+    const { app, sink } = await setup();
+    const res = await post(app, `${event()}\n${event({ status: 404, datacenter: 'AMS' })}\n`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ accepted: 2, rejected: 0, errors: [] });
+    expect(sink.rows).toHaveLength(1);
+    expect(sink.rows[0]?.map((r) => [r.second, r.service, r.datacenter, r.status])).toEqual([
+      [1_732_096_800, 'a', 'FRA', 200],
+      [1_732_096_800, 'a', 'AMS', 404],
+    ]);
+  });
+
+  it('keeps the good lines of a mixed body and reports the bad ones by line', async () => {
+    const { app, sink } = await setup();
+    const body = [event(), '{oops', event({ status: 600 }), '', event({ service: 'b' })].join('\n');
+    const res = await post(app, body);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      accepted: 2,
+      rejected: 2,
+      errors: [
+        { line: 2, reason: expect.stringMatching(/^not valid JSON: /) as unknown },
+        { line: 3, reason: 'status: must be an integer 100..599, got 600' },
+      ],
+    });
+    expect(sink.rows[0]?.map((r) => r.service)).toEqual(['a', 'b']);
+  });
+
+  it('answers 200 with accepted 0 for a body of only bad lines, without calling the sink', async () => {
+    const { app, sink } = await setup();
+    const res = await post(app, 'x\ny\n');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ accepted: 0, rejected: 2 });
+    expect(sink.rows).toEqual([]);
+  });
+
+  it('lists at most 100 errors but counts them all', async () => {
+    const { app } = await setup();
+    const res = await post(app, Array.from({ length: 250 }, () => 'bad').join('\n'));
+    const json = res.json<{ rejected: number; errors: { line: number }[] }>();
+    expect(json.rejected).toBe(250);
+    expect(json.errors).toHaveLength(100);
+    expect(json.errors[99]?.line).toBe(100);
+  });
+
+  it('rejects per line the services a token may not write, and keeps the others', async () => {
+    const { app, sink } = await setup();
+    const body = [event({ service: 'a' }), event({ service: 'b' }), event({ service: 'a', status: 201 })].join('\n');
+    const res = await post(app, body, { authorization: `Token ${LIMITED}` });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      accepted: 2,
+      rejected: 1,
+      errors: [{ line: 2, reason: 'service "b": this token may not ingest events for this service' }],
+    });
+    expect(sink.rows[0]?.map((r) => r.status)).toEqual([200, 201]);
+    expect(sink.dictionaries.service.size).toBe(1);
+  });
+
+  it('takes the token from any dialect header', async () => {
+    const { app } = await setup();
+    for (const headers of [{ 'fastly-key': LIMITED }, { authorization: `Bearer ${LIMITED}` }, { authorization: `Token ${LIMITED}` }]) {
+      const res = await post(app, event(), { authorization: '', ...headers });
+      expect(res.json()).toMatchObject({ accepted: 1 });
+    }
+  });
+
+  it('answers 401 without a token or with a wrong one, in the native envelope', async () => {
+    const { app, sink } = await setup();
+    const missing = await post(app, event(), { authorization: '' });
+    expect(missing.statusCode).toBe(401);
+    expect(missing.json()).toMatchObject({ error: { code: 'RTM_ERR_AUTH_MISSING' } });
+    const wrong = await post(app, event(), { authorization: 'Bearer nope' });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.json()).toMatchObject({ error: { code: 'RTM_ERR_AUTH_INVALID' } });
+    expect(sink.rows).toEqual([]);
+  });
+
+  it('answers 403 to a token without the ingest scope', async () => {
+    const { app } = await setup();
+    const res = await post(app, event(), { authorization: `Bearer ${READER}` });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toEqual({ error: { code: 'RTM_ERR_AUTH_FORBIDDEN', message: 'The token is not allowed to do this', detail: 'this token may not ingest events' } });
+  });
+
+  it('decodes a gzip body (Content-Encoding gzip and x-gzip)', async () => {
+    const { app, sink } = await setup();
+    const body = gzipSync(Buffer.from(`${event()}\n${event({ status: 304 })}\n`));
+    for (const encoding of ['gzip', 'x-gzip', 'GZIP']) {
+      const res = await post(app, body, { 'content-encoding': encoding });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ accepted: 2, rejected: 0, errors: [] });
+    }
+    expect(sink.rows.at(-1)?.map((r) => r.status)).toEqual([200, 304]);
+  });
+
+  it('answers 400 to a truncated or corrupt gzip body', async () => {
+    const { app, sink } = await setup();
+    const gz = gzipSync(Buffer.from(event().repeat(50)));
+    const truncated = await post(app, gz.subarray(0, gz.length - 20), { 'content-encoding': 'gzip' });
+    expect(truncated.statusCode).toBe(400);
+    expect(truncated.json()).toEqual({
+      error: { code: 'RTM_ERR_INGEST_BAD_ENCODING', message: 'Request body could not be decoded', detail: 'the gzip body is truncated (unexpected end of the compressed data)' },
+    });
+    const corrupt = await post(app, Buffer.from('this is not gzip'), { 'content-encoding': 'gzip' });
+    expect(corrupt.statusCode).toBe(400);
+    expect(corrupt.json()).toMatchObject({ error: { code: 'RTM_ERR_INGEST_BAD_ENCODING', detail: 'the body is not valid gzip: incorrect header check' } });
+    expect(sink.rows).toEqual([]);
+  });
+
+  it('answers 400 to an unsupported Content-Encoding', async () => {
+    const { app } = await setup();
+    const res = await post(app, event(), { 'content-encoding': 'br' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: { code: 'RTM_ERR_INGEST_BAD_ENCODING', detail: expect.stringContaining('Content-Encoding "br" is not accepted') as unknown } });
+  });
+
+  it('answers 415 with the accepted types to any other content type, or none', async () => {
+    const { app, sink } = await setup();
+    const res = await post(app, event(), { 'content-type': 'application/xml' });
+    expect(res.statusCode).toBe(415);
+    expect(res.json()).toEqual({
+      error: {
+        code: 'RTM_ERR_INGEST_CONTENT_TYPE',
+        message: 'Unsupported content type',
+        detail:
+          'Content-Type "application/xml" is not accepted; send one of: application/x-ndjson, application/ndjson, application/jsonl, application/x-jsonlines, text/plain, application/json',
+      },
+    });
+    const form = await post(app, event(), { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(form.statusCode).toBe(415);
+    const none = await app.inject({ method: 'POST', url: '/ingest', headers: { authorization: `Bearer ${ADMIN}` }, payload: Buffer.from(event()) });
+    expect(none.statusCode).toBe(415);
+    expect(none.json()).toMatchObject({ error: { detail: expect.stringMatching(/^Content-Type is missing; send one of: application\/x-ndjson/) as unknown } });
+    const latin1 = await post(app, event(), { 'content-type': 'application/x-ndjson; charset=iso-8859-1' });
+    expect(latin1.statusCode).toBe(415);
+    expect(latin1.json()).toMatchObject({ error: { detail: 'charset "iso-8859-1" is not accepted; events must be UTF-8' } });
+    expect(sink.rows).toEqual([]);
+  });
+
+  it.each(['application/x-ndjson; charset=utf-8', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines', 'text/plain', 'Application/X-NDJSON'])(
+    'reads %s as NDJSON',
+    async (contentType) => {
+      const { app } = await setup();
+      const res = await post(app, `${event()}\n${event()}`, { 'content-type': contentType });
+      expect(res.json()).toEqual({ accepted: 2, rejected: 0, errors: [] });
+    },
+  );
+
+  it('reads application/json as one (pretty-printed) object or as NDJSON', async () => {
+    const { app, sink } = await setup();
+    const pretty = JSON.stringify(JSON.parse(event({ status: 418 })), null, 2);
+    const one = await post(app, pretty, { 'content-type': 'application/json' });
+    expect(one.json()).toEqual({ accepted: 1, rejected: 0, errors: [] });
+    expect(sink.rows[0]?.[0]?.status).toBe(418);
+    const lines = await post(app, `${event()}\n${event()}\n`, { 'content-type': 'application/json' });
+    expect(lines.json()).toEqual({ accepted: 2, rejected: 0, errors: [] });
+  });
+
+  it('answers 413 with the limit to a body larger than maxBodyBytes, raw or decompressed', async () => {
+    const { app, sink } = await setup({ maxBodyBytes: 1000 });
+    const big = `${event()}\n`.repeat(20);
+    const raw = await post(app, big);
+    expect(raw.statusCode).toBe(413);
+    expect(raw.json()).toEqual({
+      error: { code: 'RTM_ERR_INGEST_BODY_TOO_LARGE', message: 'Request body too large', detail: 'the body is larger than the limit of 1000 bytes; send fewer events per request' },
+    });
+    const zipped = gzipSync(Buffer.from(big));
+    expect(zipped.length).toBeLessThan(1000);
+    const bomb = await post(app, zipped, { 'content-encoding': 'gzip' });
+    expect(bomb.statusCode).toBe(413);
+    expect(bomb.json()).toMatchObject({ error: { code: 'RTM_ERR_INGEST_BODY_TOO_LARGE', detail: expect.stringContaining('decompressed body is larger than the limit of 1000 bytes') as unknown } });
+    expect(sink.rows).toEqual([]);
+  });
+
+  it('answers 413 and accepts nothing when a body has more than maxEventsPerRequest events', async () => {
+    const { app, sink } = await setup({ maxEventsPerRequest: 2 });
+    const ok = await post(app, `${event()}\n\n${event()}\n`);
+    expect(ok.json()).toMatchObject({ accepted: 2 });
+    const over = await post(app, `${event()}\n${event()}\n${event()}\n`);
+    expect(over.statusCode).toBe(413);
+    expect(over.json()).toMatchObject({ error: { code: 'RTM_ERR_INGEST_TOO_MANY_EVENTS', detail: expect.stringContaining('more than 2 events') as unknown } });
+    expect(sink.rows).toHaveLength(1);
+  });
+
+  it('answers 503 without the internal text when the sink fails', async () => {
+    const { app, sink } = await setup();
+    sink.fail = true;
+    const res = await post(app, event());
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({
+      error: {
+        code: 'RTM_ERR_INGEST_UNAVAILABLE',
+        message: 'Ingest is temporarily unavailable',
+        detail: 'the events could not be stored; nothing of this request was accepted, retry later',
+      },
+    });
+    expect(res.body).not.toContain('disk on fire');
+    expect(res.body).not.toContain('wal-000042');
+  });
+
+  it('answers an empty body with nothing accepted', async () => {
+    const { app, sink } = await setup();
+    const res = await post(app, '');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ accepted: 0, rejected: 0, errors: [] });
+    expect(sink.rows).toEqual([]);
+  });
+});

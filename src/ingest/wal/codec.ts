@@ -1,0 +1,206 @@
+/**
+ * The binary payload of one WAL entry: a RecordSet delta, sparse (only non-zero vector fields),
+ * with every string written once. Layout in docs/wal.md. Hot path (every ingest request): one
+ * growable buffer, no object per field.
+ */
+import { EDGE_FIELDS, ORIGIN_FIELDS } from '../../model/fields.ts';
+import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
+
+const FORMAT_VERSION = 1;
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+class Writer {
+  buf = Buffer.allocUnsafe(4096);
+  pos = 0;
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+  /** Unsigned LEB128 of an integer in [0, 2^53); arithmetic, since bit operators stop at 2^31. */
+  varint(v: number): void {
+    this.ensure(8);
+    while (v >= 128) {
+      this.buf[this.pos++] = (v % 128) | 128;
+      v = Math.floor(v / 128);
+    }
+    this.buf[this.pos++] = v;
+  }
+  f64(v: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleLE(v, this.pos);
+    this.pos += 8;
+  }
+  bytes(b: Uint8Array): void {
+    this.varint(b.length);
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+  /** A number: a small non-negative integer as a varint (tag 0), anything else as f64 (tag 1). */
+  value(tagShift: number, v: number): void {
+    if (Number.isSafeInteger(v) && v >= 0) {
+      this.varint(tagShift * 2);
+      this.varint(v);
+    } else {
+      this.varint(tagShift * 2 + 1);
+      this.f64(v);
+    }
+  }
+}
+
+class Reader {
+  pos = 0;
+  constructor(private readonly buf: Uint8Array) {}
+  private need(n: number): void {
+    if (this.pos + n > this.buf.length) throw new RangeError('WAL payload ends early');
+  }
+  varint(): number {
+    let v = 0;
+    let scale = 1;
+    for (;;) {
+      this.need(1);
+      const b = this.buf[this.pos++] as number;
+      v += (b & 127) * scale;
+      if (b < 128) return v;
+      scale *= 128;
+      if (scale > 2 ** 56) throw new RangeError('WAL varint too long');
+    }
+  }
+  f64(): number {
+    this.need(8);
+    const v = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.pos, 8).readDoubleLE(0);
+    this.pos += 8;
+    return v;
+  }
+  bytes(): Uint8Array {
+    const n = this.varint();
+    this.need(n);
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+  /** Reads a `value`, returning [tag, number]. */
+  value(): [number, number] {
+    const t = this.varint();
+    return [Math.floor(t / 2), t % 2 === 0 ? this.varint() : this.f64()];
+  }
+  get done(): boolean {
+    return this.pos === this.buf.length;
+  }
+}
+
+/** Encodes a RecordSet; seconds are stored relative to the smallest one. */
+export function encodeRecordSet(rs: RecordSet): Buffer {
+  const strings = new Map<string, number>();
+  const sid = (s: string): number => {
+    let id = strings.get(s);
+    if (id === undefined) strings.set(s, (id = strings.size));
+    return id;
+  };
+  let base = Number.POSITIVE_INFINITY;
+  for (const list of [rs.edge, rs.origin, rs.dimension]) for (const r of list) base = Math.min(base, r.second);
+  if (!Number.isFinite(base)) base = 0;
+
+  // Records first (into `body`), so the string table is complete when the header is written.
+  const body = new Writer();
+  const vector = (values: Float64Array): void => {
+    let nonZero = 0;
+    for (let i = 0; i < values.length; i++) if (values[i] !== 0) nonZero++;
+    body.varint(nonZero);
+    let last = -1;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i] as number;
+      if (v === 0) continue;
+      body.value(i - last - 1, v);
+      last = i;
+    }
+  };
+  const second = (s: number): void => {
+    if (!Number.isSafeInteger(s)) throw new RangeError(`record second ${s} is not an integer`);
+    body.varint(s - base);
+  };
+  body.varint(rs.edge.length);
+  for (const r of rs.edge) {
+    second(r.second);
+    for (const s of [r.service, r.datacenter, r.domain, r.product]) body.varint(sid(s));
+    vector(r.values);
+  }
+  body.varint(rs.origin.length);
+  for (const r of rs.origin) {
+    second(r.second);
+    for (const s of [r.service, r.datacenter, r.backend]) body.varint(sid(s));
+    vector(r.values);
+  }
+  body.varint(rs.dimension.length);
+  for (const r of rs.dimension) {
+    second(r.second);
+    for (const s of [r.service, r.domain, r.product, r.value]) body.varint(sid(s));
+    body.varint(r.dimension === 'status' ? 1 : 0);
+    body.value(0, r.count);
+    body.value(0, r.bytes);
+  }
+
+  const head = new Writer();
+  head.varint(FORMAT_VERSION);
+  head.f64(base);
+  head.varint(strings.size);
+  for (const s of strings.keys()) head.bytes(utf8.encode(s));
+  return Buffer.concat([head.buf.subarray(0, head.pos), body.buf.subarray(0, body.pos)]);
+}
+
+/** Decodes a payload; throws a RangeError naming the problem on malformed input. */
+export function decodeRecordSet(payload: Uint8Array): RecordSet {
+  const r = new Reader(payload);
+  const version = r.varint();
+  if (version !== FORMAT_VERSION) throw new RangeError(`unknown WAL payload version ${version}`);
+  const base = r.f64();
+  const strings: string[] = [];
+  for (let n = r.varint(); n > 0; n--) strings.push(utf8Decoder.decode(r.bytes()));
+  const str = (): string => {
+    const id = r.varint();
+    const s = strings[id];
+    if (s === undefined) throw new RangeError(`WAL string id ${id} out of range`);
+    return s;
+  };
+  const vector = (length: number): Float64Array => {
+    const values = new Float64Array(length);
+    let index = -1;
+    for (let n = r.varint(); n > 0; n--) {
+      const [gap, v] = r.value();
+      index += gap + 1;
+      if (index >= length) throw new RangeError(`WAL field index ${index} out of range`);
+      values[index] = v;
+    }
+    return values;
+  };
+  const count = (): number => {
+    const n = r.varint();
+    if (n > payload.length) throw new RangeError('WAL record count exceeds payload');
+    return n;
+  };
+  const edge: EdgeRecord[] = [];
+  for (let n = count(); n > 0; n--) {
+    const second = base + r.varint();
+    edge.push({ second, service: str(), datacenter: str(), domain: str(), product: str(), values: vector(EDGE_FIELDS.length) });
+  }
+  const origin: OriginRecord[] = [];
+  for (let n = count(); n > 0; n--) {
+    const second = base + r.varint();
+    origin.push({ second, service: str(), datacenter: str(), backend: str(), values: vector(ORIGIN_FIELDS.length) });
+  }
+  const dimension: DimensionRecord[] = [];
+  for (let n = count(); n > 0; n--) {
+    const second = base + r.varint();
+    const service = str();
+    const domain = str();
+    const product = str();
+    const value = str();
+    const dim = r.varint() === 1 ? 'status' : 'method';
+    dimension.push({ second, service, domain, product, dimension: dim, value, count: r.value()[1], bytes: r.value()[1] });
+  }
+  if (!r.done) throw new RangeError('WAL payload has trailing bytes');
+  return { edge, origin, dimension };
+}

@@ -1,0 +1,203 @@
+/**
+ * The catalog in DuckDB tables, mirrored whole in memory: observe() runs after every store write,
+ * and in the common case (every service, domain and product already known) it is a few map
+ * lookups per record and no SQL. New entries are written in one transaction before the mirror
+ * learns them, so a failed write leaves both as they were and the next write retries.
+ */
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { RecordSet } from '../../model/record.ts';
+import type { Catalog, CatalogDomain, CatalogEntry, CatalogService } from '../catalog.ts';
+import { queryRows, type DuckDb } from './database.ts';
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS catalog_services (
+     id BIGINT PRIMARY KEY, service VARCHAR NOT NULL UNIQUE, name VARCHAR NOT NULL, first_seen BIGINT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS catalog_domains (
+     id BIGINT PRIMARY KEY, service_id BIGINT NOT NULL, domain VARCHAR NOT NULL, first_seen BIGINT NOT NULL,
+     UNIQUE (service_id, domain))`,
+  `CREATE TABLE IF NOT EXISTS catalog_domain_products (
+     domain_id BIGINT NOT NULL, product VARCHAR NOT NULL, PRIMARY KEY (domain_id, product))`,
+];
+
+/** Rows per multi-row INSERT: keeps the parameter list bounded on a first burst of new keys. */
+const INSERT_CHUNK = 300;
+
+interface DomainState {
+  id: number;
+  domain: string;
+  products: Set<string>;
+}
+
+interface ServiceState {
+  id: number;
+  service: string;
+  name: string;
+  domains: Map<string, DomainState>;
+}
+
+interface Sighting {
+  service: string;
+  domain: string;
+  product: string;
+  second: number;
+}
+
+export interface DuckDbCatalogOptions {
+  /** The data dir's database (the catalog opens its own connection on it). */
+  db: DuckDb;
+}
+
+export async function createDuckDbCatalog({ db }: DuckDbCatalogOptions): Promise<Catalog> {
+  const connection = await db.connect();
+  for (const sql of SCHEMA) await connection.run(sql);
+
+  const byKey = new Map<string, ServiceState>();
+  const byId = new Map<number, { service: ServiceState; domain?: DomainState }>();
+  let nextId = await load(connection, byKey, byId);
+
+  // Writes (new entries, renames) run one at a time; reads use the mirror.
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(task: () => Promise<T>): Promise<T> => {
+    const run = queue.then(task, task);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  const unknownSightings = (records: RecordSet): Map<string, Sighting> => {
+    const unknown = new Map<string, Sighting>();
+    const check = (r: { service: string; domain: string; product: string; second: number }): void => {
+      if (byKey.get(r.service)?.domains.get(r.domain)?.products.has(r.product)) return;
+      const key = `${r.service}\u0000${r.domain}\u0000${r.product}`;
+      const seen = unknown.get(key);
+      if (!seen || r.second < seen.second) unknown.set(key, { service: r.service, domain: r.domain, product: r.product, second: r.second });
+    };
+    for (const r of records.edge) check(r);
+    for (const r of records.dimension) check(r);
+    return unknown;
+  };
+
+  const register = async (sightings: Iterable<Sighting>): Promise<void> => {
+    // Planned on new objects: the mirror changes only after COMMIT.
+    const newServices = new Map<string, { state: ServiceState; second: number }>();
+    const newDomains = new Map<string, { state: DomainState; service: ServiceState; second: number }>();
+    const newProducts = new Map<string, { domain: DomainState; product: string }>();
+    let id = nextId;
+    for (const s of sightings) {
+      let service = byKey.get(s.service);
+      if (!service) {
+        const planned = newServices.get(s.service) ?? { state: { id: id++, service: s.service, name: s.service, domains: new Map() }, second: s.second };
+        planned.second = Math.min(planned.second, s.second);
+        newServices.set(s.service, planned);
+        service = planned.state;
+      }
+      const domainKey = `${service.id}\u0000${s.domain}`;
+      let domain = service.domains.get(s.domain);
+      if (!domain) {
+        const planned = newDomains.get(domainKey) ?? { state: { id: id++, domain: s.domain, products: new Set<string>() }, service, second: s.second };
+        planned.second = Math.min(planned.second, s.second);
+        newDomains.set(domainKey, planned);
+        domain = planned.state;
+      }
+      if (!domain.products.has(s.product)) newProducts.set(`${domain.id}\u0000${s.product}`, { domain, product: s.product });
+    }
+    if (newProducts.size === 0) return;
+
+    await connection.run('BEGIN TRANSACTION');
+    try {
+      const services = [...newServices.values()].map(({ state, second }) => [state.id, state.service, state.name, second]);
+      const domains = [...newDomains.values()].map(({ state, service, second }) => [state.id, service.id, state.domain, second]);
+      const products = [...newProducts.values()].map(({ domain, product }) => [domain.id, product]);
+      await insertRows(connection, 'catalog_services', 4, services);
+      await insertRows(connection, 'catalog_domains', 4, domains);
+      await insertRows(connection, 'catalog_domain_products', 2, products);
+      await connection.run('COMMIT');
+    } catch (err) {
+      await connection.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+
+    nextId = id;
+    for (const { state } of newServices.values()) {
+      byKey.set(state.service, state);
+      byId.set(state.id, { service: state });
+    }
+    for (const { state, service } of newDomains.values()) {
+      service.domains.set(state.domain, state);
+      byId.set(state.id, { service, domain: state });
+    }
+    for (const { domain, product } of newProducts.values()) domain.products.add(product);
+  };
+
+  return {
+    async observe(records) {
+      if (unknownSightings(records).size === 0) return;
+      // Re-checked inside the queue: an earlier write may have registered the same keys.
+      await exclusive(() => register(unknownSightings(records).values()));
+    },
+    async services() {
+      return [...byKey.values()].sort((a, b) => a.id - b.id).map(snapshot);
+    },
+    async resolve(id) {
+      const entry = byId.get(id);
+      if (!entry) return undefined;
+      const service = snapshot(entry.service);
+      if (!entry.domain) return { kind: 'service', service } satisfies CatalogEntry;
+      return { kind: 'domain', service, domain: domainSnapshot(entry.domain) } satisfies CatalogEntry;
+    },
+    rename(serviceKey, name) {
+      return exclusive(async () => {
+        const service = byKey.get(serviceKey);
+        if (!service) return undefined;
+        await connection.run('UPDATE catalog_services SET name = $1 WHERE id = $2', [name, service.id]);
+        service.name = name;
+        return snapshot(service);
+      });
+    },
+    async close() {
+      await exclusive(async () => connection.closeSync());
+    },
+  };
+}
+
+/** Fills the mirror from the tables; returns the next free id. */
+async function load(
+  connection: DuckDBConnection,
+  byKey: Map<string, ServiceState>,
+  byId: Map<number, { service: ServiceState; domain?: DomainState }>,
+): Promise<number> {
+  let maxId = 0;
+  for (const row of await queryRows(connection, 'SELECT id, service, name FROM catalog_services ORDER BY id')) {
+    const service: ServiceState = { id: Number(row['id']), service: String(row['service']), name: String(row['name']), domains: new Map() };
+    byKey.set(service.service, service);
+    byId.set(service.id, { service });
+    maxId = Math.max(maxId, service.id);
+  }
+  for (const row of await queryRows(connection, 'SELECT id, service_id, domain FROM catalog_domains ORDER BY id')) {
+    const service = byId.get(Number(row['service_id']))?.service;
+    const domain: DomainState = { id: Number(row['id']), domain: String(row['domain']), products: new Set() };
+    maxId = Math.max(maxId, domain.id);
+    if (!service) continue;
+    service.domains.set(domain.domain, domain);
+    byId.set(domain.id, { service, domain });
+  }
+  for (const row of await queryRows(connection, 'SELECT domain_id, product FROM catalog_domain_products')) {
+    byId.get(Number(row['domain_id']))?.domain?.products.add(String(row['product']));
+  }
+  return maxId + 1;
+}
+
+async function insertRows(connection: DuckDBConnection, table: string, width: number, rows: readonly (readonly DuckDBValue[])[]): Promise<void> {
+  for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
+    const chunk = rows.slice(start, start + INSERT_CHUNK);
+    const tuples = chunk.map((_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`);
+    await connection.run(`INSERT INTO ${table} VALUES ${tuples.join(', ')}`, chunk.flat());
+  }
+}
+
+const domainSnapshot = (d: DomainState): CatalogDomain => ({ id: d.id, domain: d.domain, products: [...d.products].sort() });
+
+function snapshot(s: ServiceState): CatalogService {
+  const domains = [...s.domains.values()].sort((a, b) => a.id - b.id).map(domainSnapshot);
+  const products = [...new Set(domains.flatMap((d) => d.products))].sort();
+  return { id: s.id, service: s.service, name: s.name, products, domains };
+}

@@ -1,0 +1,212 @@
+/**
+ * The MetricStore on embedded DuckDB. One connection writes (appends are serialized, one
+ * transaction each), one does compaction and expiry (./compaction.ts), and a small pool serves
+ * reads; DuckDB's MVCC keeps the three from blocking each other.
+ */
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { Retention } from '../../config/config.ts';
+import { edgeFieldIndex } from '../../model/fields.ts';
+import { createRecordAccumulator } from '../../model/record-accumulator.ts';
+import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
+import type { DuckDb } from './database.ts';
+import { TIER_SECONDS, TIERS, type GroupDimension, type MetricStore, type RecordQuery, type StoreWrite, type Tier } from '../store.ts';
+import { appendRows } from './append-rows.ts';
+import { createMaintenance } from './compaction.ts';
+import { ident, keyColumns, RECORD_KINDS, schemaStatements, sumColumns, tableName, VALUE_COLUMNS, type RecordKind } from './schema.ts';
+import { checkBucketSeconds, createConnectionPool, createLock, inList, secondParam, whereOf } from './sql.ts';
+
+export interface DuckDbMetricStoreOptions {
+  retention: Retention;
+  /** Connections serving reads concurrently. Default 4. */
+  readConnections?: number;
+}
+
+/** The DuckDB store also exposes its compaction backlog, for tests and self-metrics. */
+export interface DuckDbMetricStore extends MetricStore {
+  /** Dirty (not yet compacted) buckets per tier. */
+  compactionBacklog(): Record<Tier, number>;
+}
+
+const GROUP_COLUMNS: ReadonlySet<GroupDimension> = new Set(['service', 'datacenter', 'domain', 'product']);
+// Bound parameters per statement for long IN / VALUES lists.
+const PARAM_CHUNK = 1000;
+
+async function inTransaction(c: DuckDBConnection, work: () => Promise<void>): Promise<void> {
+  await c.run('BEGIN TRANSACTION');
+  try {
+    await work();
+    await c.run('COMMIT');
+  } catch (err) {
+    await c.run('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+const secondsOf = (rs: RecordSet): number[] => {
+  const set = new Set<number>();
+  for (const list of [rs.edge, rs.origin, rs.dimension]) for (const r of list) set.add(r.second);
+  return [...set];
+};
+
+async function columns(c: DuckDBConnection, sql: string, params: DuckDBValue[]): Promise<{ rows: number; cols: DuckDBValue[][] }> {
+  const reader = await c.runAndReadAll(sql, params);
+  return { rows: reader.currentRowCount, cols: reader.getColumns() };
+}
+
+const str = (v: DuckDBValue | undefined): string => String(v);
+const n = (v: DuckDBValue | undefined): number => Number(v);
+
+export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStoreOptions): Promise<DuckDbMetricStore> {
+  const writer = await db.connect();
+  for (const statement of schemaStatements()) await writer.run(statement);
+  const maintenanceConnection = await db.connect();
+  const maintenance = await createMaintenance(maintenanceConnection, opts.retention);
+  const readers = createConnectionPool(() => db.connect(), opts.readConnections ?? 4);
+  const writeLock = createLock();
+
+  /** Reads `<kind>_<tier>` summed per key, then maps each row to a record. */
+  const readSummed = <R>(kind: RecordKind, query: RecordQuery, toRecord: (cols: DuckDBValue[][], i: number) => R): Promise<R[]> =>
+    readers.use(async (c) => {
+      const where = whereOf(kind, query);
+      const keys = keyColumns(kind);
+      const sql =
+        `SELECT bucket, ${keys}, ${sumColumns(kind)} FROM ${tableName(kind, query.tier)} ` +
+        `WHERE ${where.sql} GROUP BY bucket, ${keys} ORDER BY bucket, ${keys}`;
+      const { rows, cols } = await columns(c, sql, where.params);
+      const out: R[] = [];
+      for (let i = 0; i < rows; i++) out.push(toRecord(cols, i));
+      return out;
+    });
+
+  const vectorAt = (cols: DuckDBValue[][], first: number, length: number, i: number): Float64Array => {
+    const values = new Float64Array(length);
+    for (let f = 0; f < length; f++) values[f] = n(cols[first + f]?.[i]);
+    return values;
+  };
+
+  return {
+    append: (write: StoreWrite) =>
+      writeLock.run(async () => {
+        const seconds = secondsOf(write.records);
+        if (seconds.length === 0) return;
+        const perTier = TIERS.map((tier) => {
+          const acc = createRecordAccumulator(TIER_SECONDS[tier]);
+          acc.add(write.records);
+          return { tier, records: acc.drain() };
+        });
+        await inTransaction(writer, async () => {
+          for (const { tier, records } of perTier) {
+            for (const kind of RECORD_KINDS) await appendRows(writer, kind, tier, records[kind]);
+          }
+          for (let i = 0; i < seconds.length; i += PARAM_CHUNK) {
+            const part = seconds.slice(i, i + PARAM_CHUNK);
+            const params = part.flatMap((s) => [secondParam(s), BigInt(write.lsn)]);
+            await writer.run(
+              `INSERT INTO published_lsn VALUES ${part.map(() => '(?, ?)').join(', ')} ` +
+                'ON CONFLICT (second) DO UPDATE SET lsn = greatest(published_lsn.lsn, excluded.lsn)',
+              params,
+            );
+          }
+        });
+        for (const { tier, records } of perTier) maintenance.noteWrite(tier, secondsOf(records));
+      }),
+
+    appliedLsn: (seconds) =>
+      readers.use(async (c) => {
+        const out = new Map<number, number>();
+        const unique = [...new Set(seconds)];
+        for (let i = 0; i < unique.length; i += PARAM_CHUNK) {
+          const part = unique.slice(i, i + PARAM_CHUNK);
+          const sql = `SELECT second, lsn FROM published_lsn WHERE second IN (${part.map(() => '?').join(', ')})`;
+          const { rows, cols } = await columns(c, sql, part.map(secondParam));
+          for (let r = 0; r < rows; r++) out.set(n(cols[0]?.[r]), n(cols[1]?.[r]));
+        }
+        return out;
+      }),
+
+    readEdge: (query) =>
+      readSummed<EdgeRecord>('edge', query, (cols, i) => ({
+        second: n(cols[0]?.[i]),
+        service: str(cols[1]?.[i]),
+        datacenter: str(cols[2]?.[i]),
+        domain: str(cols[3]?.[i]),
+        product: str(cols[4]?.[i]),
+        values: vectorAt(cols, 5, VALUE_COLUMNS.edge.length, i),
+      })),
+
+    readOrigin: (query) =>
+      readSummed<OriginRecord>('origin', query, (cols, i) => ({
+        second: n(cols[0]?.[i]),
+        service: str(cols[1]?.[i]),
+        datacenter: str(cols[2]?.[i]),
+        backend: str(cols[3]?.[i]),
+        values: vectorAt(cols, 4, VALUE_COLUMNS.origin.length, i),
+      })),
+
+    readDimension: (query) =>
+      readSummed<DimensionRecord>('dimension', query, (cols, i) => ({
+        second: n(cols[0]?.[i]),
+        service: str(cols[1]?.[i]),
+        domain: str(cols[2]?.[i]),
+        product: str(cols[3]?.[i]),
+        dimension: str(cols[4]?.[i]) === 'status' ? 'status' : 'method',
+        value: str(cols[5]?.[i]),
+        count: n(cols[6]?.[i]),
+        bytes: n(cols[7]?.[i]),
+      })),
+
+    sumEdge: async (query) => {
+      checkBucketSeconds(query.tier, query.bucketSeconds);
+      for (const f of query.fields) if (!edgeFieldIndex.has(f)) throw new RangeError(`unknown edge field ${JSON.stringify(f)}`);
+      const groupBy = query.groupBy ?? [];
+      for (const g of groupBy) if (!GROUP_COLUMNS.has(g)) throw new RangeError(`cannot group by ${JSON.stringify(g)}`);
+      return readers.use(async (c) => {
+        const where = whereOf('edge', query);
+        const groups = ['b', ...groupBy.map(ident)].join(', ');
+        const sums = query.fields.map((f) => `SUM(${ident(f)})`);
+        const select = ['bucket - bucket % ? AS b', ...groupBy.map(ident), ...sums].join(', ');
+        const sql = `SELECT ${select} FROM ${tableName('edge', query.tier)} WHERE ${where.sql} GROUP BY ${groups} ORDER BY ${groups}`;
+        const { rows, cols } = await columns(c, sql, [BigInt(query.bucketSeconds), ...where.params]);
+        const out = [];
+        for (let i = 0; i < rows; i++) {
+          out.push({
+            bucket: n(cols[0]?.[i]),
+            group: groupBy.map((_, g) => str(cols[1 + g]?.[i])),
+            values: query.fields.map((_, f) => n(cols[1 + groupBy.length + f]?.[i])),
+          });
+        }
+        return out;
+      });
+    },
+
+    sumDimension: async (query) => {
+      checkBucketSeconds(query.tier, query.bucketSeconds);
+      return readers.use(async (c) => {
+        const where = whereOf('dimension', query);
+        const params: DuckDBValue[] = [BigInt(query.bucketSeconds), ...where.params, query.dimension];
+        const valueFilter = query.values === undefined ? '' : ` AND ${inList('value', query.values, params)}`;
+        const sql =
+          `SELECT bucket - bucket % ? AS b, "value", SUM("count"), SUM("bytes") FROM ${tableName('dimension', query.tier)} ` +
+          `WHERE ${where.sql} AND "dimension" = ?${valueFilter} GROUP BY b, "value" ORDER BY b, "value"`;
+        const { rows, cols } = await columns(c, sql, params);
+        const out = [];
+        for (let i = 0; i < rows; i++) {
+          out.push({ bucket: n(cols[0]?.[i]), value: str(cols[1]?.[i]), count: n(cols[2]?.[i]), bytes: n(cols[3]?.[i]) });
+        }
+        return out;
+      });
+    },
+
+    compact: () => maintenance.compact(),
+    expire: (nowSeconds) => maintenance.expire(nowSeconds),
+    compactionBacklog: () => maintenance.pending(),
+
+    async close() {
+      await writeLock.run(async () => undefined);
+      await maintenance.idle();
+      await readers.close();
+      writer.closeSync();
+      maintenanceConnection.closeSync();
+    },
+  };
+}

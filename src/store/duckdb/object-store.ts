@@ -1,0 +1,91 @@
+/**
+ * ODSL objects in DuckDB (table `odsl_objects`): the JSON text of each object, keyed by
+ * (owner, id). Objects are few and small (the route caps their size), so a VARCHAR column is
+ * enough and nothing queries inside them.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { JsonObject, ObjectStore, StoredObject } from '../object-store.ts';
+import { queryRows, type DuckDb } from './database.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS odsl_objects (
+  owner VARCHAR NOT NULL,
+  id VARCHAR NOT NULL,
+  body VARCHAR NOT NULL,          -- the object as JSON text
+  created_ms BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  PRIMARY KEY (owner, id)
+)`;
+
+function rowToObject(row: Record<string, unknown>): StoredObject {
+  return {
+    owner: String(row['owner']),
+    id: String(row['id']),
+    body: JSON.parse(String(row['body'])) as JsonObject,
+    created: Number(row['created_ms']),
+    updated: Number(row['updated_ms']),
+  };
+}
+
+export async function createDuckDbObjectStore({ db }: { db: DuckDb }): Promise<ObjectStore> {
+  const conn: DuckDBConnection = await db.connect();
+  await conn.run(SCHEMA);
+  // One statement at a time on this connection, and a put's read-then-write is not interleaved.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work, work);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  let closed = false;
+
+  return {
+    put: (owner, id, body, nowMs) =>
+      serial(async () => {
+        const ms = BigInt(Math.floor(nowMs));
+        const existing = await queryRows(conn, 'SELECT 1 FROM odsl_objects WHERE owner = $1 AND id = $2', [owner, id]);
+        if (existing.length > 0) {
+          await conn.run('UPDATE odsl_objects SET body = $3, updated_ms = $4 WHERE owner = $1 AND id = $2', [
+            owner,
+            id,
+            JSON.stringify(body),
+            ms,
+          ]);
+          return { created: false };
+        }
+        await conn.run('INSERT INTO odsl_objects (owner, id, body, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $4)', [
+          owner,
+          id,
+          JSON.stringify(body),
+          ms,
+        ]);
+        return { created: true };
+      }),
+    get: (owner, id) =>
+      serial(async () => {
+        const rows = await queryRows(conn, 'SELECT * FROM odsl_objects WHERE owner = $1 AND id = $2', [owner, id]);
+        return rows[0] ? rowToObject(rows[0]) : undefined;
+      }),
+    list: (owner, { limit, skip }) =>
+      serial(async () => {
+        const total = await queryRows(conn, 'SELECT count(*) AS n FROM odsl_objects WHERE owner = $1', [owner]);
+        const rows = await queryRows(
+          conn,
+          'SELECT * FROM odsl_objects WHERE owner = $1 ORDER BY updated_ms DESC, id LIMIT $2 OFFSET $3',
+          [owner, BigInt(limit), BigInt(skip)],
+        );
+        return { objects: rows.map(rowToObject), total: Number(total[0]?.['n'] ?? 0) };
+      }),
+    delete: (owner, id) =>
+      serial(async () => {
+        const rows = await queryRows(conn, 'DELETE FROM odsl_objects WHERE owner = $1 AND id = $2 RETURNING id', [owner, id]);
+        return rows.length > 0;
+      }),
+    close: () =>
+      serial(async () => {
+        if (closed) return;
+        closed = true;
+        conn.closeSync();
+      }),
+  };
+}

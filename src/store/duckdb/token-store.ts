@@ -1,0 +1,157 @@
+/**
+ * Tokens in DuckDB (table `api_tokens`): the SHA-256 of each secret, never the secret.
+ *
+ * Every live token is loaded into memory when the store opens and kept there (tokens are few:
+ * an operator creates them), so verify() is a hash and a Map lookup and never touches the
+ * database. Only this process writes the file (DuckDB allows one read-write process), so the
+ * Map cannot go stale: create and revoke update the table first, then the Map.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { digestsEqual, sha256Hex, type Principal, type Scope } from '../../api/auth.ts';
+import type { Clock } from '../../model/clock.ts';
+import {
+  checkTokenInput,
+  newTokenId,
+  newTokenSecret,
+  type TokenInfo,
+  type TokenInput,
+  type TokenStore,
+} from '../token-store.ts';
+import { queryRows, type DuckDb } from './database.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS api_tokens (
+  id VARCHAR PRIMARY KEY,
+  name VARCHAR NOT NULL,
+  services VARCHAR NOT NULL,      -- 'all' or a JSON array of service ids
+  scopes VARCHAR NOT NULL,        -- comma-separated
+  secret_sha256 VARCHAR NOT NULL UNIQUE,
+  created_ms BIGINT NOT NULL
+)`;
+
+interface Live {
+  info: TokenInfo;
+  digest: string;
+  principal: Principal;
+}
+
+export interface DuckDbTokenStoreOptions {
+  db: DuckDb;
+  clock: Clock;
+}
+
+function principalOf(info: TokenInfo): Principal {
+  return {
+    tokenId: info.id,
+    name: info.name,
+    services: info.services === 'all' ? 'all' : new Set(info.services),
+    scopes: new Set(info.scopes),
+  };
+}
+
+function rowToLive(row: Record<string, unknown>): Live {
+  const services = String(row['services']);
+  const info: TokenInfo = {
+    id: String(row['id']),
+    name: String(row['name']),
+    services: services === 'all' ? 'all' : (JSON.parse(services) as string[]),
+    scopes: String(row['scopes']).split(',').filter(Boolean) as Scope[],
+    created: new Date(Number(row['created_ms'])).toISOString(),
+  };
+  return { info, digest: String(row['secret_sha256']), principal: principalOf(info) };
+}
+
+export async function createDuckDbTokenStore({ db, clock }: DuckDbTokenStoreOptions): Promise<TokenStore> {
+  const conn: DuckDBConnection = await db.connect();
+  await conn.run(SCHEMA);
+  const byDigest = new Map<string, Live>();
+  const byId = new Map<string, Live>();
+  for (const row of await queryRows(conn, 'SELECT * FROM api_tokens')) {
+    const live = rowToLive(row);
+    byDigest.set(live.digest, live);
+    byId.set(live.info.id, live);
+  }
+
+  // One statement at a time on this connection.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work, work);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  let closed = false;
+
+  async function insert(input: TokenInput): Promise<{ live: Live; secret: string }> {
+    const secret = newTokenSecret();
+    const digest = sha256Hex(secret);
+    let id = newTokenId();
+    while (byId.has(id)) id = newTokenId();
+    const createdMs = clock.now();
+    await conn.run(
+      'INSERT INTO api_tokens (id, name, services, scopes, secret_sha256, created_ms) VALUES ($1, $2, $3, $4, $5, $6)',
+      [
+        id,
+        input.name,
+        input.services === 'all' ? 'all' : JSON.stringify(input.services),
+        input.scopes.join(','),
+        digest,
+        BigInt(Math.floor(createdMs)),
+      ],
+    );
+    const info: TokenInfo = {
+      id,
+      name: input.name,
+      services: input.services === 'all' ? 'all' : [...input.services],
+      scopes: [...input.scopes],
+      created: new Date(createdMs).toISOString(),
+    };
+    return { live: { info, digest, principal: principalOf(info) }, secret };
+  }
+
+  const copy = (info: TokenInfo): TokenInfo => ({
+    ...info,
+    services: info.services === 'all' ? 'all' : [...info.services],
+    scopes: [...info.scopes],
+  });
+
+  return {
+    async verify(secret) {
+      const digest = sha256Hex(secret);
+      const live = byDigest.get(digest);
+      // The Map finds the candidate by digest (a digest reveals nothing usable through timing);
+      // the final comparison is constant-time all the same.
+      return live && digestsEqual(live.digest, digest) ? live.principal : undefined;
+    },
+    create(input) {
+      const checked = checkTokenInput(input);
+      if (!checked.ok) return Promise.reject(new Error(checked.reason));
+      return serial(async () => {
+        const { live, secret } = await insert(checked.value);
+        byDigest.set(live.digest, live);
+        byId.set(live.info.id, live);
+        return { token: copy(live.info), secret };
+      });
+    },
+    async list() {
+      return [...byId.values()]
+        .map((l) => copy(l.info))
+        .sort((a, b) => a.created.localeCompare(b.created) || a.id.localeCompare(b.id));
+    },
+    revoke(id) {
+      return serial(async () => {
+        const live = byId.get(id);
+        if (!live) return false;
+        await conn.run('DELETE FROM api_tokens WHERE id = $1', [id]);
+        byId.delete(id);
+        byDigest.delete(live.digest);
+        return true;
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await queue;
+      conn.closeSync();
+    },
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * ODSL objects (`/api/object/v1`): JSON documents kept per owning token, so two tokens may use
+ * the same `_id` without seeing each other's. The DuckDB implementation is in
+ * ./duckdb/object-store.ts.
+ */
+
+export type JsonObject = Record<string, unknown>;
+
+export interface StoredObject {
+  id: string;
+  owner: string;
+  /** The object as stored, `_id` included. */
+  body: JsonObject;
+  /** Epoch ms. */
+  created: number;
+  /** Epoch ms. */
+  updated: number;
+}
+
+export interface ObjectStore {
+  /** Creates or replaces the object `id` of `owner`; `created` says which. */
+  put(owner: string, id: string, body: JsonObject, nowMs: number): Promise<{ created: boolean }>;
+  get(owner: string, id: string): Promise<StoredObject | undefined>;
+  /** The owner's objects, newest update first. */
+  list(owner: string, page: { limit: number; skip: number }): Promise<{ objects: StoredObject[]; total: number }>;
+  /** False when there was no such object. */
+  delete(owner: string, id: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Object ids: what fits in a URL path segment without escaping. */
+export const OBJECT_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;

@@ -1,0 +1,269 @@
+/**
+ * The behaviour every MetricStore engine must show, as vitest cases. Each engine's test file
+ * calls describeMetricStoreConformance with a factory for a fresh, empty store, so DuckDB and
+ * ClickHouse answer the same questions the same way.
+ */
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Retention } from '../config/config.ts';
+import { createRecordAccumulator } from '../model/record-accumulator.ts';
+import type { EdgeRecord, RecordSet } from '../model/record.ts';
+import { dimensionRecord, edgeRecord, originRecord } from './record-fixtures.ts';
+import { TIER_SECONDS, TIERS, type MetricStore, type RecordQuery } from './store.ts';
+
+export interface OpenedStore {
+  store: MetricStore;
+  close(): Promise<void>;
+}
+
+/** Retention the suite opens stores with unless a case needs its own. */
+export const CONFORMANCE_RETENTION: Retention = {
+  secondSeconds: Number.POSITIVE_INFINITY,
+  minuteSeconds: Number.POSITIVE_INFINITY,
+  hourSeconds: Number.POSITIVE_INFINITY,
+  daySeconds: Number.POSITIVE_INFINITY,
+  usageSeconds: Number.POSITIVE_INFINITY,
+};
+
+// 2024-01-01T00:00:00Z: a day, hour and minute boundary.
+const T0 = 1_704_067_200;
+
+const records = (parts: Partial<RecordSet>): RecordSet => ({ edge: [], origin: [], dimension: [], ...parts });
+const all = (tier: RecordQuery['tier'] = '1s'): RecordQuery => ({ tier, from: 0, to: 4_000_000_000, filter: {} });
+const req = (r: EdgeRecord): number => r.values[0] ?? 0;
+const plain = (rs: readonly { values: Float64Array }[]): unknown[] => rs.map((r) => ({ ...r, values: Array.from(r.values) }));
+
+export function describeMetricStoreConformance(name: string, open: (options: { retention: Retention }) => Promise<OpenedStore>): void {
+  describe(`MetricStore conformance: ${name}`, () => {
+    const opened: OpenedStore[] = [];
+    const fresh = async (retention: Retention = CONFORMANCE_RETENTION): Promise<MetricStore> => {
+      const o = await open({ retention });
+      opened.push(o);
+      return o.store;
+    };
+    afterEach(async () => {
+      for (const o of opened.splice(0)) await o.close();
+    });
+
+    it('reads back appended records, summed per key', async () => {
+      const store = await fresh();
+      await store.append({ lsn: 1, records: records({ edge: [edgeRecord(T0, 's1', { requests: 3, hits: 2, resp_body_bytes: 100 })] }) });
+      await store.append({ lsn: 2, records: records({ edge: [edgeRecord(T0, 's1', { requests: 1, miss: 1, resp_body_bytes: 5 })] }) });
+      const got = await store.readEdge(all());
+      expect(got).toHaveLength(1);
+      expect(got[0]).toMatchObject({ second: T0, service: 's1', datacenter: 'FRA', domain: 'a.example', product: 'edge_application' });
+      expect(Array.from(got[0]?.values ?? [])).toEqual(Array.from(edgeRecord(T0, 's1', { requests: 4, hits: 2, miss: 1, resp_body_bytes: 105 }).values));
+    });
+
+    it('keeps keys apart and orders by second', async () => {
+      const store = await fresh();
+      await store.append({
+        lsn: 1,
+        records: records({
+          edge: [edgeRecord(T0 + 1, 's1', { requests: 1 }), edgeRecord(T0, 's1', { requests: 2 }), edgeRecord(T0, 's1', { requests: 4 }, 'LON')],
+          origin: [originRecord(T0, 's1', { responses: 7 }), originRecord(T0, 's1', { responses: 1 }, 'FRA', 'b2')],
+          dimension: [dimensionRecord(T0, 's1', 'method', 'GET', 5, 500), dimensionRecord(T0, 's1', 'status', '404', 1, 10)],
+        }),
+      });
+      const edge = await store.readEdge(all());
+      expect(edge.map((r) => [r.second, r.datacenter, req(r)])).toEqual([
+        [T0, 'FRA', 2],
+        [T0, 'LON', 4],
+        [T0 + 1, 'FRA', 1],
+      ]);
+      expect((await store.readOrigin(all())).map((r) => [r.backend, r.values[0]])).toEqual([
+        ['b1', 7],
+        ['b2', 1],
+      ]);
+      expect(await store.readDimension(all())).toEqual([dimensionRecord(T0, 's1', 'method', 'GET', 5, 500), dimensionRecord(T0, 's1', 'status', '404', 1, 10)]);
+    });
+
+    it('makes every rollup tier equal the sum of its seconds', async () => {
+      const store = await fresh();
+      const seconds = [T0 - 1, T0, T0 + 59, T0 + 60, T0 + 3599, T0 + 3600, T0 + 86_399, T0 + 86_400];
+      let lsn = 0;
+      for (const s of seconds) {
+        await store.append({
+          lsn: ++lsn,
+          records: records({
+            edge: [edgeRecord(s, 's1', { requests: 1, hits: s - T0 + 2 })],
+            origin: [originRecord(s, 's1', { responses: 2 })],
+            dimension: [dimensionRecord(s, 's1', 'method', 'GET', 1, 10)],
+          }),
+        });
+      }
+      for (const tier of TIERS) {
+        const width = TIER_SECONDS[tier];
+        const expected = new Map<number, number>();
+        for (const s of seconds) expected.set(s - (s % width), (expected.get(s - (s % width)) ?? 0) + 1);
+        const edge = await store.readEdge(all(tier));
+        expect(new Map(edge.map((r) => [r.second, req(r)])), tier).toEqual(expected);
+        const hits = edge.reduce((sum, r) => sum + (r.values[1] ?? 0), 0);
+        expect(hits, tier).toBe(seconds.reduce((sum, s) => sum + s - T0 + 2, 0));
+        const origin = await store.readOrigin(all(tier));
+        expect(origin.reduce((sum, r) => sum + (r.values[0] ?? 0), 0), tier).toBe(2 * seconds.length);
+        const dims = await store.readDimension(all(tier));
+        expect(new Map(dims.map((r) => [r.second, r.count])), tier).toEqual(expected);
+      }
+    });
+
+    it('filters by time range (end exclusive) and by every key list', async () => {
+      const store = await fresh();
+      await store.append({
+        lsn: 1,
+        records: records({
+          edge: [
+            edgeRecord(T0, 's1', { requests: 1 }, 'FRA', 'a.example', 'edge_application'),
+            edgeRecord(T0, 's2', { requests: 2 }, 'LON', 'b.example', 'edge_functions'),
+            edgeRecord(T0 + 1, 's1', { requests: 4 }),
+          ],
+          origin: [originRecord(T0, 's1', { responses: 1 }, 'FRA', 'b1'), originRecord(T0, 's1', { responses: 2 }, 'FRA', 'b2')],
+        }),
+      });
+      const total = async (q: Partial<RecordQuery>): Promise<number> =>
+        (await store.readEdge({ ...all(), ...q })).reduce((sum, r) => sum + req(r), 0);
+      expect(await total({ from: T0, to: T0 + 1 })).toBe(3);
+      expect(await total({ from: T0 + 1, to: T0 + 2 })).toBe(4);
+      expect(await total({ filter: { services: ['s1'] } })).toBe(5);
+      expect(await total({ filter: { services: ['s1', 's2'] } })).toBe(7);
+      expect(await total({ filter: { datacenters: ['LON'] } })).toBe(2);
+      expect(await total({ filter: { domains: ['b.example'] } })).toBe(2);
+      expect(await total({ filter: { products: ['edge_application'], services: ['s1'] } })).toBe(5);
+      expect(await total({ filter: { services: [] } })).toBe(0);
+      expect(await total({ filter: { services: ["s1' OR 1=1 --"] } })).toBe(0);
+      const origin = await store.readOrigin({ ...all(), filter: { backends: ['b2'] } });
+      expect(origin.map((r) => r.values[0])).toEqual([2]);
+    });
+
+    it('sums chosen fields per epoch-aligned bucket, optionally grouped', async () => {
+      const store = await fresh();
+      await store.append({
+        lsn: 1,
+        records: records({
+          edge: [
+            edgeRecord(T0 + 5, 's1', { requests: 1, hits: 1 }, 'FRA'),
+            edgeRecord(T0 + 9, 's1', { requests: 2, miss: 2 }, 'LON'),
+            edgeRecord(T0 + 10, 's1', { requests: 4, hits: 4 }, 'FRA'),
+          ],
+        }),
+      });
+      const base = { ...all(), bucketSeconds: 10, fields: ['hits', 'requests'] };
+      expect(await store.sumEdge(base)).toEqual([
+        { bucket: T0, group: [], values: [1, 3] },
+        { bucket: T0 + 10, group: [], values: [4, 4] },
+      ]);
+      expect(await store.sumEdge({ ...base, groupBy: ['datacenter'] })).toEqual([
+        { bucket: T0, group: ['FRA'], values: [1, 1] },
+        { bucket: T0, group: ['LON'], values: [0, 2] },
+        { bucket: T0 + 10, group: ['FRA'], values: [4, 4] },
+      ]);
+      expect(await store.sumEdge({ ...base, tier: '1m', bucketSeconds: 3600, groupBy: ['service', 'product'] })).toEqual([
+        { bucket: T0, group: ['s1', 'edge_application'], values: [5, 7] },
+      ]);
+      await expect(store.sumEdge({ ...base, fields: ['requests; DROP TABLE x'] })).rejects.toThrow(/unknown edge field/);
+      await expect(store.sumEdge({ ...base, tier: '1m', bucketSeconds: 90 })).rejects.toThrow(/multiple/);
+    });
+
+    it('sums a dimension per bucket, optionally for chosen values', async () => {
+      const store = await fresh();
+      await store.append({
+        lsn: 1,
+        records: records({
+          dimension: [
+            dimensionRecord(T0, 's1', 'method', 'GET', 3, 30),
+            dimensionRecord(T0 + 1, 's1', 'method', 'GET', 1, 10),
+            dimensionRecord(T0 + 1, 's1', 'method', 'POST', 2, 200),
+            dimensionRecord(T0 + 1, 's1', 'status', '200', 6, 240),
+          ],
+        }),
+      });
+      const base = { ...all(), bucketSeconds: 60, dimension: 'method' as const };
+      expect(await store.sumDimension(base)).toEqual([
+        { bucket: T0, value: 'GET', count: 4, bytes: 40 },
+        { bucket: T0, value: 'POST', count: 2, bytes: 200 },
+      ]);
+      expect(await store.sumDimension({ ...base, values: ['POST'] })).toEqual([{ bucket: T0, value: 'POST', count: 2, bytes: 200 }]);
+      expect(await store.sumDimension({ ...base, dimension: 'status', tier: '1h', bucketSeconds: 3600 })).toEqual([
+        { bucket: T0, value: '200', count: 6, bytes: 240 },
+      ]);
+    });
+
+    it('remembers the highest lsn stored per second', async () => {
+      const store = await fresh();
+      await store.append({ lsn: 5, records: records({ edge: [edgeRecord(T0, 's1', { requests: 1 }), edgeRecord(T0 + 1, 's1', { requests: 1 })] }) });
+      await store.append({ lsn: 9, records: records({ dimension: [dimensionRecord(T0 + 1, 's1', 'method', 'GET', 1, 1)] }) });
+      await store.append({ lsn: 7, records: records({ origin: [originRecord(T0 + 1, 's1', { responses: 1 })] }) });
+      expect(await store.appliedLsn([T0, T0 + 1, T0 + 2])).toEqual(
+        new Map([
+          [T0, 5],
+          [T0 + 1, 9],
+        ]),
+      );
+    });
+
+    it('expires each tier after its own retention', async () => {
+      const day = 86_400;
+      const store = await fresh({ ...CONFORMANCE_RETENTION, secondSeconds: 3600, minuteSeconds: day, hourSeconds: 19 * day });
+      const last = T0 + 20 * day;
+      for (const [i, s] of [T0, T0 + 2 * day, last].entries()) {
+        await store.append({ lsn: i + 1, records: records({ edge: [edgeRecord(s, 's1', { requests: 1 })], origin: [originRecord(s, 's1', { responses: 1 })] }) });
+      }
+      await store.expire(last + 10);
+      const secondsIn = async (tier: RecordQuery['tier']): Promise<number[]> => (await store.readEdge(all(tier))).map((r) => r.second);
+      expect(await secondsIn('1s')).toEqual([last]);
+      expect(await secondsIn('1m')).toEqual([last]);
+      expect(await secondsIn('1h')).toEqual([T0 + 2 * day, last]);
+      expect(await secondsIn('1d')).toEqual([T0, T0 + 2 * day, last]);
+      expect((await store.readOrigin(all('1s'))).map((r) => r.second)).toEqual([last]);
+      // A bucket goes only once all of it is past retention: the minute [last, last + 60) ends at last + 60.
+      await store.expire(last + day + 59);
+      expect(await secondsIn('1m')).toEqual([last]);
+      await store.expire(last + day + 60);
+      expect(await secondsIn('1m')).toEqual([]);
+      expect(await secondsIn('1d')).toEqual([T0, T0 + 2 * day, last]);
+    });
+
+    it('keeps every sum through compaction, including rows appended after it', async () => {
+      const store = await fresh();
+      for (let i = 0; i < 30; i++) {
+        await store.append({ lsn: i + 1, records: records({ edge: [edgeRecord(T0 + i, 's1', { requests: 1, hits: i })], dimension: [dimensionRecord(T0 + i, 's1', 'method', 'GET', 1, 2)] }) });
+      }
+      await store.append({ lsn: 31, records: records({ edge: [edgeRecord(T0 + 3, 's1', { requests: 10 })] }) });
+      const before = await Promise.all(TIERS.map((t) => store.readEdge(all(t))));
+      await store.compact();
+      const after = await Promise.all(TIERS.map((t) => store.readEdge(all(t))));
+      expect(after.map(plain)).toEqual(before.map(plain));
+      await store.append({ lsn: 32, records: records({ edge: [edgeRecord(T0 + 3, 's1', { requests: 100 })] }) });
+      await store.compact();
+      for (const tier of TIERS) {
+        const total = (await store.readEdge(all(tier))).reduce((sum, r) => sum + req(r), 0);
+        expect(total, tier).toBe(140);
+      }
+      expect((await store.readDimension(all('1d')))[0]?.count).toBe(30);
+    });
+
+    it('matches a model of summed deltas for any sequence of writes (property)', async () => {
+      const second = fc.integer({ min: T0 - 100, max: T0 + 4000 });
+      const edge = fc.record({ second, service: fc.constantFrom('s1', 's2'), dc: fc.constantFrom('FRA', 'LON'), requests: fc.integer({ min: 0, max: 1000 }) });
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.array(edge, { maxLength: 6 }), { minLength: 1, maxLength: 6 }), fc.boolean(), async (writes, compact) => {
+          const store = await fresh();
+          const model = TIERS.map((t) => createRecordAccumulator(TIER_SECONDS[t]));
+          for (const [i, w] of writes.entries()) {
+            const rs = records({ edge: w.map((e) => edgeRecord(e.second, e.service, { requests: e.requests }, e.dc)) });
+            await store.append({ lsn: i + 1, records: rs });
+            for (const m of model) m.add(rs);
+            if (compact && i % 2 === 1) await store.compact();
+          }
+          for (const [t, tier] of TIERS.entries()) {
+            const got = await store.readEdge(all(tier));
+            const key = (r: EdgeRecord): string => `${r.second}/${r.service}/${r.datacenter}`;
+            const want = new Map((model[t]?.snapshot().edge ?? []).map((r) => [key(r), req(r)]));
+            expect(new Map(got.map((r) => [key(r), req(r)]))).toEqual(want);
+          }
+        }),
+        { numRuns: 15 },
+      );
+    });
+  });
+}
