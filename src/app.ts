@@ -9,8 +9,20 @@ import type { Services } from './services.ts';
 import { rateLimitPlugin } from './api/limits/rate-limit.ts';
 import { concurrencyLimitPlugin } from './api/limits/concurrency.ts';
 import { adminRoutes } from './api/admin/token-routes.ts';
-import { ingestRoutes } from './ingest/ingest-route.ts';
+import { serviceAdminRoutes } from './api/admin/service-routes.ts';
+import { azionRoutes } from './api/azion/routes.ts';
+import { fastlyRoutes } from './api/fastly/routes.ts';
+import { createRealtimeReader } from './api/fastly/realtime-reader.ts';
+import { nativeRoutes } from './api/native/native-routes.ts';
+import { CDN_METRICS } from './api/odsl/cdn-provider.ts';
+import { odslMetricRoutes } from './api/odsl/metric-routes.ts';
+import { odslObjectRoutes } from './api/odsl/object-routes.ts';
+import { selfMeteringHook } from './api/odsl/self-metering.ts';
+import { createVirtualTimeseriesHandler } from './api/odsl/virtual-timeseries.ts';
+import { installRequestPrincipal } from './api/request-principal.ts';
+import { buildInfo } from './build-info.ts';
 import { dashboardRoutes } from './dashboard/dashboard-routes.ts';
+import { ingestRoutes } from './ingest/ingest-route.ts';
 
 /** Which envelope a URL's errors use. */
 export function dialectOf(url: string): Dialect {
@@ -32,6 +44,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   });
 
   installErrorHandling(app);
+  installRequestPrincipal(app);
+  // Every API request becomes an RTMRequest usage entity (batched, off the request path).
+  app.addHook('onResponse', selfMeteringHook(services.usageRecorder, { skip: (req) => req.url.startsWith('/dashboard') || req.url === '/' }));
   // The dashboard's static files carry no data: no token, no limits.
   await app.register(dashboardRoutes);
 
@@ -40,8 +55,34 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(rateLimitPlugin, limited);
   await app.register(concurrencyLimitPlugin, limited);
 
-  await app.register(adminRoutes, { verifier: services.tokens, store: services.tokenStore });
-  await app.register(ingestRoutes, { sink: services.ingest, tokens: services.tokens, limits: config.limits });
+  const { tokens, store, catalog, clock } = services;
+  await app.register(adminRoutes, {
+    verifier: tokens,
+    store: services.tokenStore,
+    onRevoke: (id) => services.serviceQuota.forget(id),
+  });
+  await app.register(serviceAdminRoutes, { catalog, verifier: tokens });
+  await app.register(ingestRoutes, { sink: services.ingest, tokens, limits: config.limits, serviceQuota: services.serviceQuota });
+
+  const realtime = createRealtimeReader(services.window, store);
+  await app.register(fastlyRoutes, { source: realtime, tokens, aggregateDelaySeconds: config.aggregateDelaySeconds });
+  await app.register(azionRoutes, { store, catalog, tokens, clock, timeZone: config.timeZone });
+
+  const timeseries = { usage: services.usage, store, clock, timeZone: config.timeZone };
+  await app.register(odslMetricRoutes, {
+    usage: services.usage,
+    tokens,
+    clock,
+    build: { ...buildInfo(), startTime: services.startedAt.toISOString() },
+    virtualTimeseries: createVirtualTimeseriesHandler(timeseries),
+    cdnMetrics: Object.keys(CDN_METRICS),
+  });
+  await app.register(odslObjectRoutes, { objects: services.objects, tokens, virtualTimeseries: timeseries });
+  await app.register(nativeRoutes, {
+    source: realtime,
+    tokens,
+    listServices: async () => (await catalog.services()).map((s) => s.service),
+  });
   return app;
 }
 

@@ -15,6 +15,12 @@ import { createSparseRows, type SparseRows } from './sparse-rows.ts';
 
 const INDEX_FROM = 32;
 
+/**
+ * The non-zero fields of the delta being added: computed once per add, used for the leaf and
+ * each of its sums. Shared by every block (adds never interleave), so it costs no memory per key.
+ */
+let nonZero = new Int32Array(512);
+
 /** Names with their position; `sums[k]` is the row of name k's sum (alias: -(leafRow + 1)). */
 interface Names {
   names: string[];
@@ -66,8 +72,6 @@ export function createGroupedRows(width: number): GroupedRows {
   const leafRow: number[] = [];
   let leafIndex: Map<number, number> | undefined;
   let total = 0;
-  // The non-zero fields of the delta being added (computed once per add, used for every row).
-  const nonZero = new Int32Array(width);
   let count = 0;
   const addTo = (row: number, delta: Float64Array): void => rows.add(row, delta, nonZero, count);
 
@@ -92,6 +96,7 @@ export function createGroupedRows(width: number): GroupedRows {
 
   return {
     add(outer, inner, delta) {
+      if (nonZero.length < width) nonZero = new Int32Array(width);
       count = 0;
       for (let f = 0; f < width; f++) if ((delta[f] as number) !== 0) nonZero[count++] = f;
       let o = positionOf(outers, outer);

@@ -74,3 +74,11 @@ export function canIngest(p: Principal, service: string): boolean {
 export function adminPrincipal(): Principal {
   return { tokenId: 'admin', name: 'admin', services: 'all', scopes: new Set(SCOPES) };
 }
+
+/**
+ * Whose usage entities a principal sees: its own, or every owner's (undefined) for an admin
+ * token on all services. A tenant admin (admin scope on some services) still sees only its own.
+ */
+export function usageOwnerOf(p: Principal): string | undefined {
+  return p.services === 'all' && p.scopes.has('admin') ? undefined : p.tokenId;
+}

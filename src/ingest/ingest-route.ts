@@ -6,8 +6,10 @@
  */
 import { constants as bufferConstants, isUtf8 } from 'node:buffer';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { authenticate, canIngest, hasScope, type Principal, type TokenVerifier } from '../api/auth.ts';
+import { canIngest, hasScope, type Principal, type TokenVerifier } from '../api/auth.ts';
 import { Errors, RtmError } from '../api/errors.ts';
+import type { ServiceQuota } from '../api/limits/service-quota.ts';
+import { authenticateRequest } from '../api/request-principal.ts';
 import type { Limits } from '../config/config.ts';
 import { bodyFormatOf, decodeBody } from './body.ts';
 import { parseNdjson, type LineError, type ParseOptions, type ParseResult } from './ndjson-parser.ts';
@@ -17,8 +19,10 @@ export interface IngestRouteOptions {
   /** Where accepted batches go; `ingest` resolves once they are durable. */
   sink: IngestSink;
   tokens: TokenVerifier;
-  /** maxBodyBytes (raw and decoded), maxLineBytes, maxEventsPerRequest. */
+  /** maxBodyBytes (raw and decoded), maxLineBytes, maxEventsPerRequest, servicesPerToken. */
   limits: Limits;
+  /** Distinct services per token; lines beyond the quota are rejected. Default: no quota. */
+  serviceQuota?: ServiceQuota;
 }
 
 /** Errors listed in a response; `rejected` counts them all. */
@@ -49,7 +53,7 @@ function parseJsonBody(body: Buffer, opts: ParseOptions): ParseResult {
   return parseNdjson(body, opts);
 }
 
-export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, { sink, tokens, limits }) => {
+export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, { sink, tokens, limits, serviceQuota }) => {
   const principals = new WeakMap<FastifyRequest, Principal>();
   // The config allows "Infinity"; Fastify and zlib need a real byte count.
   const maxBodyBytes = Math.min(limits.maxBodyBytes, bufferConstants.MAX_LENGTH);
@@ -72,7 +76,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
     // Authenticate and check the media type before the body is read: a refused request does
     // not cost reading up to maxBodyBytes.
     onRequest: async (req) => {
-      const principal = await authenticate(req, tokens);
+      const principal = await authenticateRequest(req, tokens);
       if (!hasScope(principal, 'ingest')) throw new RtmError(Errors.AUTH_FORBIDDEN, 'this token may not ingest events');
       principals.set(req, principal);
       bodyFormatOf(req.headers['content-type']);
@@ -89,7 +93,13 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
         maxLineBytes: limits.maxLineBytes,
         maxEvents: limits.maxEventsPerRequest,
         maxErrors: MAX_REPORTED_ERRORS,
-        acceptService: (service) => (canIngest(principal, service) ? undefined : `service "${service}": this token may not ingest events for this service`),
+        acceptService: (service) => {
+          if (!canIngest(principal, service)) return `service "${service}": this token may not ingest events for this service`;
+          if (serviceQuota && !serviceQuota.admit(principal.tokenId, service)) {
+            return `service "${service}": this token already writes ${limits.servicesPerToken} distinct services (RTM_MAX_SERVICES_PER_TOKEN)`;
+          }
+          return undefined;
+        },
       };
       const result = format === 'json' ? parseJsonBody(body, options) : parseNdjson(body, options);
       if (result.tooManyEvents) {

@@ -6,7 +6,8 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ChannelSecond, DomainSecond, OriginSecond, RealtimeSource } from '../../aggregate/realtime-source.ts';
-import { authenticate, canRead, type TokenVerifier } from '../auth.ts';
+import { canRead, type TokenVerifier } from '../auth.ts';
+import { authenticateRequest } from '../request-principal.ts';
 import { Errors, RtmError } from '../errors.ts';
 import { DEFAULT_FASTLY_LIMITS, MAX_LIMIT, planCursor, type CursorRequest, type FastlyLimits } from './cursor.ts';
 import { objectOf, renderChannel, renderDomain, renderOrigin } from './render.ts';
@@ -95,7 +96,7 @@ export const fastlyRoutes: FastifyPluginAsync<FastlyRoutesOptions> = async (app,
   const handler =
     <S extends { second: number }>(api: Api<S>) =>
     async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
-      const principal = await authenticate(req, tokens);
+      const principal = await authenticateRequest(req, tokens);
       const { service_id: service, ts, n } = req.params;
       if (!SERVICE_ID.test(service)) {
         throw new RtmError(Errors.REQUEST_BAD_PARAM, 'service_id must match [A-Za-z0-9_-]{1,64}');

@@ -6,7 +6,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { RealtimeSource } from '../../aggregate/realtime-source.ts';
 import { EDGE_FIELDS, edgeFieldIndex } from '../../model/fields.ts';
-import { authenticate, canRead, type TokenVerifier } from '../auth.ts';
+import { canRead, type TokenVerifier } from '../auth.ts';
+import { authenticateRequest } from '../request-principal.ts';
 import { Errors, RtmError } from '../errors.ts';
 import { deriveSummary, SUMMARY_FIELDS } from './summary.ts';
 
@@ -29,7 +30,7 @@ export const nativeRoutes: FastifyPluginAsync<NativeRouteOptions> = async (app, 
   const maxLive = opts.maxLiveSeconds ?? 600;
 
   app.get('/rtm/v1/services', async (req) => {
-    const principal = await authenticate(req, opts.tokens);
+    const principal = await authenticateRequest(req, opts.tokens);
     const all = await opts.listServices();
     return { services: all.filter((s) => canRead(principal, s)).sort() };
   });
@@ -38,7 +39,7 @@ export const nativeRoutes: FastifyPluginAsync<NativeRouteOptions> = async (app, 
     '/rtm/v1/services/:service/live',
     { schema: { querystring: LiveQuery } },
     async (req) => {
-      const principal = await authenticate(req, opts.tokens);
+      const principal = await authenticateRequest(req, opts.tokens);
       const { service } = req.params;
       // Same answer for a forbidden and an unknown service: do not reveal that it exists.
       if (!canRead(principal, service)) throw new RtmError(Errors.REQUEST_NOT_FOUND, `Unknown service ${service}`);

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import type { Clock } from '../../model/clock.ts';
 import type { UsageEntity } from '../../model/usage.ts';
 import type { UsageStore } from '../../store/usage-store.ts';
-import { hasScope, type Principal, type TokenVerifier } from '../auth.ts';
+import { hasScope, usageOwnerOf, type Principal, type TokenVerifier } from '../auth.ts';
 import { Errors, RtmError } from '../errors.ts';
 import { authenticateRequest } from '../request-principal.ts';
 import { entitiesFromJson, entitiesFromNdjson, TooManyItems, type ParsedBody } from './entity-input.ts';
@@ -76,7 +76,6 @@ export const odslMetricRoutes: FastifyPluginAsync<OdslMetricRoutesOptions> = asy
   const maxItems = opts.maxItems ?? 100_000;
   const maxLineBytes = opts.maxLineBytes ?? 64 * 1024;
   const bodyLimit = opts.maxBodyBytes ?? app.initialConfig.bodyLimit ?? 1024 * 1024;
-  const ownerOf = (p: Principal): string | undefined => (hasScope(p, 'admin') ? undefined : p.tokenId);
 
   if (!app.hasContentTypeParser('application/x-ndjson')) {
     app.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit }, (_req, body, done) => done(null, body));
@@ -97,7 +96,7 @@ export const odslMetricRoutes: FastifyPluginAsync<OdslMetricRoutesOptions> = asy
   app.get('/api/metric/v1', async (req, reply) => {
     const principal = await reader(req);
     const query = req.query as Record<string, unknown>;
-    const owner = ownerOf(principal);
+    const owner = usageOwnerOf(principal);
     if (query['_metric'] !== undefined) {
       if (!opts.virtualTimeseries) throw new RtmError(Errors.ODSL_BAD_PARAM, 'virtual timeseries (_metric) are not available');
       return opts.virtualTimeseries(req, principal);
@@ -142,7 +141,7 @@ export const odslMetricRoutes: FastifyPluginAsync<OdslMetricRoutesOptions> = asy
 
   app.get<{ Params: { id: string } }>('/api/metric/v1/:id', async (req) => {
     const principal = await reader(req);
-    const entity = await usage.get(req.params.id, ownerOf(principal));
+    const entity = await usage.get(req.params.id, usageOwnerOf(principal));
     // Someone else's entity answers as an absent one: ids reveal nothing.
     if (!entity) throw new RtmError(Errors.ODSL_UNKNOWN_ENTITY, `no metric with id "${req.params.id.slice(0, 64)}"`);
     return renderEntity(entity);

@@ -13,7 +13,7 @@ import type { Clock } from '../../model/clock.ts';
 import type { FilterNode } from '../../model/usage.ts';
 import type { MetricStore } from '../../store/store.ts';
 import type { UsageStore } from '../../store/usage-store.ts';
-import type { Principal } from '../auth.ts';
+import { usageOwnerOf, type Principal } from '../auth.ts';
 import { Errors, RtmError } from '../errors.ts';
 import { CDN_FILTER_FIELDS, CDN_PROVIDER, cdnPoints } from './cdn-provider.ts';
 import { parseEntityFilter } from './filter.ts';
@@ -54,8 +54,7 @@ export const MAX_POINTS = 100_000;
 const METRIC = /^([A-Za-z0-9_.-]{1,64})\/([A-Za-z0-9_.-]{1,128})$/;
 
 /** The owner filter of a principal: undefined (every owner) for an admin token on all services. */
-export const ownerOf = (p: Principal): string | undefined =>
-  p.services === 'all' && p.scopes.has('admin') ? undefined : p.tokenId;
+export const ownerOf = usageOwnerOf;
 
 export type TimeseriesEvaluator = (spec: TimeseriesSpec, principal: Principal) => Promise<VarTimeSeriesBody>;
 
