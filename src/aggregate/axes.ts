@@ -168,12 +168,6 @@ export const EVENT_AXES = {
 
 export type EventAxes = typeof EVENT_AXES;
 
-const derived = (batch: EventBatch, source: Float64Array, f: (v: number) => number): Float64Array => {
-  const out = new Float64Array(batch.length);
-  for (let i = 0; i < batch.length; i++) out[i] = f(source[i] as number);
-  return out;
-};
-
 /**
  * The quantities a rule may add, each a column over the batch (a column of the batch itself when
  * it needs no transformation, so most cost nothing).
@@ -189,11 +183,19 @@ export const EVENT_VALUES = {
   beresp_header_bytes: (b: EventBatch): Float64Array => b.berespHeaderBytes,
   beresp_body_bytes: (b: EventBatch): Float64Array => b.berespBodyBytes,
   /** `time_ms` / 1000: the `*_time` fields are seconds. */
-  time_s: (b: EventBatch): Float64Array => derived(b, b.timeMs, (t) => t / 1000),
+  time_s: (b: EventBatch): Float64Array => {
+    const out = new Float64Array(b.length);
+    for (let i = 0; i < b.length; i++) out[i] = (b.timeMs[i] as number) / 1000;
+    return out;
+  },
   compute_time_ms: (b: EventBatch): Float64Array => b.computeTimeMs,
   compute_cpu_ms: (b: EventBatch): Float64Array => b.computeCpuMs,
   /** ceil(compute_time_ms / 50) * 50: Compute bills request time in 50 ms units. */
-  compute_billed_ms: (b: EventBatch): Float64Array => derived(b, b.computeTimeMs, (t) => Math.ceil(t / 50) * 50),
+  compute_billed_ms: (b: EventBatch): Float64Array => {
+    const out = new Float64Array(b.length);
+    for (let i = 0; i < b.length; i++) out[i] = Math.ceil((b.computeTimeMs[i] as number) / 50) * 50;
+    return out;
+  },
 };
 
 export type ValueName = keyof typeof EVENT_VALUES;

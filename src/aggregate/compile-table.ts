@@ -184,14 +184,15 @@ export function compileTable<A extends AnyAxes>(
     const stride = groups.length;
     const codes = new Int32Array(n * stride);
     groups.forEach((g, k) => {
-      const code = new Int32Array(n);
-      for (const name of g.axes) {
+      // Mixed radix straight into the strided column; the group's offset is the last digit's base.
+      const offset = groupOffsets[k] as number;
+      g.axes.forEach((name, a) => {
         const size = (axes[name] as Axis<unknown>).size;
         const col = axisCodes(name);
-        for (let i = 0; i < n; i++) code[i] = (code[i] as number) * size + (col[i] as number);
-      }
-      const offset = groupOffsets[k] as number;
-      for (let i = 0; i < n; i++) codes[i * stride + k] = offset + (code[i] as number);
+        const add = a === g.axes.length - 1 ? offset : 0;
+        for (let i = 0, c = k; i < n; i++, c += stride) codes[c] = (codes[c] as number) * size + (col[i] as number) + add;
+      });
+      if (g.axes.length === 0) for (let i = 0, c = k; i < n; i++, c += stride) codes[c] = offset;
     });
     const width = valueNames.length;
     const values = new Float64Array(n * width);
