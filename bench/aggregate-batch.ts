@@ -70,4 +70,3 @@ console.log(`node --import tsx bench/aggregate-batch.ts ${batchSize} ${services}
 console.log(
   `aggregateBatch: ${(median / 1e6).toFixed(2)} M events/s median (${batchSize} events per batch, ${(records / 15 / batches.length).toFixed(0)} edge records per batch)`,
 );
-console.log((globalThis as any).__T.map((x: number) => (x * 1e6 / (15 * batches.length * batchSize)).toFixed(1) + 'ns').join(' '));

@@ -2,7 +2,7 @@
  * buildApp(services) returns the Fastify instance with every dialect registered; it never
  * listens (main.ts does), so tests use app.inject().
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { renderError, toRtmError, Errors, RtmError, type Dialect } from './api/errors.ts';
 import type { Services } from './services.ts';
@@ -40,7 +40,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     bodyLimit: config.limits.maxBodyBytes,
     genReqId: () => randomUUID(),
     // Dialects take ids and timestamps in the path; keep them untouched.
-    routerOptions: { ignoreTrailingSlash: true },
+    // maxParamLength: ODSL object ids and property names may be 128 characters (Fastify's default is 100).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_PARAM_LENGTH },
+    frameworkErrors,
   });
 
   installErrorHandling(app);
@@ -62,7 +64,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     onRevoke: (id) => services.serviceQuota.forget(id),
   });
   await app.register(serviceAdminRoutes, { catalog, verifier: tokens });
-  await app.register(ingestRoutes, { sink: services.ingest, tokens, limits: config.limits, serviceQuota: services.serviceQuota });
+  await app.register(ingestRoutes, { sink: services.ingest, tokens, limits: config.limits, serviceQuota: services.serviceQuota, clock });
 
   const realtime = createRealtimeReader(services.window, store);
   await app.register(fastlyRoutes, { source: realtime, tokens, aggregateDelaySeconds: config.aggregateDelaySeconds });
@@ -85,6 +87,22 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   });
   return app;
 }
+
+/** Longest path parameter the router matches; longer ones answer RTM_ERR_REQUEST_URI_TOO_LONG. */
+export const MAX_PATH_PARAM_LENGTH = 256;
+
+/**
+ * The router's own errors (a URL with bad percent-encoding, a path parameter over
+ * MAX_PATH_PARAM_LENGTH) in the registry and the dialect's envelope, like every other error;
+ * without this Fastify answers them in its own shape.
+ */
+const frameworkErrors = (err: { code?: string }, req: FastifyRequest, reply: FastifyReply): void => {
+  const e =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new RtmError(Errors.REQUEST_URI_TOO_LONG, `a path segment is longer than ${MAX_PATH_PARAM_LENGTH} characters`)
+      : new RtmError(Errors.REQUEST_BAD_PARAM, 'the URL is not valid percent-encoded UTF-8');
+  void reply.code(e.status).send(renderError[dialectOf(req.url)](e));
+};
 
 /**
  * The error and not-found handlers: registry errors rendered in the envelope of the URL's

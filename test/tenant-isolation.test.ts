@@ -25,6 +25,7 @@ interface Target {
   entityId: string;
   objectId: string;
   provider: string;
+  domain: string;
   tokenId: string;
 }
 
@@ -125,6 +126,7 @@ const PROBES: Probe[] = [
   { route: 'GET /api/metric/v1', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: '/api/metric/v1', query: { _function: 'listMetrics', provider: t.provider } }) },
   { route: 'GET /api/metric/v1', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: '/api/metric/v1', query: { _metric: `${t.provider}/Calls`, _range: DAY } }) },
   { route: 'GET /api/metric/v1', as: 'a', expect: 'same', request: (t) => ({ method: 'GET', url: '/api/metric/v1', query: cdnQuery(t.service) }) },
+  { route: 'GET /api/metric/v1', as: 'a', expect: 'same', request: (t) => ({ method: 'GET', url: '/api/metric/v1', query: { ...cdnQuery(t.service), _filter: `domain=${t.domain}` } }) },
   { route: 'GET /api/metric/v1', as: 'a', expect: 'same', request: (t) => ({ method: 'GET', url: '/api/metric/v1', query: { _metric: 'RTMRequest/ReadRequests', _range: DAY, _filter: `user=${t.tokenId}` } }) },
   // An entity cannot be written under B's id (ids are the server's).
   { route: 'POST /api/metric/v1', as: 'a', expect: 'same', request: (t) => ({ method: 'POST', url: '/api/metric/v1', payload: { _id: t.entityId, provider: t.provider, metric: 'Calls', timestamp: `${DAY}T00:00:00Z` } }) },
@@ -135,6 +137,7 @@ const PROBES: Probe[] = [
   { route: 'GET /api/object/v1/:id', as: 'a', expect: 'same', request: (t) => ({ method: 'GET', url: `/api/object/v1/${t.objectId}`, query: cdnQuery(t.service) }) },
   { route: 'GET /api/object/v1/:id/:property', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/api/object/v1/${t.objectId}/traffic` }) },
   { route: 'GET /api/object/v1/:id/:property', as: 'a', expect: 'same', request: (t) => ({ method: 'GET', url: `/api/object/v1/${A_OBJECT}/${t.service}`, query: { _range: DAY } }) },
+  { route: 'GET /api/object/v1/:id/:property', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/api/object/v1/${A_OBJECT}/bill-${t.provider}`, query: { _range: DAY } }) },
   { route: 'DELETE /api/object/v1/:id', as: 'a', expect: 'refusal', request: (t) => ({ method: 'DELETE', url: `/api/object/v1/${t.objectId}` }) },
 
   // Native API.
@@ -194,7 +197,14 @@ beforeAll(async () => {
   expect(bEntity).not.toBe('');
   const bObject = await call('b', { method: 'POST', url: '/api/object/v1', payload: { _id: 'b-secret-object', traffic: timeseriesProperty('beta') } });
   expect(bObject.statusCode).toBe(201);
-  const aObject = await call('a', { method: 'POST', url: '/api/object/v1', payload: { _id: A_OBJECT, beta: timeseriesProperty('beta'), ghostsvc: timeseriesProperty('ghostsvc') } });
+  const aObject = await call('a', { method: 'POST', url: '/api/object/v1', payload: {
+      _id: A_OBJECT,
+      beta: timeseriesProperty('beta'),
+      ghostsvc: timeseriesProperty('ghostsvc'),
+      'bill-BillingB': { _type: 'VarMetricTimeSeries', provider: 'BillingB', metric: 'Calls', calendar: '#P1D' },
+      'bill-GhostProv': { _type: 'VarMetricTimeSeries', provider: 'GhostProv', metric: 'Calls', calendar: '#P1D' },
+    },
+  });
   expect(aObject.statusCode).toBe(201);
 
   // B's own requests are RTMRequest entities of B: stored now, so the walk could find them.
@@ -211,6 +221,7 @@ beforeAll(async () => {
     entityId: bEntity,
     objectId: 'b-secret-object',
     provider: 'BillingB',
+    domain: 'www.beta.example',
     tokenId: b.id,
   };
   ghost = {
@@ -220,6 +231,7 @@ beforeAll(async () => {
     entityId: bEntity.replace(/[0-9a-f]/g, '0'),
     objectId: 'ghost-object',
     provider: 'GhostProv',
+    domain: 'www.ghost.example',
     tokenId: 'tk_000000000000',
   };
   expect(ghost.entityId).not.toBe(beta.entityId);

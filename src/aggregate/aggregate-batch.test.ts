@@ -284,4 +284,16 @@ describe('aggregateBatch', () => {
     (rs.edge[0] as { values: Float64Array }).values[0] = 99;
     expect(rs.edge[1]?.values[0]).toBe(1);
   });
+
+  it('sums keys across the chunks it works through (batches above 16,384 events)', () => {
+    const events: PlainEvent[] = [];
+    for (let i = 0; i < 40_000; i++) {
+      events.push(event({ second: T0 + (i % 3), datacenter: i % 2 === 0 ? 'FRA' : 'LHR', resp_body_bytes: i, origin_status: i % 5 === 0 ? 200 : undefined }));
+    }
+    const want = naive(events);
+    const got = engine([events]);
+    expectSame(got.edge, want.edge);
+    expectSame(got.origin, want.origin);
+    expect(got.edge.size).toBe(6);
+  });
 });

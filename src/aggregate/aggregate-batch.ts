@@ -2,15 +2,18 @@
  * One parsed batch -> its per-second records (deltas): edge records per (second, service,
  * datacenter, domain, product), origin records per (second, service, datacenter, backend) over
  * origin fetches, and dimension records (method, exact status) per (second, service, domain,
- * product). Pure: the same batch always gives the same records.
+ * product). Pure as seen from outside: the same batch always gives the same records (it reuses
+ * module-level scratch arrays and compiles table programs lazily; neither is observable).
+ * Batches are worked through in chunks of CHUNK events so scratch stays small and cached.
  */
 import { PRODUCT_VALUES, type EventBatch } from '../model/event.ts';
 import type { Dictionaries } from '../model/dictionary.ts';
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../model/record.ts';
 import { EVENT_AXES } from './axes.ts';
-import { batchKeys } from './batch-keys.ts';
+import { createBatchKeyer } from './batch-keys.ts';
 import { createAxisCodes, type AxisCodes, type CompiledTable } from './compile-table.ts';
 import { EDGE_TABLE, ORIGIN_TABLE } from './field-table.ts';
+import { CHUNK } from './scratch.ts';
 import { createSlotIndex } from './slot-index.ts';
 
 export function aggregateBatch(batch: EventBatch, dicts: Dictionaries): RecordSet {
@@ -18,15 +21,20 @@ export function aggregateBatch(batch: EventBatch, dicts: Dictionaries): RecordSe
   if (n === 0) return { edge: [], origin: [], dimension: [] };
   const b = batch;
 
-  const T = (globalThis as any).__T ??= [0,0,0,0,0,0];
-  let t = performance.now();
-  const lap = (k: number) => { const x = performance.now(); T[k] += x - t; t = x; };
-  const keys = batchKeys(b); lap(0);
-  const axisCodes = createAxisCodes(b, EVENT_AXES);
-  const edge = sumByKey(EDGE_TABLE, b, axisCodes, keys.edge, null); lap(1);
-  const origin = sumByKey(ORIGIN_TABLE, b, axisCodes, keys.origin, b.originStatus); lap(2);
-  const byMethod = countByKey(b, keys.method);
-  const byStatus = countByKey(b, keys.status); lap(3);
+  const keyer = createBatchKeyer(b);
+  const edge = createSums(EDGE_TABLE);
+  const origin = createSums(ORIGIN_TABLE);
+  const byMethod = createCounts();
+  const byStatus = createCounts();
+  for (let start = 0; start < n; start += CHUNK) {
+    const end = Math.min(n, start + CHUNK);
+    const keys = keyer.keys(start, end);
+    const axisCodes = createAxisCodes(b, start, end, EVENT_AXES);
+    edge.add(b, start, end, axisCodes, keys.edge, false);
+    origin.add(b, start, end, axisCodes, keys.origin, true);
+    byMethod.add(b, start, end, keys.method);
+    byStatus.add(b, start, end, keys.status);
+  }
 
   // From here on, per key (not per event): readable code.
   const product = (i: number): string => PRODUCT_VALUES[b.product[i] as number] ?? PRODUCT_VALUES[0];
@@ -54,11 +62,15 @@ export function aggregateBatch(batch: EventBatch, dicts: Dictionaries): RecordSe
     dimension.push({ second: second(i), service: service(i), domain: domain(i), product: product(i), dimension: dim, value: value(i), count, bytes });
   byMethod.forEachSlot(dimensionOf('method', (i) => dicts.method.name(b.method[i] as number)));
   byStatus.forEachSlot(dimensionOf('status', (i) => String(b.status[i])));
-  lap(5);
   return { edge: edgeRecords, origin: originRecords, dimension };
 }
 
 interface Sums {
+  /**
+   * Adds events [start, end) (`keys` and `axisCodes` index them from 0); `fetchedOnly`: only
+   * the origin fetches count.
+   */
+  add(batch: EventBatch, start: number, end: number, axisCodes: AxisCodes, keys: Float64Array, fetchedOnly: boolean): void;
   /** Calls `f` per key with the index of the key's first event and a fresh copy of its vector. */
   forEachSlot(f: (firstEvent: number, values: Float64Array) => void): void;
 }
@@ -70,108 +82,95 @@ const grown = <T extends Float64Array | Int32Array>(a: T, min: number, make: (n:
   return next;
 };
 
-/**
- * HOT PATH, written for speed: per event, one key lookup (skipped while the key repeats) and the
- * few compiled programs of its group codes, each a flat list of `slab[field] += column[event]`.
- * No allocation per event; vectors live in one Float64Array slab (slot x field).
- * `fetchedOnly`: when given, only the events with a value >= 0 there (origin fetches) count.
- */
-function sumByKey(
-  table: CompiledTable,
-  batch: EventBatch,
-  axisCodes: AxisCodes,
-  keys: Float64Array,
-  fetchedOnly: Int16Array | null,
-): Sums {
-  const n = batch.length;
+function createSums(table: CompiledTable): Sums {
   const width = table.fields.length;
-  const t0 = performance.now();
-  const { codes, values, valueWidth } = table.prepare(batch, axisCodes);
-  (globalThis as any).__T[4] += performance.now() - t0;
   const groups = table.groupCount;
   const programAt = table.programAt;
-  let ops = table.ops;
   const index = createSlotIndex(256);
-  let slab = new Float64Array(width * 64);
-  let firstEvent = new Int32Array(64);
+  let slab = new Float64Array(width * 16);
+  let firstEvent = new Int32Array(16);
   let slots = 0;
-  let lastKey = -1;
-  let base = 0;
-  const events = fetchedOnly === null ? null : indicesWhereFetched(fetchedOnly, n);
-  const count = events === null ? n : events.length;
-  for (let e = 0; e < count; e++) {
-    const i = events === null ? e : (events[e] as number);
-    const key = keys[i] as number;
-    if (key !== lastKey) {
-      const slot = index.slotOf(key);
-      if (slot === slots) {
-        slots++;
-        slab = grown(slab, slots * width, (len) => new Float64Array(len));
-        firstEvent = grown(firstEvent, slots, (len) => new Int32Array(len));
-        firstEvent[slot] = i;
-      }
-      lastKey = key;
-      base = slot * width;
-    }
-    const row = i * valueWidth;
-    for (let c = i * groups, end = c + groups; c < end; c++) {
-      let at = programAt[codes[c] as number] as number;
-      if (at < 0) {
-        at = table.compile(codes[c] as number);
-        ops = table.ops;
-      }
-      const last = at + 2 * (ops[at] as number);
-      for (let k = at + 1; k < last; k += 2) {
-        const f = base + (ops[k] as number);
-        slab[f] = (slab[f] as number) + (values[row + (ops[k + 1] as number)] as number);
-      }
-    }
-  }
   return {
+    /**
+     * HOT PATH, written for speed: per event, one key lookup (skipped while the key repeats)
+     * and the few compiled programs of its group codes, each a flat list of
+     * `slab[field] += value`. No allocation per event; vectors live in one Float64Array slab
+     * (slot x field).
+     */
+    add(batch, start, end, axisCodes, keys, fetchedOnly) {
+      const { codes, values, valueWidth } = table.prepare(batch, start, end, axisCodes);
+      const fetched = batch.originStatus;
+      let ops = table.ops;
+      let lastKey = -1;
+      let base = 0;
+      for (let i = start, j = 0; i < end; i++, j++) {
+        if (fetchedOnly && (fetched[i] as number) < 0) continue;
+        const key = keys[j] as number;
+        if (key !== lastKey) {
+          const slot = index.slotOf(key);
+          if (slot === slots) {
+            slots++;
+            slab = grown(slab, slots * width, (len) => new Float64Array(len));
+            firstEvent = grown(firstEvent, slots, (len) => new Int32Array(len));
+            firstEvent[slot] = i;
+          }
+          lastKey = key;
+          base = slot * width;
+        }
+        const row = j * valueWidth;
+        for (let c = j * groups, last = c + groups; c < last; c++) {
+          let at = programAt[codes[c] as number] as number;
+          if (at < 0) {
+            at = table.compile(codes[c] as number);
+            ops = table.ops;
+          }
+          const stop = at + 2 * (ops[at] as number);
+          for (let k = at + 1; k < stop; k += 2) {
+            const f = base + (ops[k] as number);
+            slab[f] = (slab[f] as number) + (values[row + (ops[k + 1] as number)] as number);
+          }
+        }
+      }
+    },
     forEachSlot(f) {
       for (let s = 0; s < slots; s++) f(firstEvent[s] as number, slab.slice(s * width, (s + 1) * width));
     },
   };
 }
 
-function indicesWhereFetched(originStatus: Int16Array, n: number): Int32Array {
-  let count = 0;
-  for (let i = 0; i < n; i++) if ((originStatus[i] as number) >= 0) count++;
-  const out = new Int32Array(count);
-  for (let i = 0, k = 0; i < n; i++) if ((originStatus[i] as number) >= 0) out[k++] = i;
-  return out;
-}
-
 interface Counts {
+  add(batch: EventBatch, start: number, end: number, keys: Float64Array): void;
   forEachSlot(f: (firstEvent: number, count: number, bytes: number) => void): void;
 }
 
-/** Hot path too: requests and resp_header_bytes + resp_body_bytes per key. */
-function countByKey(batch: EventBatch, keys: Float64Array): Counts {
+/** Requests and resp_header_bytes + resp_body_bytes per key: the hot path too. */
+function createCounts(): Counts {
   const index = createSlotIndex(256);
   let sums = new Float64Array(128);
   let firstEvent = new Int32Array(64);
   let slots = 0;
-  let lastKey = -1;
-  let slot = 0;
-  const header = batch.respHeaderBytes;
-  const body = batch.respBodyBytes;
-  for (let i = 0; i < batch.length; i++) {
-    const key = keys[i] as number;
-    if (key !== lastKey) {
-      slot = index.slotOf(key);
-      if (slot === slots) {
-        slots++;
-        sums = grown(sums, slots * 2, (len) => new Float64Array(len));
-        firstEvent = grown(firstEvent, slots, (len) => new Int32Array(len));
-        firstEvent[slot] = i;
-      }
-      lastKey = key;
-    }
-    sums[slot * 2] = (sums[slot * 2] as number) + 1;
-    sums[slot * 2 + 1] = (sums[slot * 2 + 1] as number) + (header[i] as number) + (body[i] as number);
-  }
   return {
+    add(batch, start, end, keys) {
+      const header = batch.respHeaderBytes;
+      const body = batch.respBodyBytes;
+      let lastKey = -1;
+      let slot = 0;
+      for (let i = start, j = 0; i < end; i++, j++) {
+        const key = keys[j] as number;
+        if (key !== lastKey) {
+          slot = index.slotOf(key);
+          if (slot === slots) {
+            slots++;
+            sums = grown(sums, slots * 2, (len) => new Float64Array(len));
+            firstEvent = grown(firstEvent, slots, (len) => new Int32Array(len));
+            firstEvent[slot] = i;
+          }
+          lastKey = key;
+        }
+        sums[slot * 2] = (sums[slot * 2] as number) + 1;
+        sums[slot * 2 + 1] = (sums[slot * 2 + 1] as number) + (header[i] as number) + (body[i] as number);
+      }
+    },
     forEachSlot(f) {
       for (let s = 0; s < slots; s++) f(firstEvent[s] as number, sums[s * 2] as number, sums[s * 2 + 1] as number);
     },

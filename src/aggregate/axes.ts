@@ -32,8 +32,8 @@ export interface Axis<V> {
   readonly size: number;
   /** The value a rule's condition sees for `code`. */
   decode(code: number): V;
-  /** Writes the code of each of the batch's events into `out` (length >= batch.length). */
-  codes(batch: EventBatch, out: Int32Array): void;
+  /** Writes the code of events [start, end) of the batch into out[0, end - start). */
+  codes(batch: EventBatch, start: number, end: number, out: Int32Array): void;
 }
 
 /** The value type an axis decodes to. */
@@ -45,12 +45,12 @@ function enumAxis<const T extends readonly string[]>(values: T, column: CodeColu
   return {
     size: values.length,
     decode: (code) => values[code] as T[number],
-    codes(batch, out) {
+    codes(batch, start, end, out) {
       const col = batch[column];
       // Codes out of range would index past the compiled programs: fold them into the default 0.
-      for (let i = 0; i < batch.length; i++) {
+      for (let i = start; i < end; i++) {
         const c = col[i] as number;
-        out[i] = c < values.length ? c : 0;
+        out[i - start] = c < values.length ? c : 0;
       }
     },
   };
@@ -60,9 +60,9 @@ function flagAxis(bit: number): Axis<boolean> {
   return {
     size: 2,
     decode: (code) => code === 1,
-    codes(batch, out) {
+    codes(batch, start, end, out) {
       const flags = batch.flags;
-      for (let i = 0; i < batch.length; i++) out[i] = ((flags[i] as number) & bit) === 0 ? 0 : 1;
+      for (let i = start; i < end; i++) out[i - start] = ((flags[i] as number) & bit) === 0 ? 0 : 1;
     },
   };
 }
@@ -106,11 +106,11 @@ export const EVENT_AXES = {
   status: {
     size: 600,
     decode: (code: number): number => code,
-    codes(batch: EventBatch, out: Int32Array): void {
+    codes(batch: EventBatch, start: number, end: number, out: Int32Array): void {
       const col = batch.status;
-      for (let i = 0; i < batch.length; i++) {
+      for (let i = start; i < end; i++) {
         const s = col[i] as number;
-        out[i] = s < 600 ? s : 0;
+        out[i - start] = s < 600 ? s : 0;
       }
     },
   } satisfies Axis<number>,
@@ -118,12 +118,12 @@ export const EVENT_AXES = {
   originStatus: {
     size: 601,
     decode: (code: number): number | null => (code === 0 ? null : code - 1),
-    codes(batch: EventBatch, out: Int32Array): void {
+    codes(batch: EventBatch, start: number, end: number, out: Int32Array): void {
       const col = batch.originStatus;
-      for (let i = 0; i < batch.length; i++) {
+      for (let i = start; i < end; i++) {
         const s = col[i] as number;
         // Fetched iff s >= 0 (as everywhere); an impossible s >= 600 counts as "no response".
-        out[i] = s < 0 ? 0 : s < 600 ? s + 1 : 1;
+        out[i - start] = s < 0 ? 0 : s < 600 ? s + 1 : 1;
       }
     },
   } satisfies Axis<number | null>,
@@ -131,27 +131,27 @@ export const EVENT_AXES = {
   objectSize: {
     size: OBJECT_SIZE_BUCKETS.length + 1,
     decode: (code: number): number => code,
-    codes(batch: EventBatch, out: Int32Array): void {
+    codes(batch: EventBatch, start: number, end: number, out: Int32Array): void {
       const col = batch.respBodyBytes;
-      for (let i = 0; i < batch.length; i++) out[i] = bucketOf(OBJECT_SIZE_BOUNDS, col[i] as number);
+      for (let i = start; i < end; i++) out[i - start] = bucketOf(OBJECT_SIZE_BOUNDS, col[i] as number);
     },
   } satisfies Axis<number>,
   /** For an origin fetch, the miss_histogram edge (ms) its `origin_time_ms` falls under; else null. */
   missEdge: {
     size: MISS_HISTOGRAM_EDGES.length + 1,
     decode: (code: number): number | null => (code === 0 ? null : (MISS_HISTOGRAM_EDGES[code - 1] as number)),
-    codes(batch: EventBatch, out: Int32Array): void {
+    codes(batch: EventBatch, start: number, end: number, out: Int32Array): void {
       const fetched = batch.originStatus;
       const time = batch.originTimeMs;
       const last = MISS_HISTOGRAM_EDGES.length - 1;
-      for (let i = 0; i < batch.length; i++) {
+      for (let i = start; i < end; i++) {
         if ((fetched[i] as number) < 0) {
-          out[i] = 0;
+          out[i - start] = 0;
           continue;
         }
         const t = time[i] as number;
         // `t < LAST_EDGE` is false for NaN too: it lands in the last bucket rather than nowhere.
-        out[i] = 1 + (t < LAST_EDGE ? (MISS_EDGE_BY_MS[t > 0 ? Math.floor(t) : 0] as number) : last);
+        out[i - start] = 1 + (t < LAST_EDGE ? (MISS_EDGE_BY_MS[t > 0 ? Math.floor(t) : 0] as number) : last);
       }
     },
   } satisfies Axis<number | null>,
@@ -159,9 +159,9 @@ export const EVENT_AXES = {
   originLatency: {
     size: ORIGIN_LATENCY_BUCKETS.length,
     decode: (code: number): number => code,
-    codes(batch: EventBatch, out: Int32Array): void {
+    codes(batch: EventBatch, start: number, end: number, out: Int32Array): void {
       const col = batch.originTimeMs;
-      for (let i = 0; i < batch.length; i++) out[i] = bucketOf(LATENCY_BOUNDS, col[i] as number);
+      for (let i = start; i < end; i++) out[i - start] = bucketOf(LATENCY_BOUNDS, col[i] as number);
     },
   } satisfies Axis<number>,
 };
@@ -169,33 +169,46 @@ export const EVENT_AXES = {
 export type EventAxes = typeof EVENT_AXES;
 
 /**
- * The quantities a rule may add, each a column over the batch (a column of the batch itself when
- * it needs no transformation, so most cost nothing).
+ * Writes a per-event quantity of events [start, end) into out[(i - start) * stride + offset]:
+ * strided, because the accumulate loop reads each event's values side by side.
  */
+export type ValueFill = (b: EventBatch, start: number, end: number, out: Float64Array, stride: number, offset: number) => void;
+
+type Column = 'reqHeaderBytes' | 'reqBodyBytes' | 'respHeaderBytes' | 'respBodyBytes' | 'bereqHeaderBytes' | 'bereqBodyBytes' | 'berespHeaderBytes' | 'berespBodyBytes' | 'computeTimeMs' | 'computeCpuMs' | 'timeMs';
+
+/** The column itself. */
+const copied =
+  (column: Column): ValueFill =>
+  (b, start, end, out, stride, offset) => {
+    const col = b[column];
+    for (let i = start, o = offset; i < end; i++, o += stride) out[o] = col[i] as number;
+  };
+
+/** The quantities a rule may add. */
 export const EVENT_VALUES = {
-  one: (b: EventBatch): Float64Array => new Float64Array(b.length).fill(1),
-  req_header_bytes: (b: EventBatch): Float64Array => b.reqHeaderBytes,
-  req_body_bytes: (b: EventBatch): Float64Array => b.reqBodyBytes,
-  resp_header_bytes: (b: EventBatch): Float64Array => b.respHeaderBytes,
-  resp_body_bytes: (b: EventBatch): Float64Array => b.respBodyBytes,
-  bereq_header_bytes: (b: EventBatch): Float64Array => b.bereqHeaderBytes,
-  bereq_body_bytes: (b: EventBatch): Float64Array => b.bereqBodyBytes,
-  beresp_header_bytes: (b: EventBatch): Float64Array => b.berespHeaderBytes,
-  beresp_body_bytes: (b: EventBatch): Float64Array => b.berespBodyBytes,
-  /** `time_ms` / 1000: the `*_time` fields are seconds. */
-  time_s: (b: EventBatch): Float64Array => {
-    const out = new Float64Array(b.length);
-    for (let i = 0; i < b.length; i++) out[i] = (b.timeMs[i] as number) / 1000;
-    return out;
-  },
-  compute_time_ms: (b: EventBatch): Float64Array => b.computeTimeMs,
-  compute_cpu_ms: (b: EventBatch): Float64Array => b.computeCpuMs,
+  one: ((_b, start, end, out, stride, offset) => {
+    for (let i = start, o = offset; i < end; i++, o += stride) out[o] = 1;
+  }) as ValueFill,
+  req_header_bytes: copied('reqHeaderBytes'),
+  req_body_bytes: copied('reqBodyBytes'),
+  resp_header_bytes: copied('respHeaderBytes'),
+  resp_body_bytes: copied('respBodyBytes'),
+  bereq_header_bytes: copied('bereqHeaderBytes'),
+  bereq_body_bytes: copied('bereqBodyBytes'),
+  beresp_header_bytes: copied('berespHeaderBytes'),
+  beresp_body_bytes: copied('berespBodyBytes'),
+  /** `time_ms` / 1000: the `*_time` fields are seconds (a division, as the spec writes it). */
+  time_s: ((b, start, end, out, stride, offset) => {
+    const col = b.timeMs;
+    for (let i = start, o = offset; i < end; i++, o += stride) out[o] = (col[i] as number) / 1000;
+  }) as ValueFill,
+  compute_time_ms: copied('computeTimeMs'),
+  compute_cpu_ms: copied('computeCpuMs'),
   /** ceil(compute_time_ms / 50) * 50: Compute bills request time in 50 ms units. */
-  compute_billed_ms: (b: EventBatch): Float64Array => {
-    const out = new Float64Array(b.length);
-    for (let i = 0; i < b.length; i++) out[i] = Math.ceil((b.computeTimeMs[i] as number) / 50) * 50;
-    return out;
-  },
+  compute_billed_ms: ((b, start, end, out, stride, offset) => {
+    const col = b.computeTimeMs;
+    for (let i = start, o = offset; i < end; i++, o += stride) out[o] = Math.ceil((col[i] as number) / 50) * 50;
+  }) as ValueFill,
 };
 
 export type ValueName = keyof typeof EVENT_VALUES;

@@ -4,6 +4,7 @@
  */
 import type { EventBatch } from '../model/event.ts';
 import { compositeKeys } from './composite-keys.ts';
+import { scratchF64 } from './scratch.ts';
 
 export interface BatchKeys {
   /** (second, service, datacenter, domain, product). */
@@ -36,7 +37,13 @@ function rangeOf(col: Float64Array | Int32Array, n: number): Range {
   return { min, size: max - min + 1 };
 }
 
-export function batchKeys(b: EventBatch): BatchKeys {
+export interface BatchKeyer {
+  /** The keys of events [start, end) (index i - start); scratch, valid until the next call. */
+  keys(start: number, end: number): BatchKeys;
+}
+
+/** Keys are consistent across the whole batch: every chunk of it uses the same ranges. */
+export function createBatchKeyer(b: EventBatch): BatchKeyer {
   const n = b.length;
   const sec = rangeOf(b.second, n);
   const svc = rangeOf(b.service, n);
@@ -45,33 +52,38 @@ export function batchKeys(b: EventBatch): BatchKeys {
   const be = rangeOf(b.backend, n);
   const m = rangeOf(b.method, n);
   const perDomain = sec.size * svc.size * dom.size * PRODUCTS;
-  const fits = {
-    edge: perDomain * dc.size <= MAX_EXACT,
-    origin: sec.size * svc.size * dc.size * be.size <= MAX_EXACT,
-    method: perDomain * m.size <= MAX_EXACT,
-    status: perDomain * STATUSES <= MAX_EXACT,
-  };
-  const keys: BatchKeys = {
-    edge: new Float64Array(n),
-    origin: new Float64Array(n),
-    method: new Float64Array(n),
-    status: new Float64Array(n),
-  };
-  // Mixed-radix numbers of the tuples, offset by the batch's minimum of each column: exact
-  // while every product of ranges stays below 2^53 (checked above), which is the usual case.
-  for (let i = 0; i < n; i++) {
-    const s = ((b.second[i] as number) - sec.min) * svc.size + ((b.service[i] as number) - svc.min);
-    const d = (b.datacenter[i] as number) - dc.min;
-    const perDom = (s * dom.size + ((b.domain[i] as number) - dom.min)) * PRODUCTS + (b.product[i] as number);
-    keys.edge[i] = perDom * dc.size + d;
-    keys.origin[i] = (s * dc.size + d) * be.size + ((b.backend[i] as number) - be.min);
-    keys.method[i] = perDom * m.size + ((b.method[i] as number) - m.min);
-    keys.status[i] = perDom * STATUSES + (b.status[i] as number);
-  }
   // Rare: a batch spanning too much (days of seconds times many names). Exact, slower keys.
-  if (!fits.edge) keys.edge = compositeKeys(n, [b.second, b.service, b.datacenter, b.domain, b.product]);
-  if (!fits.origin) keys.origin = compositeKeys(n, [b.second, b.service, b.datacenter, b.backend]);
-  if (!fits.method) keys.method = compositeKeys(n, [b.second, b.service, b.domain, b.product, b.method]);
-  if (!fits.status) keys.status = compositeKeys(n, [b.second, b.service, b.domain, b.product, b.status]);
-  return keys;
+  const slow = {
+    edge: perDomain * dc.size <= MAX_EXACT ? null : compositeKeys(n, [b.second, b.service, b.datacenter, b.domain, b.product]),
+    origin: sec.size * svc.size * dc.size * be.size <= MAX_EXACT ? null : compositeKeys(n, [b.second, b.service, b.datacenter, b.backend]),
+    method: perDomain * m.size <= MAX_EXACT ? null : compositeKeys(n, [b.second, b.service, b.domain, b.product, b.method]),
+    status: perDomain * STATUSES <= MAX_EXACT ? null : compositeKeys(n, [b.second, b.service, b.domain, b.product, b.status]),
+  };
+  return {
+    keys(start, end) {
+      const len = end - start;
+      const keys: BatchKeys = {
+        edge: scratchF64('key:edge', len),
+        origin: scratchF64('key:origin', len),
+        method: scratchF64('key:method', len),
+        status: scratchF64('key:status', len),
+      };
+      // Mixed-radix numbers of the tuples, offset by the batch's minimum of each column: exact
+      // while every product of ranges stays below 2^53 (checked above), the usual case.
+      for (let i = start, j = 0; i < end; i++, j++) {
+        const s = ((b.second[i] as number) - sec.min) * svc.size + ((b.service[i] as number) - svc.min);
+        const d = (b.datacenter[i] as number) - dc.min;
+        const perDom = (s * dom.size + ((b.domain[i] as number) - dom.min)) * PRODUCTS + (b.product[i] as number);
+        keys.edge[j] = perDom * dc.size + d;
+        keys.origin[j] = (s * dc.size + d) * be.size + ((b.backend[i] as number) - be.min);
+        keys.method[j] = perDom * m.size + ((b.method[i] as number) - m.min);
+        keys.status[j] = perDom * STATUSES + (b.status[i] as number);
+      }
+      for (const name of ['edge', 'origin', 'method', 'status'] as const) {
+        const exact = slow[name];
+        if (exact !== null) keys[name].set(exact.subarray(start, end));
+      }
+      return keys;
+    },
+  };
 }

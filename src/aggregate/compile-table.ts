@@ -12,6 +12,7 @@
  */
 import type { EventBatch } from '../model/event.ts';
 import { EVENT_VALUES, type Axis, type AxisValue, type ValueName } from './axes.ts';
+import { scratchF64, scratchI32 } from './scratch.ts';
 
 /** A literal to compare with (===), or a predicate. */
 export type Condition<V> = V | ((value: V) => boolean);
@@ -26,35 +27,39 @@ export interface FieldRule<A> {
 
 type AnyAxes = Readonly<Record<string, Axis<unknown>>>;
 
+/** Distinguishes the scratch arrays of each compiled table. */
+let tableCount = 0;
+
 /** Largest product of axis sizes a group may have (its program index is an Int32Array of it). */
-const MAX_GROUP_CODES = 8192;
+const MAX_GROUP_CODES = 65536;
 
 
+/** The codes and values of a chunk of events [start, end); index j = i - start. Scratch: use before the next prepare. */
 export interface PreparedBatch {
   /**
-   * Row-major, groupCount per event: `codes[i * groupCount + g]` is event i's code in group g,
+   * Row-major, groupCount per event: `codes[j * groupCount + g]` is the event's code in group g,
    * already offset into `programAt` (so it indexes it directly).
    */
   readonly codes: Int32Array;
   /**
-   * The values the table adds, row-major: event i's value v (the odd entries of a program) is
-   * `values[i * valueWidth + v]`. One typed array, each event's values side by side: the
+   * The values the table adds, row-major: the event's value v (the odd entries of a program) is
+   * `values[j * valueWidth + v]`. One typed array, each event's values side by side: the
    * accumulate loop reads one cache line per event instead of one per column.
    */
   readonly values: Float64Array;
   readonly valueWidth: number;
 }
 
-/** Axis code columns of one batch, computed at most once per axis and shared between tables. */
+/** Axis code columns of one chunk, computed at most once per axis and shared between tables. */
 export type AxisCodes = (axis: string) => Int32Array;
 
-export function createAxisCodes(batch: EventBatch, axes: AnyAxes): AxisCodes {
+export function createAxisCodes(batch: EventBatch, start: number, end: number, axes: AnyAxes): AxisCodes {
   const memo = new Map<string, Int32Array>();
   return (name) => {
     let codes = memo.get(name);
     if (codes === undefined) {
-      codes = new Int32Array(batch.length);
-      (axes[name] as Axis<unknown>).codes(batch, codes);
+      codes = scratchI32(`axis:${name}`, end - start);
+      (axes[name] as Axis<unknown>).codes(batch, start, end, codes);
       memo.set(name, codes);
     }
     return codes;
@@ -75,8 +80,8 @@ export interface CompiledTable {
   readonly ops: Int32Array;
   /** Compiles the program of a prepared code (see PreparedBatch.codes); returns its offset in `ops`. */
   compile(code: number): number;
-  /** Computes the group codes and values of a batch (column passes, no per-event calls). */
-  prepare(batch: EventBatch, axisCodes: AxisCodes): PreparedBatch;
+  /** Computes the group codes and values of events [start, end) (column passes, no per-event calls). */
+  prepare(batch: EventBatch, start: number, end: number, axisCodes: AxisCodes): PreparedBatch;
   /** The group axis names, for tests and diagnostics. */
   readonly groupAxes: readonly (readonly string[])[];
 }
@@ -179,27 +184,27 @@ export function compileTable<A extends AnyAxes>(
     return at;
   }
 
-  function prepare(batch: EventBatch, axisCodes: AxisCodes): PreparedBatch {
-    const n = batch.length;
+  const id = tableCount++;
+
+  function prepare(batch: EventBatch, start: number, end: number, axisCodes: AxisCodes): PreparedBatch {
+    const n = end - start;
     const stride = groups.length;
-    const codes = new Int32Array(n * stride);
+    const codes = scratchI32(`codes:${id}`, n * stride);
     groups.forEach((g, k) => {
-      // Mixed radix straight into the strided column; the group's offset is the last digit's base.
+      // Mixed radix straight into the strided column; the group's offset is added with the last digit.
       const offset = groupOffsets[k] as number;
+      if (g.axes.length === 0) for (let j = 0, c = k; j < n; j++, c += stride) codes[c] = offset;
       g.axes.forEach((name, a) => {
         const size = (axes[name] as Axis<unknown>).size;
         const col = axisCodes(name);
         const add = a === g.axes.length - 1 ? offset : 0;
-        for (let i = 0, c = k; i < n; i++, c += stride) codes[c] = (codes[c] as number) * size + (col[i] as number) + add;
+        if (a === 0) for (let j = 0, c = k; j < n; j++, c += stride) codes[c] = (col[j] as number) + add;
+        else for (let j = 0, c = k; j < n; j++, c += stride) codes[c] = (codes[c] as number) * size + (col[j] as number) + add;
       });
-      if (g.axes.length === 0) for (let i = 0, c = k; i < n; i++, c += stride) codes[c] = offset;
     });
     const width = valueNames.length;
-    const values = new Float64Array(n * width);
-    valueNames.forEach((name, v) => {
-      const col = EVENT_VALUES[name](batch);
-      for (let i = 0; i < n; i++) values[i * width + v] = col[i] as number;
-    });
+    const values = scratchF64(`values:${id}`, n * width);
+    valueNames.forEach((name, v) => EVENT_VALUES[name](batch, start, end, values, width, v));
     return { codes, values, valueWidth: width };
   }
 

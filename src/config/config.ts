@@ -15,6 +15,8 @@ export interface Limits {
   requestsPerTokenPerSecond: number;
   /** Concurrent open ingest or query streams per token. Default 64; 0 turns it off. `RTM_MAX_CONCURRENT_PER_TOKEN`. */
   concurrentStreamsPerToken: number;
+  /** Seconds an event's timestamp may be ahead of the server clock. Default 300. `RTM_MAX_FUTURE_SECONDS`. */
+  maxFutureSeconds: number;
   /** Distinct services one token may write. Default 10,000; 0 turns it off. `RTM_MAX_SERVICES_PER_TOKEN`. */
   servicesPerToken: number;
 }
@@ -90,6 +92,7 @@ export function loadConfig(env: Env = process.env): Config {
       requestsPerTokenPerSecond: intFrom(env, 'RTM_RATE_LIMIT_PER_SECOND', 1000),
       concurrentStreamsPerToken: intFrom(env, 'RTM_MAX_CONCURRENT_PER_TOKEN', 64),
       servicesPerToken: intFrom(env, 'RTM_MAX_SERVICES_PER_TOKEN', 10_000),
+      maxFutureSeconds: intFrom(env, 'RTM_MAX_FUTURE_SECONDS', 300),
     }),
     retention: Object.freeze({
       secondSeconds: intFrom(env, 'RTM_RETENTION_1S', 7 * DAY),

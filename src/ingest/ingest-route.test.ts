@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SCOPES, type Principal, type TokenVerifier } from '../api/auth.ts';
 import { loadConfig, type Limits } from '../config/config.ts';
 import { installErrorHandling } from '../app.ts';
+import { createFakeClock, type Clock } from '../model/clock.ts';
 import { createDictionaries } from '../model/dictionary.ts';
 import type { EventBatch } from '../model/event.ts';
 import { eventRows, type EventRow } from './event-rows.ts';
@@ -49,11 +50,11 @@ afterEach(async () => {
   app = undefined;
 });
 
-async function setup(limits: Partial<Limits> = {}): Promise<{ app: FastifyInstance; sink: FakeSink }> {
+async function setup(limits: Partial<Limits> = {}, clock?: Clock): Promise<{ app: FastifyInstance; sink: FakeSink }> {
   const sink = fakeSink();
   const instance = Fastify();
   installErrorHandling(instance);
-  await instance.register(ingestRoutes, { sink, tokens, limits: { ...loadConfig({}).limits, ...limits } });
+  await instance.register(ingestRoutes, { sink, tokens, limits: { ...loadConfig({}).limits, ...limits }, ...(clock ? { clock } : {}) });
   app = instance;
   return { app: instance, sink };
 }
@@ -68,6 +69,16 @@ function post(instance: FastifyInstance, body: string | Buffer, headers: Record<
 }
 
 describe('POST /ingest', () => {
+  it('rejects events further ahead of the server clock than the allowed skew, keeping the rest', async () => {
+    const now = 1_732_096_800;
+    const { app, sink } = await setup({ maxFutureSeconds: 300 }, createFakeClock(now * 1000));
+    const body = [event({ timestamp: now + 300 }), event({ timestamp: now + 301 }), event({ timestamp: now - 86_400 })].join('\n');
+    const res = await post(app, body);
+    expect(res.json()).toMatchObject({ accepted: 2, rejected: 1, errors: [{ line: 2 }] });
+    expect(res.json().errors[0].reason).toMatch(/^timestamp: .*ahead of the server's clock/);
+    expect(sink.rows[0]?.map((r) => r.second)).toEqual([now + 300, now - 86_400]);
+  });
+
   it('accepts NDJSON, hands the batch to the sink and counts the lines', async () => {
     const { app, sink } = await setup();
     const res = await post(app, `${event()}\n${event({ status: 404, datacenter: 'AMS' })}\n`);

@@ -11,6 +11,7 @@ import { Errors, RtmError } from '../api/errors.ts';
 import type { ServiceQuota } from '../api/limits/service-quota.ts';
 import { authenticateRequest } from '../api/request-principal.ts';
 import type { Limits } from '../config/config.ts';
+import type { Clock } from '../model/clock.ts';
 import { bodyFormatOf, decodeBody } from './body.ts';
 import { parseNdjson, type LineError, type ParseOptions, type ParseResult } from './ndjson-parser.ts';
 import type { IngestSink } from './sink.ts';
@@ -23,6 +24,8 @@ export interface IngestRouteOptions {
   limits: Limits;
   /** Distinct services per token; lines beyond the quota are rejected. Default: no quota. */
   serviceQuota?: ServiceQuota;
+  /** The server clock: events more than limits.maxFutureSeconds ahead of it are rejected. Default: no check. */
+  clock?: Clock;
 }
 
 /** Errors listed in a response; `rejected` counts them all. */
@@ -53,7 +56,7 @@ function parseJsonBody(body: Buffer, opts: ParseOptions): ParseResult {
   return parseNdjson(body, opts);
 }
 
-export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, { sink, tokens, limits, serviceQuota }) => {
+export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, { sink, tokens, limits, serviceQuota, clock }) => {
   const principals = new WeakMap<FastifyRequest, Principal>();
   // The config allows "Infinity"; Fastify and zlib need a real byte count.
   const maxBodyBytes = Math.min(limits.maxBodyBytes, bufferConstants.MAX_LENGTH);
@@ -93,6 +96,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
         maxLineBytes: limits.maxLineBytes,
         maxEvents: limits.maxEventsPerRequest,
         maxErrors: MAX_REPORTED_ERRORS,
+        maxSecond: clock ? Math.floor(clock.now() / 1000) + limits.maxFutureSeconds : undefined,
         acceptService: (service) => {
           if (!canIngest(principal, service)) return `service "${service}": this token may not ingest events for this service`;
           if (serviceQuota && !serviceQuota.admit(principal.tokenId, service)) {

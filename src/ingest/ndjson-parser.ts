@@ -20,6 +20,8 @@ export interface ParseOptions {
   maxEvents: number;
   /** Undefined when events of `service` may be ingested, else the reason to reject the line. Default: all may. */
   acceptService?: ((service: string) => string | undefined) | undefined;
+  /** Latest accepted second (server clock plus the allowed skew); later events are rejected. Default: none. */
+  maxSecond?: number | undefined;
   /** Most errors kept in `errors` (all are counted in `rejected`). Default: all. */
   maxErrors?: number | undefined;
   /** Read every line with JSON.parse instead of the fast scanner. Default false; tests compare the two. */
@@ -83,7 +85,7 @@ export function parseNdjson(body: Buffer, opts: ParseOptions): ParseResult {
   const { maxLineBytes, maxEvents } = opts;
   const maxErrors = opts.maxErrors ?? Number.POSITIVE_INFINITY;
   const fast = opts.jsonParseOnly !== true;
-  const validator = createEventValidator({ dictionaries: opts.dictionaries, acceptService: opts.acceptService });
+  const validator = createEventValidator({ dictionaries: opts.dictionaries, acceptService: opts.acceptService, maxSecond: opts.maxSecond });
   const raw = createRawEvent();
   // Typical events are 150..400 bytes: start near the final size, double if short.
   const batch = createEventBatch(Math.max(16, Math.min(maxEvents, Math.ceil(body.length / 256))));

@@ -99,6 +99,8 @@ export interface EventValidatorOptions {
   dictionaries: Dictionaries;
   /** Undefined when the service may be written, else the reason its lines are rejected. */
   acceptService?: ((service: string) => string | undefined) | undefined;
+  /** Latest accepted second (Unix seconds): later events are rejected as clock skew. Default: none. */
+  maxSecond?: number | undefined;
 }
 
 export interface EventValidator {
@@ -119,15 +121,17 @@ export function createEventValidator(options: EventValidatorOptions): EventValid
 class Validator implements EventValidator {
   private readonly dictionaries: Dictionaries;
   private readonly acceptService: ((service: string) => string | undefined) | undefined;
+  private readonly maxSecond: number;
   private readonly caches: ByteCache[] = Array.from({ length: FIELD_COUNT }, () => createByteCache());
   /** The strings of fields the caches did not know, between the checks and the interning. */
   private readonly pending: string[] = new Array<string>(FIELD_COUNT).fill('');
   private defaultMethod = -1;
   private defaultBackend = -1;
 
-  constructor({ dictionaries, acceptService }: EventValidatorOptions) {
+  constructor({ dictionaries, acceptService, maxSecond }: EventValidatorOptions) {
     this.dictionaries = dictionaries;
     this.acceptService = acceptService;
+    this.maxSecond = maxSecond ?? Number.POSITIVE_INFINITY;
   }
 
   /** The cached value for field f's bytes (>= 0), or -1 with the string in `pending[f]`. */
@@ -200,6 +204,8 @@ class Validator implements EventValidator {
 
     const second = this.timestampSecond(raw);
     if (second < 0) return invalid(raw, F.timestamp);
+    // A second far in the future would sit in memory until the clock reaches it: refuse it.
+    if (second > this.maxSecond) return `timestamp: ${second} is more than the allowed clock skew ahead of the server's clock (latest accepted second ${this.maxSecond})`;
 
     const status = num[F.status] as number;
     if (kind[F.status] !== K_NUMBER || !Number.isInteger(status) || status < 100 || status > 599) return invalid(raw, F.status);

@@ -16,6 +16,11 @@ export interface RecordAccumulator {
   drain(take?: (bucket: number) => boolean): RecordSet;
   /** The held records without removing them (vectors are copies). */
   snapshot(): RecordSet;
+  /**
+   * The held records themselves, without copying: read them at once and do not keep them, since
+   * the next `add` changes their vectors in place.
+   */
+  view(): RecordSet;
 }
 
 // JSON of the key parts: unambiguous whatever characters untrusted names contain.
@@ -87,6 +92,9 @@ export function createRecordAccumulator(bucketSeconds = 1): RecordAccumulator {
     },
     drain(take = () => true) {
       return { edge: takeFrom(edge, take, true), origin: takeFrom(origin, take, true), dimension: takeFrom(dimension, take, true) };
+    },
+    view() {
+      return { edge: [...edge.values()], origin: [...origin.values()], dimension: [...dimension.values()] };
     },
     snapshot() {
       const all = () => true;

@@ -3,7 +3,7 @@
  * every comparison but ne/nin). Columns are checked identifiers; values are bound parameters.
  */
 import type { DuckDBValue } from '@duckdb/node-api';
-import type { FilterNode } from '../../model/usage.ts';
+import type { FilterNode, FilterValue } from '../../model/usage.ts';
 import type { CmpOp } from './filter-leaf.ts';
 
 /** Usage entity field -> usage_entity column. */
@@ -25,6 +25,18 @@ export function filterToSql(
   columns: Readonly<Record<string, string>> = USAGE_COLUMNS,
 ): { sql: string; params: DuckDBValue[] } {
   const params: DuckDBValue[] = [];
+  /**
+   * A bound value's placeholder. @duckdb/node-api binds an integral JS number as BIGINT, which
+   * throws for one beyond int64 (`1e308`, a valid JSON number): those go as text cast to DOUBLE.
+   */
+  const bind = (v: FilterValue): string => {
+    if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) {
+      params.push(String(v));
+      return 'CAST(? AS DOUBLE)';
+    }
+    params.push(v);
+    return '?';
+  };
   const col = (field: string): string => {
     const c = Object.hasOwn(columns, field) ? columns[field] : undefined;
     if (!c || !/^[a-z_][a-z0-9_]*$/.test(c)) throw new Error(`filterToSql: no column for field ${field}`);
@@ -39,17 +51,14 @@ export function filterToSql(
       case 'in':
       case 'nin': {
         if (n.values.length === 0) return n.op === 'in' ? 'FALSE' : 'TRUE';
-        params.push(...n.values);
-        const list = `${col(n.field)} IN (${n.values.map(() => '?').join(', ')})`;
+        const list = `${col(n.field)} IN (${n.values.map(bind).join(', ')})`;
         // A missing value is in no list: coalesce keeps NOT IN true for it, as matchesFilter does.
         return n.op === 'in' ? `COALESCE(${list}, FALSE)` : `NOT COALESCE(${list}, FALSE)`;
       }
       case 'ne':
-        params.push(n.value);
-        return `(${col(n.field)} IS DISTINCT FROM ?)`;
+        return `(${col(n.field)} IS DISTINCT FROM ${bind(n.value)})`;
       default:
-        params.push(n.value);
-        return `COALESCE(${col(n.field)} ${SQL_OPS[n.op]} ?, FALSE)`;
+        return `COALESCE(${col(n.field)} ${SQL_OPS[n.op]} ${bind(n.value)}, FALSE)`;
     }
   };
   return { sql: walk(f), params };

@@ -12,6 +12,7 @@ import type { UsageStore } from '../../store/usage-store.ts';
 import { hasScope, usageOwnerOf, type Principal, type TokenVerifier } from '../auth.ts';
 import { Errors, RtmError } from '../errors.ts';
 import { authenticateRequest } from '../request-principal.ts';
+import { decodeContentEncoding } from './content-encoding.ts';
 import { entitiesFromJson, entitiesFromNdjson, TooManyItems, type ParsedBody } from './entity-input.ts';
 import { andFilters, filterFromParams, parseEntityFilter } from './filter.ts';
 import { SELF_METRICS, SELF_PROVIDER } from './self-metering.ts';
@@ -147,7 +148,8 @@ export const odslMetricRoutes: FastifyPluginAsync<OdslMetricRoutesOptions> = asy
     return renderEntity(entity);
   });
 
-  app.post('/api/metric/v1', { bodyLimit }, async (req) => {
+  // gzip bodies are inflated before parsing, as /ingest accepts them.
+  app.post('/api/metric/v1', { bodyLimit, preParsing: decodeContentEncoding }, async (req) => {
     const principal = await authenticateRequest(req, tokens);
     if (!hasScope(principal, 'ingest')) throw new RtmError(Errors.AUTH_FORBIDDEN, 'this token has no ingest scope');
     let parsed: ParsedBody;

@@ -5,6 +5,7 @@
  */
 import { EDGE_FIELDS, ORIGIN_FIELDS } from '../../model/fields.ts';
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
+import { ByteReader, readSparseVector, sparseVectorMaxBytes, writeSparseVector, writeVarint } from '../../model/sparse-vector.ts';
 
 const FORMAT_VERSION = 1;
 const utf8 = new TextEncoder();
@@ -22,11 +23,12 @@ class Writer {
   /** Unsigned LEB128 of an integer in [0, 2^53); arithmetic, since bit operators stop at 2^31. */
   varint(v: number): void {
     this.ensure(8);
-    while (v >= 128) {
-      this.buf[this.pos++] = (v % 128) | 128;
-      v = Math.floor(v / 128);
-    }
-    this.buf[this.pos++] = v;
+    this.pos = writeVarint(this.buf, this.pos, v);
+  }
+  /** A record vector in the sparse encoding of src/model/sparse-vector.ts. */
+  vector(values: Float64Array): void {
+    this.ensure(sparseVectorMaxBytes(values.length));
+    this.pos = writeSparseVector(this.buf, this.pos, values);
   }
   f64(v: number): void {
     this.ensure(8);
@@ -51,29 +53,9 @@ class Writer {
   }
 }
 
-class Reader {
-  pos = 0;
-  constructor(private readonly buf: Uint8Array) {}
-  private need(n: number): void {
-    if (this.pos + n > this.buf.length) throw new RangeError('WAL payload ends early');
-  }
-  varint(): number {
-    let v = 0;
-    let scale = 1;
-    for (;;) {
-      this.need(1);
-      const b = this.buf[this.pos++] as number;
-      v += (b & 127) * scale;
-      if (b < 128) return v;
-      scale *= 128;
-      if (scale > 2 ** 56) throw new RangeError('WAL varint too long');
-    }
-  }
-  f64(): number {
-    this.need(8);
-    const v = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.pos, 8).readDoubleLE(0);
-    this.pos += 8;
-    return v;
+class Reader extends ByteReader {
+  constructor(buf: Uint8Array) {
+    super(buf, 0, 'WAL payload');
   }
   bytes(): Uint8Array {
     const n = this.varint();
@@ -86,9 +68,6 @@ class Reader {
   value(): [number, number] {
     const t = this.varint();
     return [Math.floor(t / 2), t % 2 === 0 ? this.varint() : this.f64()];
-  }
-  get done(): boolean {
-    return this.pos === this.buf.length;
   }
 }
 
@@ -106,18 +85,7 @@ export function encodeRecordSet(rs: RecordSet): Buffer {
 
   // Records first (into `body`), so the string table is complete when the header is written.
   const body = new Writer();
-  const vector = (values: Float64Array): void => {
-    let nonZero = 0;
-    for (let i = 0; i < values.length; i++) if (values[i] !== 0) nonZero++;
-    body.varint(nonZero);
-    let last = -1;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i] as number;
-      if (v === 0) continue;
-      body.value(i - last - 1, v);
-      last = i;
-    }
-  };
+  const vector = (values: Float64Array): void => body.vector(values);
   const second = (s: number): void => {
     if (!Number.isSafeInteger(s)) throw new RangeError(`record second ${s} is not an integer`);
     body.varint(s - base);
@@ -167,13 +135,7 @@ export function decodeRecordSet(payload: Uint8Array): RecordSet {
   };
   const vector = (length: number): Float64Array => {
     const values = new Float64Array(length);
-    let index = -1;
-    for (let n = r.varint(); n > 0; n--) {
-      const [gap, v] = r.value();
-      index += gap + 1;
-      if (index >= length) throw new RangeError(`WAL field index ${index} out of range`);
-      values[index] = v;
-    }
+    readSparseVector(r, length, (i, v) => (values[i] = v));
     return values;
   };
   const count = (): number => {

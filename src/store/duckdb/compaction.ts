@@ -2,11 +2,13 @@
  * Background upkeep of the metric tables, on a connection of its own: compaction folds the delta
  * rows of a key into one row, and expiry drops buckets past each tier's retention.
  *
- * Why compaction is needed: every store write appends one row per key to each rollup bucket it
- * touches, so an hour bucket collects ~3600 rows per key and a day bucket ~86400. Which buckets
- * need it is tracked in memory: a write to a bucket at or below the highest bucket written before
- * may meet rows already there, so that bucket is marked dirty. After a restart the latest buckets
- * of each tier are marked dirty once, since the previous process may not have compacted them.
+ * Why compaction is needed: every rollup flush (rollup-buffer.ts, about once a minute) appends one
+ * row per key to each rollup bucket it touches, so an hour bucket collects ~60 rows per key and a
+ * day bucket ~1440, and late events add more. Which buckets need it is tracked in memory: a write
+ * to a bucket at or below the highest bucket written before may meet rows already there, so that
+ * bucket is marked dirty. After a restart the latest buckets of each tier are marked dirty once,
+ * since the previous process may not have compacted them. The 1 s tier is not compacted: its
+ * vectors are BLOBs SQL cannot sum, and it only gets a second row for a key from late events.
  *
  * Both jobs work in bounded ranges, one short transaction each. DuckDB's MVCC lets store writes
  * (appends) and reads run meanwhile: a compaction transaction neither sees nor deletes rows
@@ -31,6 +33,8 @@ export interface Maintenance {
   pending(): Record<Tier, number>;
 }
 
+/** The tiers compaction folds. */
+const COMPACTED: readonly Tier[] = ['1m', '1h', '1d'];
 /** Widest bucket range one compaction transaction covers. */
 const COMPACT_SPAN: Readonly<Record<Tier, number>> = { '1s': 300, '1m': 3600, '1h': 86_400, '1d': 31 * 86_400 };
 /** Widest bucket range one expiry transaction deletes. */
@@ -74,7 +78,7 @@ export async function createMaintenance(c: DuckDBConnection, retention: Retentio
   const lock = createLock();
   const dirty = new Map<Tier, Set<number>>(TIERS.map((t) => [t, new Set<number>()]));
   const highWater = new Map<Tier, number>();
-  for (const tier of TIERS) {
+  for (const tier of COMPACTED) {
     let high = Number.NEGATIVE_INFINITY;
     for (const k of RECORD_KINDS) high = Math.max(high, (await scalar(c, `SELECT max(bucket) FROM ${tableName(k, tier)}`)) ?? high);
     if (!Number.isFinite(high)) continue;
@@ -99,23 +103,26 @@ export async function createMaintenance(c: DuckDBConnection, retention: Retentio
     });
 
   const expireTier = async (tier: Tier, limit: number): Promise<void> => {
+    // 1 s rows the rollup tiers do not hold yet stay: a restart rebuilds the rollups from them.
+    const rolledUp = tier === '1s' ? " AND write_id <= (SELECT coalesce(max(value), -1) FROM store_state WHERE name = 'rolled_up_write_id')" : '';
     for (;;) {
       // One statement at a time: a connection runs a single query.
       let lowest = Number.POSITIVE_INFINITY;
       for (const k of RECORD_KINDS) {
-        const min = await scalar(c, `SELECT min(bucket) FROM ${tableName(k, tier)} WHERE bucket < ?`, [secondParam(limit)]);
+        const min = await scalar(c, `SELECT min(bucket) FROM ${tableName(k, tier)} WHERE bucket < ?${rolledUp}`, [secondParam(limit)]);
         lowest = Math.min(lowest, min ?? lowest);
       }
       if (!Number.isFinite(lowest)) return;
       const params = [secondParam(Math.min(limit, lowest + EXPIRE_SPAN[tier]))];
       await inTransaction(c, async () => {
-        for (const kind of RECORD_KINDS) await c.run(`DELETE FROM ${tableName(kind, tier)} WHERE bucket < ?`, params);
+        for (const kind of RECORD_KINDS) await c.run(`DELETE FROM ${tableName(kind, tier)} WHERE bucket < ?${rolledUp}`, params);
       });
     }
   };
 
   return {
     noteWrite(tier, buckets) {
+      if (!COMPACTED.includes(tier)) return;
       const high = highWater.get(tier) ?? Number.NEGATIVE_INFINITY;
       let newHigh = high;
       const set = dirty.get(tier);
@@ -127,7 +134,7 @@ export async function createMaintenance(c: DuckDBConnection, retention: Retentio
     },
     compact: () =>
       lock.run(async () => {
-        for (const tier of TIERS) {
+        for (const tier of COMPACTED) {
           const set = dirty.get(tier) ?? new Set<number>();
           const buckets = [...set];
           set.clear();

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { describeMetricStoreConformance, CONFORMANCE_RETENTION } from '../store-conformance.ts';
 import { edgeRecord } from '../record-fixtures.ts';
+import { TIERS } from '../store.ts';
 import { openDuckDb, queryRows } from './database.ts';
 import { createDuckDbMetricStore } from './metric-store.ts';
 
@@ -19,7 +20,7 @@ describeMetricStoreConformance('duckdb', async ({ retention }) => {
 describe('DuckDB metric store internals', () => {
   const T0 = 1_704_067_200;
 
-  it('folds the rows of a key into one per bucket on compaction', async () => {
+  it('writes one rollup row per key and minute, and compaction folds the hour and day rows', async () => {
     const db = await openDuckDb(':memory:');
     const store = await createDuckDbMetricStore(db, { retention: CONFORMANCE_RETENTION });
     for (let i = 0; i < 70; i++) {
@@ -27,8 +28,13 @@ describe('DuckDB metric store internals', () => {
     }
     const c = await db.connect();
     const count = async (table: string): Promise<number> => Number((await queryRows(c, `SELECT count(*) AS n FROM ${table}`))[0]?.['n']);
-    expect(await count('edge_1h')).toBe(70);
-    expect(store.compactionBacklog()['1h']).toBe(1);
+    // The write of T0 + 60 flushed minute T0; T0 + 60..69 are still buffered.
+    await vi.waitFor(async () => expect(await count('edge_1m')).toBe(1));
+    expect(store.rollupBacklog()).toBe(1);
+    expect((await store.readEdge({ tier: '1h', from: 0, to: 2 * T0, filter: {} }))[0]?.values[0]).toBe(70);
+    await store.flushRollups();
+    expect([await count('edge_1s'), await count('edge_1m'), await count('edge_1h'), await count('edge_1d')]).toEqual([70, 2, 2, 2]);
+    expect(store.compactionBacklog()).toEqual({ '1s': 0, '1m': 0, '1h': 1, '1d': 1 });
     await store.compact();
     expect([await count('edge_1s'), await count('edge_1m'), await count('edge_1h'), await count('edge_1d')]).toEqual([70, 2, 1, 1]);
     expect(store.compactionBacklog()).toEqual({ '1s': 0, '1m': 0, '1h': 0, '1d': 0 });
@@ -42,13 +48,17 @@ describe('DuckDB metric store internals', () => {
   it('leaves a failed write invisible (one transaction per write)', async () => {
     const db = await openDuckDb(':memory:');
     const store = await createDuckDbMetricStore(db, { retention: CONFORMANCE_RETENTION });
-    const bad = edgeRecord(T0, 's1', { requests: 1 });
-    // A NaN second cannot be bound: the write fails part-way, after the 1 s rows were appended.
-    await expect(
-      store.append({ lsn: 1, records: { edge: [bad], origin: [], dimension: [{ ...{ second: Number.NaN }, service: 's', domain: 'd', product: 'p', dimension: 'method', value: 'GET', count: 1, bytes: 1 }] } }),
-    ).rejects.toThrow();
-    expect(await store.readEdge({ tier: '1s', from: 0, to: 2 * T0, filter: {} })).toEqual([]);
+    const good = edgeRecord(T0, 's1', { requests: 1 });
+    // A null key breaks NOT NULL: the write fails part-way, after the edge rows were appended.
+    const bad = { second: T0, service: null as unknown as string, domain: 'd', product: 'p', dimension: 'method' as const, value: 'GET', count: 1, bytes: 1 };
+    await expect(store.append({ lsn: 1, records: { edge: [good], origin: [], dimension: [bad] } })).rejects.toThrow();
+    await expect(store.append({ lsn: 1, records: { edge: [{ ...good, second: Number.NaN }], origin: [], dimension: [] } })).rejects.toThrow(/not an integer/);
+    for (const tier of TIERS) expect(await store.readEdge({ tier, from: 0, to: 2 * T0, filter: {} }), tier).toEqual([]);
     expect(await store.appliedLsn([T0])).toEqual(new Map());
+    // The store goes on: the next write is stored whole.
+    await store.append({ lsn: 2, records: { edge: [good], origin: [], dimension: [] } });
+    await store.flushRollups();
+    for (const tier of TIERS) expect((await store.readEdge({ tier, from: 0, to: 2 * T0, filter: {} })).map((r) => r.values[0]), tier).toEqual([1]);
     await store.close();
     db.close();
   });

@@ -1,30 +1,39 @@
 /**
- * The MetricStore on embedded DuckDB. One connection writes (appends are serialized, one
- * transaction each), one does compaction and expiry (./compaction.ts), and a small pool serves
- * reads; DuckDB's MVCC keeps the three from blocking each other.
+ * The MetricStore on embedded DuckDB. One connection writes the 1 s tier (appends are
+ * serialized, one transaction each), one flushes the buffered rollups (./rollup-buffer.ts), one
+ * does compaction and expiry (./compaction.ts), and a small pool serves reads; DuckDB's MVCC
+ * keeps them from blocking each other. Layout and the reasons for it: docs/store.md.
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { Retention } from '../../config/config.ts';
 import { edgeFieldIndex } from '../../model/fields.ts';
-import { createRecordAccumulator } from '../../model/record-accumulator.ts';
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
 import type { DuckDb } from './database.ts';
-import { TIER_SECONDS, TIERS, type GroupDimension, type MetricStore, type RecordQuery, type StoreWrite, type Tier } from '../store.ts';
+import type { DimensionSumRow, GroupDimension, MetricStore, RecordQuery, StoreWrite, Tier } from '../store.ts';
 import { appendRows } from './append-rows.ts';
+import { bufferedFor, mergeDimensionSums, mergeEdgeSums, mergeRecords } from './buffered-reads.ts';
 import { createMaintenance } from './compaction.ts';
-import { ident, keyColumns, RECORD_KINDS, schemaStatements, sumColumns, tableName, VALUE_COLUMNS, type RecordKind } from './schema.ts';
+import { openRollupBuffer } from './rollup-buffer.ts';
+import { ident, keyColumns, OLD_LAYOUT_PROBE, RECORD_KINDS, schemaStatements, sumColumns, tableName, VALUE_COLUMNS, type RecordKind } from './schema.ts';
+import { readSecondRecords, sumSecondEdge } from './second-tier.ts';
 import { checkBucketSeconds, createConnectionPool, createLock, inList, secondParam, whereOf } from './sql.ts';
 
 export interface DuckDbMetricStoreOptions {
   retention: Retention;
   /** Connections serving reads concurrently. Default 4. */
   readConnections?: number;
+  /** Buffered rollup records (key x minute) that force a flush. Default 200,000. */
+  rollupBufferKeys?: number;
 }
 
 /** The DuckDB store also exposes its compaction backlog, for tests and self-metrics. */
 export interface DuckDbMetricStore extends MetricStore {
   /** Dirty (not yet compacted) buckets per tier. */
   compactionBacklog(): Record<Tier, number>;
+  /** Buffered rollup records (key x minute) not yet in the rollup tables. */
+  rollupBacklog(): number;
+  /** Writes the buffered rollups to their tables now (compact, expire and close do it too). */
+  flushRollups(): Promise<void>;
 }
 
 const GROUP_COLUMNS: ReadonlySet<GroupDimension> = new Set(['service', 'datacenter', 'domain', 'product']);
@@ -58,14 +67,23 @@ const n = (v: DuckDBValue | undefined): number => Number(v);
 
 export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStoreOptions): Promise<DuckDbMetricStore> {
   const writer = await db.connect();
+  if ((await writer.runAndReadAll(OLD_LAYOUT_PROBE)).currentRowCount > 0) {
+    writer.closeSync();
+    throw new Error('this database holds the 1 s tier in the wide layout of an earlier development version; start with a new data dir (docs/store.md)');
+  }
   for (const statement of schemaStatements()) await writer.run(statement);
   const maintenanceConnection = await db.connect();
   const maintenance = await createMaintenance(maintenanceConnection, opts.retention);
+  const rollupConnection = await db.connect();
+  const rollups = await openRollupBuffer(rollupConnection, {
+    onFlushed: (tier, buckets) => maintenance.noteWrite(tier, buckets),
+    ...(opts.rollupBufferKeys === undefined ? {} : { maxKeys: opts.rollupBufferKeys }),
+  });
   const readers = createConnectionPool(() => db.connect(), opts.readConnections ?? 4);
   const writeLock = createLock();
 
-  /** Reads `<kind>_<tier>` summed per key, then maps each row to a record. */
-  const readSummed = <R>(kind: RecordKind, query: RecordQuery, toRecord: (cols: DuckDBValue[][], i: number) => R): Promise<R[]> =>
+  /** Reads a rollup table `<kind>_<tier>` summed per key, then maps each row to a record. */
+  const readRollup = <R>(kind: RecordKind, query: RecordQuery, toRecord: (cols: DuckDBValue[][], i: number) => R): Promise<R[]> =>
     readers.use(async (c) => {
       const where = whereOf(kind, query);
       const keys = keyColumns(kind);
@@ -84,20 +102,25 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
     return values;
   };
 
+  /** A record read: the 1 s table alone, or a rollup table plus the buffered rollups. */
+  const readRecords = <K extends RecordKind>(kind: K, query: RecordQuery, fromRollup: (cols: DuckDBValue[][], i: number) => RecordSet[K][number]): Promise<RecordSet[K]> => {
+    if (query.tier === '1s') return readers.use((c) => readSecondRecords(c, kind, whereOf(kind, query), true));
+    return rollups.consistent(async (buffered) => {
+      const extra = bufferedFor(kind, buffered, query);
+      const stored = await readRollup(kind, query, fromRollup);
+      return mergeRecords<EdgeRecord | OriginRecord | DimensionRecord>(kind, stored, extra) as RecordSet[K];
+    });
+  };
+
   return {
     append: (write: StoreWrite) =>
       writeLock.run(async () => {
         const seconds = secondsOf(write.records);
         if (seconds.length === 0) return;
-        const perTier = TIERS.map((tier) => {
-          const acc = createRecordAccumulator(TIER_SECONDS[tier]);
-          acc.add(write.records);
-          return { tier, records: acc.drain() };
-        });
+        for (const s of seconds) if (!Number.isSafeInteger(s)) throw new RangeError(`record second ${s} is not an integer`);
+        const writeId = rollups.lastWriteId + 1;
         await inTransaction(writer, async () => {
-          for (const { tier, records } of perTier) {
-            for (const kind of RECORD_KINDS) await appendRows(writer, kind, tier, records[kind]);
-          }
+          for (const kind of RECORD_KINDS) await appendRows(writer, kind, '1s', write.records[kind], writeId);
           for (let i = 0; i < seconds.length; i += PARAM_CHUNK) {
             const part = seconds.slice(i, i + PARAM_CHUNK);
             const params = part.flatMap((s) => [secondParam(s), BigInt(write.lsn)]);
@@ -108,7 +131,10 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
             );
           }
         });
-        for (const { tier, records } of perTier) maintenance.noteWrite(tier, secondsOf(records));
+        // A new minute: the buffered minutes are complete, so each gets one row per key. The
+        // flush runs on its own connection; a failure keeps the records buffered for the next.
+        if (rollups.due(Math.max(...seconds))) rollups.flush().catch(() => undefined);
+        rollups.add(write.records, writeId);
       }),
 
     appliedLsn: (seconds) =>
@@ -125,7 +151,7 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
       }),
 
     readEdge: (query) =>
-      readSummed<EdgeRecord>('edge', query, (cols, i) => ({
+      readRecords('edge', query, (cols, i) => ({
         second: n(cols[0]?.[i]),
         service: str(cols[1]?.[i]),
         datacenter: str(cols[2]?.[i]),
@@ -135,7 +161,7 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
       })),
 
     readOrigin: (query) =>
-      readSummed<OriginRecord>('origin', query, (cols, i) => ({
+      readRecords('origin', query, (cols, i) => ({
         second: n(cols[0]?.[i]),
         service: str(cols[1]?.[i]),
         datacenter: str(cols[2]?.[i]),
@@ -144,7 +170,7 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
       })),
 
     readDimension: (query) =>
-      readSummed<DimensionRecord>('dimension', query, (cols, i) => ({
+      readRecords('dimension', query, (cols, i) => ({
         second: n(cols[0]?.[i]),
         service: str(cols[1]?.[i]),
         domain: str(cols[2]?.[i]),
@@ -160,52 +186,73 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
       for (const f of query.fields) if (!edgeFieldIndex.has(f)) throw new RangeError(`unknown edge field ${JSON.stringify(f)}`);
       const groupBy = query.groupBy ?? [];
       for (const g of groupBy) if (!GROUP_COLUMNS.has(g)) throw new RangeError(`cannot group by ${JSON.stringify(g)}`);
-      return readers.use(async (c) => {
-        const where = whereOf('edge', query);
-        const groups = ['b', ...groupBy.map(ident)].join(', ');
-        const sums = query.fields.map((f) => `SUM(${ident(f)})`);
-        const select = ['bucket - bucket % ? AS b', ...groupBy.map(ident), ...sums].join(', ');
-        const sql = `SELECT ${select} FROM ${tableName('edge', query.tier)} WHERE ${where.sql} GROUP BY ${groups} ORDER BY ${groups}`;
-        const { rows, cols } = await columns(c, sql, [BigInt(query.bucketSeconds), ...where.params]);
-        const out = [];
-        for (let i = 0; i < rows; i++) {
-          out.push({
-            bucket: n(cols[0]?.[i]),
-            group: groupBy.map((_, g) => str(cols[1 + g]?.[i])),
-            values: query.fields.map((_, f) => n(cols[1 + groupBy.length + f]?.[i])),
-          });
-        }
-        return out;
+      if (query.tier === '1s') return readers.use((c) => sumSecondEdge(c, query, whereOf('edge', query)));
+      return rollups.consistent(async (buffered) => {
+        const extra = bufferedFor('edge', buffered, query);
+        const stored = await readers.use(async (c) => {
+          const where = whereOf('edge', query);
+          const groups = ['b', ...groupBy.map(ident)].join(', ');
+          const sums = query.fields.map((f) => `SUM(${ident(f)})`);
+          const select = ['bucket - bucket % ? AS b', ...groupBy.map(ident), ...sums].join(', ');
+          const sql = `SELECT ${select} FROM ${tableName('edge', query.tier)} WHERE ${where.sql} GROUP BY ${groups} ORDER BY ${groups}`;
+          const { rows, cols } = await columns(c, sql, [BigInt(query.bucketSeconds), ...where.params]);
+          const out = [];
+          for (let i = 0; i < rows; i++) {
+            out.push({
+              bucket: n(cols[0]?.[i]),
+              group: groupBy.map((_, g) => str(cols[1 + g]?.[i])),
+              values: query.fields.map((_, f) => n(cols[1 + groupBy.length + f]?.[i])),
+            });
+          }
+          return out;
+        });
+        return mergeEdgeSums(query, stored, extra);
       });
     },
 
     sumDimension: async (query) => {
       checkBucketSeconds(query.tier, query.bucketSeconds);
-      return readers.use(async (c) => {
-        const where = whereOf('dimension', query);
-        const params: DuckDBValue[] = [BigInt(query.bucketSeconds), ...where.params, query.dimension];
-        const valueFilter = query.values === undefined ? '' : ` AND ${inList('value', query.values, params)}`;
-        const sql =
-          `SELECT bucket - bucket % ? AS b, "value", SUM("count"), SUM("bytes") FROM ${tableName('dimension', query.tier)} ` +
-          `WHERE ${where.sql} AND "dimension" = ?${valueFilter} GROUP BY b, "value" ORDER BY b, "value"`;
-        const { rows, cols } = await columns(c, sql, params);
-        const out = [];
-        for (let i = 0; i < rows; i++) {
-          out.push({ bucket: n(cols[0]?.[i]), value: str(cols[1]?.[i]), count: n(cols[2]?.[i]), bytes: n(cols[3]?.[i]) });
-        }
-        return out;
+      const read = (): Promise<DimensionSumRow[]> =>
+        readers.use(async (c) => {
+          const where = whereOf('dimension', query);
+          const params: DuckDBValue[] = [BigInt(query.bucketSeconds), ...where.params, query.dimension];
+          const valueFilter = query.values === undefined ? '' : ` AND ${inList('value', query.values, params)}`;
+          const sql =
+            `SELECT bucket - bucket % ? AS b, "value", SUM("count"), SUM("bytes") FROM ${tableName('dimension', query.tier)} ` +
+            `WHERE ${where.sql} AND "dimension" = ?${valueFilter} GROUP BY b, "value" ORDER BY b, "value"`;
+          const { rows, cols } = await columns(c, sql, params);
+          const out = [];
+          for (let i = 0; i < rows; i++) {
+            out.push({ bucket: n(cols[0]?.[i]), value: str(cols[1]?.[i]), count: n(cols[2]?.[i]), bytes: n(cols[3]?.[i]) });
+          }
+          return out;
+        });
+      if (query.tier === '1s') return read();
+      return rollups.consistent(async (buffered) => {
+        const extra = bufferedFor('dimension', buffered, query);
+        return mergeDimensionSums(query, await read(), extra);
       });
     },
 
-    compact: () => maintenance.compact(),
-    expire: (nowSeconds) => maintenance.expire(nowSeconds),
+    async compact() {
+      await rollups.flush();
+      await maintenance.compact();
+    },
+    async expire(nowSeconds) {
+      await rollups.flush();
+      await maintenance.expire(nowSeconds);
+    },
     compactionBacklog: () => maintenance.pending(),
+    rollupBacklog: () => rollups.size,
+    flushRollups: () => rollups.flush(),
 
     async close() {
       await writeLock.run(async () => undefined);
+      await rollups.flush();
       await maintenance.idle();
       await readers.close();
       writer.closeSync();
+      rollupConnection.closeSync();
       maintenanceConnection.closeSync();
     },
   };

@@ -32,14 +32,24 @@ export const VALUE_COLUMNS: Readonly<Record<RecordKind, readonly string[]>> = {
 
 export const RECORD_KINDS: readonly RecordKind[] = ['edge', 'origin', 'dimension'];
 
+/** Kinds whose 1 s table keeps the vector sparse, in one BLOB column `vec`. */
+export const SPARSE_KINDS: readonly RecordKind[] = ['edge', 'origin'];
+export const isSparse = (kind: RecordKind, tier: Tier): boolean => tier === '1s' && kind !== 'dimension';
+
 function createTable(kind: RecordKind, tier: Tier): string {
-  const cols = [
-    'bucket BIGINT NOT NULL',
-    ...KEY_COLUMNS[kind].map((c) => `${ident(c)} VARCHAR NOT NULL`),
+  const cols = ['bucket BIGINT NOT NULL', ...KEY_COLUMNS[kind].map((c) => `${ident(c)} VARCHAR NOT NULL`)];
+  // The 1 s tier is the log the rollup tiers are rebuilt from after a crash: write_id says
+  // which rows a rollup tier already holds (store_state.rolled_up_write_id).
+  if (tier === '1s') cols.push('write_id BIGINT NOT NULL');
+  if (isSparse(kind, tier)) {
+    // ~15 of ~265 fields are set per record: one sparse BLOB costs a fraction of a row of columns
+    // to write (docs/store.md has the measurements).
+    cols.push('vec BLOB NOT NULL');
+  } else {
     // DOUBLE: every counter is an integer below 2^53 or a sum of milliseconds; one type keeps
     // the vector layout a plain Float64Array end to end.
-    ...VALUE_COLUMNS[kind].map((c) => `${ident(c)} DOUBLE NOT NULL`),
-  ];
+    cols.push(...VALUE_COLUMNS[kind].map((c) => `${ident(c)} DOUBLE NOT NULL`));
+  }
   return `CREATE TABLE IF NOT EXISTS ${tableName(kind, tier)} (${cols.join(', ')})`;
 }
 
@@ -48,8 +58,15 @@ export function schemaStatements(): string[] {
   const out: string[] = [];
   for (const tier of TIERS) for (const kind of RECORD_KINDS) out.push(createTable(kind, tier));
   out.push('CREATE TABLE IF NOT EXISTS published_lsn (second BIGINT PRIMARY KEY, lsn BIGINT NOT NULL)');
+  out.push('CREATE TABLE IF NOT EXISTS store_state (name VARCHAR PRIMARY KEY, value BIGINT NOT NULL)');
   return out;
 }
+
+/**
+ * A query that returns a row when the database holds the 1 s tier in the layout before the sparse
+ * one (one DOUBLE column per field): the store refuses to open it rather than misread it.
+ */
+export const OLD_LAYOUT_PROBE = "SELECT 1 FROM duckdb_columns() WHERE table_name = 'edge_1s' AND column_name = 'requests'";
 
 /** `SUM("f") AS "f"` for each value column: how reads and compaction fold delta rows. */
 export const sumColumns = (kind: RecordKind): string =>

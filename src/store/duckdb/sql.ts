@@ -12,7 +12,8 @@ export interface Where {
   params: DuckDBValue[];
 }
 
-const FILTER_COLUMNS: readonly (readonly [keyof RecordFilter, string])[] = [
+/** Each filter list and the key column it restricts. */
+export const FILTER_COLUMNS: readonly (readonly [keyof RecordFilter, string])[] = [
   ['services', 'service'],
   ['datacenters', 'datacenter'],
   ['domains', 'domain'],

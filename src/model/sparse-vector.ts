@@ -1,0 +1,113 @@
+/**
+ * The sparse encoding of a record vector: only its non-zero fields, each as the gap since the
+ * previous non-zero index plus the value. The WAL payload (docs/wal.md) and the DuckDB 1 s tier
+ * (docs/store.md) both store vectors this way, since a record sets ~15 of ~265 fields.
+ *
+ *   varint K (non-zero fields), then K times: varint(gap*2) varint(value)   for a safe integer >= 0
+ *                                          or varint(gap*2+1) f64(value)   otherwise
+ *
+ * Varints are unsigned LEB128 of integers below 2^53. Hot path (every WAL entry and every 1 s
+ * row written or read): no allocation per field, plain arithmetic on a byte buffer.
+ */
+
+/** Upper bound of the encoded size of a vector of `length` fields. */
+export const sparseVectorMaxBytes = (length: number): number => 8 + length * 16;
+
+/** Writes a varint at `pos`; returns the position after it. Arithmetic, since bit operators stop at 2^31. */
+export function writeVarint(buf: Uint8Array, pos: number, v: number): number {
+  while (v >= 128) {
+    buf[pos++] = (v % 128) | 128;
+    v = Math.floor(v / 128);
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+
+/**
+ * Encodes `values` into `buf` at `pos` (which must have sparseVectorMaxBytes(values.length)
+ * bytes free); returns the position after it. -0 is written as 0 would be: nothing.
+ */
+export function writeSparseVector(buf: Uint8Array, pos: number, values: Float64Array): number {
+  let nonZero = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] !== 0) nonZero++;
+  pos = writeVarint(buf, pos, nonZero);
+  let last = -1;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (v === 0) continue;
+    const gap = i - last - 1;
+    last = i;
+    if (Number.isSafeInteger(v) && v >= 0) {
+      pos = writeVarint(buf, pos, gap * 2);
+      pos = writeVarint(buf, pos, v);
+    } else {
+      pos = writeVarint(buf, pos, gap * 2 + 1);
+      f64[0] = v;
+      buf.set(f64Bytes, pos);
+      pos += 8;
+    }
+  }
+  return pos;
+}
+
+/** A cursor over encoded bytes; every read checks the bounds and throws a RangeError past them. */
+export class ByteReader {
+  pos: number;
+  constructor(
+    readonly buf: Uint8Array,
+    pos = 0,
+    private readonly what = 'payload',
+  ) {
+    this.pos = pos;
+  }
+  need(n: number): void {
+    if (this.pos + n > this.buf.length) throw new RangeError(`${this.what} ends early`);
+  }
+  varint(): number {
+    let v = 0;
+    let scale = 1;
+    for (;;) {
+      this.need(1);
+      const b = this.buf[this.pos++] as number;
+      v += (b & 127) * scale;
+      if (b < 128) return v;
+      scale *= 128;
+      if (scale > 2 ** 56) throw new RangeError(`${this.what} varint too long`);
+    }
+  }
+  f64(): number {
+    this.need(8);
+    for (let i = 0; i < 8; i++) f64Bytes[i] = this.buf[this.pos + i] as number;
+    this.pos += 8;
+    return f64[0] as number;
+  }
+  get done(): boolean {
+    return this.pos === this.buf.length;
+  }
+}
+
+/**
+ * Reads one sparse vector of `length` fields at the reader's position, calling `visit` for each
+ * non-zero field in index order. Throws a RangeError on an index past `length`.
+ */
+export function readSparseVector(r: ByteReader, length: number, visit: (index: number, value: number) => void): void {
+  let index = -1;
+  for (let n = r.varint(); n > 0; n--) {
+    const tag = r.varint();
+    index += Math.floor(tag / 2) + 1;
+    if (index >= length) throw new RangeError(`field index ${index} out of range`);
+    visit(index, tag % 2 === 0 ? r.varint() : r.f64());
+  }
+}
+
+/** Adds the vector encoded in `bytes` (nothing else) into `into`. */
+export function addSparseVector(bytes: Uint8Array, into: Float64Array): void {
+  const r = new ByteReader(bytes, 0, 'vector');
+  readSparseVector(r, into.length, (i, v) => {
+    into[i] = (into[i] as number) + v;
+  });
+  if (!r.done) throw new RangeError('vector has trailing bytes');
+}

@@ -1,0 +1,172 @@
+/**
+ * The rollup tiers' write buffer. A store write lands in the 1 s tier at once; its minute, hour
+ * and day sums are buffered here (summed per key and minute) and written to the rollup tables
+ * in one transaction per flush: when the writes reach a new minute, when the buffer holds too
+ * many keys, and before compaction, expiry and close. So a busy key costs one rollup row per
+ * tier per minute instead of one per second, the wide rows being what made writes slow.
+ *
+ * Crash safety: each 1 s row carries its write's id, and a flush stores, in its transaction,
+ * the highest write id it holds (`store_state.rolled_up_write_id`). On open the 1 s rows above it
+ * are read back into the buffer, so after a kill at any point every rollup tier ends up holding
+ * each 1 s row exactly once. Expiry never deletes 1 s rows above that id.
+ *
+ * Reads merge the buffer into their SQL results (buffered-reads.ts). A flush's COMMIT and the
+ * buffer forgetting the flushed records cannot happen at one instant for another connection, so
+ * a read that overlapped a commit is run again (a sequence counter, as in a seqlock).
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { createRecordAccumulator } from '../../model/record-accumulator.ts';
+import type { RecordSet } from '../../model/record.ts';
+import { TIER_SECONDS, type Tier } from '../store.ts';
+import { appendRows } from './append-rows.ts';
+import { RECORD_KINDS, tableName } from './schema.ts';
+import { readSecondRecords } from './second-tier.ts';
+
+export const ROLLUP_TIERS: readonly Tier[] = ['1m', '1h', '1d'];
+const MINUTE = 60;
+
+export interface RollupBufferOptions {
+  /** Buffered (key, minute) records that force a flush. Default 200,000 (~0.5 GB of edge vectors). */
+  maxKeys?: number;
+  /** Told which buckets of which tier each flush wrote (compaction tracks them). */
+  onFlushed?: (tier: Tier, buckets: number[]) => void;
+}
+
+export interface RollupBuffer {
+  /** The id of the last 1 s write the store holds; the next write takes the one after. */
+  readonly lastWriteId: number;
+  /** Whether the buffer should be flushed before adding a write whose newest second is `maxSecond`. */
+  due(maxSecond: number): boolean;
+  /** Adds a committed 1 s write (call right after its COMMIT). */
+  add(records: RecordSet, writeId: number): void;
+  /** Writes all that is buffered to the rollup tables; resolves once a flush started now has committed. */
+  flush(): Promise<void>;
+  /** Runs `read` on the buffered record sets; runs it again if a flush committed meanwhile. */
+  consistent<T>(read: (buffered: readonly RecordSet[]) => Promise<T>): Promise<T>;
+  /** Buffered (key, minute) records. */
+  readonly size: number;
+}
+
+async function scalar(c: DuckDBConnection, sql: string): Promise<number | undefined> {
+  const v = (await c.runAndReadAll(sql)).getRows()[0]?.[0];
+  return v === null || v === undefined ? undefined : Number(v);
+}
+
+const maxSecondOf = (rs: RecordSet): number => {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const list of [rs.edge, rs.origin, rs.dimension]) for (const r of list) if (r.second > max) max = r.second;
+  return max;
+};
+
+/** Opens the buffer on its own connection and reloads the 1 s rows the rollup tables lack. */
+export async function openRollupBuffer(c: DuckDBConnection, opts: RollupBufferOptions = {}): Promise<RollupBuffer> {
+  const maxKeys = opts.maxKeys ?? 200_000;
+  const buffer = createRecordAccumulator(MINUTE);
+  /** Records being written by the flush in progress: still buffered as far as reads go. */
+  let flushing: RecordSet | undefined;
+  let lastAdded = (await scalar(c, "SELECT value FROM store_state WHERE name = 'rolled_up_write_id'")) ?? 0;
+  let highMinute = Number.NEGATIVE_INFINITY;
+  /** Odd while a flush commits. */
+  let sequence = 0;
+  let committed: Promise<void> = Promise.resolve();
+
+  const add = (records: RecordSet, writeId: number): void => {
+    buffer.add(records);
+    lastAdded = Math.max(lastAdded, writeId);
+    const max = maxSecondOf(records);
+    if (Number.isFinite(max)) highMinute = Math.max(highMinute, max - (((max % MINUTE) + MINUTE) % MINUTE));
+  };
+
+  // Recovery: the 1 s rows written after the last flush (a crash lost their buffered sums).
+  let lastWriteId = lastAdded;
+  for (const kind of RECORD_KINDS) {
+    const where = { sql: 'write_id > ?', params: [BigInt(lastAdded)] };
+    const rows = await readSecondRecords(c, kind, where, false);
+    if (rows.length > 0) buffer.add({ edge: [], origin: [], dimension: [], [kind]: rows });
+    lastWriteId = Math.max(lastWriteId, (await scalar(c, `SELECT max(write_id) FROM ${tableName(kind, '1s')}`)) ?? 0);
+  }
+  if (buffer.size > 0) lastAdded = lastWriteId;
+
+  const flushOnce = async (): Promise<void> => {
+    // Synchronous up to the first await: the drained records and `upTo` describe the same writes.
+    const drained = buffer.drain();
+    const upTo = lastAdded;
+    if (drained.edge.length + drained.origin.length + drained.dimension.length === 0) return;
+    flushing = drained;
+    let endCommit = (): void => undefined;
+    try {
+      const perTier = ROLLUP_TIERS.map((tier) => {
+        if (tier === '1m') return { tier, records: drained };
+        const acc = createRecordAccumulator(TIER_SECONDS[tier]);
+        acc.add(drained);
+        return { tier, records: acc.drain() };
+      });
+      await c.run('BEGIN TRANSACTION');
+      try {
+        for (const { tier, records } of perTier) for (const kind of RECORD_KINDS) await appendRows(c, kind, tier, records[kind]);
+        await c.run("INSERT OR REPLACE INTO store_state VALUES ('rolled_up_write_id', ?)", [BigInt(upTo)]);
+        sequence++;
+        committed = new Promise((resolve) => (endCommit = resolve));
+        await c.run('COMMIT');
+      } catch (err) {
+        await c.run('ROLLBACK').catch(() => undefined);
+        // Back into the buffer in the same tick `flushing` is cleared: reads never miss them.
+        buffer.add(drained);
+        throw err;
+      }
+      for (const { tier, records } of perTier) {
+        const buckets = new Set<number>();
+        for (const list of [records.edge, records.origin, records.dimension]) for (const r of list) buckets.add(r.second);
+        opts.onFlushed?.(tier, [...buckets]);
+      }
+    } finally {
+      flushing = undefined;
+      if (sequence % 2 === 1) sequence++;
+      endCommit();
+    }
+  };
+
+  let running: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  const flush = (): Promise<void> => {
+    if (running === undefined) {
+      running = flushOnce().finally(() => (running = undefined));
+      return running;
+    }
+    // One flush at a time: a failed one puts its records back before the next drains.
+    queued ??= running
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined;
+        return flush();
+      });
+    return queued;
+  };
+
+  if (buffer.size > 0) await flush();
+
+  return {
+    get lastWriteId() {
+      return Math.max(lastWriteId, lastAdded);
+    },
+    due: (maxSecond) => buffer.size > 0 && (maxSecond - (((maxSecond % MINUTE) + MINUTE) % MINUTE) > highMinute || buffer.size >= maxKeys),
+    add: (records, writeId) => {
+      lastWriteId = Math.max(lastWriteId, writeId);
+      add(records, writeId);
+    },
+    flush,
+    async consistent(read) {
+      for (;;) {
+        if (sequence % 2 === 1) await committed;
+        const before = sequence;
+        const view = buffer.view();
+        const result = await read(flushing === undefined ? [view] : [view, flushing]);
+        if (sequence === before) return result;
+        console.log("RETRY");
+      }
+    },
+    get size() {
+      return buffer.size;
+    },
+  };
+}
