@@ -1,10 +1,13 @@
 /**
- * In-process ingest throughput: events/s of parseNdjson, aggregateBatch, and both, on ~1 MiB
+ * In-process ingest throughput: events/s of parseNdjson, aggregateBatch, both, and both plus the
+ * window's apply (the pipeline's CPU work but the WAL and the store), on ~1 MiB
  * NDJSON bodies of synthetic events, beside the naive JSON.parse + Map baseline (support/naive.ts)
  * measured in the same process, rounds interleaved so machine drift hits both alike.
  * Run: node --import tsx bench/ingest-inprocess.ts [rounds]
  */
 import { aggregateBatch } from '../src/aggregate/aggregate-batch.ts';
+import { createWindow } from '../src/aggregate/window.ts';
+import { createFakeClock } from '../src/model/clock.ts';
 import { parseNdjson } from '../src/ingest/ndjson-parser.ts';
 import { createDictionaries } from '../src/model/dictionary.ts';
 import type { EventBatch } from '../src/model/event.ts';
@@ -33,9 +36,19 @@ const parse = (): EventBatch[] =>
   });
 const batches = parse();
 const naive = createNaiveAggregator();
+// The window the pipeline applies each delta to (same second every pass: sums, no growth).
+const window = createWindow({ clock: createFakeClock((SECOND + 2) * 1000), aggregateDelaySeconds: 1, windowSeconds: 600 });
+const recordSets = batches.map((b) => aggregateBatch(b, dictionaries));
 
 let sink = 0; // keeps results alive so nothing is optimized away
 const cases = {
+  'parse + aggregate + window.apply': () => {
+    for (const b of bodies) {
+      const records = aggregateBatch(parseNdjson(b.bytes, parseOptions).batch, dictionaries);
+      window.apply(records);
+      sink += records.edge.length;
+    }
+  },
   'parse + aggregate': () => {
     for (const b of bodies) sink += aggregateBatch(parseNdjson(b.bytes, parseOptions).batch, dictionaries).edge.length;
   },
@@ -44,6 +57,9 @@ const cases = {
   },
   'aggregate only': () => {
     for (const batch of batches) sink += aggregateBatch(batch, dictionaries).edge.length;
+  },
+  'window.apply only': () => {
+    for (const records of recordSets) window.apply(records);
   },
   'naive JSON.parse + Map': () => {
     for (const b of bodies) {
@@ -74,7 +90,7 @@ console.log(
     `median of ${ROUNDS} rounds (sink ${sink > 0 ? 'ok' : '0'})`,
 );
 const base = rate('naive JSON.parse + Map');
-const rows: BenchRow[] = (['parse + aggregate', 'parse only', 'aggregate only'] as const).map((name) => ({
+const rows: BenchRow[] = (['parse + aggregate + window.apply', 'parse + aggregate', 'parse only', 'aggregate only', 'window.apply only'] as const).map((name) => ({
   bench: 'ingest-inprocess',
   what: name,
   value: `${int(rate(name))} events/s`,

@@ -22,7 +22,7 @@ const SCRIPTS: readonly Script[] = [
   { name: 'ingest-inprocess', nodeArgs: ['--import', 'tsx'], args: [], timeoutS: 120 },
   { name: 'ingest-http', nodeArgs: ['--import', 'tsx'], args: [], timeoutS: 180 },
   { name: 'memory', nodeArgs: ['--expose-gc', '--import', 'tsx'], args: [], timeoutS: 120 },
-  { name: 'realtime-read', nodeArgs: ['--max-old-space-size=8192', '--import', 'tsx'], args: [], timeoutS: 240 },
+  { name: 'realtime-read', nodeArgs: ['--max-old-space-size=8192', '--import', 'tsx'], args: [], timeoutS: 360 },
   { name: 'azion-query', nodeArgs: ['--import', 'tsx'], args: [], timeoutS: 180 },
 ];
 

@@ -259,7 +259,6 @@ describe('tenant isolation', () => {
       if (forBeta.statusCode >= 500 || forGhost.statusCode >= 500) failures.push(`${label}: 5xx ${forBeta.body}`);
       // A 401 would mean the probe never got past authentication: it would test nothing.
       if (forBeta.statusCode === 401) failures.push(`${label}: 401, the caller's token was not accepted`);
-      if (process.env['RTM_DEBUG_WALK']) console.log(label, forBeta.statusCode, forBeta.body.slice(0, 160));
       if (probe.expect === 'refusal' && !(forBeta.statusCode >= 400 && forBeta.statusCode < 500)) {
         failures.push(`${label}: expected a refusal, got ${forBeta.statusCode} ${forBeta.body.slice(0, 300)}`);
       }

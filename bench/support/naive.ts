@@ -95,10 +95,16 @@ export function createNaiveAggregator(): NaiveAggregator {
     const bytes = num(e['resp_header_bytes']) + num(e['resp_body_bytes']);
     c.requests++;
     const cache = String(e['cache'] ?? 'pass');
-    if (cache === 'hit') (c.hits++, (c.hits_time += time));
-    else if (cache === 'miss') (c.miss++, (c.miss_time += time));
-    else if (cache === 'pass') (c.pass++, (c.pass_time += time));
-    else if (cache === 'synth') c.synth++;
+    if (cache === 'hit') {
+      c.hits++;
+      c.hits_time += time;
+    } else if (cache === 'miss') {
+      c.miss++;
+      c.miss_time += time;
+    } else if (cache === 'pass') {
+      c.pass++;
+      c.pass_time += time;
+    } else if (cache === 'synth') c.synth++;
     else c.errors++;
     c.req_header_bytes += num(e['req_header_bytes']);
     c.req_body_bytes += num(e['req_body_bytes']);

@@ -7,24 +7,51 @@
 /** Group name -> summed vector (EDGE_FIELDS or ORIGIN_FIELDS layout). */
 export type GroupedValues = ReadonlyMap<string, Float64Array>;
 
-export interface ChannelSecond {
+/**
+ * What every second read carries besides its vectors. Both hints are optional: a source that
+ * cannot give them (the store, test fakes) leaves them out, and readers then scan every field and
+ * cache nothing.
+ */
+export interface SecondHints {
   second: number;
+  /**
+   * Ascending field indexes that include every non-zero field of every vector of this second
+   * (all other fields are 0 in all of them): a renderer iterates these ~20 instead of ~265.
+   */
+  fields?: Uint16Array;
+  /**
+   * The second's version in memory (the window's): equal revisions of one service and second
+   * mean equal vectors, so a rendering of it may be reused. Changes on every apply that touches
+   * the service's second (late events).
+   */
+  revision?: number;
+}
+
+/** The seconds a source holds in memory with their revisions (RealtimeSource.versions). */
+export interface HeldVersions {
+  /** Seconds >= heldFrom are answered from memory; older ones (not listed) from the store. */
+  heldFrom: number;
+  /** Published seconds in [max(from, heldFrom), to) with data of the kind asked, ascending. */
+  seconds: { second: number; revision: number }[];
+}
+
+export type SecondKind = 'edge' | 'origin';
+
+export interface ChannelSecond extends SecondHints {
   /** EDGE_FIELDS vector summed over all datacenters, domains and products of the service. */
   aggregated: Float64Array;
   /** EDGE_FIELDS vectors by datacenter. */
   byDatacenter: GroupedValues;
 }
 
-export interface DomainSecond {
-  second: number;
+export interface DomainSecond extends SecondHints {
   /** EDGE_FIELDS vectors by domain, over all datacenters. */
   byDomain: GroupedValues;
   /** datacenter -> domain -> EDGE_FIELDS vector. */
   byDatacenter: ReadonlyMap<string, GroupedValues>;
 }
 
-export interface OriginSecond {
-  second: number;
+export interface OriginSecond extends SecondHints {
   /** ORIGIN_FIELDS vectors by backend, over all datacenters. */
   byBackend: GroupedValues;
   /** datacenter -> backend -> ORIGIN_FIELDS vector. */
@@ -41,4 +68,10 @@ export interface RealtimeSource {
   channel(service: string, from: number, to: number): Promise<ChannelSecond[]>;
   domains(service: string, from: number, to: number): Promise<DomainSecond[]>;
   origins(service: string, from: number, to: number): Promise<OriginSecond[]>;
+  /**
+   * Optional: which seconds of the service in [from, to) memory holds, with their revisions,
+   * without reading any vector ('edge' for channel and domains, 'origin' for origins). Lets the
+   * Fastly layer reuse its renderings of unchanged seconds (src/api/fastly/fragment-cache.ts).
+   */
+  versions?(kind: SecondKind, service: string, from: number, to: number): HeldVersions;
 }

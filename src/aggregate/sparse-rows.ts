@@ -18,6 +18,11 @@ export interface SparseRows {
   add(row: number, delta: Float64Array, nonZero?: Int32Array, count?: number): void;
   /** Writes `row` densely into out[offset, offset + width); that range must be zeros. */
   writeDense(row: number, out: Float64Array, offset: number): void;
+  /**
+   * The fields some row of the block has set, ascending: every other field is 0 in every row.
+   * The same array until a new field appears (then a new one), so callers may key caches by it.
+   */
+  fieldsInOrder(): Uint16Array;
   readonly rowCount: number;
   /** Approximate bytes held. */
   bytes(): number;
@@ -32,6 +37,7 @@ export function createSparseRows(width: number): SparseRows {
   let rowCap = 2;
   let rowCount = 0;
   let data = new Float64Array(rowCap * colCap);
+  let ordered: Uint16Array | undefined;
 
   function relayout(newRowCap: number, newColCap: number): void {
     const next = new Float64Array(newRowCap * newColCap);
@@ -50,6 +56,7 @@ export function createSparseRows(width: number): SparseRows {
     }
     cols[colCount] = field;
     colOf[field] = colCount;
+    ordered = undefined;
     return colCount++;
   }
 
@@ -88,6 +95,9 @@ export function createSparseRows(width: number): SparseRows {
     writeDense(row, out, offset) {
       const start = row * colCap;
       for (let c = 0; c < colCount; c++) out[offset + (cols[c] as number)] = data[start + c] as number;
+    },
+    fieldsInOrder() {
+      return (ordered ??= cols.slice(0, colCount).sort());
     },
     get rowCount() {
       return rowCount;

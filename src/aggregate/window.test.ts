@@ -199,7 +199,12 @@ describe('window sums', () => {
           window.apply(rs);
         }
         const got = new Map<string, number[]>();
+        // The fields hint lists every non-zero field of every vector of the second, ascending.
+        const uncovered = (fields: Uint16Array | undefined, v: Float64Array): number[] =>
+          [...v.keys()].filter((i) => v[i] !== 0 && fields?.includes(i) !== true);
         for (const s of await window.channel('svc', T, T + 3)) {
+          expect([...(s.fields ?? [])]).toEqual([...(s.fields ?? [])].sort((a, b) => a - b));
+          for (const v of [s.aggregated, ...s.byDatacenter.values()]) expect(uncovered(s.fields, v)).toEqual([]);
           got.set(`c|${s.second}`, [...s.aggregated]);
           for (const [dc, v] of s.byDatacenter) got.set(`c|${s.second}|${dc}`, [...v]);
         }
@@ -208,6 +213,7 @@ describe('window sums', () => {
           for (const [dc, m] of s.byDatacenter) for (const [d, v] of m) got.set(`d|${s.second}|${dc}|${d}`, [...v]);
         }
         for (const s of await window.origins('svc', T, T + 3)) {
+          for (const v of s.byBackend.values()) expect(uncovered(s.fields, v)).toEqual([]);
           for (const [b, v] of s.byBackend) got.set(`o|${s.second}|${b}`, [...v]);
           for (const [dc, m] of s.byDatacenter) for (const [b, v] of m) got.set(`o|${s.second}|${dc}|${b}`, [...v]);
         }
@@ -215,5 +221,29 @@ describe('window sums', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('revisions (for the Fastly layer\'s fragment cache)', () => {
+  it('lists held, published seconds with data of the kind asked, with revisions that change on every apply touching them', async () => {
+    const { clock, window } = setup(T + 10, 0, 8);
+    window.apply(set([edge(T + 5, 'FRA', 'a.com', 1), edge(T + 6, 'FRA', 'a.com', 1)], [origin(T + 6, 'FRA', 'o1', 1)]));
+    const first = window.versions('edge', 'svc', T, T + 20);
+    // latestPublished = T+7, heldFrom = T+10-8.
+    expect(first.heldFrom).toBe(T + 2);
+    expect(first.seconds.map((s) => s.second)).toEqual([T + 5, T + 6]);
+    expect(window.versions('origin', 'svc', T, T + 20).seconds.map((s) => s.second)).toEqual([T + 6]);
+    expect(window.versions('edge', 'other', T, T + 20).seconds).toEqual([]);
+    // A read carries the same revision as the listing.
+    const [read] = await window.channel('svc', T + 5, T + 6);
+    expect(read?.revision).toBe(first.seconds[0]?.revision);
+    // A late event changes its second's revision only; the other second keeps its own.
+    window.apply(set([edge(T + 5, 'LHR', 'a.com', 1), edge(T + 9, 'FRA', 'a.com', 1)]));
+    const after = window.versions('edge', 'svc', T, T + 20).seconds;
+    expect(after[0]?.revision).toBeGreaterThan(first.seconds[0]?.revision ?? Infinity);
+    expect(after[1]?.revision).toBe(first.seconds[1]?.revision);
+    // Evicted seconds are no longer listed: they are the store's.
+    clock.advance(4000);
+    expect(window.versions('edge', 'svc', T, T + 20)).toEqual({ heldFrom: T + 6, seconds: [{ second: T + 6, revision: after[1]?.revision }, { second: T + 9, revision: expect.any(Number) }] });
   });
 });

@@ -15,12 +15,17 @@
  *
  * Products are summed (the Fastly APIs do not split by product); dimension records are not kept
  * (no real-time API reads them).
+ *
+ * Reads carry two hints (SecondHints): `fields`, the block's columns (every field some vector of
+ * the second has set), so renderers skip the ~245 zeros of each vector; and `revision`, the
+ * number of the last apply() that touched the service's second, which versions() lists without
+ * reading vectors, so the Fastly layer can reuse what it rendered for an unchanged second.
  */
 import type { Clock } from '../model/clock.ts';
 import { EDGE_FIELDS, ORIGIN_FIELDS } from '../model/fields.ts';
 import type { RecordSet } from '../model/record.ts';
 import { createGroupedRows, type GroupedRows } from './grouped-rows.ts';
-import type { ChannelSecond, DomainSecond, OriginSecond, RealtimeSource } from './realtime-source.ts';
+import type { ChannelSecond, DomainSecond, HeldVersions, OriginSecond, RealtimeSource, SecondKind } from './realtime-source.ts';
 
 export interface WindowOptions {
   clock: Clock;
@@ -42,14 +47,20 @@ export interface Window extends RealtimeSource {
   apply(records: RecordSet): void;
   /** Oldest second held in memory: seconds >= this one are complete in memory; older ones are only in the store. */
   oldestSecond(): number;
+  /** Always given by the window (optional in RealtimeSource). */
+  versions(kind: SecondKind, service: string, from: number, to: number): HeldVersions;
   /** Memory accounting for the bench: live keys and approximate bytes. */
   stats(): { seconds: number; edgeKeys: number; originKeys: number; bytes: number };
 }
 
-/** One service's second: edge leaves (datacenter x domain), origin leaves (datacenter x backend). */
+/**
+ * One service's second: edge leaves (datacenter x domain), origin leaves (datacenter x backend),
+ * and its revision: the number of the last apply() that changed it (SecondHints.revision).
+ */
 interface ServiceSecond {
   edge: GroupedRows | undefined;
   origin: GroupedRows | undefined;
+  revision: number;
 }
 
 const EDGE_WIDTH = EDGE_FIELDS.length;
@@ -60,6 +71,8 @@ export function createWindow(opts: WindowOptions): Window {
   const completeFrom = opts.completeFrom ?? Number.NEGATIVE_INFINITY;
   const seconds = new Map<number, Map<string, ServiceSecond>>();
   let evictedBelow = Number.NEGATIVE_INFINITY;
+  /** Counts apply() calls: a second changed by apply number n gets revision n, larger than any before. */
+  let applies = 0;
 
   const currentSecond = (): number => Math.floor(clock.now() / 1000);
   const oldestSecond = (): number => Math.max(currentSecond() - windowSeconds, completeFrom);
@@ -79,7 +92,8 @@ export function createWindow(opts: WindowOptions): Window {
     let services = seconds.get(second);
     if (services === undefined) seconds.set(second, (services = new Map()));
     let held = services.get(service);
-    if (held === undefined) services.set(service, (held = { edge: undefined, origin: undefined }));
+    if (held === undefined) services.set(service, (held = { edge: undefined, origin: undefined, revision: 0 }));
+    held.revision = applies;
     return held;
   }
 
@@ -101,6 +115,7 @@ export function createWindow(opts: WindowOptions): Window {
 
     apply(records) {
       const oldest = evict();
+      applies += 1;
       for (const r of records.edge) {
         if (r.second < oldest) continue;
         const held = serviceSecond(r.second, r.service);
@@ -120,7 +135,7 @@ export function createWindow(opts: WindowOptions): Window {
         const out = createDenseOut(g, EDGE_WIDTH, 1 + g.outerCount);
         const byDatacenter = new Map<string, Float64Array>();
         g.forEachOuter((dc, row) => byDatacenter.set(dc, out(row)));
-        return [{ second, aggregated: out(g.totalRow()), byDatacenter }];
+        return [{ second, fields: g.rows.fieldsInOrder(), revision: held.revision, aggregated: out(g.totalRow()), byDatacenter }];
       });
     },
 
@@ -131,7 +146,7 @@ export function createWindow(opts: WindowOptions): Window {
         const out = createDenseOut(g, EDGE_WIDTH, g.innerCount + g.leafCount);
         const byDomain = new Map<string, Float64Array>();
         g.forEachInner((domain, row) => byDomain.set(domain, out(row)));
-        return [{ second, byDomain, byDatacenter: leavesByOuter(g, out) }];
+        return [{ second, fields: g.rows.fieldsInOrder(), revision: held.revision, byDomain, byDatacenter: leavesByOuter(g, out) }];
       });
     },
 
@@ -142,8 +157,17 @@ export function createWindow(opts: WindowOptions): Window {
         const out = createDenseOut(g, ORIGIN_WIDTH, g.innerCount + g.leafCount);
         const byBackend = new Map<string, Float64Array>();
         g.forEachInner((backend, row) => byBackend.set(backend, out(row)));
-        return [{ second, byBackend, byDatacenter: leavesByOuter(g, out) }];
+        return [{ second, fields: g.rows.fieldsInOrder(), revision: held.revision, byBackend, byDatacenter: leavesByOuter(g, out) }];
       });
+    },
+
+    versions(kind, service, from, to) {
+      const heldFrom = evict();
+      const seconds: { second: number; revision: number }[] = [];
+      for (const { second, held } of heldSeconds(service, from, to)) {
+        if ((kind === 'edge' ? held.edge : held.origin) !== undefined) seconds.push({ second, revision: held.revision });
+      }
+      return { heldFrom, seconds };
     },
 
     stats() {

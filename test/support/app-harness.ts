@@ -79,13 +79,20 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rtm-harness-'));
   const clock = createFakeClock(opts.startMs ?? HARNESS_T0);
   const config = testConfig(dataDir, { adminToken: ADMIN_TOKEN, ...opts.config });
-  const services = await createServices({ config, clock, logger: pino({ level: 'silent' }) });
+  let services: Services;
   let app: FastifyInstance;
+  try {
+    services = await createServices({ config, clock, logger: pino({ level: 'silent' }) });
+  } catch (err) {
+    await fs.rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   try {
     app = await buildApp(services);
     await app.ready();
   } catch (err) {
     await services.close();
+    await fs.rm(dataDir, { recursive: true, force: true });
     throw err;
   }
   const routes = routesOf(app);

@@ -47,7 +47,7 @@ export function createRealtimeReader(window: WindowView, store: StoreReader): Re
     return [...older.filter((s) => !inWindow.has(s.second)), ...recent].sort((a, b) => a.second - b.second);
   }
 
-  return {
+  const reader: RealtimeSource = {
     latestPublished: () => window.latestPublished(),
     channel: (service, from, to) =>
       merged(
@@ -71,6 +71,11 @@ export function createRealtimeReader(window: WindowView, store: StoreReader): Re
         async (f, t) => originSeconds(await store.readOrigin(query(service, f, t))),
       ),
   };
+  // Memory's versions are the reader's: the seconds it lists are the ones merged() reads from
+  // the window, and heldFrom is the boundary below which it reads the store.
+  const versions = window.versions?.bind(window);
+  if (versions !== undefined) reader.versions = versions;
+  return reader;
 }
 
 /** Adds `values` into the vector of `key`, creating it (zeros of `length`) on first sight. */

@@ -21,13 +21,13 @@ import {
 import type { DimensionRecord, EdgeRecord, OriginRecord } from '../../model/record.ts';
 import { sparseVectorMaxBytes, writeSparseVector } from '../../model/sparse-vector.ts';
 import type { Tier } from '../store.ts';
-import { isSparse, KEY_COLUMNS, VALUE_COLUMNS, type RecordKind } from './schema.ts';
+import { isSparse, VALUE_COLUMNS, type RecordKind } from './schema.ts';
 
 // DuckDB's standard vector size: the most rows one data chunk holds.
 const CHUNK_ROWS = 2048;
 const ARENA_BYTES = 256 * 1024;
 
-export type Row = EdgeRecord | OriginRecord | DimensionRecord;
+type Row = EdgeRecord | OriginRecord | DimensionRecord;
 
 const keyGetters: Readonly<Record<RecordKind, readonly ((r: Row) => string)[]>> = {
   edge: [(r) => (r as EdgeRecord).service, (r) => (r as EdgeRecord).datacenter, (r) => (r as EdgeRecord).domain, (r) => (r as EdgeRecord).product],
@@ -109,6 +109,3 @@ export async function appendRows(connection: DuckDBConnection, kind: RecordKind,
     appender.closeSync();
   }
 }
-
-/** Key column count of a kind (the value columns of a read start after bucket + keys). */
-export const keyCount = (kind: RecordKind): number => KEY_COLUMNS[kind].length;

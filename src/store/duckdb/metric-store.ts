@@ -9,14 +9,15 @@ import type { Retention } from '../../config/config.ts';
 import { edgeFieldIndex } from '../../model/fields.ts';
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
 import type { DuckDb } from './database.ts';
-import type { DimensionSumRow, GroupDimension, MetricStore, RecordQuery, StoreWrite, Tier } from '../store.ts';
+import type { GroupDimension, MetricStore, RecordQuery, StoreWrite, Tier } from '../store.ts';
 import { appendRows } from './append-rows.ts';
 import { bufferedFor, mergeDimensionSums, mergeEdgeSums, mergeRecords } from './buffered-reads.ts';
+import { readColumnRecords, sumColumnDimension, sumColumnEdge } from './column-reads.ts';
 import { createMaintenance } from './compaction.ts';
 import { openRollupBuffer } from './rollup-buffer.ts';
-import { ident, keyColumns, OLD_LAYOUT_PROBE, RECORD_KINDS, schemaStatements, sumColumns, tableName, VALUE_COLUMNS, type RecordKind } from './schema.ts';
+import { OLD_LAYOUT_PROBE, RECORD_KINDS, schemaStatements, type RecordKind } from './schema.ts';
 import { readSecondRecords, sumSecondEdge } from './second-tier.ts';
-import { checkBucketSeconds, createConnectionPool, createLock, inList, secondParam, whereOf } from './sql.ts';
+import { checkBucketSeconds, createConnectionPool, createLock, secondParam, whereOf } from './sql.ts';
 
 export interface DuckDbMetricStoreOptions {
   retention: Retention;
@@ -62,7 +63,6 @@ async function columns(c: DuckDBConnection, sql: string, params: DuckDBValue[]):
   return { rows: reader.currentRowCount, cols: reader.getColumns() };
 }
 
-const str = (v: DuckDBValue | undefined): string => String(v);
 const n = (v: DuckDBValue | undefined): number => Number(v);
 
 export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStoreOptions): Promise<DuckDbMetricStore> {
@@ -82,32 +82,12 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
   const readers = createConnectionPool(() => db.connect(), opts.readConnections ?? 4);
   const writeLock = createLock();
 
-  /** Reads a rollup table `<kind>_<tier>` summed per key, then maps each row to a record. */
-  const readRollup = <R>(kind: RecordKind, query: RecordQuery, toRecord: (cols: DuckDBValue[][], i: number) => R): Promise<R[]> =>
-    readers.use(async (c) => {
-      const where = whereOf(kind, query);
-      const keys = keyColumns(kind);
-      const sql =
-        `SELECT bucket, ${keys}, ${sumColumns(kind)} FROM ${tableName(kind, query.tier)} ` +
-        `WHERE ${where.sql} GROUP BY bucket, ${keys} ORDER BY bucket, ${keys}`;
-      const { rows, cols } = await columns(c, sql, where.params);
-      const out: R[] = [];
-      for (let i = 0; i < rows; i++) out.push(toRecord(cols, i));
-      return out;
-    });
-
-  const vectorAt = (cols: DuckDBValue[][], first: number, length: number, i: number): Float64Array => {
-    const values = new Float64Array(length);
-    for (let f = 0; f < length; f++) values[f] = n(cols[first + f]?.[i]);
-    return values;
-  };
-
   /** A record read: the 1 s table alone, or a rollup table plus the buffered rollups. */
-  const readRecords = <K extends RecordKind>(kind: K, query: RecordQuery, fromRollup: (cols: DuckDBValue[][], i: number) => RecordSet[K][number]): Promise<RecordSet[K]> => {
+  const readRecords = <K extends RecordKind>(kind: K, query: RecordQuery): Promise<RecordSet[K]> => {
     if (query.tier === '1s') return readers.use((c) => readSecondRecords(c, kind, whereOf(kind, query), true));
     return rollups.consistent(async (buffered) => {
       const extra = bufferedFor(kind, buffered, query);
-      const stored = await readRollup(kind, query, fromRollup);
+      const stored = await readers.use((c) => readColumnRecords(c, kind, query));
       return mergeRecords<EdgeRecord | OriginRecord | DimensionRecord>(kind, stored, extra) as RecordSet[K];
     });
   };
@@ -133,7 +113,7 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
         });
         // A new minute: the buffered minutes are complete, so each gets one row per key. The
         // flush runs on its own connection; a failure keeps the records buffered for the next.
-        if (rollups.due(Math.max(...seconds))) rollups.flush().catch(() => undefined);
+        if (rollups.due(seconds.reduce((a, b) => Math.max(a, b)))) rollups.flush().catch(() => undefined);
         rollups.add(write.records, writeId);
       }),
 
@@ -150,36 +130,9 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
         return out;
       }),
 
-    readEdge: (query) =>
-      readRecords('edge', query, (cols, i) => ({
-        second: n(cols[0]?.[i]),
-        service: str(cols[1]?.[i]),
-        datacenter: str(cols[2]?.[i]),
-        domain: str(cols[3]?.[i]),
-        product: str(cols[4]?.[i]),
-        values: vectorAt(cols, 5, VALUE_COLUMNS.edge.length, i),
-      })),
-
-    readOrigin: (query) =>
-      readRecords('origin', query, (cols, i) => ({
-        second: n(cols[0]?.[i]),
-        service: str(cols[1]?.[i]),
-        datacenter: str(cols[2]?.[i]),
-        backend: str(cols[3]?.[i]),
-        values: vectorAt(cols, 4, VALUE_COLUMNS.origin.length, i),
-      })),
-
-    readDimension: (query) =>
-      readRecords('dimension', query, (cols, i) => ({
-        second: n(cols[0]?.[i]),
-        service: str(cols[1]?.[i]),
-        domain: str(cols[2]?.[i]),
-        product: str(cols[3]?.[i]),
-        dimension: str(cols[4]?.[i]) === 'status' ? 'status' : 'method',
-        value: str(cols[5]?.[i]),
-        count: n(cols[6]?.[i]),
-        bytes: n(cols[7]?.[i]),
-      })),
+    readEdge: (query) => readRecords('edge', query),
+    readOrigin: (query) => readRecords('origin', query),
+    readDimension: (query) => readRecords('dimension', query),
 
     sumEdge: async (query) => {
       checkBucketSeconds(query.tier, query.bucketSeconds);
@@ -189,48 +142,16 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
       if (query.tier === '1s') return readers.use((c) => sumSecondEdge(c, query, whereOf('edge', query)));
       return rollups.consistent(async (buffered) => {
         const extra = bufferedFor('edge', buffered, query);
-        const stored = await readers.use(async (c) => {
-          const where = whereOf('edge', query);
-          const groups = ['b', ...groupBy.map(ident)].join(', ');
-          const sums = query.fields.map((f) => `SUM(${ident(f)})`);
-          const select = ['bucket - bucket % ? AS b', ...groupBy.map(ident), ...sums].join(', ');
-          const sql = `SELECT ${select} FROM ${tableName('edge', query.tier)} WHERE ${where.sql} GROUP BY ${groups} ORDER BY ${groups}`;
-          const { rows, cols } = await columns(c, sql, [BigInt(query.bucketSeconds), ...where.params]);
-          const out = [];
-          for (let i = 0; i < rows; i++) {
-            out.push({
-              bucket: n(cols[0]?.[i]),
-              group: groupBy.map((_, g) => str(cols[1 + g]?.[i])),
-              values: query.fields.map((_, f) => n(cols[1 + groupBy.length + f]?.[i])),
-            });
-          }
-          return out;
-        });
-        return mergeEdgeSums(query, stored, extra);
+        return mergeEdgeSums(query, await readers.use((c) => sumColumnEdge(c, query)), extra);
       });
     },
 
     sumDimension: async (query) => {
       checkBucketSeconds(query.tier, query.bucketSeconds);
-      const read = (): Promise<DimensionSumRow[]> =>
-        readers.use(async (c) => {
-          const where = whereOf('dimension', query);
-          const params: DuckDBValue[] = [BigInt(query.bucketSeconds), ...where.params, query.dimension];
-          const valueFilter = query.values === undefined ? '' : ` AND ${inList('value', query.values, params)}`;
-          const sql =
-            `SELECT bucket - bucket % ? AS b, "value", SUM("count"), SUM("bytes") FROM ${tableName('dimension', query.tier)} ` +
-            `WHERE ${where.sql} AND "dimension" = ?${valueFilter} GROUP BY b, "value" ORDER BY b, "value"`;
-          const { rows, cols } = await columns(c, sql, params);
-          const out = [];
-          for (let i = 0; i < rows; i++) {
-            out.push({ bucket: n(cols[0]?.[i]), value: str(cols[1]?.[i]), count: n(cols[2]?.[i]), bytes: n(cols[3]?.[i]) });
-          }
-          return out;
-        });
-      if (query.tier === '1s') return read();
+      if (query.tier === '1s') return readers.use((c) => sumColumnDimension(c, query));
       return rollups.consistent(async (buffered) => {
         const extra = bufferedFor('dimension', buffered, query);
-        return mergeDimensionSums(query, await read(), extra);
+        return mergeDimensionSums(query, await readers.use((c) => sumColumnDimension(c, query)), extra);
       });
     },
 
@@ -248,12 +169,16 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
 
     async close() {
       await writeLock.run(async () => undefined);
-      await rollups.flush();
-      await maintenance.idle();
-      await readers.close();
-      writer.closeSync();
-      rollupConnection.closeSync();
-      maintenanceConnection.closeSync();
+      try {
+        // Were this to fail, the next start rebuilds the rollups from the 1 s tier.
+        await rollups.flush();
+      } finally {
+        await maintenance.idle();
+        await readers.close();
+        writer.closeSync();
+        rollupConnection.closeSync();
+        maintenanceConnection.closeSync();
+      }
     },
   };
 }

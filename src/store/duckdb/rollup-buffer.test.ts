@@ -118,7 +118,7 @@ describe('DuckDB rollup buffer', () => {
   it('answers exact sums while flushes commit in the background', async () => {
     const db = await openDuckDb(':memory:');
     const store = await createDuckDbMetricStore(db, { retention: CONFORMANCE_RETENTION });
-    for (let i = 0; i < 48; i++) {
+    for (let i = 0; i < 30; i++) {
       // Every 20 s: a new minute every third write, so flushes start (unawaited) during the reads.
       await store.append({ lsn: i + 1, records: { edge: [edgeRecord(T0 + 20 * i, 's1', { requests: 1 })], origin: [], dimension: [] } });
       const sums = await Promise.all([

@@ -69,6 +69,10 @@ export async function openRollupBuffer(c: DuckDBConnection, opts: RollupBufferOp
   /** Odd while a flush commits. */
   let sequence = 0;
   let committed: Promise<void> = Promise.resolve();
+  /** Reads that retried too often hold commits off while they run again, so they finish. */
+  let pinned = 0;
+  let unpinned: Promise<void> = Promise.resolve();
+  let unpin = (): void => undefined;
 
   const add = (records: RecordSet, writeId: number): void => {
     buffer.add(records);
@@ -83,7 +87,9 @@ export async function openRollupBuffer(c: DuckDBConnection, opts: RollupBufferOp
     const where = { sql: 'write_id > ?', params: [BigInt(lastAdded)] };
     const rows = await readSecondRecords(c, kind, where, false);
     if (rows.length > 0) buffer.add({ edge: [], origin: [], dimension: [], [kind]: rows });
-    lastWriteId = Math.max(lastWriteId, (await scalar(c, `SELECT max(write_id) FROM ${tableName(kind, '1s')}`)) ?? 0);
+    // Filtered, so row groups below (write_id only grows) are skipped by their min/max.
+    const max = await scalar(c, `SELECT max(write_id) FROM ${tableName(kind, '1s')} WHERE write_id > ${BigInt(lastAdded)}`);
+    lastWriteId = Math.max(lastWriteId, max ?? 0);
   }
   if (buffer.size > 0) lastAdded = lastWriteId;
 
@@ -105,6 +111,7 @@ export async function openRollupBuffer(c: DuckDBConnection, opts: RollupBufferOp
       try {
         for (const { tier, records } of perTier) for (const kind of RECORD_KINDS) await appendRows(c, kind, tier, records[kind]);
         await c.run("INSERT OR REPLACE INTO store_state VALUES ('rolled_up_write_id', ?)", [BigInt(upTo)]);
+        while (pinned > 0) await unpinned;
         sequence++;
         committed = new Promise((resolve) => (endCommit = resolve));
         await c.run('COMMIT');
@@ -156,13 +163,18 @@ export async function openRollupBuffer(c: DuckDBConnection, opts: RollupBufferOp
     },
     flush,
     async consistent(read) {
-      for (;;) {
-        if (sequence % 2 === 1) await committed;
-        const before = sequence;
-        const view = buffer.view();
-        const result = await read(flushing === undefined ? [view] : [view, flushing]);
-        if (sequence === before) return result;
-        console.log("RETRY");
+      for (let attempt = 1; ; attempt++) {
+        while (sequence % 2 === 1) await committed;
+        const pin = attempt > 2;
+        if (pin && pinned++ === 0) unpinned = new Promise((resolve) => (unpin = resolve));
+        try {
+          const before = sequence;
+          const view = buffer.view();
+          const result = await read(flushing === undefined ? [view] : [view, flushing]);
+          if (sequence === before) return result;
+        } finally {
+          if (pin && --pinned === 0) unpin();
+        }
       }
     },
     get size() {

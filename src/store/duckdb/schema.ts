@@ -32,8 +32,7 @@ export const VALUE_COLUMNS: Readonly<Record<RecordKind, readonly string[]>> = {
 
 export const RECORD_KINDS: readonly RecordKind[] = ['edge', 'origin', 'dimension'];
 
-/** Kinds whose 1 s table keeps the vector sparse, in one BLOB column `vec`. */
-export const SPARSE_KINDS: readonly RecordKind[] = ['edge', 'origin'];
+/** Whether `<kind>_<tier>` keeps the vector sparse, in one BLOB column `vec` (edge and origin at 1 s). */
 export const isSparse = (kind: RecordKind, tier: Tier): boolean => tier === '1s' && kind !== 'dimension';
 
 function createTable(kind: RecordKind, tier: Tier): string {

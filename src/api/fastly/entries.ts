@@ -1,0 +1,97 @@
+/**
+ * The `Data` entries of one request as JSON fragments: from the fragment cache for the seconds
+ * memory holds unchanged since they were rendered, rendered (render-json.ts) for the others.
+ *
+ * With a source that lists its versions (the window, through the reader): the seconds below
+ * memory are read and rendered (not cached), the held ones are looked up by revision, and the
+ * misses are read in runs (usually one: the newest seconds) and cached. Without one (the store
+ * alone, test fakes), everything is read and rendered.
+ *
+ * Races are harmless: a second that changes between the listing and the read is read as it is
+ * now and cached under the revision the read carries, so a later request compares against that.
+ */
+import type { ChannelSecond, DomainSecond, OriginSecond, RealtimeSource, SecondHints, SecondKind } from '../../aggregate/realtime-source.ts';
+import { HISTORY_SECONDS } from './cursor.ts';
+import type { ApiKind, FragmentCache } from './fragment-cache.ts';
+import { channelEntryJson, domainEntryJson, originEntryJson } from './render-json.ts';
+
+/** One API: what it reads and how it writes an entry. */
+export interface Api<S extends SecondHints> {
+  kind: ApiKind;
+  /** Which vectors it reads, for RealtimeSource.versions. */
+  vectors: SecondKind;
+  read(source: RealtimeSource, service: string, from: number, to: number): Promise<S[]>;
+  json(second: S): string;
+}
+
+export const channelApi: Api<ChannelSecond> = {
+  kind: 'channel',
+  vectors: 'edge',
+  read: (source, service, from, to) => source.channel(service, from, to),
+  json: channelEntryJson,
+};
+
+export const domainsApi: Api<DomainSecond> = {
+  kind: 'domains',
+  vectors: 'edge',
+  read: (source, service, from, to) => source.domains(service, from, to),
+  json: domainEntryJson,
+};
+
+export const originsApi: Api<OriginSecond> = {
+  kind: 'origins',
+  vectors: 'origin',
+  read: (source, service, from, to) => source.origins(service, from, to),
+  json: originEntryJson,
+};
+
+/** One second's entry, rendered: JSON text as UTF-8. */
+export interface Rendered {
+  second: number;
+  json: Buffer;
+}
+
+const bytesOf = (json: string): Buffer => Buffer.from(json, 'utf8');
+
+/** The entries of `service` in [from, to) with data, ascending, rendered or from `cache`. */
+export async function readEntries<S extends SecondHints>(
+  api: Api<S>,
+  source: RealtimeSource,
+  cache: FragmentCache | undefined,
+  service: string,
+  from: number,
+  to: number,
+): Promise<Rendered[]> {
+  const held = cache !== undefined && source.versions !== undefined ? source.versions(api.vectors, service, from, to) : undefined;
+  if (cache === undefined || held === undefined) {
+    return (await api.read(source, service, from, to)).map((s) => ({ second: s.second, json: bytesOf(api.json(s)) }));
+  }
+  // Cached: seconds memory holds from here on, back to the start of `ts/h` (what clients re-read).
+  const horizon = Math.max(held.heldFrom, source.latestPublished() + 1 - HISTORY_SECONDS);
+  cache.dropBelow(horizon);
+  const fragments = cache.service(api.kind, service);
+  const out = new Map<number, Buffer>();
+  const runs: [number, number][] = [];
+  if (from < held.heldFrom) runs.push([from, Math.min(to, held.heldFrom)]);
+  let open = false;
+  for (const { second, revision } of held.seconds) {
+    const json = fragments.get(second, revision);
+    if (json !== undefined) {
+      out.set(second, json);
+      open = false;
+    } else if (open) {
+      (runs[runs.length - 1] as [number, number])[1] = second + 1;
+    } else {
+      runs.push([second, second + 1]);
+      open = true;
+    }
+  }
+  for (const [a, b] of runs) {
+    for (const s of await api.read(source, service, a, b)) {
+      const json = bytesOf(api.json(s));
+      out.set(s.second, json);
+      if (s.revision !== undefined && s.second >= horizon) fragments.put(s.second, s.revision, json);
+    }
+  }
+  return [...out].sort(([a], [b]) => a - b).map(([second, json]) => ({ second, json }));
+}

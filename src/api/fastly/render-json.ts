@@ -1,0 +1,36 @@
+/**
+ * One second's `Data` entry of each real-time API as JSON text:
+ * `{"recorded":S,"aggregated":...,"datacenter":{...}}`. The routes cache these fragments per
+ * service and second (fragment-cache.ts) and paste them into the answer, so an entry is
+ * serialized once, not on every read.
+ *
+ * The records are render.ts's, given the second's `fields` hint: each visits the ~20 fields that
+ * may be non-zero instead of all 265 (a `ts/h` answer at 60 POPs has ~7,300 records). They are
+ * serialized by JSON.stringify, which beats building the text in JavaScript; render-json.test.ts
+ * checks the bytes equal the unhinted rendering's.
+ */
+import type { ChannelSecond, DomainSecond, GroupedValues, OriginSecond } from '../../aggregate/realtime-source.ts';
+import { objectOf, renderChannel, renderDomain, renderOrigin } from './render.ts';
+
+export function channelEntryJson(s: ChannelSecond): string {
+  const render = (v: Float64Array) => renderChannel(v, s.fields);
+  return JSON.stringify({ recorded: s.second, aggregated: render(s.aggregated), datacenter: objectOf(s.byDatacenter, render) });
+}
+
+export function domainEntryJson(s: DomainSecond): string {
+  const render = (v: Float64Array) => renderDomain(v, s.fields);
+  return JSON.stringify({
+    recorded: s.second,
+    aggregated: objectOf(s.byDomain, render),
+    datacenter: objectOf(s.byDatacenter, (domains: GroupedValues) => objectOf(domains, render)),
+  });
+}
+
+export function originEntryJson(s: OriginSecond): string {
+  const render = (v: Float64Array) => renderOrigin(v, s.fields);
+  return JSON.stringify({
+    recorded: s.second,
+    aggregated: objectOf(s.byBackend, render),
+    datacenter: objectOf(s.byDatacenter, (backends: GroupedValues) => objectOf(backends, render)),
+  });
+}
