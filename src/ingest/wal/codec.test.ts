@@ -31,6 +31,11 @@ const recordSet: fc.Arbitrary<RecordSet> = fc.record({
 });
 
 describe('WAL record codec', () => {
+  it('keeps a name that begins with U+FEFF (a backend may)', () => {
+    const rs: RecordSet = { edge: [], origin: [originRecord(1_700_000_000, 'shop', { responses: 1 }, 'FRA', '\uFEFForigin')], dimension: [] };
+    expect(decodeRecordSet(encodeRecordSet(rs)).origin[0]?.backend).toBe('\uFEFForigin');
+  });
+
   it('round-trips any record set exactly (property)', () => {
     fc.assert(
       fc.property(recordSet, (rs) => {

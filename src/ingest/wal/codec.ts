@@ -9,7 +9,8 @@ import { ByteReader, readSparseVector, sparseVectorMaxBytes, writeSparseVector, 
 
 const FORMAT_VERSION = 1;
 const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a name may begin with U+FEFF (backend names allow it); it must round-trip unchanged.
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 class Writer {
   buf = Buffer.allocUnsafe(4096);
