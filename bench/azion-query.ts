@@ -200,7 +200,7 @@ await withTempDir('azion', async (dir) => {
       what: `rollup write cost: store.append of one second, ${int(WRITE_SERVICES * DOMAINS * POPS)} edge keys, all tiers (median of ${WRITES})`,
       value: ms(median(appendCost)),
       baseline: `${ms(median(secondOnlyCost))} (1 s tier only)`,
-      ratio: `${ratio(median(appendCost), median(secondOnlyCost))} the cost`,
+      ratio: `${ratio(median(appendCost), median(secondOnlyCost))} the cost of the 1 s tier alone`,
     },
   ];
   report(rows, `node --import tsx bench/azion-query.ts ${REQUESTS}`);
