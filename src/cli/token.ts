@@ -2,69 +2,17 @@
  * `rtmetrics token create|list|revoke`: API tokens, through the running server's admin API or,
  * when no server answers, directly in the data dir (./token-admin.ts says why).
  */
-import { Option, type Command } from 'commander';
-import { loadConfig, type Config } from '../config/config.ts';
-import { readAdminTokenFile } from '../api/tokens.ts';
+import type { Command } from 'commander';
 import { systemClock } from '../model/clock.ts';
 import { checkTokenInput, type TokenInfo } from '../store/token-store.ts';
-import {
-  CliError,
-  createHttpTokenAdmin,
-  openDirectTokenAdmin,
-  probeServer,
-  type TokenAdmin,
-} from './token-admin.ts';
+import { addAdminOptions, withAdmin, type AdminBackends, type AdminOptions } from './admin-target.ts';
+import { CliError, createHttpTokenAdmin, openDirectTokenAdmin, type TokenAdmin } from './token-admin.ts';
 
-interface CommonOptions {
-  url?: string;
-  token?: string;
-  dataDir?: string;
-  json?: boolean;
-}
+const TOKEN_BACKENDS: AdminBackends<TokenAdmin> = {
+  http: createHttpTokenAdmin,
+  direct: (dataDir) => openDirectTokenAdmin(dataDir, systemClock),
+};
 
-function defaultUrl(config: Config): string {
-  // A server bound to every interface is reachable on loopback.
-  const host = config.host === '0.0.0.0' || config.host === '::' || config.host === '' ? '127.0.0.1' : config.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
-}
-
-async function openAdmin(opts: CommonOptions): Promise<TokenAdmin> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    throw new CliError(err instanceof Error ? err.message : String(err));
-  }
-  const dataDir = opts.dataDir ?? config.dataDir;
-  // --url or RTM_URL: the user chose the address.
-  const explicitUrl = opts.url !== undefined;
-  const url = opts.url ?? defaultUrl(config);
-  const probe = await probeServer(url);
-  if (probe.kind === 'rtmetrics') {
-    const secret = opts.token ?? config.adminToken ?? readAdminTokenFile(dataDir);
-    if (!secret) throw new CliError(`a server answers at ${url}: set RTM_ADMIN_TOKEN or pass --token`);
-    return createHttpTokenAdmin(url, secret);
-  }
-  if (probe.kind === 'foreign') throw new CliError(`${url} answered HTTP ${probe.status} but is not rtmetrics`);
-  // An address the user chose that does not answer is an error, not a cue to edit local files.
-  if (explicitUrl) throw new CliError(`no server answers at ${url}`);
-  return openDirectTokenAdmin(dataDir, systemClock);
-}
-
-async function withAdmin(opts: CommonOptions, work: (admin: TokenAdmin) => Promise<void>): Promise<void> {
-  try {
-    const admin = await openAdmin(opts);
-    try {
-      await work(admin);
-    } finally {
-      await admin.close();
-    }
-  } catch (err) {
-    process.exitCode = 1;
-    const msg = err instanceof CliError ? err.message : err instanceof Error ? err.message : String(err);
-    process.stderr.write(`rtmetrics token: ${msg}\n`);
-  }
-}
 
 const list = (s: string): string[] =>
   s
@@ -72,27 +20,20 @@ const list = (s: string): string[] =>
     .map((x) => x.trim())
     .filter(Boolean);
 
-function addCommon(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('--url <url>', 'server to manage (default http://127.0.0.1:$PORT)').env('RTM_URL'))
-    .option('--token <secret>', 'admin token for the server (default RTM_ADMIN_TOKEN or the data dir admin-token file)')
-    .option('--data-dir <dir>', 'data dir when no server runs (default RTM_DATA_DIR or ./data)')
-    .option('--json', 'print JSON');
-}
 
 const servicesText = (t: TokenInfo): string => (t.services === 'all' ? 'all' : t.services.join(','));
 
 export function registerTokenCommands(program: Command): void {
   const token = program.command('token').description('create, list and revoke API tokens');
 
-  addCommon(
+  addAdminOptions(
     token
       .command('create')
       .description('create a token; its secret is printed this once')
       .requiredOption('--name <name>', 'what the token is for (the usage "application")')
       .requiredOption('--services <list>', 'comma-separated service ids, or all')
       .requiredOption('--scopes <list>', 'comma-separated: read, ingest, admin'),
-  ).action(async (opts: CommonOptions & { name: string; services: string; scopes: string }) => {
+  ).action(async (opts: AdminOptions & { name: string; services: string; scopes: string }) => {
     const checked = checkTokenInput({
       name: opts.name,
       services: opts.services.trim() === 'all' ? 'all' : list(opts.services),
@@ -103,7 +44,7 @@ export function registerTokenCommands(program: Command): void {
       process.stderr.write(`rtmetrics token: ${checked.reason}\n`);
       return;
     }
-    await withAdmin(opts, async (admin) => {
+    await withAdmin('token', opts, TOKEN_BACKENDS, async (admin) => {
       const { token: t, secret } = await admin.create(checked.value);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ ...t, token: secret })}\n`);
@@ -122,9 +63,9 @@ export function registerTokenCommands(program: Command): void {
     });
   });
 
-  addCommon(token.command('list').description('list tokens (never their secrets)')).action(
-    async (opts: CommonOptions) => {
-      await withAdmin(opts, async (admin) => {
+  addAdminOptions(token.command('list').description('list tokens (never their secrets)')).action(
+    async (opts: AdminOptions) => {
+      await withAdmin('token', opts, TOKEN_BACKENDS, async (admin) => {
         const tokens = await admin.list();
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(tokens)}\n`);
@@ -137,9 +78,9 @@ export function registerTokenCommands(program: Command): void {
     },
   );
 
-  addCommon(token.command('revoke').description('revoke a token by id').argument('<id>', 'token id (see token list)')).action(
-    async (id: string, opts: CommonOptions) => {
-      await withAdmin(opts, async (admin) => {
+  addAdminOptions(token.command('revoke').description('revoke a token by id').argument('<id>', 'token id (see token list)')).action(
+    async (id: string, opts: AdminOptions) => {
+      await withAdmin('token', opts, TOKEN_BACKENDS, async (admin) => {
         if (!(await admin.revoke(id))) throw new CliError(`no token with id ${id}`);
         process.stdout.write(opts.json ? `${JSON.stringify({ revoked: id })}\n` : `Revoked ${id}\n`);
       });

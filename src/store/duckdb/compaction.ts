@@ -18,7 +18,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Retention } from '../../config/config.ts';
 import { TIER_SECONDS, TIERS, type Tier } from '../store.ts';
 import { keyColumns, RECORD_KINDS, sumColumns, tableName } from './schema.ts';
-import { createLock, secondParam } from './sql.ts';
+import { createLock, inTransaction, secondParam } from './sql.ts';
 
 export interface Maintenance {
   /** Records that a committed write touched these buckets of `tier`. */
@@ -52,16 +52,6 @@ async function scalar(c: DuckDBConnection, sql: string, params: bigint[] = []): 
   return num(reader.getRows()[0]?.[0]);
 }
 
-async function inTransaction(c: DuckDBConnection, work: () => Promise<void>): Promise<void> {
-  await c.run('BEGIN TRANSACTION');
-  try {
-    await work();
-    await c.run('COMMIT');
-  } catch (err) {
-    await c.run('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
-}
 
 /** Consecutive buckets grouped into [from, to) ranges no wider than `span`. */
 function rangesOf(buckets: readonly number[], width: number, span: number): [number, number][] {

@@ -17,7 +17,7 @@ import { createMaintenance } from './compaction.ts';
 import { openRollupBuffer } from './rollup-buffer.ts';
 import { OLD_LAYOUT_PROBE, RECORD_KINDS, schemaStatements, type RecordKind } from './schema.ts';
 import { readSecondRecords, sumSecondEdge } from './second-tier.ts';
-import { checkBucketSeconds, createConnectionPool, createLock, secondParam, whereOf } from './sql.ts';
+import { checkBucketSeconds, createConnectionPool, createLock, inTransaction, secondParam, whereOf } from './sql.ts';
 
 export interface DuckDbMetricStoreOptions {
   retention: Retention;
@@ -41,16 +41,6 @@ const GROUP_COLUMNS: ReadonlySet<GroupDimension> = new Set(['service', 'datacent
 // Bound parameters per statement for long IN / VALUES lists.
 const PARAM_CHUNK = 1000;
 
-async function inTransaction(c: DuckDBConnection, work: () => Promise<void>): Promise<void> {
-  await c.run('BEGIN TRANSACTION');
-  try {
-    await work();
-    await c.run('COMMIT');
-  } catch (err) {
-    await c.run('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
-}
 
 const secondsOf = (rs: RecordSet): number[] => {
   const set = new Set<number>();

@@ -37,6 +37,18 @@ export function whereOf(kind: RecordKind, query: RecordQuery): Where {
 }
 
 /** A bound BIGINT second; infinite bounds clamp to the safe integer range (open-ended reads). */
+/** Runs `work` in one transaction on `c`: committed when it resolves, rolled back when it throws. */
+export async function inTransaction(c: DuckDBConnection, work: () => Promise<void>): Promise<void> {
+  await c.run('BEGIN TRANSACTION');
+  try {
+    await work();
+    await c.run('COMMIT');
+  } catch (err) {
+    await c.run('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
 export function secondParam(second: number): bigint {
   if (Number.isNaN(second)) throw new RangeError('a time bound is NaN');
   return BigInt(Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.ceil(second))));
