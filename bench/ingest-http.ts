@@ -8,14 +8,14 @@
  * When the target is missed, a profiled slice of the real server prints where its main thread
  * spends its time (self time per function).
  * Run: node --import tsx bench/ingest-http.ts [--seconds 12] [--rounds 3] [--warmup 1] [--connections 8]
- *      [--no-profile] [--profile-out FILE]
+ *      [--workers N (parse workers; default RTM_INGEST_WORKERS' default)] [--no-profile] [--profile-out FILE]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { testConfig } from '../src/config/config.ts';
+import { loadConfig, testConfig } from '../src/config/config.ts';
 import { startServer } from '../src/main.ts';
 import type { RunResult, RunSpec } from './support/load-client.ts';
 import { BENCH_TOKEN, machineLine, withTempDir } from './support/fixtures.ts';
@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '8' },
+    workers: { type: 'string', default: String(loadConfig({}).ingestWorkers) },
     'no-profile': { type: 'boolean', default: false },
     'profile-out': { type: 'string' },
   },
@@ -38,6 +39,7 @@ const SECONDS = Number(args.seconds);
 const WARMUP_S = Number(args.warmup);
 const CONNECTIONS = Number(args.connections);
 const ROUNDS = Number(args.rounds);
+const WORKERS = Number(args.workers);
 const TARGET = 1_500_000;
 
 interface Measured extends RunResult {
@@ -109,7 +111,7 @@ async function withBaselineServer<T>(work: (url: string) => Promise<T>): Promise
 
 async function withRealServer<T>(work: (url: string) => Promise<T>): Promise<T> {
   return withTempDir('http', async (dir) => {
-    const config = testConfig(dir, { adminToken: BENCH_TOKEN, port: 0, host: '127.0.0.1', logLevel: 'warn' });
+    const config = testConfig(dir, { adminToken: BENCH_TOKEN, port: 0, host: '127.0.0.1', logLevel: 'warn', ingestWorkers: WORKERS });
     if (!config.walFsync) throw new Error('the benchmark measures with durability on (walFsync)');
     const running = await startServer(config);
     try {
@@ -155,7 +157,7 @@ const perCpuSecond = (m: Measured): number => m.accepted / (m.serverCpuMs / 1000
 
 console.log(machineLine());
 console.log(
-  `ingest-http: ${CONNECTIONS} connections; the naive server and rtmetrics alternate in ${ROUNDS} rounds of ` +
+  `ingest-http: ${CONNECTIONS} connections, ${WORKERS} parse workers; the naive server and rtmetrics alternate in ${ROUNDS} rounds of ` +
     `${WARMUP_S} s warm-up + ${(SECONDS / ROUNDS).toFixed(1)} s measured each; load client in a child process`,
 );
 const client = await startClient();

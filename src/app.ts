@@ -64,13 +64,14 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     onRevoke: (id) => services.serviceQuota.forget(id),
   });
   await app.register(serviceAdminRoutes, { catalog, verifier: tokens });
-  await app.register(ingestRoutes, { sink: services.ingest, tokens, limits: config.limits, serviceQuota: services.serviceQuota, clock });
+  await app.register(ingestRoutes, { sink: services.ingest, tokens, limits: config.limits, serviceQuota: services.serviceQuota, clock, parsePool: services.parsePool });
 
   const realtime = createRealtimeReader(services.window, store);
-  await app.register(fastlyRoutes, { source: realtime, tokens, aggregateDelaySeconds: config.aggregateDelaySeconds });
-  await app.register(azionRoutes, { store, catalog, tokens, clock, timeZone: config.timeZone });
+  const maxRange = config.limits.maxQueryRangeSeconds;
+  await app.register(fastlyRoutes, { source: realtime, tokens, aggregateDelaySeconds: config.aggregateDelaySeconds, limits: { maxLookbackSeconds: maxRange['1s'] } });
+  await app.register(azionRoutes, { store, catalog, tokens, clock, timeZone: config.timeZone, limits: config.limits });
 
-  const timeseries = { usage: services.usage, store, clock, timeZone: config.timeZone };
+  const timeseries = { usage: services.usage, store, clock, timeZone: config.timeZone, maxQueryRangeSeconds: maxRange };
   await app.register(odslMetricRoutes, {
     usage: services.usage,
     tokens,
@@ -84,6 +85,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     source: realtime,
     tokens,
     listServices: async () => (await catalog.services()).map((s) => s.service),
+    maxLiveSeconds: Math.min(600, maxRange['1s']),
   });
   return app;
 }

@@ -10,8 +10,9 @@ import type { TokenVerifier } from './api/auth.ts';
 import { createTokenVerifier } from './api/tokens.ts';
 import { createServiceQuota, type ServiceQuota } from './api/limits/service-quota.ts';
 import { createUsageRecorder, type UsageRecorder } from './api/odsl/self-metering.ts';
-import { aggregateBatch } from './aggregate/aggregate-batch.ts';
+import { aggregateBatches } from './aggregate/aggregate-batch.ts';
 import { createWindow, type Window } from './aggregate/window.ts';
+import { createParsePool, type ParsePool } from './ingest/parse-pool.ts';
 import { createIngestPipeline, type IngestPipeline } from './ingest/pipeline.ts';
 import { createDictionaries } from './model/dictionary.ts';
 import type { Catalog } from './store/catalog.ts';
@@ -47,6 +48,8 @@ export interface Services {
   window: Window;
   /** The durable ingest path (WAL -> window -> store): the ingest route's sink. */
   ingest: IngestPipeline;
+  /** Worker threads parsing ingest bodies (config.ingestWorkers); undefined when 0. */
+  parsePool: ParsePool | undefined;
   /** Usage metric entities (OpenDataDSL metric service). */
   usage: UsageStore;
   /** Batches self-metering entities (one per API request) into `usage`. */
@@ -110,7 +113,7 @@ export async function createServices({ config, clock, logger }: ServiceOptions):
     logger,
     store,
     window,
-    aggregate: aggregateBatch,
+    aggregate: aggregateBatches,
     dictionaries: createDictionaries(),
     onStored: (records) => {
       catalog.observe(records).catch((err: unknown) => logger.error({ err }, 'catalog observe failed'));
@@ -118,6 +121,8 @@ export async function createServices({ config, clock, logger }: ServiceOptions):
   });
   // Closed first: it writes the published seconds to the store.
   closers.push(() => ingest.close());
+  const parsePool = config.ingestWorkers > 0 ? createParsePool({ workers: config.ingestWorkers, logger }) : undefined;
+  if (parsePool) closers.push(() => parsePool.close());
 
   let closed = false;
   return {
@@ -132,6 +137,7 @@ export async function createServices({ config, clock, logger }: ServiceOptions):
     catalog,
     window,
     ingest,
+    parsePool,
     usage,
     usageRecorder,
     objects,

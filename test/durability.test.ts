@@ -5,52 +5,22 @@
  * counted (its fsync may have happened before the kill, its response not), so per service:
  * acknowledged <= stored <= acknowledged + in flight.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { edgeFieldIndex, EDGE_FIELDS } from '../src/model/fields.ts';
 import { addSparseVector } from '../src/model/sparse-vector.ts';
 import { openDuckDb, queryRows } from '../src/store/duckdb/database.ts';
+import { startChildServer, type ChildServer } from './support/child-server.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const TOKEN = 'durability-test-admin-token-0123456789';
 const SERVICES = ['svc_a', 'svc_b', 'svc_c'];
 const KILLS = 3;
 const CLIENTS = 6;
 
-interface Server {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-}
-
-async function startServer(dataDir: string): Promise<Server> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/rtmetrics.js'), 'serve'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', RTM_DATA_DIR: dataDir, RTM_ADMIN_TOKEN: TOKEN, RTM_AGGREGATE_DELAY: '1', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.on('line', (line) => {
-      try {
-        const msg = JSON.parse(line) as { msg?: string; url?: string };
-        if (msg.msg === 'rtmetrics listening' && typeof msg.url === 'string') resolve(msg.url);
-      } catch {
-        // Not a log line.
-      }
-    });
-    void exited.then((code) => reject(new Error(`server exited (${code}) before listening: ${stderr}`)));
-  });
-  return { child, url, exited };
-}
+const startServer = (dataDir: string): Promise<ChildServer> => startChildServer({ dataDir, adminToken: TOKEN });
 
 interface Tally {
   sent: number;
@@ -140,16 +110,14 @@ describe('durability across SIGKILL', () => {
       const ingesting = ingestUntilDown(server.url, stop);
       // Long enough for store writes and WAL truncation to happen, then kill at a random moment.
       await sleep(1500 + Math.random() * 2000);
-      server.child.kill('SIGKILL');
-      await server.exited;
+      await server.kill();
       stop.down = true;
       await ingesting;
     }
     // A clean run: replay, publish everything, then a graceful stop writes the published seconds.
     const last = await startServer(dataDir);
     await sleep(4000);
-    last.child.kill('SIGTERM');
-    expect(await last.exited).toBe(0);
+    expect(await last.stop()).toBe(0);
 
     const db = await openDuckDb(path.join(dataDir, 'rtmetrics.duckdb'));
     const c = await db.connect();

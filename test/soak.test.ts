@@ -10,15 +10,13 @@
  * About 60-90 s in all. No timing assertions: the phases have fixed lengths, and the final
  * numbers are polled until they settle or a generous deadline passes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSyntheticTraffic, DEMO_POPS, type SyntheticService } from '../src/demo/synthetic-traffic.ts';
+import { startChildServer, type ChildServer } from './support/child-server.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const TOKEN = 'soak-test-admin-token-0123456789abcdef';
 /**
  * Warm-up: until DuckDB has checkpointed once (its WAL file shrinks at the 16 MiB threshold),
@@ -43,47 +41,12 @@ const SERVICES: readonly SyntheticService[] = [
 ];
 const EDGE_APPLICATIONS = 1441740010;
 
-interface Server {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-}
-
-async function startServer(dataDir: string): Promise<Server> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/rtmetrics.js'), 'serve'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      RTM_DATA_DIR: dataDir,
-      RTM_ADMIN_TOKEN: TOKEN,
-      RTM_AGGREGATE_DELAY: '1',
-      RTM_WINDOW_SECONDS: String(WINDOW_SECONDS),
-      RTM_RATE_LIMIT_PER_SECOND: '0',
-      RTM_MAX_CONCURRENT_PER_TOKEN: '0',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function startServer(dataDir: string): Promise<ChildServer> {
+  return startChildServer({
+    dataDir,
+    adminToken: TOKEN,
+    env: { RTM_WINDOW_SECONDS: String(WINDOW_SECONDS), RTM_RATE_LIMIT_PER_SECOND: '0', RTM_MAX_CONCURRENT_PER_TOKEN: '0' },
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const url = await new Promise<string>((resolve, reject) => {
-    // Every line is read (and dropped once listening): a full pipe would stall the server.
-    const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.on('line', (line) => {
-      if (!line.includes('rtmetrics listening')) return;
-      try {
-        const msg = JSON.parse(line) as { url?: string };
-        if (typeof msg.url === 'string') resolve(msg.url);
-      } catch {
-        // Not a log line.
-      }
-    });
-    void exited.then((code) => reject(new Error(`server exited (${code}) before listening: ${stderr}`)));
-  });
-  return { child, url, exited };
 }
 
 /** The child's resident set, bytes (Linux /proc). */
@@ -245,12 +208,9 @@ async function until(check: () => Promise<boolean>, deadlineMs: number): Promise
 
 describe('soak', () => {
   let dataDir = '';
-  let server: Server | undefined;
+  let server: ChildServer | undefined;
   afterAll(async () => {
-    if (server && server.child.exitCode === null) {
-      server.child.kill('SIGKILL');
-      await server.exited;
-    }
+    await server?.kill();
     if (dataDir !== '') await fs.rm(dataDir, { recursive: true, force: true });
   });
 
@@ -332,7 +292,6 @@ describe('soak', () => {
     const pairs = (await (await call(`${base}/metrics/products/${EDGE_APPLICATIONS}/configurations/${shop.conf}/metrics/cdn_requests?${query}`)).json()) as [number, number][];
     expect(pairs.reduce((s, [, v]) => s + v, 0)).toBe(expected['shop']);
 
-    server.child.kill('SIGTERM');
-    expect(await server.exited).toBe(0);
+    expect(await server.stop()).toBe(0);
   });
 });

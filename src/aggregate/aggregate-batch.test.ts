@@ -4,7 +4,7 @@ import { arbitraryEvent, batchOf, event, T0, type PlainEvent } from '../../test/
 import { createDictionaries } from '../model/dictionary.ts';
 import { EDGE_FIELDS, edgeFieldIndex, MISS_HISTOGRAM_EDGES, ORIGIN_FIELDS, originFieldIndex } from '../model/fields.ts';
 import type { RecordSet } from '../model/record.ts';
-import { aggregateBatch } from './aggregate-batch.ts';
+import { aggregateBatch, aggregateBatches } from './aggregate-batch.ts';
 
 // A deliberately naive reference, straight from events.md section 2: plain objects, one `if`
 // per field, nothing shared with the field table.
@@ -152,8 +152,11 @@ function naive(events: PlainEvent[]): Naive {
   return out;
 }
 
-/** The engine's records, summed per key (a key may come back once per batch). */
-function engine(batches: PlainEvent[][]): Naive {
+/**
+ * The engine's records, summed per key (a key may come back once per batch). `together`: all
+ * batches in one aggregateBatches call (a group commit), which must give each key once.
+ */
+function engine(batches: PlainEvent[][], together = false): Naive {
   const out: Naive = { edge: new Map(), origin: new Map(), dimension: new Map() };
   const add = (m: Map<string, Sums>, key: string, fields: readonly string[], values: Float64Array): void => {
     const r = m.get(key) ?? {};
@@ -163,8 +166,17 @@ function engine(batches: PlainEvent[][]): Naive {
     m.set(key, r);
   };
   const dicts = createDictionaries();
-  for (const events of batches) {
-    const rs: RecordSet = aggregateBatch(batchOf(events, dicts), dicts);
+  const sets: RecordSet[] = together
+    ? [aggregateBatches(batches.map((events) => batchOf(events, dicts)), dicts)]
+    : batches.map((events) => aggregateBatch(batchOf(events, dicts), dicts));
+  if (together) {
+    const rs = sets[0] as RecordSet;
+    const distinct = (keys: string[]): number => new Set(keys).size;
+    expect(distinct(rs.edge.map((r) => JSON.stringify([r.second, r.service, r.datacenter, r.domain, r.product])))).toBe(rs.edge.length);
+    expect(distinct(rs.origin.map((r) => JSON.stringify([r.second, r.service, r.datacenter, r.backend])))).toBe(rs.origin.length);
+    expect(distinct(rs.dimension.map((r) => JSON.stringify([r.second, r.service, r.domain, r.product, r.dimension, r.value])))).toBe(rs.dimension.length);
+  }
+  for (const rs of sets) {
     for (const r of rs.edge) add(out.edge, JSON.stringify([r.second, r.service, r.datacenter, r.domain, r.product]), EDGE_FIELDS, r.values);
     for (const r of rs.origin) add(out.origin, JSON.stringify([r.second, r.service, r.datacenter, r.backend]), ORIGIN_FIELDS, r.values);
     for (const r of rs.dimension) {
@@ -204,6 +216,42 @@ describe('aggregateBatch', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('aggregates several batches together (a group commit) into one record per key, equal to the naive reference', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(arbitraryEvent, { maxLength: 40 }), { minLength: 1, maxLength: 6 }), (batches) => {
+        const want = naive(batches.flat());
+        for (const m of [want.edge, want.origin]) for (const r of m.values()) for (const f of Object.keys(r)) if (r[f] === 0) delete r[f];
+        const got = engine(batches, true);
+        expectSame(got.edge, want.edge);
+        expectSame(got.origin, want.origin);
+        expect(new Map([...got.dimension].sort())).toEqual(new Map([...want.dimension].sort()));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('aggregates batches together with exact keys when they span too much for numeric keys', () => {
+    const dicts = createDictionaries();
+    for (let k = 0; k < 5000; k++) {
+      dicts.service.id(`s${k}`);
+      dicts.domain.id(`d${k}.com`);
+      dicts.datacenter.id(`P${k}`);
+    }
+    const far = event({ second: 0, service: 's0', domain: 'd0.com', datacenter: 'P0' });
+    const near = event({ second: T0, service: 's4999', domain: 'd4999.com', datacenter: 'P4999' });
+    // The first batch alone fits numeric keys; only the group as a whole does not.
+    const rs = aggregateBatches([batchOf([far, far], dicts), batchOf([near, far], dicts), batchOf([], dicts), batchOf([near], dicts)], dicts);
+    const requests = edgeFieldIndex.get('requests') as number;
+    expect(rs.edge.map((r) => [r.second, r.service, r.values[requests]])).toEqual([
+      [0, 's0', 3],
+      [T0, 's4999', 2],
+    ]);
+    expect(rs.dimension.filter((d) => d.dimension === 'status').map((d) => [d.second, d.count])).toEqual([
+      [0, 3],
+      [T0, 2],
+    ]);
   });
 
   it('groups by (second, service, datacenter, domain, product) and fills the names', () => {

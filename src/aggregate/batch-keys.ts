@@ -1,6 +1,8 @@
 /**
- * The grouping keys of a batch's events: one number per event per grouping, so grouping costs
- * one comparison (or one hash) per event. Hot path: one fused pass over typed arrays.
+ * The grouping keys of the events of one or several batches: one number per event per grouping,
+ * so grouping costs one comparison (or one hash) per event. The same tuple gets the same key in
+ * every batch of one keyer (ranges span them all), which lets a group commit aggregate several
+ * request bodies into one set of records. Hot path: one fused pass over typed arrays.
  */
 import type { EventBatch } from '../model/event.ts';
 import { compositeKeys } from './composite-keys.ts';
@@ -26,41 +28,55 @@ interface Range {
   size: number;
 }
 
-function rangeOf(col: Float64Array | Int32Array, n: number): Range {
+type Column = 'second' | 'service' | 'datacenter' | 'domain' | 'backend' | 'method';
+
+function rangeOf(batches: readonly EventBatch[], column: Column): Range {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < n; i++) {
-    const v = col[i] as number;
-    if (v < min) min = v;
-    if (v > max) max = v;
+  for (const b of batches) {
+    const col = b[column];
+    for (let i = 0, n = b.length; i < n; i++) {
+      const v = col[i] as number;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
   }
   return { min, size: max - min + 1 };
 }
 
 export interface BatchKeyer {
-  /** The keys of events [start, end) (index i - start); scratch, valid until the next call. */
-  keys(start: number, end: number): BatchKeys;
+  /**
+   * The keys of events [start, end) of `batches[which]` (index i - start); scratch, valid until
+   * the next call.
+   */
+  keys(which: number, start: number, end: number): BatchKeys;
 }
 
-/** Keys are consistent across the whole batch: every chunk of it uses the same ranges. */
-export function createBatchKeyer(b: EventBatch): BatchKeyer {
-  const n = b.length;
-  const sec = rangeOf(b.second, n);
-  const svc = rangeOf(b.service, n);
-  const dc = rangeOf(b.datacenter, n);
-  const dom = rangeOf(b.domain, n);
-  const be = rangeOf(b.backend, n);
-  const m = rangeOf(b.method, n);
+/** Keys are consistent across every chunk of every batch given: all use the same ranges. */
+export function createBatchKeyer(batches: readonly EventBatch[]): BatchKeyer {
+  const sec = rangeOf(batches, 'second');
+  const svc = rangeOf(batches, 'service');
+  const dc = rangeOf(batches, 'datacenter');
+  const dom = rangeOf(batches, 'domain');
+  const be = rangeOf(batches, 'backend');
+  const m = rangeOf(batches, 'method');
   const perDomain = sec.size * svc.size * dom.size * PRODUCTS;
-  // Rare: a batch spanning too much (days of seconds times many names). Exact, slower keys.
+  // Rare: batches spanning too much (days of seconds times many names). Exact, slower keys, one
+  // id space per grouping shared by all the batches.
+  const exact = (fits: boolean, columns: (b: EventBatch) => Parameters<typeof compositeKeys>[1]): Float64Array[] | null => {
+    if (fits) return null;
+    const ids = new Map<string, number>();
+    return batches.map((b) => compositeKeys(b.length, columns(b), ids));
+  };
   const slow = {
-    edge: perDomain * dc.size <= MAX_EXACT ? null : compositeKeys(n, [b.second, b.service, b.datacenter, b.domain, b.product]),
-    origin: sec.size * svc.size * dc.size * be.size <= MAX_EXACT ? null : compositeKeys(n, [b.second, b.service, b.datacenter, b.backend]),
-    method: perDomain * m.size <= MAX_EXACT ? null : compositeKeys(n, [b.second, b.service, b.domain, b.product, b.method]),
-    status: perDomain * STATUSES <= MAX_EXACT ? null : compositeKeys(n, [b.second, b.service, b.domain, b.product, b.status]),
+    edge: exact(perDomain * dc.size <= MAX_EXACT, (b) => [b.second, b.service, b.datacenter, b.domain, b.product]),
+    origin: exact(sec.size * svc.size * dc.size * be.size <= MAX_EXACT, (b) => [b.second, b.service, b.datacenter, b.backend]),
+    method: exact(perDomain * m.size <= MAX_EXACT, (b) => [b.second, b.service, b.domain, b.product, b.method]),
+    status: exact(perDomain * STATUSES <= MAX_EXACT, (b) => [b.second, b.service, b.domain, b.product, b.status]),
   };
   return {
-    keys(start, end) {
+    keys(which, start, end) {
+      const b = batches[which] as EventBatch;
       const len = end - start;
       const keys: BatchKeys = {
         edge: scratchF64('key:edge', len),
@@ -80,8 +96,8 @@ export function createBatchKeyer(b: EventBatch): BatchKeyer {
         keys.status[j] = perDom * STATUSES + (b.status[i] as number);
       }
       for (const name of ['edge', 'origin', 'method', 'status'] as const) {
-        const exact = slow[name];
-        if (exact !== null) keys[name].set(exact.subarray(start, end));
+        const exactKeys = slow[name]?.[which];
+        if (exactKeys !== undefined) keys[name].set(exactKeys.subarray(start, end));
       }
       return keys;
     },

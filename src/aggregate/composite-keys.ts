@@ -5,9 +5,9 @@
 
 type Column = Float64Array | Int32Array | Uint16Array | Uint8Array;
 
-export function compositeKeys(n: number, columns: readonly Column[]): Float64Array {
+/** @param ids tuple -> id; pass the same map to give several batches one id space. */
+export function compositeKeys(n: number, columns: readonly Column[], ids = new Map<string, number>()): Float64Array {
   const keys = new Float64Array(n);
-  const ids = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const tuple = columns.map((col) => col[i] as number).join(',');
     let id = ids.get(tuple);

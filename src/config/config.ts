@@ -2,7 +2,9 @@
  * The only module that reads the environment. Every option documents its default; the rest of
  * the code receives a frozen Config.
  */
+import os from 'node:os';
 import path from 'node:path';
+import type { Tier } from '../store/store.ts';
 
 export interface Limits {
   /** Largest accepted request body, bytes (after gzip decoding). Default 64 MiB. `RTM_MAX_BODY_BYTES`. */
@@ -19,6 +21,15 @@ export interface Limits {
   maxFutureSeconds: number;
   /** Distinct services one token may write. Default 10,000; 0 turns it off. `RTM_MAX_SERVICES_PER_TOKEN`. */
   servicesPerToken: number;
+  /**
+   * Longest time range, seconds, one query may read from each store tier (a longer one is a 400
+   * RTM_ERR_QUERY_RANGE_TOO_LARGE that names the tier and the limit). Defaults (DEFAULT_MAX_QUERY_RANGE_SECONDS):
+   * 1 s: 3600 (1 h; also the Fastly `ts` lookback and, capped at 600, native `live` seconds), `RTM_MAX_QUERY_RANGE_1S`;
+   * 1 m: 31 days, `RTM_MAX_QUERY_RANGE_1M`; 1 h: 400 days, `RTM_MAX_QUERY_RANGE_1H`;
+   * 1 d: no limit (Infinity, like its retention: a day row per key is cheap and each dialect's
+   * bucket cap still bounds the answer), `RTM_MAX_QUERY_RANGE_1D`. Each must be above 0; `Infinity` is no limit.
+   */
+  maxQueryRangeSeconds: Readonly<Record<Tier, number>>;
 }
 
 export interface Retention {
@@ -53,6 +64,12 @@ export interface Config {
   environment: string;
   /** fsync the WAL before acknowledging. Default true. `RTM_WAL_FSYNC` (`0` turns it off, for benchmarks only). */
   walFsync: boolean;
+  /**
+   * Worker threads that parse NDJSON ingest bodies (64 KiB and larger), so the main thread only
+   * aggregates and commits. Default: cores - 1 (0 on one core); 0 parses on the main thread.
+   * `RTM_INGEST_WORKERS`.
+   */
+  ingestWorkers: number;
   /** pino level. Default info. `LOG_LEVEL`. */
   logLevel: string;
   limits: Limits;
@@ -60,6 +77,14 @@ export interface Config {
 }
 
 const DAY = 86_400;
+
+/** Default longest query range per tier, seconds (see Limits.maxQueryRangeSeconds). */
+export const DEFAULT_MAX_QUERY_RANGE_SECONDS: Readonly<Record<Tier, number>> = Object.freeze({
+  '1s': 3600,
+  '1m': 31 * DAY,
+  '1h': 400 * DAY,
+  '1d': Number.POSITIVE_INFINITY,
+});
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -69,6 +94,13 @@ function intFrom(env: Env, name: string, fallback: number): number {
   if (raw === 'Infinity' || raw === 'forever') return Number.POSITIVE_INFINITY;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
+  return value;
+}
+
+/** Like intFrom, but 0 is refused: a zero range would refuse every query (Infinity is "no limit"). */
+function positiveFrom(env: Env, name: string, fallback: number): number {
+  const value = intFrom(env, name, fallback);
+  if (value === 0) throw new Error(`${name} must be above 0 (Infinity for no limit), got "${env[name]}"`);
   return value;
 }
 
@@ -84,6 +116,7 @@ export function loadConfig(env: Env = process.env): Config {
     timeZone: env['RTM_TZ'] ?? 'UTC',
     environment: env['RTM_ENVIRONMENT'] ?? 'production',
     walFsync: env['RTM_WAL_FSYNC'] !== '0',
+    ingestWorkers: Math.min(64, Math.floor(intFrom(env, 'RTM_INGEST_WORKERS', Math.max(0, os.availableParallelism() - 1)))),
     logLevel: env['LOG_LEVEL'] ?? 'info',
     limits: Object.freeze({
       maxBodyBytes: intFrom(env, 'RTM_MAX_BODY_BYTES', 64 * 1024 * 1024),
@@ -93,6 +126,12 @@ export function loadConfig(env: Env = process.env): Config {
       concurrentStreamsPerToken: intFrom(env, 'RTM_MAX_CONCURRENT_PER_TOKEN', 64),
       servicesPerToken: intFrom(env, 'RTM_MAX_SERVICES_PER_TOKEN', 10_000),
       maxFutureSeconds: intFrom(env, 'RTM_MAX_FUTURE_SECONDS', 300),
+      maxQueryRangeSeconds: Object.freeze({
+        '1s': positiveFrom(env, 'RTM_MAX_QUERY_RANGE_1S', DEFAULT_MAX_QUERY_RANGE_SECONDS['1s']),
+        '1m': positiveFrom(env, 'RTM_MAX_QUERY_RANGE_1M', DEFAULT_MAX_QUERY_RANGE_SECONDS['1m']),
+        '1h': positiveFrom(env, 'RTM_MAX_QUERY_RANGE_1H', DEFAULT_MAX_QUERY_RANGE_SECONDS['1h']),
+        '1d': positiveFrom(env, 'RTM_MAX_QUERY_RANGE_1D', DEFAULT_MAX_QUERY_RANGE_SECONDS['1d']),
+      }),
     }),
     retention: Object.freeze({
       secondSeconds: intFrom(env, 'RTM_RETENTION_1S', 7 * DAY),
@@ -104,7 +143,7 @@ export function loadConfig(env: Env = process.env): Config {
   });
 }
 
-/** A config for tests: defaults, a given data dir, and overrides. */
+/** A config for tests: defaults, a given data dir, and overrides; no parse workers unless asked. */
 export function testConfig(dataDir: string, overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({ RTM_DATA_DIR: dataDir }), ...overrides };
+  return { ...loadConfig({ RTM_DATA_DIR: dataDir }), ingestWorkers: 0, ...overrides };
 }

@@ -9,6 +9,7 @@ import { createDictionaries } from '../model/dictionary.ts';
 import type { EventBatch } from '../model/event.ts';
 import { eventRows, type EventRow } from './event-rows.ts';
 import { ingestRoutes } from './ingest-route.ts';
+import { createParsePool } from './parse-pool.ts';
 import type { IngestSink } from './sink.ts';
 
 const ADMIN = 'admin-secret';
@@ -286,5 +287,37 @@ describe('POST /ingest', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ accepted: 0, rejected: 0, errors: [] });
     expect(sink.rows).toEqual([]);
+  });
+});
+
+describe('POST /ingest with parse workers', () => {
+  it('answers as the main-thread parser does: events by name, refused services and bad lines with their numbers', async () => {
+    const pool = createParsePool({ workers: 1, minBodyBytes: 0 });
+    try {
+      const sink = fakeSink();
+      const instance = Fastify();
+      installErrorHandling(instance);
+      await instance.register(ingestRoutes, { sink, tokens, limits: loadConfig({}).limits, parsePool: pool });
+      app = instance;
+      const body = [event({ service: 'a' }), event({ service: 'b' }), '{nope', event({ service: 'a', datacenter: 'LHR' })].join('\n');
+      const res = await instance.inject({
+        method: 'POST',
+        url: '/ingest',
+        headers: { authorization: `Bearer ${LIMITED}`, 'content-type': 'application/x-ndjson' },
+        payload: body,
+      });
+      expect(res.statusCode).toBe(200);
+      const answer = res.json<{ accepted: number; rejected: number; errors: { line: number; reason: string }[] }>();
+      expect(answer.accepted).toBe(2);
+      expect(answer.rejected).toBe(2);
+      expect(answer.errors.map((e) => e.line)).toEqual([2, 3]);
+      expect(answer.errors[0]?.reason).toMatch(/service "b"/);
+      expect(sink.rows.flat().map((r) => [r.service, r.datacenter])).toEqual([
+        ['a', 'FRA'],
+        ['a', 'LHR'],
+      ]);
+    } finally {
+      await pool.close();
+    }
   });
 });

@@ -14,6 +14,7 @@ import type { Limits } from '../config/config.ts';
 import type { Clock } from '../model/clock.ts';
 import { bodyFormatOf, decodeBody } from './body.ts';
 import { parseNdjson, type LineError, type ParseOptions, type ParseResult } from './ndjson-parser.ts';
+import type { ParsePool } from './parse-pool.ts';
 import type { IngestSink } from './sink.ts';
 
 export interface IngestRouteOptions {
@@ -26,6 +27,8 @@ export interface IngestRouteOptions {
   serviceQuota?: ServiceQuota;
   /** The server clock: events more than limits.maxFutureSeconds ahead of it are rejected. Default: no check. */
   clock?: Clock;
+  /** Worker threads that parse NDJSON bodies off the main thread. Default: parse on the main thread. */
+  parsePool?: ParsePool | undefined;
 }
 
 /** Errors listed in a response; `rejected` counts them all. */
@@ -56,7 +59,7 @@ function parseJsonBody(body: Buffer, opts: ParseOptions): ParseResult {
   return parseNdjson(body, opts);
 }
 
-export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, { sink, tokens, limits, serviceQuota, clock }) => {
+export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, { sink, tokens, limits, serviceQuota, clock, parsePool }) => {
   const principals = new WeakMap<FastifyRequest, Principal>();
   // The config allows "Infinity"; Fastify and zlib need a real byte count.
   const maxBodyBytes = Math.min(limits.maxBodyBytes, bufferConstants.MAX_LENGTH);
@@ -105,7 +108,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
           return undefined;
         },
       };
-      const result = format === 'json' ? parseJsonBody(body, options) : parseNdjson(body, options);
+      const result = format === 'json' ? parseJsonBody(body, options) : parsePool ? await parsePool.parse(body, options) : parseNdjson(body, options);
       if (result.tooManyEvents) {
         throw new RtmError(
           Errors.INGEST_TOO_MANY_EVENTS,

@@ -26,6 +26,8 @@ export interface ParseOptions {
   maxErrors?: number | undefined;
   /** Read every line with JSON.parse instead of the fast scanner. Default false; tests compare the two. */
   jsonParseOnly?: boolean | undefined;
+  /** Fill `ParseResult.lines` (the line of each accepted event). Default false. */
+  recordLines?: boolean | undefined;
 }
 
 export interface LineError {
@@ -44,6 +46,8 @@ export interface ParseResult {
    * ingested (the route answers 413 so that a request is taken whole or not at all).
    */
   tooManyEvents: boolean;
+  /** With `recordLines`: the 1-based line of each event of `batch`, by index. */
+  lines?: Int32Array;
 }
 
 const NEWLINE = 10;
@@ -90,6 +94,16 @@ export function parseNdjson(body: Buffer, opts: ParseOptions): ParseResult {
   // Typical events are 150..400 bytes: start near the final size, double if short.
   const batch = createEventBatch(Math.max(16, Math.min(maxEvents, Math.ceil(body.length / 256))));
   const errors: LineError[] = [];
+  let lines = opts.recordLines === true ? new Int32Array(batch.second.length) : undefined;
+  const accept = (line: number): void => {
+    if (lines === undefined) return;
+    if (batch.length > lines.length) {
+      const grown = new Int32Array(batch.second.length);
+      grown.set(lines);
+      lines = grown;
+    }
+    lines[batch.length - 1] = line;
+  };
   let rejected = 0;
   let events = 0;
   let tooManyEvents = false;
@@ -122,6 +136,7 @@ export function parseNdjson(body: Buffer, opts: ParseOptions): ParseResult {
     if (fast && scanLine(body, start, end, raw)) {
       const reason = validator.append(raw, batch);
       if (reason !== undefined) reject(line, reason);
+      else accept(line);
       continue;
     }
     // The careful path: anything the scanner was not sure about.
@@ -144,7 +159,10 @@ export function parseNdjson(body: Buffer, opts: ParseOptions): ParseResult {
     fillRawFromObject(raw, value as Record<string, unknown>);
     const reason = validator.append(raw, batch);
     if (reason !== undefined) reject(line, reason);
+    else accept(line);
   }
 
-  return { batch, accepted: batch.length, rejected, errors, tooManyEvents };
+  const result: ParseResult = { batch, accepted: batch.length, rejected, errors, tooManyEvents };
+  if (lines !== undefined) result.lines = lines.subarray(0, batch.length);
+  return result;
 }

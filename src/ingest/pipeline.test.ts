@@ -11,14 +11,16 @@ import { createRecordAccumulator } from '../model/record-accumulator.ts';
 import type { RecordSet } from '../model/record.ts';
 import { edgeRecord } from '../store/record-fixtures.ts';
 import type { MetricStore, StoreWrite } from '../store/store.ts';
-import { createIngestPipeline, type IngestPipeline, type PipelineWindow } from './pipeline.ts';
+import { createIngestPipeline, type Aggregate, type IngestPipeline, type PipelineWindow } from './pipeline.ts';
 
 const logger = pino({ level: 'silent' });
 const T0 = 1_704_067_200;
 
 /** One edge record per event, requests = 1: enough to count what arrives where. */
-const aggregate = (batch: EventBatch, dicts: Dictionaries): RecordSet => ({
-  edge: Array.from({ length: batch.length }, (_, i) => edgeRecord(batch.second[i] ?? 0, dicts.service.name(batch.service[i] ?? 0), { requests: 1 })),
+const aggregate = (batches: readonly EventBatch[], dicts: Dictionaries): RecordSet => ({
+  edge: batches.flatMap((batch) =>
+    Array.from({ length: batch.length }, (_, i) => edgeRecord(batch.second[i] ?? 0, dicts.service.name(batch.service[i] ?? 0), { requests: 1 })),
+  ),
   origin: [],
   dimension: [],
 });
@@ -89,10 +91,10 @@ describe('ingest pipeline', () => {
     const clock = createFakeClock(T0 * 1000 + 500);
     return { dir, clock, store: fakeStore() };
   };
-  const start = async (dir: string, clock: FakeClock, store: MetricStore) => {
+  const start = async (dir: string, clock: FakeClock, store: MetricStore, agg: Aggregate = aggregate) => {
     const w = fakeWindow(clock);
     const dictionaries = createDictionaries();
-    const pipeline = await createIngestPipeline({ config: testConfig(dir), clock, logger, store, window: w.window, aggregate, dictionaries, writeIntervalMs: 3_600_000 });
+    const pipeline = await createIngestPipeline({ config: testConfig(dir), clock, logger, store, window: w.window, aggregate: agg, dictionaries, writeIntervalMs: 3_600_000 });
     return { pipeline, window: w, dictionaries };
   };
 
@@ -178,6 +180,68 @@ describe('ingest pipeline', () => {
     await again.pipeline.flush();
     expect(store.total()).toBe(10);
     expect(again.window.total()).toBe(10);
+  });
+
+  it('commits concurrent ingests as one group: one aggregation, one WAL entry, every request resolved', async () => {
+    const { dir, clock, store } = await setup();
+    const calls: number[] = [];
+    const counting: Aggregate = (batches, dicts) => {
+      calls.push(batches.length);
+      return aggregate(batches, dicts);
+    };
+    const first = await start(dir, clock, store.store, counting);
+    const d = first.dictionaries;
+    const sizes = [1, 3, 2, 5, 4];
+    await Promise.all(sizes.map((n, k) => first.pipeline.ingest(batchOf(d, Array.from({ length: n }, () => [T0 + (k % 2), `s${k}`] as const)))));
+    expect(calls).toEqual([5]);
+    expect(first.pipeline.stats().appliedLsn).toBe(1);
+    expect(first.window.total()).toBe(15);
+    // While that group is in flight, later ingests form the next group, with the next lsn.
+    const a = first.pipeline.ingest(batchOf(d, [[T0, 'a']]));
+    await new Promise((r) => setImmediate(r));
+    const b = first.pipeline.ingest(batchOf(d, [[T0, 'b']]));
+    const c = first.pipeline.ingest(batchOf(d, [[T0, 'c']]));
+    await Promise.all([a, b, c]);
+    expect(calls).toEqual([5, 1, 2]);
+    expect(first.pipeline.stats().appliedLsn).toBe(3);
+    expect(first.window.total()).toBe(18);
+    // The WAL holds exactly those entries: a restart replays all 18 events, not more.
+    const again = await start(dir, clock, store.store);
+    open.push(again.pipeline);
+    expect(again.window.total()).toBe(18);
+    expect(again.pipeline.stats().appliedLsn).toBe(3);
+  });
+
+  it('rejects only the request whose batch fails to aggregate; the rest of its group commits', async () => {
+    const { dir, clock, store } = await setup();
+    const picky: Aggregate = (batches, dicts) => {
+      if (batches.some((b) => b.service[0] === dicts.service.id('poison'))) throw new Error('cannot aggregate');
+      return aggregate(batches, dicts);
+    };
+    const { pipeline, window, dictionaries: d } = await start(dir, clock, store.store, picky);
+    open.push(pipeline);
+    const results = await Promise.allSettled([
+      pipeline.ingest(batchOf(d, [[T0, 's1']])),
+      pipeline.ingest(batchOf(d, [[T0, 'poison']])),
+      pipeline.ingest(batchOf(d, [[T0, 's2'], [T0, 's2']])),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(window.total()).toBe(3);
+    clock.advance(5000);
+    await pipeline.flush();
+    expect(store.total()).toBe(3);
+  });
+
+  it('rejects the whole group when its WAL write fails, and nothing of it becomes visible', async () => {
+    const { dir, clock, store } = await setup();
+    const { pipeline, window, dictionaries: d } = await start(dir, clock, store.store);
+    open.push(pipeline);
+    // A record the WAL codec refuses (a non-integer second) fails the group's one entry.
+    const results = await Promise.allSettled([pipeline.ingest(batchOf(d, [[T0, 's1']])), pipeline.ingest(batchOf(d, [[T0 + 0.5, 's1']]))]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(window.total()).toBe(0);
+    await pipeline.ingest(batchOf(d, [[T0, 's1']]));
+    expect(window.total()).toBe(1);
   });
 
   it('refuses batches after close', async () => {

@@ -1,6 +1,10 @@
 /**
- * The durable ingest path: aggregate a batch into a delta, write it to the WAL (fsync), then
+ * The durable ingest path: aggregate batches into a delta, write it to the WAL (fsync), then
  * make it visible (window) and queue it for the store. Nothing is visible before it is durable.
+ * Group commit: the batches that arrive while a WAL write + fsync is in flight queue up, and the
+ * next cycle aggregates them all into ONE delta (one record per key, however many bodies), writes
+ * it as one WAL entry, applies it once, then resolves every request of the group. Per-key work
+ * is thus paid per commit, not per request body.
  * A writer loop moves published seconds from the queue to the store, one write at a time, and
  * then drops WAL segments the store fully holds. On start the WAL is replayed, minus what the
  * store already has (published_lsn), and the window is refilled from the store.
@@ -29,7 +33,8 @@ export interface PipelineWindow {
   latestPublished(): number;
 }
 
-export type Aggregate = (batch: EventBatch, dicts: Dictionaries) => RecordSet;
+/** Several batches (sharing `dicts`) -> one delta: aggregateBatches in src/aggregate/aggregate-batch.ts. */
+export type Aggregate = (batches: readonly EventBatch[], dicts: Dictionaries) => RecordSet;
 
 export interface IngestPipelineOptions {
   config: Config;
@@ -63,6 +68,12 @@ export interface IngestPipeline extends IngestSink {
   stats(): IngestPipelineStats;
   /** Stops the writer, writes what is published, closes the WAL (the rest stays in it). */
   close(): Promise<void>;
+}
+
+interface Queued {
+  batch: EventBatch;
+  resolve: () => void;
+  reject: (err: unknown) => void;
 }
 
 const isEmpty = (rs: RecordSet): boolean => rs.edge.length + rs.origin.length + rs.dimension.length === 0;
@@ -176,20 +187,66 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
   const timer = setInterval(() => void write(), opts.writeIntervalMs ?? 1000);
   timer.unref();
 
+  /** Batches waiting for the next commit cycle. */
+  let queued: Queued[] = [];
+  let committing: Promise<void> | undefined;
+
+  /** One WAL entry for the whole group; settles every request of it. */
+  const commitGroup = async (group: readonly Queued[]): Promise<void> => {
+    let delta: RecordSet;
+    try {
+      delta = aggregate(
+        group.map((q) => q.batch),
+        dictionaries,
+      );
+    } catch (err) {
+      // Aggregation is pure: find the batch that fails by committing each alone.
+      if (group.length > 1) {
+        for (const q of group) await commitGroup([q]);
+        return;
+      }
+      for (const q of group) q.reject(err);
+      return;
+    }
+    try {
+      if (!isEmpty(delta)) await wal.append(delta, (lsn) => applyDelta(lsn, delta));
+    } catch (err) {
+      for (const q of group) q.reject(err);
+      return;
+    }
+    for (const q of group) q.resolve();
+  };
+
+  const commitLoop = async (): Promise<void> => {
+    while (queued.length > 0) {
+      const group = queued;
+      queued = [];
+      await commitGroup(group);
+    }
+    committing = undefined;
+  };
+
   return {
     dictionaries,
-    async ingest(batch) {
-      if (closed) throw new Error('ingest pipeline is closed');
-      const delta = aggregate(batch, dictionaries);
-      if (isEmpty(delta)) return;
-      await wal.append(delta, (lsn) => applyDelta(lsn, delta));
+    ingest(batch) {
+      if (closed) return Promise.reject(new Error('ingest pipeline is closed'));
+      if (batch.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        queued.push({ batch, resolve, reject });
+        // Start a cycle after this turn's I/O callbacks: bodies parsed in the same turn share it.
+        committing ??= new Promise<void>((started) => setImmediate(started)).then(commitLoop);
+      });
     },
-    flush: write,
+    flush: async () => {
+      await committing;
+      await write();
+    },
     stats: () => ({ appliedLsn, pendingSeconds: pendingLsn.size + inFlightLsn.size, walSegments: wal.segmentCount }),
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(timer);
+      await committing;
       await write();
       await wal.close();
     },

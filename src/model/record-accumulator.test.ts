@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dimensionRecord, edgeRecord, originRecord } from '../store/record-fixtures.ts';
 import { createRecordAccumulator } from './record-accumulator.ts';
@@ -24,6 +25,27 @@ describe('record accumulator', () => {
     const acc = createRecordAccumulator();
     acc.add({ edge: [edgeRecord(T0, 'a\u0000b', { requests: 1 }, 'c'), edgeRecord(T0, 'a', { requests: 1 }, 'b\u0000c')], origin: [], dimension: [] });
     expect(acc.size).toBe(2);
+  });
+
+  it('keeps exactly the distinct keys of random names (separators, digits, lengths inside names)', () => {
+    const name = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('1:', ':', '|', '1:a', 'a1:', ''));
+    const key = fc.tuple(fc.integer({ min: T0, max: T0 + 3 }), name, name, name, name);
+    fc.assert(
+      fc.property(fc.array(key, { maxLength: 30 }), (keys) => {
+        const acc = createRecordAccumulator();
+        acc.add({
+          edge: keys.map(([second, service, datacenter, domain, product]) => ({ ...edgeRecord(second, service, { requests: 1 }, datacenter), domain, product })),
+          origin: [],
+          dimension: keys.map(([second, service, domain, product, value]) => ({ ...dimensionRecord(second, service, 'method', value, 1, 0), domain, product })),
+        });
+        const distinct = new Set(keys.map((k) => JSON.stringify(k))).size;
+        const rs = acc.snapshot();
+        expect(rs.edge).toHaveLength(distinct);
+        expect(rs.dimension).toHaveLength(distinct);
+        expect(rs.edge.reduce((t, r) => t + (r.values[0] ?? 0), 0)).toBe(keys.length);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('drains only the buckets asked for', () => {

@@ -73,4 +73,17 @@ describe('planBuckets', () => {
     const plan = planBuckets(absolute(T, T + (MAX_BUCKETS + 1) * 60), 60);
     expect(plan.ok).toBe(false);
   });
+
+  it('refuses a range longer than its tier allows, before counting buckets', () => {
+    const limits = { '1s': 3600, '1m': 2 * H, '1h': 3 * D, '1d': 10 * D };
+    expect(planBuckets(absolute(T, T + 2 * H), 60, limits)).toMatchObject({ ok: true, value: { tier: '1m', count: 120 } });
+    expect(planBuckets(absolute(T, T + 2 * H + 60), 300, limits)).toEqual({
+      ok: false,
+      reason: 'the range is 2 hours 1 minute, longer than the 2 hours a query may read from the 1m tier (RTM_MAX_QUERY_RANGE_1M); narrow date_from..date_to or use a coarser granularity (hour or day)',
+    });
+    expect(planBuckets(absolute(T, T + 3 * D), H, limits)).toMatchObject({ ok: true, value: { tier: '1h', count: 72 } });
+    expect(planBuckets(absolute(T, T + 3 * D + H), H, limits)).toMatchObject({ ok: false });
+    expect(planBuckets(absolute(T, T + 10 * D), undefined, limits)).toMatchObject({ ok: true, value: { tier: '1d', count: 10 } });
+    expect(planBuckets(absolute(T, T + 11 * D), undefined, limits)).toMatchObject({ ok: false, reason: expect.stringContaining('1d tier') as unknown });
+  });
 });

@@ -4,6 +4,7 @@
  * covers a bucket exactly.
  */
 import { TIER_SECONDS, type Tier } from '../../store/store.ts';
+import { DEFAULT_MAX_QUERY_RANGE_SECONDS, queryRangeProblem, type QueryRangeLimits } from '../query-range.ts';
 import type { AzionRange, Parsed } from './dates.ts';
 
 export const GRANULARITIES: Readonly<Record<string, number>> = {
@@ -52,9 +53,14 @@ export interface BucketPlan {
  * Plans the buckets of a range. Explicit dates: every bucket that meets [from, to), so the first
  * may start before `date_from`. Relative ranges end at the end of the bucket holding `now`, so
  * `last-hour` by minutes is exactly 60 buckets, the last one the current minute. `fixed` is the
- * `granularity` bucket size, if given.
+ * `granularity` bucket size, if given. A range (date_to - date_from, or the relative length)
+ * longer than `maxRangeSeconds` of the buckets' tier is refused before the bucket count.
  */
-export function planBuckets(range: AzionRange, fixed: number | undefined): Parsed<BucketPlan> {
+export function planBuckets(
+  range: AzionRange,
+  fixed: number | undefined,
+  maxRangeSeconds: QueryRangeLimits = DEFAULT_MAX_QUERY_RANGE_SECONDS,
+): Parsed<BucketPlan> {
   let from: number;
   let to: number;
   let size: number;
@@ -67,8 +73,14 @@ export function planBuckets(range: AzionRange, fixed: number | undefined): Parse
     to = range.toMs / 1000;
     size = fixed ?? bucketSecondsFor(to - from);
   }
+  const tier = tierFor(size);
+  const tooLong = queryRangeProblem(to - from, tier, maxRangeSeconds, {
+    narrow: 'narrow date_from..date_to',
+    coarser: tier === '1h' ? 'use granularity=day' : 'use a coarser granularity (hour or day)',
+  });
+  if (tooLong !== undefined) return { ok: false, reason: tooLong };
   const start = Math.floor(from / size) * size;
   const count = to > from ? Math.ceil((to - start) / size) : 0;
   if (count > MAX_BUCKETS) return { ok: false, reason: `${count} buckets of ${size} s; at most ${MAX_BUCKETS}: use a coarser granularity` };
-  return { ok: true, value: { start, bucketSeconds: size, count, tier: tierFor(size) } };
+  return { ok: true, value: { start, bucketSeconds: size, count, tier } };
 }

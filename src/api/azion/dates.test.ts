@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseAzionDate, parseAzionRange } from './dates.ts';
-import { formatWallMinute, offsetAt, wallTimeToEpochMs } from './zoned-time.ts';
 
 const BERLIN = 'Europe/Berlin';
-const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 16) + 'Z';
 const NOW = Date.UTC(2021, 1, 3, 12, 34, 56, 789);
 
 describe('parseAzionDate: accepted forms', () => {
@@ -116,33 +114,5 @@ describe('parseAzionRange', () => {
     const parsed = parseAzionRange(params, NOW, BERLIN);
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.reason).toContain(reason);
-  });
-});
-
-describe('zoned time', () => {
-  it('offsets around the Berlin transitions', () => {
-    expect(offsetAt(Date.parse('2021-03-28T00:59:59Z'), BERLIN)).toBe(3_600_000);
-    expect(offsetAt(Date.parse('2021-03-28T01:00:00Z'), BERLIN)).toBe(7_200_000);
-    expect(offsetAt(Date.parse('2021-10-31T00:59:59Z'), BERLIN)).toBe(7_200_000);
-    expect(offsetAt(Date.parse('2021-10-31T01:00:00Z'), BERLIN)).toBe(3_600_000);
-  });
-
-  it('formats minutes in a zone, including both 02:30 of the fall-back night', () => {
-    expect(formatWallMinute(Date.parse('2021-10-31T00:30Z'), BERLIN)).toBe('2021-10-31 02:30');
-    expect(formatWallMinute(Date.parse('2021-10-31T01:30Z'), BERLIN)).toBe('2021-10-31 02:30');
-    expect(formatWallMinute(Date.parse('2021-03-28T01:00Z'), BERLIN)).toBe('2021-03-28 03:00');
-    expect(formatWallMinute(Date.parse('2021-05-19T17:36Z'), 'UTC')).toBe('2021-05-19 17:36');
-    expect(formatWallMinute(Date.parse('2021-12-31T23:30Z'), BERLIN)).toBe('2022-01-01 00:30');
-  });
-
-  it('wall time round-trips for every minute-aligned quarter hour of a DST year', () => {
-    for (let t = Date.UTC(2021, 0, 1); t < Date.UTC(2022, 0, 1); t += 15 * 60_000) {
-      const text = formatWallMinute(t, BERLIN);
-      const [y, mo, d, h, mi] = text.split(/[- :]/).map(Number) as [number, number, number, number, number];
-      const back = wallTimeToEpochMs({ year: y, month: mo, day: d, hour: h, minute: mi }, BERLIN);
-      // the repeated hour of the fall-back night reads as its first occurrence
-      const repeated = t >= Date.parse('2021-10-31T01:00Z') && t < Date.parse('2021-10-31T02:00Z');
-      expect(iso(back)).toBe(iso(repeated ? t - 3_600_000 : t));
-    }
   });
 });

@@ -4,7 +4,7 @@
  * `last-*` range (then `date_to` is ignored) and `date_to` may be `now` (the default).
  * Failures are values carrying the reason shown to the client.
  */
-import { wallTimeToEpochMs } from './zoned-time.ts';
+import { wallTimeToEpochMs } from '../../model/time-zone.ts';
 
 /** The relative ranges of `date_from`, in seconds. */
 export const RELATIVE_RANGES: Readonly<Record<string, number>> = {

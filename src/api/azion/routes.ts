@@ -10,6 +10,7 @@ import type { Catalog } from '../../store/catalog.ts';
 import type { MetricStore } from '../../store/store.ts';
 import type { TokenVerifier } from '../auth.ts';
 import { Errors, RtmError } from '../errors.ts';
+import { DEFAULT_MAX_QUERY_RANGE_SECONDS, type QueryRangeLimits } from '../query-range.ts';
 import { authenticateRequest } from '../request-principal.ts';
 import { parseGranularity, planBuckets } from './buckets.ts';
 import { listConfigurations, requireReadScope, resolveConfiguration } from './configurations.ts';
@@ -17,7 +18,7 @@ import { parseAzionRange } from './dates.ts';
 import { findMetric, type Series } from './metrics.ts';
 import { productOf } from './products.ts';
 import { readSeries } from './series.ts';
-import { formatWallMinute, isValidTimeZone } from './zoned-time.ts';
+import { formatWallMinute, isValidTimeZone } from '../../model/time-zone.ts';
 
 export interface AzionRoutesOptions {
   store: MetricStore;
@@ -26,6 +27,8 @@ export interface AzionRoutesOptions {
   clock: Clock;
   /** IANA zone of dates written without `Z` (config `timeZone`, `RTM_TZ`; default UTC). */
   timeZone: string;
+  /** Limits; only `maxQueryRangeSeconds` (per tier) is read. Default DEFAULT_MAX_QUERY_RANGE_SECONDS. */
+  limits?: { maxQueryRangeSeconds: QueryRangeLimits };
 }
 
 type Query = Record<string, string | string[] | undefined>;
@@ -52,6 +55,7 @@ function productOrThrow(prodId: string): Product {
 export const azionRoutes: FastifyPluginAsync<AzionRoutesOptions> = async (app, opts) => {
   const { store, catalog, tokens, clock, timeZone } = opts;
   if (!isValidTimeZone(timeZone)) throw new Error(`RTM_TZ: unknown time zone "${timeZone}"`);
+  const maxRangeSeconds = opts.limits?.maxQueryRangeSeconds ?? DEFAULT_MAX_QUERY_RANGE_SECONDS;
 
   app.get<{ Params: { prodId: string } }>('/metrics/products/:prodId/configurations', async (req) => {
     const principal = await authenticateRequest(req, tokens);
@@ -89,7 +93,7 @@ export const azionRoutes: FastifyPluginAsync<AzionRoutesOptions> = async (app, o
     if (!range.ok) throw new RtmError(Errors.AZION_BAD_DATE, range.reason);
     const granularity = parseGranularity(param(query, 'granularity'));
     if (!granularity.ok) throw new RtmError(Errors.REQUEST_BAD_PARAM, granularity.reason);
-    const plan = planBuckets(range.value, granularity.value);
+    const plan = planBuckets(range.value, granularity.value, maxRangeSeconds);
     if (!plan.ok) throw new RtmError(Errors.QUERY_RANGE_TOO_LARGE, plan.reason);
 
     const values = await readSeries(store, series, plan.value, filter);

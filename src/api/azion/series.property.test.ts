@@ -66,8 +66,11 @@ function naive(edge: EdgeRecord[], dims: DimensionRecord[], series: Series, star
     }
     sets.forEach((s, i) => (sums[i] = s.size));
   }
-  const scale = series.scale === 'per-second' ? 1 / size : series.scale === 'bits-per-second' ? 8 / size : 1;
-  return sums.map((v) => v * scale);
+  // The documented formulas (docs/api-azion.md), in their order of operations: sum / seconds and
+  // sum * 8 / seconds (multiplying by a precomputed 1 / seconds rounds differently).
+  if (series.scale === 'per-second') return sums.map((v) => v / size);
+  if (series.scale === 'bits-per-second') return sums.map((v) => (v * 8) / size);
+  return sums;
 }
 
 describe('Azion series over rollup tiers', () => {

@@ -7,12 +7,14 @@
  * at UTC+0, 1 h for P1D in Europe/Berlin, 1 min for PT1H in Asia/Kolkata). The range is widened
  * to whole intervals. So `high` of `#P1D` in UTC is the day total; use `#PT1H` for the peak hour.
  * Intervals without traffic have no row and are not points (averages are over active intervals).
+ * The requested range must fit that tier's query range (config `maxQueryRangeSeconds`).
  */
 import type { FilterNode, FilterValue } from '../../model/usage.ts';
 import type { MetricStore, RecordFilter, Tier } from '../../store/store.ts';
 import { TIER_SECONDS } from '../../store/store.ts';
 import { hasScope, type Principal } from '../auth.ts';
 import { Errors, RtmError } from '../errors.ts';
+import { checkQueryRange, DEFAULT_MAX_QUERY_RANGE_SECONDS, type QueryRangeLimits } from '../query-range.ts';
 import type { FieldType } from './filter.ts';
 import { alignsTo, type Calendar } from './timeseries/calendar.ts';
 import type { Observed } from './timeseries/observed.ts';
@@ -97,6 +99,8 @@ export interface CdnQuery {
   observed: Observed;
   timeZone: string;
   range: TimeRange;
+  /** Longest range per tier; default DEFAULT_MAX_QUERY_RANGE_SECONDS. */
+  maxRangeSeconds?: QueryRangeLimits;
 }
 
 /** Points of a CDN metric and the range they cover (widened to whole tier intervals). */
@@ -107,6 +111,11 @@ export async function cdnPoints(store: MetricStore, q: CdnQuery): Promise<{ poin
   }
   if (!hasScope(q.principal, 'read')) throw new RtmError(Errors.AUTH_FORBIDDEN, 'reading CDN metrics needs the read scope');
   const tier = chooseTier(q.calendar, q.timeZone, q.range);
+  checkQueryRange((q.range.to - q.range.from) / 1000, tier, q.maxRangeSeconds ?? DEFAULT_MAX_QUERY_RANGE_SECONDS, {
+    narrow: 'narrow _range',
+    // A #P1D calendar read from 1 h rows (a zone off UTC) has nothing coarser to offer.
+    coarser: q.calendar.code === '#P1D' ? undefined : 'use a coarser _calendar',
+  });
   const width = TIER_SECONDS[tier];
   const from = Math.floor(q.range.from / 1000 / width) * width;
   const to = Math.ceil(q.range.to / 1000 / width) * width;

@@ -5,24 +5,29 @@
  *   _observed  default `summed`
  *   _range     default the last 24 hours, widened to whole buckets (./timeseries/range.ts)
  *   _filter    JSON or expression form (H6a's parseEntityFilter); CDN: service/domain/datacenter
+ * The range is also held to the query range of the tier read (config `maxQueryRangeSeconds`):
+ * for CDN the tier chooseTier reads; for usage entities, which are raw points and have no
+ * tiers, the tier of the calendar's bucket (#PT1M..#PT30M: 1m, #PT1H..#PT12H: 1h, #P1D: 1d),
+ * so the same _calendar and _range are allowed whichever provider they read.
  * A token reads only its own usage entities (an admin token on all services reads every
  * owner's) and only the CDN traffic of its services.
  */
 import type { FastifyRequest } from 'fastify';
 import type { Clock } from '../../model/clock.ts';
 import type { FilterNode } from '../../model/usage.ts';
-import type { MetricStore } from '../../store/store.ts';
+import { TIER_SECONDS, type MetricStore, type Tier } from '../../store/store.ts';
 import type { UsageStore } from '../../store/usage-store.ts';
 import { usageOwnerOf, type Principal } from '../auth.ts';
 import { Errors, RtmError } from '../errors.ts';
+import { checkQueryRange, DEFAULT_MAX_QUERY_RANGE_SECONDS, type QueryRangeLimits } from '../query-range.ts';
 import { CDN_FILTER_FIELDS, CDN_PROVIDER, cdnPoints } from './cdn-provider.ts';
 import { parseEntityFilter } from './filter.ts';
 import { SELF_METRICS, SELF_PROVIDER } from './self-metering.ts';
-import { parseCalendar } from './timeseries/calendar.ts';
+import { parseCalendar, type Calendar } from './timeseries/calendar.ts';
 import { parseObserved } from './timeseries/observed.ts';
 import { defaultRange, parseRange } from './timeseries/range.ts';
 import { buildVarTimeSeries, type Point, type VarTimeSeriesBody } from './timeseries/series.ts';
-import { checkTimeZone } from './timeseries/zone.ts';
+import { checkTimeZone } from '../../model/time-zone.ts';
 
 export type { VarTimeSeriesBody } from './timeseries/series.ts';
 
@@ -35,6 +40,8 @@ export interface VirtualTimeseriesDeps {
   clock: Clock;
   /** Zone of calendars and dates unless `_range` names one (config `timeZone`, default UTC). */
   timeZone: string;
+  /** Longest range per tier (config `limits.maxQueryRangeSeconds`). Default DEFAULT_MAX_QUERY_RANGE_SECONDS. */
+  maxQueryRangeSeconds?: QueryRangeLimits;
 }
 
 /** A timeseries request, from query parameters or a stored VarMetricTimeSeries. */
@@ -53,6 +60,15 @@ export const MAX_BUCKETS = 527_040;
 export const MAX_POINTS = 100_000;
 const METRIC = /^([A-Za-z0-9_.-]{1,64})\/([A-Za-z0-9_.-]{1,128})$/;
 
+/** What to say when a range is too long for its tier. */
+export const ODSL_RANGE_ADVICE = { narrow: 'narrow _range', coarser: 'use a coarser _calendar' } as const;
+
+/** The tier a usage calendar stands for: the coarsest whose width divides the bucket. */
+export function calendarTier(calendar: Calendar): Tier {
+  const coarseFirst: readonly Tier[] = ['1d', '1h', '1m', '1s'];
+  return coarseFirst.find((t) => calendar.periodMs % (TIER_SECONDS[t] * 1000) === 0) ?? '1s';
+}
+
 /** The owner filter of a principal: undefined (every owner) for an admin token on all services. */
 export const ownerOf = usageOwnerOf;
 
@@ -61,6 +77,7 @@ export type TimeseriesEvaluator = (spec: TimeseriesSpec, principal: Principal) =
 export function createTimeseriesEvaluator(deps: VirtualTimeseriesDeps): TimeseriesEvaluator {
   const zone = checkTimeZone(deps.timeZone);
   if (!zone.ok) throw new Error(`virtual timeseries: ${zone.error}`);
+  const maxRangeSeconds = deps.maxQueryRangeSeconds ?? DEFAULT_MAX_QUERY_RANGE_SECONDS;
 
   return async (spec, principal) => {
     const m = METRIC.exec(spec.metric.trim());
@@ -95,10 +112,11 @@ export function createTimeseriesEvaluator(deps: VirtualTimeseriesDeps): Timeseri
 
     let points: Point[];
     if (isCdn) {
-      const cdn = await cdnPoints(deps.store, { metric, filter, principal, calendar, observed, timeZone, range });
+      const cdn = await cdnPoints(deps.store, { metric, filter, principal, calendar, observed, timeZone, range, maxRangeSeconds });
       points = cdn.points;
       range = cdn.range;
     } else {
+      checkQueryRange((range.to - range.from) / 1000, calendarTier(calendar), maxRangeSeconds, ODSL_RANGE_ADVICE);
       const owner = ownerOf(principal);
       points = await deps.usage.points({
         provider,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CALENDARS, parseCalendar, type Calendar } from './calendar.ts';
-import { formatZoned, offsetMs } from './zone.ts';
+import { formatZoned, offsetMs } from '../../../model/time-zone.ts';
 
 const cal = (code: string): Calendar => {
   const r = parseCalendar(code);

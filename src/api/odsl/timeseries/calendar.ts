@@ -3,7 +3,7 @@
  * divide the local day (`#PT6H` buckets start at 00:00, 06:00, 12:00 and 18:00 local time);
  * `#P1D` buckets start at local midnight, so a DST day is 23 or 25 hours long.
  */
-import { fromWall, offsetMs, toWall } from './zone.ts';
+import { fromWall, offsetMs, toWall } from '../../../model/time-zone.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

@@ -8,7 +8,7 @@
  * and clock (`T-1D` is the same local time yesterday, also across a DST change); a day past the
  * end of a month is clamped to its last day (31 March - 1M = 29 February in a leap year).
  */
-import { fromWall, toWall } from './zone.ts';
+import { fromWall, toWall } from '../../../model/time-zone.ts';
 
 const DAY = 86_400_000;
 const UNITS = 'YQMWDhms';

@@ -12,7 +12,7 @@
  */
 import type { Calendar } from './calendar.ts';
 import { evaluateDateRule, isDateRule } from './date-rule.ts';
-import { checkTimeZone, fromWall } from './zone.ts';
+import { checkTimeZone, fromWall } from '../../../model/time-zone.ts';
 
 export interface TimeRange {
   /** Inclusive, epoch ms. */

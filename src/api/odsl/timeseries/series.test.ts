@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CALENDARS, parseCalendar, type Calendar } from './calendar.ts';
 import { OBSERVED, parseObserved, type Observed } from './observed.ts';
 import { buildVarTimeSeries, type Point } from './series.ts';
-import { formatZoned } from './zone.ts';
+import { formatZoned } from '../../../model/time-zone.ts';
 
 const cal = (code: string): Calendar => {
   const r = parseCalendar(code);

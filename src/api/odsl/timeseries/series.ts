@@ -7,7 +7,7 @@
 import type { Calendar } from './calendar.ts';
 import { aggregate, type Observed } from './observed.ts';
 import type { TimeRange } from './range.ts';
-import { formatZoned } from './zone.ts';
+import { formatZoned } from '../../../model/time-zone.ts';
 
 export interface Point {
   /** Epoch ms. */
