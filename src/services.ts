@@ -106,7 +106,12 @@ export async function createServices({ config, clock, logger }: ServiceOptions):
   const objects = await createDuckDbObjectStore({ db: duckdb });
   closers.push(() => objects.close());
 
-  const window = createWindow({ clock, aggregateDelaySeconds: config.aggregateDelaySeconds, windowSeconds: config.windowSeconds });
+  const window = createWindow({
+    clock,
+    aggregateDelaySeconds: config.aggregateDelaySeconds,
+    windowSeconds: config.windowSeconds,
+    maxBytes: config.windowMaxBytes,
+  });
   const ingest = await createIngestPipeline({
     config,
     clock,

@@ -136,6 +136,26 @@ describe('late events, eviction, copies', () => {
     expect(window.stats().seconds).toBe(1);
   });
 
+  it('drops the oldest seconds beyond its byte budget, at most one check a second, and ignores their late deltas', async () => {
+    const clock = createFakeClock((T + 30) * 1000);
+    const probe = createWindow({ clock, aggregateDelaySeconds: 1, windowSeconds: 60 });
+    probe.apply(set([edge(T, 'FRA', 'a.com', 1)]));
+    const perSecond = probe.stats().bytes;
+    // Room for about three seconds of one key each.
+    const window = createWindow({ clock, aggregateDelaySeconds: 1, windowSeconds: 60, maxBytes: Math.floor(perSecond * 3.5) });
+    window.apply(set([0, 1, 2, 3, 4].map((i) => edge(T + i, 'FRA', 'a.com', 1))));
+    expect(window.stats().seconds).toBe(3);
+    expect(window.oldestSecond()).toBe(T + 2);
+    expect((await window.channel('svc', T, T + 10)).map((s) => s.second)).toEqual([T + 2, T + 3, T + 4]);
+    // Within the same second no recount: more data stays until the next check.
+    window.apply(set([edge(T + 5, 'FRA', 'a.com', 1), edge(T + 6, 'FRA', 'a.com', 1)]));
+    expect(window.stats().seconds).toBe(5);
+    clock.advance(1000);
+    window.apply(set([edge(T + 1, 'FRA', 'a.com', 1)]));
+    expect(window.oldestSecond()).toBe(T + 4);
+    expect((await window.channel('svc', T, T + 10)).map((s) => s.second)).toEqual([T + 4, T + 5, T + 6]);
+  });
+
   it('returns fresh copies: callers may keep or change them', async () => {
     const { window } = setup(T + 5);
     window.apply(set([edge(T, 'FRA', 'a.com', 1)]));

@@ -40,6 +40,11 @@ export interface WindowOptions {
    * read from the store, and apply() ignores their late deltas.
    */
   completeFrom?: number;
+  /**
+   * Memory budget in bytes (approximate, as stats() counts). Beyond it the oldest seconds are
+   * dropped from memory before their time; readers then get them from the store. Default: none.
+   */
+  maxBytes?: number;
 }
 
 export interface Window extends RealtimeSource {
@@ -69,13 +74,17 @@ const ORIGIN_WIDTH = ORIGIN_FIELDS.length;
 export function createWindow(opts: WindowOptions): Window {
   const { clock, aggregateDelaySeconds, windowSeconds } = opts;
   const completeFrom = opts.completeFrom ?? Number.NEGATIVE_INFINITY;
+  const maxBytes = opts.maxBytes ?? Number.POSITIVE_INFINITY;
   const seconds = new Map<number, Map<string, ServiceSecond>>();
   let evictedBelow = Number.NEGATIVE_INFINITY;
+  /** Seconds below this one were dropped to keep within maxBytes. */
+  let budgetFloor = Number.NEGATIVE_INFINITY;
+  let lastBudgetCheckMs = Number.NEGATIVE_INFINITY;
   /** Counts apply() calls: a second changed by apply number n gets revision n, larger than any before. */
   let applies = 0;
 
   const currentSecond = (): number => Math.floor(clock.now() / 1000);
-  const oldestSecond = (): number => Math.max(currentSecond() - windowSeconds, completeFrom);
+  const oldestSecond = (): number => Math.max(currentSecond() - windowSeconds, completeFrom, budgetFloor);
   const latestPublished = (): number => currentSecond() - aggregateDelaySeconds - 1;
 
   /** Drops seconds that fell out of the window; cheap when the bound has not moved. */
@@ -86,6 +95,35 @@ export function createWindow(opts: WindowOptions): Window {
       evictedBelow = oldest;
     }
     return oldest;
+  }
+
+  const secondBytes = (services: Map<string, ServiceSecond>): number => {
+    let bytes = 64 + services.size * 64;
+    for (const held of services.values()) bytes += (held.edge?.bytes() ?? 0) + (held.origin?.bytes() ?? 0);
+    return bytes;
+  };
+
+  /**
+   * Drops the oldest seconds while the window is over its byte budget. Counting walks every held
+   * service-second, so it runs at most once a second, not on every apply.
+   */
+  function enforceBudget(): void {
+    const now = clock.now();
+    if (maxBytes === Number.POSITIVE_INFINITY || now - lastBudgetCheckMs < 1000) return;
+    lastBudgetCheckMs = now;
+    const held = [...seconds.keys()].sort((a, b) => a - b);
+    let total = 0;
+    const sizes = held.map((second) => {
+      const bytes = secondBytes(seconds.get(second) as Map<string, ServiceSecond>);
+      total += bytes;
+      return bytes;
+    });
+    for (let i = 0; i < held.length - 1 && total > maxBytes; i++) {
+      const second = held[i] as number;
+      seconds.delete(second);
+      total -= sizes[i] as number;
+      budgetFloor = second + 1;
+    }
   }
 
   function serviceSecond(second: number, service: string): ServiceSecond {
@@ -126,6 +164,7 @@ export function createWindow(opts: WindowOptions): Window {
         const held = serviceSecond(r.second, r.service);
         (held.origin ??= createGroupedRows(ORIGIN_WIDTH)).add(r.datacenter, r.backend, r.values);
       }
+      enforceBudget();
     },
 
     async channel(service, from, to) {
@@ -176,11 +215,10 @@ export function createWindow(opts: WindowOptions): Window {
       let originKeys = 0;
       let bytes = 0;
       for (const services of seconds.values()) {
-        bytes += 64 + services.size * 64;
+        bytes += secondBytes(services);
         for (const held of services.values()) {
           edgeKeys += held.edge?.leafCount ?? 0;
           originKeys += held.origin?.leafCount ?? 0;
-          bytes += (held.edge?.bytes() ?? 0) + (held.origin?.bytes() ?? 0);
         }
       }
       return { seconds: seconds.size, edgeKeys, originKeys, bytes };

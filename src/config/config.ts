@@ -58,6 +58,11 @@ export interface Config {
   aggregateDelaySeconds: number;
   /** Seconds of per-second records kept in memory. Default 600. `RTM_WINDOW_SECONDS`. */
   windowSeconds: number;
+  /**
+   * Memory budget of that window, bytes; beyond it the oldest seconds are served from the store
+   * instead. Default 1 GiB. `RTM_WINDOW_MAX_BYTES`.
+   */
+  windowMaxBytes: number;
   /** IANA zone for Azion local dates and calendars. Default UTC. `RTM_TZ`. */
   timeZone: string;
   /** `environment` recorded on self-metering entities. Default `production`. `RTM_ENVIRONMENT`. */
@@ -113,6 +118,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminToken: env['RTM_ADMIN_TOKEN'] || undefined,
     aggregateDelaySeconds: intFrom(env, 'RTM_AGGREGATE_DELAY', 1),
     windowSeconds: intFrom(env, 'RTM_WINDOW_SECONDS', 600),
+    windowMaxBytes: intFrom(env, 'RTM_WINDOW_MAX_BYTES', 1024 ** 3),
     timeZone: env['RTM_TZ'] ?? 'UTC',
     environment: env['RTM_ENVIRONMENT'] ?? 'production',
     walFsync: env['RTM_WAL_FSYNC'] !== '0',
