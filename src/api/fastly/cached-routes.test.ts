@@ -4,6 +4,7 @@
  * eviction to the store, and all three APIs; and a warm `ts/h` must read only what changed.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RealtimeSource } from '../../aggregate/realtime-source.ts';
@@ -14,7 +15,7 @@ import type { EdgeRecord, OriginRecord } from '../../model/record.ts';
 import type { RecordQuery } from '../../store/store.ts';
 import { createFragmentCache, type FragmentCache } from './fragment-cache.ts';
 import { createRealtimeReader } from './realtime-reader.ts';
-import { fastlyRoutes } from './routes.ts';
+import { acceptsGzip, answerBody, fastlyRoutes } from './routes.ts';
 import { createFakeTokens, edgeRecord, originRecord } from './test-helpers.ts';
 
 const T0 = 1_767_225_600;
@@ -53,13 +54,17 @@ async function setup(windowSeconds = 30) {
     stored.origin.push(...origin);
     window.apply({ edge, origin, dimension: [] });
   };
-  /** GETs `url` from both apps; they must answer the same bytes. */
-  const both = async (url: string): Promise<string> => {
-    const [a, b] = await Promise.all([cached.inject({ url, headers }), plain.inject({ url, headers })]);
+  /** GETs `url` from both apps (the cached one gzipped if asked); they must answer the same text. */
+  const both = async (url: string, gzip = false): Promise<string> => {
+    const encoding = gzip ? { 'accept-encoding': 'br;q=1, gzip;q=0.8' } : {};
+    const [a, b] = await Promise.all([cached.inject({ url, headers: { ...headers, ...encoding } }), plain.inject({ url, headers })]);
     expect(a.statusCode).toBe(200);
     expect(a.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect(a.body).toBe(b.body);
-    return a.body;
+    expect(a.headers['content-encoding']).toBe(gzip ? 'gzip' : undefined);
+    expect(a.headers.vary).toBe('accept-encoding');
+    const text = gzip ? zlib.gunzipSync(a.rawPayload).toString() : a.body;
+    expect(text).toBe(b.body);
+    return text;
   };
   return { clock, window, cache, apply, both, windowReads, close: () => Promise.all([cached.close(), plain.close()]) };
 }
@@ -74,6 +79,22 @@ describe('Fastly routes with the fragment cache', () => {
     clock.advance(1000);
     const second = JSON.parse(await both('/v1/channel/svc1/ts/h')) as typeof first;
     expect(second.Data.map((d) => [d.recorded, d.aggregated.requests])).toEqual([[T0 - 5, 12], [T0 - 4, 3]]);
+    await close();
+  });
+
+  it('sends gzip from the cached pieces, alternating with identity answers', async () => {
+    const { clock, apply, both, cache, close } = await setup(200);
+    for (let s = T0 - 30; s <= T0; s++) apply([edgeRecord(s, { requests: s - T0 + 40 }, { datacenter: 'FRA' }), edgeRecord(s, { requests: 1 }, { datacenter: 'LHR' })]);
+    await both('/v1/channel/svc1/ts/h');
+    const identityBytes = cache.stats().bytes;
+    const text = await both('/v1/channel/svc1/ts/h', true);
+    expect(cache.stats().bytes).toBeGreaterThan(identityBytes); // the deflated forms are kept too
+    expect((JSON.parse(text) as { Data: unknown[] }).Data).toHaveLength(29);
+    clock.advance(1000);
+    apply([edgeRecord(T0 - 20, { requests: 5 })]);
+    await both('/v1/channel/svc1/ts/h', true);
+    await both('/v1/channel/svc1/ts/h');
+    await both('/v1/domains/svc1/ts/h', true);
     await close();
   });
 
@@ -114,6 +135,7 @@ describe('Fastly routes with the fragment cache', () => {
         service: fc.constantFrom(...services),
         ts: fc.oneof(fc.constant('h'), fc.constant('0'), fc.nat(45).map((back) => `-${back}`)),
         limit: fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }),
+        gzip: fc.boolean(),
       }),
     );
     await fc.assert(
@@ -129,14 +151,37 @@ describe('Fastly routes with the fragment cache', () => {
               clock.advance(s.seconds * 1000);
             } else {
               const ts = s.ts.startsWith('-') ? String(window.latestPublished() + Number(s.ts)) : s.ts;
-              await both(`/v1/${s.api}/${s.service}/ts/${ts}${s.limit === undefined ? '' : `/limit/${s.limit}`}`);
+              await both(`/v1/${s.api}/${s.service}/ts/${ts}${s.limit === undefined ? '' : `/limit/${s.limit}`}`, s.gzip);
             }
           }
         } finally {
           await close();
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
+  });
+
+  it('takes gzip from Accept-Encoding only when offered with q > 0', () => {
+    const cases: [string | string[] | undefined, boolean][] = [
+      [undefined, false],
+      ['', false],
+      ['gzip', true],
+      ['GZip;q=0.5', true],
+      ['deflate, gzip', true],
+      ['x-gzip', true],
+      ['gzip;q=0', false],
+      ['gzip; q=0.000', false],
+      ['br', false],
+      ['*', false],
+      [['br', 'gzip'], true],
+    ];
+    for (const [header, expected] of cases) expect([header, acceptsGzip(header)]).toEqual([header, expected]);
+  });
+
+  it('an answer without entries is the same text gzipped or not', () => {
+    const plain = answerBody(5, 1, []).toString();
+    expect(JSON.parse(plain)).toEqual({ Timestamp: 5, AggregateDelay: 1, Data: [], Error: 'No data available, please retry' });
+    expect(zlib.gunzipSync(answerBody(5, 1, [], true)).toString()).toBe(plain);
   });
 });

@@ -13,6 +13,7 @@
 import type { ChannelSecond, DomainSecond, OriginSecond, RealtimeSource, SecondHints, SecondKind } from '../../aggregate/realtime-source.ts';
 import { HISTORY_SECONDS } from './cursor.ts';
 import type { ApiKind, FragmentCache } from './fragment-cache.ts';
+import { deflatePiece, type DeflatedPiece } from './gzip-join.ts';
 import { channelEntryJson, domainEntryJson, originEntryJson } from './render-json.ts';
 
 /** One API: what it reads and how it writes an entry. */
@@ -45,39 +46,52 @@ export const originsApi: Api<OriginSecond> = {
   json: originEntryJson,
 };
 
-/** One second's entry, rendered: JSON text as UTF-8. */
+/** One second's entry, rendered: JSON text as UTF-8, and deflated when the answer is gzipped. */
 export interface Rendered {
   second: number;
   json: Buffer;
+  deflated?: DeflatedPiece;
 }
 
 const bytesOf = (json: string): Buffer => Buffer.from(json, 'utf8');
 
-/** The entries of `service` in [from, to) with data, ascending, rendered or from `cache`. */
+/**
+ * The entries of `service` in [from, to) with data, ascending, rendered or from `cache`; each
+ * with its deflated form too when `deflated` (a gzip answer), also cached.
+ */
 export async function readEntries<S extends SecondHints>(
   api: Api<S>,
   source: RealtimeSource,
   cache: FragmentCache | undefined,
   service: string,
-  from: number,
-  to: number,
+  range: { from: number; to: number; deflated: boolean },
 ): Promise<Rendered[]> {
+  const { from, to } = range;
+  const withDeflated = (e: Rendered): Rendered => (range.deflated && e.deflated === undefined ? { ...e, deflated: deflatePiece(e.json) } : e);
   const held = cache !== undefined && source.versions !== undefined ? source.versions(api.vectors, service, from, to) : undefined;
   if (cache === undefined || held === undefined) {
-    return (await api.read(source, service, from, to)).map((s) => ({ second: s.second, json: bytesOf(api.json(s)) }));
+    return (await api.read(source, service, from, to)).map((s) => withDeflated({ second: s.second, json: bytesOf(api.json(s)) }));
   }
   // Cached: seconds memory holds from here on, back to the start of `ts/h` (what clients re-read).
   const horizon = Math.max(held.heldFrom, source.latestPublished() + 1 - HISTORY_SECONDS);
   cache.dropBelow(horizon);
   const fragments = cache.service(api.kind, service);
-  const out = new Map<number, Buffer>();
+  const out = new Map<number, Rendered>();
+  const keep = (second: number, revision: number | undefined, e: Rendered, known: Rendered | undefined): void => {
+    const done = withDeflated(e);
+    out.set(second, done);
+    if (done !== known && revision !== undefined && second >= horizon) {
+      fragments.put(second, { revision, json: done.json, ...(done.deflated && { deflated: done.deflated }) });
+    }
+  };
   const runs: [number, number][] = [];
   if (from < held.heldFrom) runs.push([from, Math.min(to, held.heldFrom)]);
   let open = false;
   for (const { second, revision } of held.seconds) {
-    const json = fragments.get(second, revision);
-    if (json !== undefined) {
-      out.set(second, json);
+    const hit = fragments.get(second, revision);
+    if (hit !== undefined) {
+      const e: Rendered = { second, json: hit.json, ...(hit.deflated && { deflated: hit.deflated }) };
+      keep(second, revision, e, e);
       open = false;
     } else if (open) {
       (runs[runs.length - 1] as [number, number])[1] = second + 1;
@@ -87,11 +101,7 @@ export async function readEntries<S extends SecondHints>(
     }
   }
   for (const [a, b] of runs) {
-    for (const s of await api.read(source, service, a, b)) {
-      const json = bytesOf(api.json(s));
-      out.set(s.second, json);
-      if (s.revision !== undefined && s.second >= horizon) fragments.put(s.second, s.revision, json);
-    }
+    for (const s of await api.read(source, service, a, b)) keep(s.second, s.revision, { second: s.second, json: bytesOf(api.json(s)) }, undefined);
   }
-  return [...out].sort(([a], [b]) => a - b).map(([second, json]) => ({ second, json }));
+  return [...out].sort(([a], [b]) => a - b).map(([, e]) => e);
 }

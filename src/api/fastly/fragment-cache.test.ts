@@ -2,21 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { createFragmentCache, ENTRY_OVERHEAD_BYTES } from './fragment-cache.ts';
 
 const text = (s: string): Buffer => Buffer.from(s);
+const at = (revision: number, json: Buffer) => ({ revision, json });
 
 describe('fragment cache', () => {
   it('answers a fragment only for the revision it was rendered from', () => {
     const cache = createFragmentCache({ maxBytes: 10_000 });
     const svc = cache.service('channel', 'svc1');
-    svc.put(100, 7, text('{"a":1}'));
-    expect(svc.get(100, 7)?.toString()).toBe('{"a":1}');
+    svc.put(100, at(7, text('{"a":1}')));
+    expect(svc.get(100, 7)?.json.toString()).toBe('{"a":1}');
     expect(svc.get(100, 8)).toBeUndefined();
     expect(svc.get(101, 7)).toBeUndefined();
     // Another API or service does not see it.
     expect(cache.service('domains', 'svc1').get(100, 7)).toBeUndefined();
     expect(cache.service('channel', 'svc2').get(100, 7)).toBeUndefined();
     // A new rendering replaces the old one, and the bytes are counted once.
-    svc.put(100, 8, text('{"a":22}'));
-    expect(svc.get(100, 8)?.toString()).toBe('{"a":22}');
+    svc.put(100, at(8, text('{"a":22}')));
+    expect(svc.get(100, 8)?.json.toString()).toBe('{"a":22}');
     expect(svc.get(100, 7)).toBeUndefined();
     expect(cache.stats()).toEqual({ sets: 1, fragments: 1, bytes: 8 + ENTRY_OVERHEAD_BYTES });
   });
@@ -25,12 +26,12 @@ describe('fragment cache', () => {
     const cache = createFragmentCache({ maxBytes: 100_000 });
     const a = cache.service('channel', 'a');
     const b = cache.service('origins', 'b');
-    for (let s = 100; s < 110; s++) a.put(s, 1, text(`${s}`));
-    b.put(105, 1, text('x'));
+    for (let s = 100; s < 110; s++) a.put(s, at(1, text(`${s}`)));
+    b.put(105, at(1, text('x')));
     cache.dropBelow(104);
-    expect([103, 104].map((s) => a.get(s, 1)?.toString())).toEqual([undefined, '104']);
+    expect([103, 104].map((s) => a.get(s, 1)?.json.toString())).toEqual([undefined, '104']);
     expect(cache.stats().fragments).toBe(7);
-    a.put(103, 2, text('late'));
+    a.put(103, at(2, text('late')));
     expect(a.get(103, 2)).toBeUndefined();
     // A long jump (the service idle for a while) walks the held seconds, not the gap.
     cache.dropBelow(1_000_000);
@@ -42,7 +43,7 @@ describe('fragment cache', () => {
     const cache = createFragmentCache({ maxBytes: 5 * size });
     const fill = (service: string, seconds: number[]) => {
       const set = cache.service('channel', service);
-      for (const s of seconds) set.put(s, 1, Buffer.alloc(1000, 'x'));
+      for (const s of seconds) set.put(s, at(1, Buffer.alloc(1000, 'x')));
     };
     fill('a', [1, 2]);
     fill('b', [1, 2]);

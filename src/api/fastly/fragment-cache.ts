@@ -1,6 +1,7 @@
 /**
  * Rendered `Data` entries (render-json.ts, as UTF-8 bytes: off the V8 heap, and sent without
- * encoding) of recent seconds, per API, service and second, each
+ * encoding; plus their deflated form for gzip answers, gzip-join.ts) of recent seconds, per API,
+ * service and second, each
  * with the revision of the window's second it was rendered from (SecondHints.revision). A
  * published second changes only when late events reach it, and each change gives it a new
  * revision, so a fragment whose revision still matches is exactly what rendering again would
@@ -8,12 +9,21 @@
  *
  * Memory is bounded two ways: fragments of seconds below a moving bound (the oldest second the
  * routes still cache: the window's oldest and the start of `ts/h`) are dropped, and the total of
- * fragment bytes plus ENTRY_OVERHEAD_BYTES each is held under maxBytes by dropping whole
+ * fragment bytes (JSON and deflated) plus ENTRY_OVERHEAD_BYTES each is held under maxBytes by dropping whole
  * (API, service) sets, least recently read first. Only seconds read from memory are cached (the
  * store's have no revision: a late event may change them without the routes knowing).
  */
 
+import type { DeflatedPiece } from './gzip-join.ts';
+
 export type ApiKind = 'channel' | 'domains' | 'origins';
+
+/** A cached entry: its JSON (UTF-8), and its deflated form once an answer was sent gzipped. */
+export interface Fragment {
+  revision: number;
+  json: Buffer;
+  deflated?: DeflatedPiece;
+}
 
 /** Bytes counted per fragment besides its text: Map slot, entry object, Buffer object. */
 export const ENTRY_OVERHEAD_BYTES = 160;
@@ -21,8 +31,9 @@ export const ENTRY_OVERHEAD_BYTES = 160;
 /** The fragments of one API and service. */
 export interface ServiceFragments {
   /** The fragment of `second` if it was rendered from this revision. */
-  get(second: number, revision: number): Buffer | undefined;
-  put(second: number, revision: number, json: Buffer): void;
+  get(second: number, revision: number): Fragment | undefined;
+  /** Keeps (or replaces) the fragment of `second`. */
+  put(second: number, fragment: Fragment): void;
 }
 
 export interface FragmentCache {
@@ -33,11 +44,6 @@ export interface FragmentCache {
   stats(): { sets: number; fragments: number; bytes: number };
 }
 
-interface Fragment {
-  revision: number;
-  json: Buffer;
-}
-
 interface FragmentSet {
   key: string;
   seconds: Map<number, Fragment>;
@@ -46,7 +52,7 @@ interface FragmentSet {
   bytes: number;
 }
 
-const sizeOf = (json: Buffer): number => json.byteLength + ENTRY_OVERHEAD_BYTES;
+const sizeOf = (f: Fragment): number => f.json.byteLength + (f.deflated?.deflated.byteLength ?? 0) + ENTRY_OVERHEAD_BYTES;
 
 export function createFragmentCache(opts: { maxBytes: number }): FragmentCache {
   // Insertion order is recency: a set read is moved to the end.
@@ -58,8 +64,8 @@ export function createFragmentCache(opts: { maxBytes: number }): FragmentCache {
     const f = set.seconds.get(second);
     if (f === undefined) return;
     set.seconds.delete(second);
-    set.bytes -= sizeOf(f.json);
-    bytes -= sizeOf(f.json);
+    set.bytes -= sizeOf(f);
+    bytes -= sizeOf(f);
   }
 
   /** Evicts the least recently read sets, then the fragments of `keep` put first, until under budget. */
@@ -87,20 +93,21 @@ export function createFragmentCache(opts: { maxBytes: number }): FragmentCache {
       return {
         get(second, revision) {
           const f = held?.seconds.get(second);
-          return f !== undefined && f.revision === revision ? f.json : undefined;
+          return f !== undefined && f.revision === revision ? f : undefined;
         },
-        put(second, revision, json) {
-          if (second < bound || sizeOf(json) > opts.maxBytes) return;
+        put(second, fragment) {
+          const size = sizeOf(fragment);
+          if (second < bound || size > opts.maxBytes) return;
           // Created on the first put; again if evicted since this handle was taken.
           if (held === undefined || sets.get(key) !== held) {
             held = sets.get(key) ?? { key, seconds: new Map(), low: Number.POSITIVE_INFINITY, bytes: 0 };
             sets.set(key, held);
           }
           drop(held, second);
-          held.seconds.set(second, { revision, json });
+          held.seconds.set(second, fragment);
           held.low = Math.min(held.low, second);
-          held.bytes += sizeOf(json);
-          bytes += sizeOf(json);
+          held.bytes += size;
+          bytes += size;
           if (bytes > opts.maxBytes) shrink(held);
         },
       };

@@ -12,6 +12,7 @@ import { Errors, RtmError } from '../errors.ts';
 import { DEFAULT_FASTLY_LIMITS, MAX_LIMIT, planCursor, type CursorRequest, type FastlyLimits } from './cursor.ts';
 import { channelApi, domainsApi, originsApi, readEntries, type Api, type Rendered } from './entries.ts';
 import { createFragmentCache, type FragmentCache } from './fragment-cache.ts';
+import { gzipJoin } from './gzip-join.ts';
 
 export interface FastlyRoutesOptions {
   /** Per-second data: createRealtimeReader(window, store) in the app. */
@@ -35,21 +36,40 @@ export const DEFAULT_FRAGMENT_CACHE_BYTES = 256 * 2 ** 20;
 export const NO_DATA_MESSAGE = 'No data available, please retry';
 
 const COMMA = Buffer.from(',');
+const TAIL = Buffer.from(']}');
 
 /**
  * The answer as JSON (UTF-8): what JSON.stringify of `{Timestamp, AggregateDelay, Data, Error?}`
- * gives, with the entries' fragments pasted in (no parse, no re-serialization).
+ * gives, with the entries' fragments pasted in (no parse, no re-serialization). With `gzip`, the
+ * same text as one gzip member joined from the entries' deflated forms (which must be there).
  */
-export function answerJson(timestamp: number, delay: number, entries: readonly Rendered[]): Buffer {
+export function answerBody(timestamp: number, delay: number, entries: readonly Rendered[], gzip = false): Buffer {
   const head = `{"Timestamp":${timestamp},"AggregateDelay":${delay},"Data":[`;
-  if (entries.length === 0) return Buffer.from(`${head}],"Error":${JSON.stringify(NO_DATA_MESSAGE)}}`);
-  const parts: Buffer[] = [Buffer.from(head)];
+  if (entries.length === 0) {
+    const text = Buffer.from(`${head}],"Error":${JSON.stringify(NO_DATA_MESSAGE)}}`);
+    return gzip ? gzipJoin([text]) : text;
+  }
+  const parts: (Buffer | NonNullable<Rendered['deflated']>)[] = [Buffer.from(head)];
   entries.forEach((e, i) => {
     if (i > 0) parts.push(COMMA);
-    parts.push(e.json);
+    const piece = gzip ? e.deflated : e.json;
+    if (piece === undefined) throw new Error(`entry ${e.second} has no deflated form`);
+    parts.push(piece);
   });
-  parts.push(Buffer.from(']}'));
-  return Buffer.concat(parts);
+  parts.push(TAIL);
+  return gzip ? gzipJoin(parts) : Buffer.concat(parts as Buffer[]);
+}
+
+/** Whether an Accept-Encoding header takes gzip (`gzip` or `x-gzip`, q > 0; `*` is not taken as gzip). */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  for (const item of value.split(',')) {
+    const [coding = '', ...params] = item.split(';').map((x) => x.trim().toLowerCase());
+    if (coding !== 'gzip' && coding !== 'x-gzip') continue;
+    const q = params.find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  }
+  return false;
 }
 
 interface Params {
@@ -96,11 +116,14 @@ export const fastlyRoutes: FastifyPluginAsync<FastlyRoutesOptions> = async (app,
         throw new RtmError(Errors.AUTH_FORBIDDEN, `The token may not read service ${service}`);
       }
       const plan = planCursor(cursor, source.latestPublished(), delay, limits);
-      const rendered = plan.to > plan.from ? await readEntries(api, source, cache, service, plan.from, plan.to) : [];
+      const gzip = acceptsGzip(req.headers['accept-encoding']);
+      const range = { from: plan.from, to: plan.to, deflated: gzip };
+      const rendered = plan.to > plan.from ? await readEntries(api, source, cache, service, range) : [];
       const { entries, timestamp } = plan.pick(rendered);
       // Prebuilt JSON: Fastify sends a Buffer as it is (with the content type set here).
-      void reply.header('cache-control', 'max-age=1').type('application/json; charset=utf-8');
-      return answerJson(timestamp, delay, entries);
+      void reply.header('cache-control', 'max-age=1').header('vary', 'accept-encoding').type('application/json; charset=utf-8');
+      if (gzip) void reply.header('content-encoding', 'gzip');
+      return answerBody(timestamp, delay, entries, gzip);
     };
 
   for (const [prefix, api] of [
