@@ -14,7 +14,10 @@
  * the object forms here are its reference and serve the other readers.
  */
 import { edgeFieldIndex, EDGE_FIELDS, MISS_HISTOGRAM_EDGES, missHistogramField, ORIGIN_FIELDS } from '../../model/fields.ts';
+import { derive, type Derived } from '../../model/derived-fields.ts';
 import { DOMAIN_INSPECTOR_FIELDS } from './domain-inspector-fields.ts';
+
+export { derive, type Derived };
 
 export type FieldValues = Record<string, number>;
 /** A channel record: counters plus the `miss_histogram` object. */
@@ -28,39 +31,9 @@ const edgeIndex = (name: string): number => {
 
 const I = {
   requests: edgeIndex('requests'),
-  respHeader: edgeIndex('resp_header_bytes'),
-  respBody: edgeIndex('resp_body_bytes'),
-  bereqHeader: edgeIndex('bereq_header_bytes'),
-  bereqBody: edgeIndex('bereq_body_bytes'),
-  edgeHits: edgeIndex('edge_hit_requests'),
-  edgeMisses: edgeIndex('edge_miss_requests'),
-  edgeRespHeader: edgeIndex('edge_resp_header_bytes'),
-  edgeRespBody: edgeIndex('edge_resp_body_bytes'),
-  originRespHeader: edgeIndex('origin_fetch_resp_header_bytes'),
-  originRespBody: edgeIndex('origin_fetch_resp_body_bytes'),
 };
 
 const at = (v: Float64Array, i: number): number => v[i] ?? 0;
-
-/** The fields computed from sums at render time (fields.ts: never stored). */
-export interface Derived {
-  bandwidth: number;
-  /** Undefined when edge hits + misses is 0. */
-  edgeHitRatio: number | undefined;
-  /** Undefined when the edge delivered no bytes. */
-  originOffload: number | undefined;
-}
-
-export function derive(v: Float64Array): Derived {
-  const lookups = at(v, I.edgeHits) + at(v, I.edgeMisses);
-  const edgeBytes = at(v, I.edgeRespHeader) + at(v, I.edgeRespBody);
-  const originBytes = at(v, I.originRespHeader) + at(v, I.originRespBody);
-  return {
-    bandwidth: at(v, I.respHeader) + at(v, I.respBody) + at(v, I.bereqHeader) + at(v, I.bereqBody),
-    edgeHitRatio: lookups === 0 ? undefined : at(v, I.edgeHits) / lookups,
-    originOffload: edgeBytes === 0 ? undefined : (edgeBytes - originBytes) / edgeBytes,
-  };
-}
 
 function putDerived(out: FieldValues, d: Derived, name: 'bandwidth' | 'edge_hit_ratio' | 'origin_offload'): void {
   if (name === 'bandwidth') {
