@@ -11,6 +11,9 @@
   }
   tokenInput.value = localStorage.getItem('rtm-token') || '';
 
+  const fmt = (n) => (n >= 1e9 ? (n / 1e9).toFixed(2) + ' G' : n >= 1e6 ? (n / 1e6).toFixed(2) + ' M' : n >= 1e3 ? (n / 1e3).toFixed(1) + ' k' : (Math.round(n * 100) / 100).toString());
+  const fmtAxis = (n) => (n >= 1e9 ? +(n / 1e9).toFixed(1) + 'G' : n >= 1e6 ? +(n / 1e6).toFixed(1) + 'M' : n >= 1e3 ? +(n / 1e3).toFixed(1) + 'k' : String(+n.toFixed(2)));
+
   const charts = {};
   function chart(id, series) {
     const el = document.getElementById(id);
@@ -18,7 +21,8 @@
       width: Math.max(480, el.clientWidth),
       height: 220,
       series: [{}].concat(series.map((label, i) => ({ label, stroke: ['#2f6fde', '#e0572b', '#2b9e5a'][i], width: 1.5 }))),
-      axes: [{}, { size: 70 }],
+      // Short SI labels: raw byte rates ("215,680,000") do not fit the axis.
+      axes: [{}, { size: 72, values: (u, vals) => vals.map((v) => fmtAxis(v)) }],
     };
     charts[id] = new uPlot(opts, [[]].concat(series.map(() => [])), el);
   }
@@ -41,7 +45,6 @@
     if (services.includes(current)) serviceSelect.value = current;
   }
 
-  const fmt = (n) => (n >= 1e9 ? (n / 1e9).toFixed(2) + ' G' : n >= 1e6 ? (n / 1e6).toFixed(2) + ' M' : n >= 1e3 ? (n / 1e3).toFixed(1) + ' k' : (Math.round(n * 100) / 100).toString());
 
   async function refresh() {
     if (!tokenInput.value) return;
