@@ -13,6 +13,7 @@ import { serviceAdminRoutes } from './api/admin/service-routes.ts';
 import { azionRoutes } from './api/azion/routes.ts';
 import { fastlyRoutes } from './api/fastly/routes.ts';
 import { createRealtimeReader } from './api/fastly/realtime-reader.ts';
+import { metricsRoute } from './api/native/metrics-route.ts';
 import { nativeRoutes } from './api/native/native-routes.ts';
 import { CDN_METRICS } from './api/odsl/cdn-provider.ts';
 import { odslMetricRoutes } from './api/odsl/metric-routes.ts';
@@ -49,6 +50,10 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   installRequestPrincipal(app);
   // Every API request becomes an RTMRequest usage entity (batched, off the request path).
   app.addHook('onResponse', selfMeteringHook(services.usageRecorder, { skip: (req) => req.url.startsWith('/dashboard') || req.url === '/' }));
+  const { requestSeconds, ingestLines } = services.metrics.self;
+  app.addHook('onResponse', async (req, reply) => {
+    requestSeconds.observe({ dialect: dialectOf(req.url), status: `${Math.floor(reply.statusCode / 100)}xx` }, reply.elapsedTime / 1000);
+  });
   // The dashboard's static files carry no data: no token, no limits.
   await app.register(dashboardRoutes);
 
@@ -64,7 +69,18 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     onRevoke: (id) => services.serviceQuota.forget(id),
   });
   await app.register(serviceAdminRoutes, { catalog, verifier: tokens });
-  await app.register(ingestRoutes, { sink: services.ingest, tokens, limits: config.limits, serviceQuota: services.serviceQuota, clock, parsePool: services.parsePool });
+  await app.register(ingestRoutes, {
+    sink: services.ingest,
+    tokens,
+    limits: config.limits,
+    serviceQuota: services.serviceQuota,
+    clock,
+    parsePool: services.parsePool,
+    onLines: (accepted, rejected) => {
+      ingestLines.inc({ outcome: 'accepted' }, accepted);
+      ingestLines.inc({ outcome: 'rejected' }, rejected);
+    },
+  });
 
   const realtime = createRealtimeReader(services.window, store);
   const maxRange = config.limits.maxQueryRangeSeconds;
@@ -81,6 +97,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     cdnMetrics: Object.keys(CDN_METRICS),
   });
   await app.register(odslObjectRoutes, { objects: services.objects, tokens, virtualTimeseries: timeseries });
+  await app.register(metricsRoute, { registry: services.metrics.registry, tokens });
   await app.register(nativeRoutes, {
     source: realtime,
     tokens,

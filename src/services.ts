@@ -9,7 +9,9 @@ import type { Clock } from './model/clock.ts';
 import type { TokenVerifier } from './api/auth.ts';
 import { createTokenVerifier } from './api/tokens.ts';
 import { createServiceQuota, type ServiceQuota } from './api/limits/service-quota.ts';
+import { createSelfMetrics, type SelfMetrics } from './api/native/self-metrics.ts';
 import { createUsageRecorder, type UsageRecorder } from './api/odsl/self-metering.ts';
+import { Registry } from 'prom-client';
 import { aggregateBatches } from './aggregate/aggregate-batch.ts';
 import { createWindow, type Window } from './aggregate/window.ts';
 import { createParsePool, type ParsePool } from './ingest/parse-pool.ts';
@@ -56,6 +58,8 @@ export interface Services {
   usageRecorder: UsageRecorder;
   /** OpenDataDSL objects (with VarMetricTimeSeries properties). */
   objects: ObjectStore;
+  /** rtmetrics' own Prometheus metrics (GET /rtm/v1/metrics). */
+  metrics: { registry: Registry; self: SelfMetrics };
   /** When this process started (build info). */
   startedAt: Date;
   /** Stops background work and closes the store; idempotent. */
@@ -129,6 +133,9 @@ export async function createServices({ config, clock, logger }: ServiceOptions):
   const parsePool = config.ingestWorkers > 0 ? createParsePool({ workers: config.ingestWorkers, logger }) : undefined;
   if (parsePool) closers.push(() => parsePool.close());
 
+  const registry = new Registry();
+  const self = createSelfMetrics(registry, { pipeline: ingest, window, store, usageRecorder });
+
   let closed = false;
   return {
     config,
@@ -146,6 +153,7 @@ export async function createServices({ config, clock, logger }: ServiceOptions):
     usage,
     usageRecorder,
     objects,
+    metrics: { registry, self },
     startedAt: new Date(clock.now()),
     async close() {
       if (closed) return;

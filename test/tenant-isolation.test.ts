@@ -147,6 +147,8 @@ const PROBES: Probe[] = [
 
   // Admin: A has no admin scope; A's admin token (scoped to alpha) sees B's things as absent.
   { route: 'GET /admin/tokens', as: 'a', expect: 'refusal', request: () => ({ method: 'GET', url: '/admin/tokens' }) },
+  { route: 'GET /rtm/v1/metrics', as: 'a', expect: 'refusal', request: () => ({ method: 'GET', url: '/rtm/v1/metrics' }) },
+  { route: 'GET /rtm/v1/metrics', as: 'aAdmin', expect: 'refusal', request: () => ({ method: 'GET', url: '/rtm/v1/metrics' }) },
   { route: 'GET /admin/tokens', as: 'aAdmin', expect: 'same', request: () => ({ method: 'GET', url: '/admin/tokens' }) },
   { route: 'POST /admin/tokens', as: 'a', expect: 'refusal', request: (t) => ({ method: 'POST', url: '/admin/tokens', payload: { name: 'x', services: [t.service], scopes: ['read'] } }) },
   { route: 'POST /admin/tokens', as: 'aAdmin', expect: 'refusal', request: (t) => ({ method: 'POST', url: '/admin/tokens', payload: { name: 'x', services: [t.service], scopes: ['read'] } }) },

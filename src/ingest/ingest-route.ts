@@ -29,6 +29,8 @@ export interface IngestRouteOptions {
   clock?: Clock;
   /** Worker threads that parse NDJSON bodies off the main thread. Default: parse on the main thread. */
   parsePool?: ParsePool | undefined;
+  /** Told the outcome of every answered request (self-metrics). */
+  onLines?: (accepted: number, rejected: number) => void;
 }
 
 /** Errors listed in a response; `rejected` counts them all. */
@@ -59,7 +61,7 @@ function parseJsonBody(body: Buffer, opts: ParseOptions): ParseResult {
   return parseNdjson(body, opts);
 }
 
-export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, { sink, tokens, limits, serviceQuota, clock, parsePool }) => {
+export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, { sink, tokens, limits, serviceQuota, onLines, clock, parsePool }) => {
   const principals = new WeakMap<FastifyRequest, Principal>();
   // The config allows "Infinity"; Fastify and zlib need a real byte count.
   const maxBodyBytes = Math.min(limits.maxBodyBytes, bufferConstants.MAX_LENGTH);
@@ -123,6 +125,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
           throw new RtmError(Errors.INGEST_UNAVAILABLE, 'the events could not be stored; nothing of this request was accepted, retry later');
         }
       }
+      onLines?.(result.accepted, result.rejected);
       const response: IngestResponse = { accepted: result.accepted, rejected: result.rejected, errors: result.errors };
       return reply.code(200).send(response);
     },

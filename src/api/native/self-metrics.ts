@@ -1,0 +1,66 @@
+/**
+ * rtmetrics' own Prometheus metrics (prom-client), on a registry the composition root passes in.
+ * Gauges read each component's stats() when scraped, so nothing is added to the hot paths; the
+ * two counters are incremented once per request.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Tier } from '../../store/store.ts';
+
+export interface SelfMetricSources {
+  pipeline: { stats(): { appliedLsn: number; pendingSeconds: number; walSegments: number } };
+  window: { stats(): { seconds: number; edgeKeys: number; originKeys: number; bytes: number } };
+  /** The DuckDB store's backlogs (absent for an engine without them). */
+  store?: { rollupBacklog(): number; compactionBacklog(): Record<Tier, number> };
+  usageRecorder: { dropped(): number };
+}
+
+export interface SelfMetrics {
+  /** Ingested lines by outcome (accepted / rejected). */
+  ingestLines: Counter<'outcome'>;
+  /** API request duration in seconds by dialect and status class. */
+  requestSeconds: Histogram<'dialect' | 'status'>;
+}
+
+export function createSelfMetrics(registry: Registry, sources: SelfMetricSources): SelfMetrics {
+  const registers = [registry];
+  const gauge = (name: string, help: string, read: () => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+  };
+  gauge('rtm_wal_applied_lsn', 'Highest WAL sequence number applied to the window and the store queue', () => sources.pipeline.stats().appliedLsn);
+  gauge('rtm_pipeline_pending_seconds', 'Seconds with deltas not yet written to the store', () => sources.pipeline.stats().pendingSeconds);
+  gauge('rtm_wal_segments', 'WAL segment files on disk', () => sources.pipeline.stats().walSegments);
+  gauge('rtm_window_seconds', 'Seconds held in the in-memory window', () => sources.window.stats().seconds);
+  gauge('rtm_window_edge_keys', 'Edge key-seconds held in the window', () => sources.window.stats().edgeKeys);
+  gauge('rtm_window_bytes', 'Approximate bytes held by the window', () => sources.window.stats().bytes);
+  gauge('rtm_usage_entities_dropped_total', 'Self-metering entities dropped because the store was behind', () => sources.usageRecorder.dropped());
+  const { store } = sources;
+  if (store) {
+    gauge('rtm_store_rollup_backlog', 'Key-minute rollup records buffered, not yet flushed', () => store.rollupBacklog());
+    new Gauge({
+      name: 'rtm_store_compaction_backlog',
+      help: 'Buckets with rows not yet compacted, by tier',
+      labelNames: ['tier'],
+      registers,
+      collect() {
+        for (const [tier, pending] of Object.entries(store.compactionBacklog())) this.set({ tier }, pending);
+      },
+    });
+  }
+  return {
+    ingestLines: new Counter({ name: 'rtm_ingest_lines_total', help: 'Ingested NDJSON lines by outcome', labelNames: ['outcome'], registers }),
+    requestSeconds: new Histogram({
+      name: 'rtm_http_request_duration_seconds',
+      help: 'API request duration by dialect and status class',
+      labelNames: ['dialect', 'status'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, HARNESS_T0, startHarness, type Harness } from './support/app-harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+/** The value of one sample line of a Prometheus exposition. */
+function sample(text: string, line: string): number | undefined {
+  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+  return found === undefined ? undefined : Number(found.slice(line.length + 1));
+}
+
+describe('GET /rtm/v1/metrics', () => {
+  it('counts ingested lines by outcome and reports the window and the pipeline', async () => {
+    const second = Math.floor(HARNESS_T0 / 1000) - 5;
+    const good = (i: number) => JSON.stringify({ timestamp: second, service: 'm', datacenter: 'FRA', domain: `d${i}.example`, status: 200 });
+    const body = `${[0, 1, 2].map(good).join('\n')}\n{"not":"an event"}\n`;
+    expect(await h.ingest(ADMIN_TOKEN, body)).toMatchObject({ accepted: 3, rejected: 1 });
+
+    const res = await h.inject({ url: '/rtm/v1/metrics', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(sample(res.body, 'rtm_ingest_lines_total{outcome="accepted"}')).toBe(3);
+    expect(sample(res.body, 'rtm_ingest_lines_total{outcome="rejected"}')).toBe(1);
+    expect(sample(res.body, 'rtm_window_edge_keys')).toBe(3);
+    expect(sample(res.body, 'rtm_wal_applied_lsn')).toBeGreaterThanOrEqual(1);
+    expect(res.body).toMatch(/rtm_http_request_duration_seconds_count\{dialect="native",status="2xx"\} \d+/);
+  });
+
+  it('is for operators only: a tenant token is refused', async () => {
+    const tenant = await h.token('tenant', ['m'], ['read', 'ingest', 'admin']);
+    const res = await h.inject({ url: '/rtm/v1/metrics', headers: { authorization: `Bearer ${tenant.secret}` } });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.code).toBe('RTM_ERR_AUTH_FORBIDDEN');
+    expect((await h.inject({ url: '/rtm/v1/metrics' })).statusCode).toBe(401);
+  });
+});
