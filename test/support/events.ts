@@ -3,6 +3,7 @@
  * tests that check aggregation against the spec without going through the parser.
  */
 import fc from 'fast-check';
+import type { EventRow } from '../../src/ingest/event-rows.ts';
 import { createDictionaries, type Dictionaries } from '../../src/model/dictionary.ts';
 import {
   CACHE_VALUES,
@@ -22,35 +23,13 @@ import {
 type Present<T extends string> = Exclude<T, ''>;
 const present = <T extends string>(values: readonly T[]): Present<T>[] => values.filter((v): v is Present<T> => v !== '');
 
-export interface PlainEvent {
-  second: number;
-  service: string;
-  datacenter: string;
-  domain: string;
-  status: number;
-  method: string;
+/** An EventRow (the batch row as a plain object) whose enum fields take only the spec's values. */
+export interface PlainEvent extends Omit<EventRow, 'cache' | 'tls' | 'http' | 'waf' | 'product'> {
   cache: (typeof CACHE_VALUES)[number];
-  req_header_bytes: number;
-  req_body_bytes: number;
-  resp_header_bytes: number;
-  resp_body_bytes: number;
-  time_ms: number;
-  /** undefined = not fetched from origin. */
-  origin_status: number | undefined;
-  origin_time_ms: number;
-  bereq_header_bytes: number;
-  bereq_body_bytes: number;
-  beresp_header_bytes: number;
-  beresp_body_bytes: number;
-  backend: string;
-  shield: boolean;
-  compute: boolean;
-  compute_time_ms: number;
-  compute_cpu_ms: number;
   /** undefined = plain HTTP. */
   tls: Present<(typeof TLS_VALUES)[number]> | undefined;
   http: (typeof HTTP_VALUES)[number];
-  ipv6: boolean;
+  /** undefined = no WAF verdict. */
   waf: Present<(typeof WAF_VALUES)[number]> | undefined;
   product: (typeof PRODUCT_VALUES)[number];
 }
