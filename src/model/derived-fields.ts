@@ -3,13 +3,8 @@
  * (events.md section 2): `bandwidth`, `edge_hit_ratio` and `origin_offload`. Every reader (the
  * Fastly renderers, the native API) computes them here, so the rule is written once.
  */
-import { edgeFieldIndex } from './fields.ts';
+import { edgeIndex } from './fields.ts';
 
-const edgeIndex = (name: string): number => {
-  const i = edgeFieldIndex.get(name);
-  if (i === undefined) throw new Error(`EDGE_FIELDS has no ${name}`);
-  return i;
-};
 
 const I = {
   respHeader: edgeIndex('resp_header_bytes'),

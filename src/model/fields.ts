@@ -151,3 +151,10 @@ export const ORIGIN_FIELDS: readonly string[] = [
 /** Index of each field name in its vector. */
 export const edgeFieldIndex: ReadonlyMap<string, number> = new Map(EDGE_FIELDS.map((f, i) => [f, i]));
 export const originFieldIndex: ReadonlyMap<string, number> = new Map(ORIGIN_FIELDS.map((f, i) => [f, i]));
+
+/** Index of an EDGE_FIELDS name; throws at module load for a misspelt name rather than reading 0 later. */
+export function edgeIndex(name: string): number {
+  const i = edgeFieldIndex.get(name);
+  if (i === undefined) throw new Error(`EDGE_FIELDS has no ${name}`);
+  return i;
+}

@@ -13,7 +13,7 @@
  * The routes write these records straight to JSON text with render-json.ts (same bytes, faster);
  * the object forms here are its reference and serve the other readers.
  */
-import { edgeFieldIndex, EDGE_FIELDS, MISS_HISTOGRAM_EDGES, missHistogramField, ORIGIN_FIELDS } from '../../model/fields.ts';
+import { edgeIndex, EDGE_FIELDS, MISS_HISTOGRAM_EDGES, missHistogramField, ORIGIN_FIELDS } from '../../model/fields.ts';
 import { derive, type Derived } from '../../model/derived-fields.ts';
 import { DOMAIN_INSPECTOR_FIELDS } from './domain-inspector-fields.ts';
 
@@ -23,11 +23,6 @@ export type FieldValues = Record<string, number>;
 /** A channel record: counters plus the `miss_histogram` object. */
 export type ChannelFields = Record<string, number | FieldValues>;
 
-const edgeIndex = (name: string): number => {
-  const i = edgeFieldIndex.get(name);
-  if (i === undefined) throw new Error(`EDGE_FIELDS has no ${name}`);
-  return i;
-};
 
 const I = {
   requests: edgeIndex('requests'),

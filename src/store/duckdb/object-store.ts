@@ -6,6 +6,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { JsonObject, ObjectStore, StoredObject } from '../object-store.ts';
 import { queryRows, type DuckDb } from './database.ts';
+import { createLock } from './sql.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS odsl_objects (
@@ -31,12 +32,7 @@ export async function createDuckDbObjectStore({ db }: { db: DuckDb }): Promise<O
   const conn: DuckDBConnection = await db.connect();
   await conn.run(SCHEMA);
   // One statement at a time on this connection, and a put's read-then-write is not interleaved.
-  let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = queue.then(work, work);
-    queue = next.catch(() => undefined);
-    return next;
-  };
+  const { run: serial } = createLock();
   let closed = false;
 
   return {

@@ -18,6 +18,7 @@ import {
   type TokenStore,
 } from '../token-store.ts';
 import { queryRows, type DuckDb } from './database.ts';
+import { createLock } from './sql.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS api_tokens (
@@ -73,12 +74,7 @@ export async function createDuckDbTokenStore({ db, clock }: DuckDbTokenStoreOpti
   }
 
   // One statement at a time on this connection.
-  let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = queue.then(work, work);
-    queue = next.catch(() => undefined);
-    return next;
-  };
+  const { run: serial } = createLock();
   let closed = false;
 
   async function insert(input: TokenInput): Promise<{ live: Live; secret: string }> {
@@ -150,7 +146,8 @@ export async function createDuckDbTokenStore({ db, clock }: DuckDbTokenStoreOpti
     async close() {
       if (closed) return;
       closed = true;
-      await queue;
+      // Queued behind every statement already submitted: they finish first.
+      await serial(async () => undefined);
       conn.closeSync();
     },
   };

@@ -10,6 +10,7 @@ import { DEFAULT_SORT, sortToSql } from '../../api/odsl/sort.ts';
 import type { UsageStore } from '../usage-store.ts';
 import { queryRows, type DuckDb } from './database.ts';
 import { insertEntities, STAGING_SCHEMA } from './usage-append.ts';
+import { createLock } from './sql.ts';
 
 export interface DuckDbUsageStoreOptions {
   /** Seconds to keep entities (Config.retention.usageSeconds; default there 13 months). Infinity keeps all. */
@@ -57,12 +58,7 @@ export async function createDuckDbUsageStore(db: DuckDb, opts: DuckDbUsageStoreO
   await connection.run(SCHEMA);
   for (const sql of STAGING_SCHEMA) await connection.run(sql);
   // One statement at a time on this connection: calls queue behind each other.
-  let tail: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = tail.then(fn, fn);
-    tail = next.catch(() => undefined);
-    return next;
-  };
+  const { run: serial } = createLock();
   let closed = false;
 
   const where = (owner: string | undefined, extra: { sql: string; params: DuckDBValue[] }[] = []) => {
