@@ -6,7 +6,7 @@
 import { Option, type Command } from 'commander';
 import { readAdminTokenFile } from '../api/tokens.ts';
 import { loadConfig, type Config } from '../config/config.ts';
-import { CliError, probeServer } from './token-admin.ts';
+import { CliError, probeServer } from './admin-http.ts';
 
 export interface AdminOptions {
   url?: string;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { CatalogService } from '../store/catalog.ts';
 import { createDuckDbCatalog } from '../store/duckdb/catalog-store.ts';
 import { openDuckDb } from '../store/duckdb/database.ts';
-import { CliError } from './token-admin.ts';
+import { CliError, createAdminHttp, detailOf } from './admin-http.ts';
 
 export interface ServiceAdmin {
   /** The server URL or the database file, for messages. */
@@ -19,29 +19,11 @@ export interface ServiceAdmin {
   close(): Promise<void>;
 }
 
-const TIMEOUT_MS = 10_000;
 
-function detailOf(body: unknown, status: number): string {
-  const e = (body as { error?: { detail?: unknown; code?: unknown } } | undefined)?.error;
-  return typeof e?.detail === 'string' ? `${e.detail} (${String(e.code)}, HTTP ${status})` : `HTTP ${status}`;
-}
 
 export function createHttpServiceAdmin(url: string, adminSecret: string): ServiceAdmin {
-  async function call(method: string, route: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-    const res = await fetch(new URL(route, url), {
-      method,
-      headers: { authorization: `Bearer ${adminSecret}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    }).catch((err: unknown) => {
-      throw new CliError(`cannot reach ${url}: ${err instanceof Error ? err.message : String(err)}`);
-    });
-    const parsed: unknown = await res.json().catch(() => undefined);
-    if (res.status === 401 || res.status === 403) {
-      throw new CliError(`the server refused the token: ${detailOf(parsed, res.status)}; set RTM_ADMIN_TOKEN or pass --token`);
-    }
-    return { status: res.status, body: parsed };
-  }
+  const call = createAdminHttp(url, adminSecret);
+
   return {
     via: url,
     async list() {

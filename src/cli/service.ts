@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { invalidServiceName, type CatalogService } from '../store/catalog.ts';
 import { addAdminOptions, withAdmin, type AdminBackends, type AdminOptions } from './admin-target.ts';
 import { createHttpServiceAdmin, openDirectServiceAdmin, type ServiceAdmin } from './service-admin.ts';
-import { CliError } from './token-admin.ts';
+import { CliError } from './admin-http.ts';
 
 const SERVICE_BACKENDS: AdminBackends<ServiceAdmin> = { http: createHttpServiceAdmin, direct: openDirectServiceAdmin };
 

@@ -8,6 +8,7 @@ import { openDuckDb } from '../store/duckdb/database.ts';
 import { createDuckDbTokenStore } from '../store/duckdb/token-store.ts';
 import type { CreatedToken, TokenInfo, TokenInput } from '../store/token-store.ts';
 import type { Clock } from '../model/clock.ts';
+import { CliError, createAdminHttp, detailOf } from './admin-http.ts';
 
 export interface TokenAdmin {
   /** How the work is done, for messages: the server URL or the database file. */
@@ -18,50 +19,12 @@ export interface TokenAdmin {
   close(): Promise<void>;
 }
 
-/** A failure to show the user as is (no stack). */
-export class CliError extends Error {}
 
-const TIMEOUT_MS = 10_000;
 
-type Probe = { kind: 'rtmetrics' } | { kind: 'absent' } | { kind: 'foreign'; status: number };
-
-/** Asks `url` who it is, without credentials: rtmetrics answers its native 401 envelope. */
-export async function probeServer(url: string): Promise<Probe> {
-  let res: Response;
-  try {
-    res = await fetch(new URL('/admin/tokens', url), { signal: AbortSignal.timeout(TIMEOUT_MS) });
-  } catch {
-    return { kind: 'absent' };
-  }
-  const body: unknown = await res.json().catch(() => undefined);
-  const code = (body as { error?: { code?: unknown } } | undefined)?.error?.code;
-  return typeof code === 'string' && code.startsWith('RTM_ERR_') ? { kind: 'rtmetrics' } : { kind: 'foreign', status: res.status };
-}
-
-function detailOf(body: unknown, status: number): string {
-  const e = (body as { error?: { detail?: unknown; code?: unknown } } | undefined)?.error;
-  return typeof e?.detail === 'string' ? `${e.detail} (${String(e.code)}, HTTP ${status})` : `HTTP ${status}`;
-}
 
 export function createHttpTokenAdmin(url: string, adminSecret: string): TokenAdmin {
-  async function call(method: string, route: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-    const res = await fetch(new URL(route, url), {
-      method,
-      headers: {
-        authorization: `Bearer ${adminSecret}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    }).catch((err: unknown) => {
-      throw new CliError(`cannot reach ${url}: ${err instanceof Error ? err.message : String(err)}`);
-    });
-    const parsed: unknown = res.status === 204 ? undefined : await res.json().catch(() => undefined);
-    if (res.status === 401 || res.status === 403) {
-      throw new CliError(`the server refused the token: ${detailOf(parsed, res.status)}; set RTM_ADMIN_TOKEN or pass --token`);
-    }
-    return { status: res.status, body: parsed };
-  }
+  const call = createAdminHttp(url, adminSecret);
+
   return {
     via: url,
     async create(input) {

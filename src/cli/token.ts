@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { systemClock } from '../model/clock.ts';
 import { checkTokenInput, type TokenInfo } from '../store/token-store.ts';
 import { addAdminOptions, withAdmin, type AdminBackends, type AdminOptions } from './admin-target.ts';
-import { CliError, createHttpTokenAdmin, openDirectTokenAdmin, type TokenAdmin } from './token-admin.ts';
+import { CliError } from './admin-http.ts';
+import { createHttpTokenAdmin, openDirectTokenAdmin, type TokenAdmin } from './token-admin.ts';
 
 const TOKEN_BACKENDS: AdminBackends<TokenAdmin> = {
   http: createHttpTokenAdmin,
