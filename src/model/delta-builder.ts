@@ -1,0 +1,246 @@
+/**
+ * Summing rows into deltas. `SlotVectors` is the accumulator of the hot paths: one dense slab of
+ * slot x field sums plus a bitmap of the fields each slot touched, so emitting a slot's sparse
+ * vector costs its non-zero fields, not the ~265 of the layout, and leaves the slot zeroed for
+ * reuse (no per-build allocation or clearing of the slab). `createDeltaMerger` sums whole deltas
+ * by key (several workers' deltas, a second's rows before a store write).
+ */
+import {
+  RECORD_KIND_NAMES,
+  RECORD_KEYS,
+  PartWriter,
+  StringTableWriter,
+  arityOf,
+  deltaStrings,
+  vecStart,
+  widthOf,
+  type Delta,
+  type DeltaPart,
+  type RecordKind,
+} from './delta.ts';
+import { ByteReader, readSparseVector, writeVarint } from './sparse-vector.ts';
+
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+
+/** Dense per-slot sums with touched-field bitmaps. Hot path. */
+export class SlotVectors {
+  readonly words: number;
+  slab: Float64Array;
+  bits: Uint32Array;
+  private capacity: number;
+  constructor(readonly width: number, initialSlots = 256) {
+    this.words = (width + 31) >>> 5;
+    this.capacity = initialSlots;
+    this.slab = new Float64Array(initialSlots * width);
+    this.bits = new Uint32Array(initialSlots * this.words);
+  }
+  /** Makes slots [0, slots) addressable (new ones zero). */
+  ensure(slots: number): void {
+    if (slots <= this.capacity) return;
+    let cap = this.capacity * 2;
+    while (cap < slots) cap *= 2;
+    const slab = new Float64Array(cap * this.width);
+    slab.set(this.slab);
+    const bits = new Uint32Array(cap * this.words);
+    bits.set(this.bits);
+    this.slab = slab;
+    this.bits = bits;
+    this.capacity = cap;
+  }
+  add(slot: number, field: number, value: number): void {
+    const at = slot * this.width + field;
+    this.slab[at] = (this.slab[at] as number) + value;
+    const w = slot * this.words + (field >>> 5);
+    this.bits[w] = (this.bits[w] as number) | (1 << (field & 31));
+  }
+  /**
+   * Writes slot's sparse vector (sparse-vector.ts encoding) at the end of `out.vec` and zeroes
+   * the slot. Fields whose sum is 0 (or -0) are left out, as writeSparseVector does.
+   */
+  emit(slot: number, out: PartWriter): void {
+    const { width, words, slab, bits } = this;
+    out.reserve(8 + 18 * width);
+    const base = slot * width;
+    const wbase = slot * words;
+    let nonZero = 0;
+    for (let w = 0; w < words; w++) {
+      let b = bits[wbase + w] as number;
+      while (b !== 0) {
+        const low = b & -b;
+        if (slab[base + (w << 5) + (31 - Math.clz32(low))] !== 0) nonZero++;
+        b ^= low;
+      }
+    }
+    const buf = out.vec;
+    let pos = writeVarint(buf, out.vecLength, nonZero);
+    let last = -1;
+    for (let w = 0; w < words; w++) {
+      let b = bits[wbase + w] as number;
+      bits[wbase + w] = 0;
+      while (b !== 0) {
+        const low = b & -b;
+        b ^= low;
+        const f = (w << 5) + (31 - Math.clz32(low));
+        const v = slab[base + f] as number;
+        slab[base + f] = 0;
+        if (v === 0) continue;
+        const gap = f - last - 1;
+        last = f;
+        if (Number.isSafeInteger(v) && v >= 0) {
+          pos = writeVarint(buf, pos, gap * 2);
+          pos = writeVarint(buf, pos, v);
+        } else {
+          pos = writeVarint(buf, pos, gap * 2 + 1);
+          f64[0] = v;
+          buf.set(f64Bytes, pos);
+          pos += 8;
+        }
+      }
+    }
+    out.vecLength = pos;
+  }
+}
+
+/** Open-addressing index of (second, key ids) tuples -> slot, for the merger. */
+class TupleIndex {
+  private table: Int32Array;
+  private mask: number;
+  seconds = new Float64Array(256);
+  keys: Uint32Array;
+  size = 0;
+  constructor(readonly arity: number) {
+    this.table = new Int32Array(1024).fill(-1);
+    this.mask = 1023;
+    this.keys = new Uint32Array(256 * arity);
+  }
+  private hash(second: number, keys: Uint32Array, at: number): number {
+    let h = Math.imul((second | 0) ^ Math.floor(second / 4294967296), 0x9e3779b1);
+    for (let k = 0; k < this.arity; k++) h = Math.imul(h ^ (keys[at + k] as number), 0x85ebca6b) ^ (h >>> 13);
+    return (h ^ (h >>> 16)) & this.mask;
+  }
+  slotOf(second: number, keys: Uint32Array, at: number): number {
+    const { arity } = this;
+    let p = this.hash(second, keys, at);
+    for (;;) {
+      const slot = this.table[p] as number;
+      if (slot < 0) break;
+      if (this.seconds[slot] === second) {
+        let k = 0;
+        while (k < arity && this.keys[slot * arity + k] === keys[at + k]) k++;
+        if (k === arity) return slot;
+      }
+      p = (p + 1) & this.mask;
+    }
+    const slot = this.size++;
+    if (slot === this.seconds.length) {
+      const s = new Float64Array(slot * 2);
+      s.set(this.seconds);
+      this.seconds = s;
+      const k = new Uint32Array(slot * 2 * arity);
+      k.set(this.keys);
+      this.keys = k;
+    }
+    this.seconds[slot] = second;
+    for (let k = 0; k < arity; k++) this.keys[slot * arity + k] = keys[at + k] as number;
+    this.table[p] = slot;
+    if (this.size * 2 > this.table.length) this.rehash();
+    return slot;
+  }
+  private rehash(): void {
+    this.table = new Int32Array(this.table.length * 2).fill(-1);
+    this.mask = this.table.length - 1;
+    for (let slot = 0; slot < this.size; slot++) {
+      let p = this.hash(this.seconds[slot] as number, this.keys, slot * this.arity);
+      while ((this.table[p] as number) >= 0) p = (p + 1) & this.mask;
+      this.table[p] = slot;
+    }
+  }
+}
+
+export interface DeltaMerger {
+  /** Adds the rows of `delta` (those whose second passes `keep`, all when absent). */
+  add(delta: Delta, keep?: (second: number) => boolean): void;
+  /** Rows held (distinct keys). */
+  readonly rows: number;
+  /** One row per distinct key with the summed vector; the merger is spent afterwards. */
+  build(): Delta;
+}
+
+/** Sums deltas by key: one row per (kind, second, key) in the result. */
+export function createDeltaMerger(): DeltaMerger {
+  const strings = new StringTableWriter();
+  const parts = RECORD_KIND_NAMES.map((kind) => ({
+    kind,
+    index: new TupleIndex(arityOf(kind)),
+    sums: new SlotVectors(widthOf(kind), 64),
+  }));
+  let mapped = new Uint32Array(64);
+  return {
+    add(delta, keep) {
+      const names = deltaStrings(delta);
+      if (mapped.length < names.length) mapped = new Uint32Array(names.length * 2);
+      for (let i = 0; i < names.length; i++) mapped[i] = strings.id(names[i] as string);
+      for (const { kind, index, sums } of parts) {
+        const part: DeltaPart = delta[kind];
+        const arity = index.arity;
+        const local = new Uint32Array(arity);
+        for (let i = 0; i < part.rows; i++) {
+          const second = part.second[i] as number;
+          if (keep !== undefined && !keep(second)) continue;
+          for (let k = 0; k < arity; k++) local[k] = mapped[part.keys[i * arity + k] as number] as number;
+          const slot = index.slotOf(second, local, 0);
+          sums.ensure(index.size);
+          const r = new ByteReader(part.vec.subarray(vecStart(part, i), part.vecEnd[i]), 0, 'delta vector');
+          readSparseVector(r, sums.width, (f, v) => sums.add(slot, f, v));
+        }
+      }
+    },
+    get rows() {
+      return parts.reduce((n, p) => n + p.index.size, 0);
+    },
+    build() {
+      const out: Partial<Record<RecordKind, DeltaPart>> = {};
+      for (const { kind, index, sums } of parts) {
+        const w = new PartWriter(index.arity);
+        for (let slot = 0; slot < index.size; slot++) {
+          w.reserve(0);
+          for (let k = 0; k < index.arity; k++) w.keys[w.rows * index.arity + k] = index.keys[slot * index.arity + k] as number;
+          sums.emit(slot, w);
+          w.endRow(index.seconds[slot] as number);
+        }
+        out[kind] = w.finish();
+      }
+      return { ...strings.finish(), edge: out.edge as DeltaPart, origin: out.origin as DeltaPart, dimension: out.dimension as DeltaPart };
+    },
+  };
+}
+
+/** The rows of `delta` whose second passes `keep`, in a new delta (the string table is shared as is). */
+export function filterDelta(delta: Delta, keep: (second: number) => boolean): Delta {
+  const pick = (part: DeltaPart, arity: number): DeltaPart => {
+    let all = true;
+    for (let i = 0; i < part.rows && all; i++) all = keep(part.second[i] as number);
+    if (all) return part;
+    const w = new PartWriter(arity);
+    for (let i = 0; i < part.rows; i++) {
+      const second = part.second[i] as number;
+      if (!keep(second)) continue;
+      const start = vecStart(part, i);
+      const end = part.vecEnd[i] as number;
+      w.reserve(end - start);
+      w.keys.set(part.keys.subarray(i * arity, (i + 1) * arity), w.rows * arity);
+      w.vec.set(part.vec.subarray(start, end), w.vecLength);
+      w.vecLength += end - start;
+      w.endRow(second);
+    }
+    return w.finish();
+  };
+  return {
+    stringBytes: delta.stringBytes,
+    stringEnd: delta.stringEnd,
+    edge: pick(delta.edge, RECORD_KEYS.edge.key.length),
+    origin: pick(delta.origin, RECORD_KEYS.origin.key.length),
+    dimension: pick(delta.dimension, RECORD_KEYS.dimension.key.length),
+  };
+}
