@@ -12,6 +12,7 @@ import { createWindow } from '../src/aggregate/window.ts';
 import { testConfig } from '../src/config/config.ts';
 import { createIngestPipeline } from '../src/ingest/pipeline.ts';
 import { createFakeClock } from '../src/model/clock.ts';
+import { deltaFromRecordSet, deltaToRecordSet, emptyDelta, type Delta } from '../src/model/delta.ts';
 import { createDictionaries } from '../src/model/dictionary.ts';
 import { createEventBatch } from '../src/model/event.ts';
 import type { RecordSet } from '../src/model/record.ts';
@@ -83,12 +84,12 @@ const pipelineBytes = await withTempDir('memory', async (dir) => {
   const config = testConfig(dir);
   const db = await openDuckDb(path.join(dir, 'rtmetrics.duckdb'));
   const store = await createDuckDbMetricStore(db, { retention: config.retention });
-  let next: RecordSet = { edge: [], origin: [], dimension: [] };
+  let next: Delta = emptyDelta();
   const pipeline = await createIngestPipeline({
     config,
     clock,
     logger: pino({ level: 'silent' }),
-    store,
+    store: { append: (lsn, delta) => store.append({ lsn, records: deltaToRecordSet(delta) }), appliedLsn: (s) => store.appliedLsn(s), readRecent: async () => emptyDelta() },
     window: { apply: () => undefined, latestPublished: () => 0 },
     // The records are built outside; the batch only carries the call.
     aggregate: () => next,
@@ -100,10 +101,10 @@ const pipelineBytes = await withTempDir('memory', async (dir) => {
     const batch = createEventBatch(1);
     batch.length = 1;
     for (let s = 0; s < SECONDS; s++) {
-      next = records(s);
+      next = deltaFromRecordSet(records(s));
       await pipeline.ingest(batch);
     }
-    next = { edge: [], origin: [], dimension: [] };
+    next = emptyDelta();
     return pipeline;
   });
   console.log(`pipeline stats: ${JSON.stringify(pipeline.stats())}`);

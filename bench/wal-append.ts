@@ -7,7 +7,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { encodeRecordSet } from '../src/ingest/wal/codec.ts';
+import { encodeWalPayload } from '../src/ingest/wal-payload.ts';
+import { deltaFromRecordSet } from '../src/model/delta.ts';
 import { openWal } from '../src/ingest/wal/wal.ts';
 import { edgeRecord } from '../src/store/record-fixtures.ts';
 
@@ -19,7 +20,8 @@ const delta = {
   origin: [],
   dimension: [],
 };
-const bytes = encodeRecordSet(delta).length;
+const payload = encodeWalPayload(deltaFromRecordSet(delta));
+const bytes = payload.length;
 for (const fsync of [true, false]) {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rtm-wal-bench-'));
   const wal = await openWal({ dir, logger: pino({ level: 'silent' }), fsync });
@@ -27,7 +29,7 @@ for (const fsync of [true, false]) {
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next++ < appends) await wal.append(delta);
+      while (next++ < appends) await wal.append(payload);
     }),
   );
   const s = (performance.now() - t) / 1000;

@@ -12,10 +12,12 @@ import { createServiceQuota, type ServiceQuota } from './api/limits/service-quot
 import { createSelfMetrics, type SelfMetrics } from './api/native/self-metrics.ts';
 import { createUsageRecorder, type UsageRecorder } from './api/odsl/self-metering.ts';
 import { Registry } from 'prom-client';
-import { aggregateBatches } from './aggregate/aggregate-batch.ts';
+import { aggregateToDelta } from './aggregate/aggregate-batch.ts';
 import { createWindow, type Window } from './aggregate/window.ts';
 import { createParsePool, type ParsePool } from './ingest/parse-pool.ts';
-import { createIngestPipeline, type IngestPipeline } from './ingest/pipeline.ts';
+import { createIngestPipeline, type IngestPipeline, type PipelineStore } from './ingest/pipeline.ts';
+import { deltaFromRecordSet, deltaStrings, deltaToRecordSet, type Delta } from './model/delta.ts';
+import type { EdgeRecord, RecordSet } from './model/record.ts';
 import { createDictionaries } from './model/dictionary.ts';
 import type { Catalog } from './store/catalog.ts';
 import { createDuckDbCatalog } from './store/duckdb/catalog-store.ts';
@@ -120,12 +122,12 @@ export async function createServices({ config, clock, logger }: ServiceOptions):
     config,
     clock,
     logger,
-    store,
-    window,
-    aggregate: aggregateBatches,
+    store: pipelineStoreOf(store),
+    window: { apply: (delta) => window.apply(deltaToRecordSet(delta)), latestPublished: () => window.latestPublished() },
+    aggregate: aggregateToDelta,
     dictionaries: createDictionaries(),
-    onStored: (records) => {
-      catalog.observe(records).catch((err: unknown) => logger.error({ err }, 'catalog observe failed'));
+    onApplied: (delta) => {
+      catalog.observe(sightingsOf(delta)).catch((err: unknown) => logger.error({ err }, 'catalog observe failed'));
     },
   });
   // Closed first: it writes the published seconds to the store.
@@ -161,4 +163,40 @@ export async function createServices({ config, clock, logger }: ServiceOptions):
       for (const close of closers.reverse()) await close();
     },
   };
+}
+
+/** The pipeline's view of a MetricStore (its write side on deltas, and what recovery reads). */
+function pipelineStoreOf(store: MetricStore): PipelineStore {
+  return {
+    append: (lsn, delta) => store.append({ lsn, records: deltaToRecordSet(delta) }),
+    appliedLsn: (seconds) => store.appliedLsn(seconds),
+    async readRecent(from) {
+      const recent = { tier: '1s' as const, from, to: Number.POSITIVE_INFINITY, filter: {} };
+      const [edge, origin, dimension] = await Promise.all([store.readEdge(recent), store.readOrigin(recent), store.readDimension(recent)]);
+      return deltaFromRecordSet({ edge, origin, dimension });
+    },
+  };
+}
+
+const NO_VALUES = new Float64Array(0);
+
+/**
+ * The distinct (service, domain, product) of a delta's edge rows, with their earliest second, in
+ * the shape Catalog.observe reads (names only: the vectors are not decoded).
+ */
+function sightingsOf(delta: Delta): RecordSet {
+  const names = deltaStrings(delta);
+  const p = delta.edge;
+  const seen = new Map<string, EdgeRecord>();
+  for (let i = 0; i < p.rows; i++) {
+    const at = i * 4;
+    const key = `${p.keys[at]},${p.keys[at + 2]},${p.keys[at + 3]}`;
+    const second = p.second[i] as number;
+    const known = seen.get(key);
+    if (known === undefined) {
+      const name = (k: number): string => names[p.keys[at + k] as number] as string;
+      seen.set(key, { second, service: name(0), datacenter: name(1), domain: name(2), product: name(3), values: NO_VALUES });
+    } else if (second < known.second) known.second = second;
+  }
+  return { edge: [...seen.values()], origin: [], dimension: [] };
 }

@@ -1,18 +1,20 @@
 /**
- * Parsed batches -> their per-second records (deltas): edge records per (second, service,
+ * Parsed batches -> their per-second records, as one Delta (src/model/delta.ts): edge records per (second, service,
  * datacenter, domain, product), origin records per (second, service, datacenter, backend) over
  * origin fetches, and dimension records (method, exact status) per (second, service, domain,
  * product). Several batches (the request bodies of one WAL group commit) aggregate into one
  * RecordSet, as if they were one batch: per-key work (vectors, WAL bytes, window and store
  * queue updates) is then paid once per commit, not once per body. The batches must share one
- * Dictionaries. Pure as seen from outside: the same batches always give the same records (it
- * reuses module-level scratch arrays and compiles table programs lazily; neither is
- * observable). Batches are worked through in chunks of CHUNK events so scratch stays small and
+ * Dictionaries. Pure as seen from outside: the same batches always give the same delta (it
+ * reuses module-level scratch arrays, slot sums and compiled table programs; none is
+ * observable, since aggregation is synchronous and leaves its scratch zeroed). Batches are worked through in chunks of CHUNK events so scratch stays small and
  * cached.
  */
 import { PRODUCT_VALUES, type EventBatch } from '../model/event.ts';
-import type { Dictionaries } from '../model/dictionary.ts';
-import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../model/record.ts';
+import type { Dictionaries, Interner } from '../model/dictionary.ts';
+import { PartWriter, StringTableWriter, deltaToRecordSet, type Delta } from '../model/delta.ts';
+import { SlotVectors } from '../model/delta-builder.ts';
+import type { RecordSet } from '../model/record.ts';
 import { EVENT_AXES } from './axes.ts';
 import { createBatchKeyer } from './batch-keys.ts';
 import { createAxisCodes, type AxisCodes, type CompiledTable } from './compile-table.ts';
@@ -20,67 +22,110 @@ import { EDGE_TABLE, ORIGIN_TABLE } from './field-table.ts';
 import { CHUNK } from './scratch.ts';
 import { createSlotIndex } from './slot-index.ts';
 
-/** The records of one batch. */
+/** The records of one batch (read-side shape; tests and tools). */
 export function aggregateBatch(batch: EventBatch, dicts: Dictionaries): RecordSet {
-  return aggregateBatches([batch], dicts);
+  return deltaToRecordSet(aggregateToDelta([batch], dicts));
 }
 
-/** The records of several batches together: one record per key over all of them. */
+/** The records of several batches together, read-side shape: one record per key over all of them. */
 export function aggregateBatches(batches: readonly EventBatch[], dicts: Dictionaries): RecordSet {
-  const live = batches.filter((b) => b.length > 0);
-  if (live.length === 0) return { edge: [], origin: [], dimension: [] };
-
-  const keyer = createBatchKeyer(live);
-  const edge = createSums(EDGE_TABLE);
-  const origin = createSums(ORIGIN_TABLE);
-  const byMethod = createCounts();
-  const byStatus = createCounts();
-  for (const [which, b] of live.entries()) {
-    for (let start = 0; start < b.length; start += CHUNK) {
-      const end = Math.min(b.length, start + CHUNK);
-      const keys = keyer.keys(which, start, end);
-      const axisCodes = createAxisCodes(b, start, end, EVENT_AXES);
-      edge.add(b, which, start, end, axisCodes, keys.edge, false);
-      origin.add(b, which, start, end, axisCodes, keys.origin, true);
-      byMethod.add(b, which, start, end, keys.method);
-      byStatus.add(b, which, start, end, keys.status);
-    }
-  }
-
-  // From here on, per key (not per event): readable code. A key is read off its first event.
-  const at = (which: number): EventBatch => live[which] as EventBatch;
-  const product = (b: EventBatch, i: number): string => PRODUCT_VALUES[b.product[i] as number] ?? PRODUCT_VALUES[0];
-  const second = (b: EventBatch, i: number): number => b.second[i] as number;
-  const service = (b: EventBatch, i: number): string => dicts.service.name(b.service[i] as number);
-  const datacenter = (b: EventBatch, i: number): string => dicts.datacenter.name(b.datacenter[i] as number);
-  const domain = (b: EventBatch, i: number): string => dicts.domain.name(b.domain[i] as number);
-
-  const edgeRecords: EdgeRecord[] = [];
-  edge.forEachSlot((which, i, values) => {
-    const b = at(which);
-    edgeRecords.push({ second: second(b, i), service: service(b, i), datacenter: datacenter(b, i), domain: domain(b, i), product: product(b, i), values });
-  });
-  const originRecords: OriginRecord[] = [];
-  origin.forEachSlot((which, i, values) => {
-    const b = at(which);
-    originRecords.push({
-      second: second(b, i),
-      service: service(b, i),
-      datacenter: datacenter(b, i),
-      backend: dicts.backend.name(b.backend[i] as number),
-      values,
-    });
-  });
-  const dimension: DimensionRecord[] = [];
-  const dimensionOf =
-    (dim: 'method' | 'status', value: (b: EventBatch, i: number) => string) => (which: number, i: number, count: number, bytes: number) => {
-      const b = at(which);
-      dimension.push({ second: second(b, i), service: service(b, i), domain: domain(b, i), product: product(b, i), dimension: dim, value: value(b, i), count, bytes });
-    };
-  byMethod.forEachSlot(dimensionOf('method', (b, i) => dicts.method.name(b.method[i] as number)));
-  byStatus.forEachSlot(dimensionOf('status', (b, i) => String(b.status[i])));
-  return { edge: edgeRecords, origin: originRecords, dimension };
+  return deltaToRecordSet(aggregateToDelta(batches, dicts));
 }
+
+// Reused across calls (aggregation is synchronous; every emit leaves the slots zeroed).
+const edgeSums = new SlotVectors(EDGE_TABLE.fields.length, 1024);
+const originSums = new SlotVectors(ORIGIN_TABLE.fields.length, 256);
+const methodSums = new SlotVectors(2, 1024);
+const statusSums = new SlotVectors(2, 1024);
+
+/** The delta of several batches: one row per key over all of them. */
+export function aggregateToDelta(batches: readonly EventBatch[], dicts: Dictionaries): Delta {
+  const live = batches.filter((b) => b.length > 0);
+  const strings = new StringTableWriter();
+  const edgeOut = new PartWriter(4);
+  const originOut = new PartWriter(3);
+  const dimensionOut = new PartWriter(5);
+  if (live.length > 0) {
+    const keyer = createBatchKeyer(live);
+    const edge = createSums(EDGE_TABLE, edgeSums);
+    const origin = createSums(ORIGIN_TABLE, originSums);
+    const byMethod = createCounts(methodSums);
+    const byStatus = createCounts(statusSums);
+    for (const [which, b] of live.entries()) {
+      for (let start = 0; start < b.length; start += CHUNK) {
+        const end = Math.min(b.length, start + CHUNK);
+        const keys = keyer.keys(which, start, end);
+        const axisCodes = createAxisCodes(b, start, end, EVENT_AXES);
+        edge.add(b, which, start, end, axisCodes, keys.edge, false);
+        origin.add(b, which, start, end, axisCodes, keys.origin, true);
+        byMethod.add(b, which, start, end, keys.method);
+        byStatus.add(b, which, start, end, keys.status);
+      }
+    }
+    // Per key from here (not per event). Key strings are interned into the delta's table once
+    // per dictionary id, read off the key's first event.
+    const ids = createIdMaps(dicts, strings);
+    const productIds = PRODUCT_VALUES.map((p) => strings.id(p));
+    const methodId = strings.id('method');
+    edge.emit(edgeOut, (w, which, i, row) => {
+      const b = live[which] as EventBatch;
+      w.keys[row] = ids.service(b.service[i] as number);
+      w.keys[row + 1] = ids.datacenter(b.datacenter[i] as number);
+      w.keys[row + 2] = ids.domain(b.domain[i] as number);
+      w.keys[row + 3] = productIds[b.product[i] as number] ?? (productIds[0] as number);
+      return b.second[i] as number;
+    });
+    origin.emit(originOut, (w, which, i, row) => {
+      const b = live[which] as EventBatch;
+      w.keys[row] = ids.service(b.service[i] as number);
+      w.keys[row + 1] = ids.datacenter(b.datacenter[i] as number);
+      w.keys[row + 2] = ids.backend(b.backend[i] as number);
+      return b.second[i] as number;
+    });
+    byMethod.emit(dimensionOut, (w, which, i, row) => {
+      const b = live[which] as EventBatch;
+      w.keys[row] = ids.service(b.service[i] as number);
+      w.keys[row + 1] = ids.domain(b.domain[i] as number);
+      w.keys[row + 2] = productIds[b.product[i] as number] ?? (productIds[0] as number);
+      w.keys[row + 3] = methodId;
+      w.keys[row + 4] = ids.method(b.method[i] as number);
+      return b.second[i] as number;
+    });
+    const statusId = strings.id('status');
+    const statusNames = new Map<number, number>();
+    byStatus.emit(dimensionOut, (w, which, i, row) => {
+      const b = live[which] as EventBatch;
+      const status = b.status[i] as number;
+      let id = statusNames.get(status);
+      if (id === undefined) statusNames.set(status, (id = strings.id(String(status))));
+      w.keys[row] = ids.service(b.service[i] as number);
+      w.keys[row + 1] = ids.domain(b.domain[i] as number);
+      w.keys[row + 2] = productIds[b.product[i] as number] ?? (productIds[0] as number);
+      w.keys[row + 3] = statusId;
+      w.keys[row + 4] = id;
+      return b.second[i] as number;
+    });
+  }
+  return { ...strings.finish(), edge: edgeOut.finish(), origin: originOut.finish(), dimension: dimensionOut.finish() };
+}
+
+type IdMap = (dictionaryId: number) => number;
+
+/** Dictionary id -> delta string id, per dictionary, memoized for one build. */
+function createIdMaps(dicts: Dictionaries, strings: StringTableWriter): Record<'service' | 'datacenter' | 'domain' | 'backend' | 'method', IdMap> {
+  const one = (interner: Interner): IdMap => {
+    const memo = new Map<number, number>();
+    return (id) => {
+      let out = memo.get(id);
+      if (out === undefined) memo.set(id, (out = strings.id(interner.name(id))));
+      return out;
+    };
+  };
+  return { service: one(dicts.service), datacenter: one(dicts.datacenter), domain: one(dicts.domain), backend: one(dicts.backend), method: one(dicts.method) };
+}
+
+/** Writes a row's key ids at w.keys[row..] for the key's first event; returns its second. */
+type KeyWriter = (w: PartWriter, which: number, firstEvent: number, row: number) => number;
 
 interface Sums {
   /**
@@ -88,42 +133,42 @@ interface Sums {
    * the origin fetches count.
    */
   add(batch: EventBatch, which: number, start: number, end: number, axisCodes: AxisCodes, keys: Float64Array, fetchedOnly: boolean): void;
-  /**
-   * Calls `f` per key with the batch (`which`) and index of the key's first event and a fresh
-   * copy of its vector.
-   */
-  forEachSlot(f: (which: number, firstEvent: number, values: Float64Array) => void): void;
+  /** Appends one row per key to `out` (zeroing the slot sums for the next call). */
+  emit(out: PartWriter, key: KeyWriter): void;
 }
 
-const grown = <T extends Float64Array | Int32Array>(a: T, min: number, make: (n: number) => T): T => {
+const grownI32 = (a: Int32Array, min: number): Int32Array => {
   if (a.length >= min) return a;
-  const next = make(Math.max(min, a.length * 2));
+  const next = new Int32Array(Math.max(min, a.length * 2));
   next.set(a);
   return next;
 };
 
-function createSums(table: CompiledTable): Sums {
+function createSums(table: CompiledTable, sums: SlotVectors): Sums {
   const width = table.fields.length;
+  const words = sums.words;
   const groups = table.groupCount;
   const programAt = table.programAt;
   const index = createSlotIndex(256);
-  let slab = new Float64Array(width * 16);
-  let firstEvent = new Int32Array(16);
-  let firstBatch = new Int32Array(16);
+  let firstEvent: Int32Array = new Int32Array(16);
+  let firstBatch: Int32Array = new Int32Array(16);
   let slots = 0;
   return {
     /**
      * HOT PATH, written for speed: per event, one key lookup (skipped while the key repeats)
      * and the few compiled programs of its group codes, each a flat list of
-     * `slab[field] += value`. No allocation per event; vectors live in one Float64Array slab
-     * (slot x field).
+     * `slab[field] += value` plus the field's touched bit. No allocation per event; vectors
+     * live in one reused Float64Array slab (slot x field).
      */
     add(batch, which, start, end, axisCodes, keys, fetchedOnly) {
       const { codes, values, valueWidth } = table.prepare(batch, start, end, axisCodes);
       const fetched = batch.originStatus;
       let ops = table.ops;
+      let slab = sums.slab;
+      let bits = sums.bits;
       let lastKey = -1;
       let base = 0;
+      let wbase = 0;
       for (let i = start, j = 0; i < end; i++, j++) {
         if (fetchedOnly && (fetched[i] as number) < 0) continue;
         const key = keys[j] as number;
@@ -131,14 +176,17 @@ function createSums(table: CompiledTable): Sums {
           const slot = index.slotOf(key);
           if (slot === slots) {
             slots++;
-            slab = grown(slab, slots * width, (len) => new Float64Array(len));
-            firstEvent = grown(firstEvent, slots, (len) => new Int32Array(len));
-            firstBatch = grown(firstBatch, slots, (len) => new Int32Array(len));
+            sums.ensure(slots);
+            slab = sums.slab;
+            bits = sums.bits;
+            firstEvent = grownI32(firstEvent, slots);
+            firstBatch = grownI32(firstBatch, slots);
             firstEvent[slot] = i;
             firstBatch[slot] = which;
           }
           lastKey = key;
           base = slot * width;
+          wbase = slot * words;
         }
         const row = j * valueWidth;
         for (let c = j * groups, last = c + groups; c < last; c++) {
@@ -149,29 +197,31 @@ function createSums(table: CompiledTable): Sums {
           }
           const stop = at + 2 * (ops[at] as number);
           for (let k = at + 1; k < stop; k += 2) {
-            const f = base + (ops[k] as number);
+            const field = ops[k] as number;
+            const f = base + field;
             slab[f] = (slab[f] as number) + (values[row + (ops[k + 1] as number)] as number);
+            const w = wbase + (field >>> 5);
+            bits[w] = (bits[w] as number) | (1 << (field & 31));
           }
         }
       }
     },
-    forEachSlot(f) {
-      for (let s = 0; s < slots; s++) f(firstBatch[s] as number, firstEvent[s] as number, slab.slice(s * width, (s + 1) * width));
+    emit(out, key) {
+      for (let s = 0; s < slots; s++) {
+        out.reserve(0);
+        const second = key(out, firstBatch[s] as number, firstEvent[s] as number, out.rows * out.arity);
+        sums.emit(s, out);
+        out.endRow(second);
+      }
     },
   };
 }
 
-interface Counts {
-  add(batch: EventBatch, which: number, start: number, end: number, keys: Float64Array): void;
-  forEachSlot(f: (which: number, firstEvent: number, count: number, bytes: number) => void): void;
-}
-
 /** Requests and resp_header_bytes + resp_body_bytes per key: the hot path too. */
-function createCounts(): Counts {
+function createCounts(sums: SlotVectors): { add(batch: EventBatch, which: number, start: number, end: number, keys: Float64Array): void; emit(out: PartWriter, key: KeyWriter): void } {
   const index = createSlotIndex(256);
-  let sums = new Float64Array(128);
-  let firstEvent = new Int32Array(64);
-  let firstBatch = new Int32Array(64);
+  let firstEvent: Int32Array = new Int32Array(64);
+  let firstBatch: Int32Array = new Int32Array(64);
   let slots = 0;
   return {
     add(batch, which, start, end, keys) {
@@ -185,20 +235,25 @@ function createCounts(): Counts {
           slot = index.slotOf(key);
           if (slot === slots) {
             slots++;
-            sums = grown(sums, slots * 2, (len) => new Float64Array(len));
-            firstEvent = grown(firstEvent, slots, (len) => new Int32Array(len));
-            firstBatch = grown(firstBatch, slots, (len) => new Int32Array(len));
+            sums.ensure(slots);
+            firstEvent = grownI32(firstEvent, slots);
+            firstBatch = grownI32(firstBatch, slots);
             firstEvent[slot] = i;
             firstBatch[slot] = which;
           }
           lastKey = key;
         }
-        sums[slot * 2] = (sums[slot * 2] as number) + 1;
-        sums[slot * 2 + 1] = (sums[slot * 2 + 1] as number) + (header[i] as number) + (body[i] as number);
+        sums.add(slot, 0, 1);
+        sums.add(slot, 1, (header[i] as number) + (body[i] as number));
       }
     },
-    forEachSlot(f) {
-      for (let s = 0; s < slots; s++) f(firstBatch[s] as number, firstEvent[s] as number, sums[s * 2] as number, sums[s * 2 + 1] as number);
+    emit(out, key) {
+      for (let s = 0; s < slots; s++) {
+        out.reserve(0);
+        const second = key(out, firstBatch[s] as number, firstEvent[s] as number, out.rows * out.arity);
+        sums.emit(s, out);
+        out.endRow(second);
+      }
     },
   };
 }

@@ -38,6 +38,9 @@ function fakeSink(): FakeSink {
       if (sink.fail) throw new Error('disk on fire at /var/lib/rtm/wal-000042');
       sink.rows.push(eventRows(batch, dictionaries));
     },
+    ingestDelta() {
+      return Promise.reject(new Error('the route parses on its own thread here (no parse pool)'));
+    },
   };
   return sink;
 }

@@ -9,21 +9,27 @@ import { createDictionaries, type Dictionaries } from '../model/dictionary.ts';
 import { createEventBatch, type EventBatch } from '../model/event.ts';
 import { createRecordAccumulator } from '../model/record-accumulator.ts';
 import type { RecordSet } from '../model/record.ts';
+import { deltaFromRecordSet, deltaToRecordSet } from '../model/delta.ts';
 import { edgeRecord } from '../store/record-fixtures.ts';
-import type { MetricStore, StoreWrite } from '../store/store.ts';
-import { createIngestPipeline, type Aggregate, type IngestPipeline, type PipelineWindow } from './pipeline.ts';
+import { createIngestPipeline, type Aggregate, type IngestPipeline, type PipelineStore, type PipelineWindow } from './pipeline.ts';
 
 const logger = pino({ level: 'silent' });
 const T0 = 1_704_067_200;
 
 /** One edge record per event, requests = 1: enough to count what arrives where. */
-const aggregate = (batches: readonly EventBatch[], dicts: Dictionaries): RecordSet => ({
-  edge: batches.flatMap((batch) =>
-    Array.from({ length: batch.length }, (_, i) => edgeRecord(batch.second[i] ?? 0, dicts.service.name(batch.service[i] ?? 0), { requests: 1 })),
-  ),
-  origin: [],
-  dimension: [],
-});
+const aggregate: Aggregate = (batches, dicts) =>
+  deltaFromRecordSet({
+    edge: batches.flatMap((batch) =>
+      Array.from({ length: batch.length }, (_, i) => edgeRecord(batch.second[i] ?? 0, dicts.service.name(batch.service[i] ?? 0), { requests: 1 })),
+    ),
+    origin: [],
+    dimension: [],
+  });
+
+interface StoreWrite {
+  lsn: number;
+  records: RecordSet;
+}
 
 /** A store that keeps writes in memory and survives "crashes" of the pipeline. */
 function fakeStore() {
@@ -35,24 +41,18 @@ function fakeStore() {
     for (const w of writes) acc.add(w.records);
     return acc.snapshot();
   };
-  const store: MetricStore = {
-    async append(write) {
+  const store: PipelineStore = {
+    async append(lsn, delta) {
       if (failNext > 0) {
         failNext--;
         throw new Error('disk full');
       }
+      const write = { lsn, records: deltaToRecordSet(delta) };
       writes.push(write);
       for (const r of write.records.edge) published.set(r.second, Math.max(write.lsn, published.get(r.second) ?? 0));
     },
     appliedLsn: async (seconds) => new Map(seconds.filter((s) => published.has(s)).map((s) => [s, published.get(s) ?? 0])),
-    readEdge: async (q) => sum().edge.filter((r) => r.second >= q.from && r.second < q.to),
-    readOrigin: async () => [],
-    readDimension: async () => [],
-    sumEdge: async () => [],
-    sumDimension: async () => [],
-    expire: async () => undefined,
-    compact: async () => undefined,
-    close: async () => undefined,
+    readRecent: async (from) => deltaFromRecordSet({ edge: sum().edge.filter((r) => r.second >= from), origin: [], dimension: [] }),
   };
   return {
     store,
@@ -64,7 +64,7 @@ function fakeStore() {
 
 function fakeWindow(clock: FakeClock) {
   const acc = createRecordAccumulator(1);
-  const window: PipelineWindow = { apply: (rs) => acc.add(rs), latestPublished: () => Math.floor(clock.now() / 1000) - 1 - 1 };
+  const window: PipelineWindow = { apply: (delta) => acc.add(deltaToRecordSet(delta)), latestPublished: () => Math.floor(clock.now() / 1000) - 1 - 1 };
   return { window, total: (): number => acc.snapshot().edge.reduce((t, r) => t + (r.values[0] ?? 0), 0) };
 }
 
@@ -91,7 +91,7 @@ describe('ingest pipeline', () => {
     const clock = createFakeClock(T0 * 1000 + 500);
     return { dir, clock, store: fakeStore() };
   };
-  const start = async (dir: string, clock: FakeClock, store: MetricStore, agg: Aggregate = aggregate) => {
+  const start = async (dir: string, clock: FakeClock, store: PipelineStore, agg: Aggregate = aggregate) => {
     const w = fakeWindow(clock);
     const dictionaries = createDictionaries();
     const pipeline = await createIngestPipeline({ config: testConfig(dir), clock, logger, store, window: w.window, aggregate: agg, dictionaries, writeIntervalMs: 3_600_000 });
@@ -236,7 +236,7 @@ describe('ingest pipeline', () => {
     const { dir, clock, store } = await setup();
     const { pipeline, window, dictionaries: d } = await start(dir, clock, store.store);
     open.push(pipeline);
-    // A record the WAL codec refuses (a non-integer second) fails the group's one entry.
+    // A delta the WAL payload encoder refuses (a non-integer second) fails the group's one entry.
     const results = await Promise.allSettled([pipeline.ingest(batchOf(d, [[T0, 's1']])), pipeline.ingest(batchOf(d, [[T0 + 0.5, 's1']]))]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(window.total()).toBe(0);

@@ -1,6 +1,7 @@
 /**
- * The durable ingest path: aggregate batches into a delta, write it to the WAL (fsync), then
- * make it visible (window) and queue it for the store. Nothing is visible before it is durable.
+ * The durable ingest path on Deltas (src/model/delta.ts): aggregate batches into a delta (or take
+ * one a parse worker aggregated), write its bytes to the WAL (fsync), then make it visible
+ * (window) and queue it for the store. Nothing is visible before it is durable.
  * Group commit: the batches that arrive while a WAL write + fsync is in flight queue up, and the
  * next cycle aggregates them all into ONE delta (one record per key, however many bodies), writes
  * it as one WAL entry, applies it once, then resolves every request of the group. Per-key work
@@ -19,33 +20,44 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import type { Clock } from '../model/clock.ts';
 import type { Dictionaries } from '../model/dictionary.ts';
+import { filterDelta } from '../model/delta-builder.ts';
+import { deltaSeconds, isEmptyDelta, type Delta } from '../model/delta.ts';
 import type { EventBatch } from '../model/event.ts';
-import { createRecordAccumulator } from '../model/record-accumulator.ts';
-import type { RecordSet } from '../model/record.ts';
-import type { MetricStore } from '../store/store.ts';
+import { createPendingDeltas } from './pending-deltas.ts';
 import type { IngestSink } from './sink.ts';
+import { decodeWalPayload, encodeWalPayload } from './wal-payload.ts';
 import { openWal } from './wal/wal.ts';
 
 /** What the pipeline needs of the in-memory window (src/aggregate/window.ts implements it). */
 export interface PipelineWindow {
-  apply(records: RecordSet): void;
+  apply(delta: Delta): void;
   /** Every second <= this one is published. */
   latestPublished(): number;
 }
 
-/** Several batches (sharing `dicts`) -> one delta: aggregateBatches in src/aggregate/aggregate-batch.ts. */
-export type Aggregate = (batches: readonly EventBatch[], dicts: Dictionaries) => RecordSet;
+/** What the pipeline needs of the store: its write side and what recovery reads. */
+export interface PipelineStore {
+  /** Appends the rows of `delta` under `lsn` (see the invariant above). */
+  append(lsn: number, delta: Delta): Promise<void>;
+  /** For WAL replay: the highest lsn stored for each of these seconds (absent = none). */
+  appliedLsn(seconds: readonly number[]): Promise<Map<number, number>>;
+  /** The 1 s rows of seconds >= from, to refill the window on start. */
+  readRecent(from: number): Promise<Delta>;
+}
+
+/** Several batches (sharing `dicts`) -> one delta: aggregateToDelta in src/aggregate/aggregate-batch.ts. */
+export type Aggregate = (batches: readonly EventBatch[], dicts: Dictionaries) => Delta;
 
 export interface IngestPipelineOptions {
   config: Config;
   clock: Clock;
   logger: Logger;
-  store: MetricStore;
+  store: PipelineStore;
   window: PipelineWindow;
   aggregate: Aggregate;
   dictionaries: Dictionaries;
-  /** Called after each successful store write with what it wrote (e.g. the catalog registers names). */
-  onStored?: (records: RecordSet) => void;
+  /** Called with each durable delta, right after the window has it (e.g. the catalog registers names). */
+  onApplied?: (delta: Delta) => void;
   /** Milliseconds between store writes. Default 1000. */
   writeIntervalMs?: number;
   /** WAL directory. Default `<config.dataDir>/wal`. */
@@ -59,6 +71,8 @@ export interface IngestPipelineStats {
   appliedLsn: number;
   /** Seconds with deltas not yet in the store. */
   pendingSeconds: number;
+  /** Rows of those deltas. */
+  pendingRows: number;
   walSegments: number;
 }
 
@@ -71,25 +85,13 @@ export interface IngestPipeline extends IngestSink {
 }
 
 interface Queued {
-  batch: EventBatch;
+  /** Events to aggregate in the commit, or a delta aggregated already (a parse worker's). */
+  input: EventBatch | Delta;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
 
-const isEmpty = (rs: RecordSet): boolean => rs.edge.length + rs.origin.length + rs.dimension.length === 0;
-
-const secondsOf = (rs: RecordSet): Set<number> => {
-  const set = new Set<number>();
-  for (const list of [rs.edge, rs.origin, rs.dimension]) for (const r of list) set.add(r.second);
-  return set;
-};
-
-/** The parts of `rs` whose second passes `keep`. */
-const filterSeconds = (rs: RecordSet, keep: (second: number) => boolean): RecordSet => ({
-  edge: rs.edge.filter((r) => keep(r.second)),
-  origin: rs.origin.filter((r) => keep(r.second)),
-  dimension: rs.dimension.filter((r) => keep(r.second)),
-});
+const isBatch = (x: EventBatch | Delta): x is EventBatch => (x as EventBatch).service instanceof Int32Array;
 
 export async function createIngestPipeline(opts: IngestPipelineOptions): Promise<IngestPipeline> {
   const { config, clock, logger, store, window, aggregate, dictionaries } = opts;
@@ -99,17 +101,14 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
     fsync: config.walFsync,
     ...(opts.walSegmentBytes === undefined ? {} : { segmentBytes: opts.walSegmentBytes }),
   });
-  const pending = createRecordAccumulator(1);
-  /** second -> lowest lsn of its deltas in `pending`: what the WAL must keep. */
-  const pendingLsn = new Map<number, number>();
-  /** The same for seconds drained into the store write in flight. */
-  let inFlightLsn = new Map<number, number>();
+  const pending = createPendingDeltas();
+  /** Lowest lsn of the store write in flight (its entries left `pending`). */
+  let inFlightLow: number | undefined;
   let appliedLsn = 0;
   let closed = false;
 
-  const applyDelta = (lsn: number, delta: RecordSet): void => {
-    pending.add(delta);
-    for (const s of secondsOf(delta)) if (!pendingLsn.has(s)) pendingLsn.set(s, lsn);
+  const applyDelta = (lsn: number, delta: Delta): void => {
+    pending.add(lsn, delta);
     appliedLsn = Math.max(appliedLsn, lsn);
     try {
       window.apply(delta);
@@ -117,28 +116,35 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
       // The delta is durable and queued for the store; only the live view misses it.
       logger.error({ err, lsn }, 'window rejected a delta');
     }
+    try {
+      opts.onApplied?.(delta);
+    } catch (err) {
+      logger.error({ err }, 'onApplied failed');
+    }
   };
 
-  const lowestUnstored = (): number => {
-    let low = appliedLsn + 1;
-    for (const lsn of pendingLsn.values()) low = Math.min(low, lsn);
-    for (const lsn of inFlightLsn.values()) low = Math.min(low, lsn);
-    return low;
-  };
+  const lowestUnstored = (): number => Math.min(appliedLsn + 1, pending.lowestLsn() ?? Number.POSITIVE_INFINITY, inFlightLow ?? Number.POSITIVE_INFINITY);
 
-  // Refill the window with the recent seconds the store holds, then replay what it lacks.
+  // Recovery: refill the window with the recent seconds the store holds, then replay what it lacks.
   const now = Math.floor(clock.now() / 1000);
-  const recent = { tier: '1s' as const, from: now - config.windowSeconds, to: Number.POSITIVE_INFINITY, filter: {} };
-  const [edge, origin, dimension] = await Promise.all([store.readEdge(recent), store.readOrigin(recent), store.readDimension(recent)]);
-  if (edge.length + origin.length + dimension.length > 0) window.apply({ edge, origin, dimension });
+  const recent = await store.readRecent(now - config.windowSeconds);
+  if (!isEmptyDelta(recent)) window.apply(recent);
   let replayed = 0;
   for await (const entries of wal.replay()) {
-    const seconds = new Set<number>();
-    for (const e of entries) for (const s of secondsOf(e.records)) seconds.add(s);
-    const stored = await store.appliedLsn([...seconds]);
+    const decoded: { lsn: number; delta: Delta }[] = [];
     for (const e of entries) {
-      const rest = filterSeconds(e.records, (s) => (stored.get(s) ?? -1) < e.lsn);
-      if (!isEmpty(rest)) {
+      try {
+        decoded.push({ lsn: e.lsn, delta: decodeWalPayload(e.payload).delta });
+      } catch (err) {
+        logger.error({ err, lsn: e.lsn }, 'WAL entry has a valid checksum but cannot be decoded; skipped');
+      }
+    }
+    const seconds = new Set<number>();
+    for (const e of decoded) for (const s of deltaSeconds(e.delta)) seconds.add(s);
+    const stored = await store.appliedLsn([...seconds]);
+    for (const e of decoded) {
+      const rest = filterDelta(e.delta, (s) => (stored.get(s) ?? -1) < e.lsn);
+      if (!isEmptyDelta(rest)) {
         applyDelta(e.lsn, rest);
         replayed++;
       }
@@ -147,32 +153,25 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
   appliedLsn = Math.max(appliedLsn, wal.lastLsn);
   if (replayed > 0) logger.info({ entries: replayed, lastLsn: wal.lastLsn }, 'replayed the WAL');
 
+  // The store writer: published seconds from the queue to the store, one write at a time.
   let writing: Promise<void> = Promise.resolve();
   const writeOnce = async (): Promise<void> => {
     const published = window.latestPublished();
     // Read the lsn and drain in one tick: no delta can be applied in between.
     const lsn = appliedLsn;
-    const records = pending.drain((s) => s <= published);
-    inFlightLsn = new Map([...pendingLsn].filter(([s]) => s <= published));
-    for (const s of inFlightLsn.keys()) pendingLsn.delete(s);
-    if (!isEmpty(records)) {
+    const drained = pending.drain(published);
+    if (drained !== undefined) {
+      inFlightLow = drained.entries.reduce((low, e) => Math.min(low, e.lsn), Number.POSITIVE_INFINITY);
       try {
-        await store.append({ lsn, records });
+        await store.append(lsn, drained.delta);
       } catch (err) {
         logger.error({ err }, 'store write failed; retrying with the next write');
-        pending.add(records);
-        for (const [s, l] of inFlightLsn) pendingLsn.set(s, Math.min(l, pendingLsn.get(s) ?? l));
-        inFlightLsn = new Map();
+        pending.restore(drained);
+        inFlightLow = undefined;
         return;
       }
-      inFlightLsn = new Map();
-      try {
-        opts.onStored?.(records);
-      } catch (err) {
-        logger.error({ err }, 'onStored failed');
-      }
+      inFlightLow = undefined;
     }
-    inFlightLsn = new Map();
     try {
       await wal.truncate(lowestUnstored());
     } catch (err) {
@@ -187,29 +186,14 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
   const timer = setInterval(() => void write(), opts.writeIntervalMs ?? 1000);
   timer.unref();
 
-  /** Batches waiting for the next commit cycle. */
+  // The commit loop: inputs that arrive while a WAL write is in flight queue up; the next cycle
+  // aggregates the queued batches into one delta and writes it with the queued worker deltas.
   let queued: Queued[] = [];
   let committing: Promise<void> | undefined;
 
-  /** One WAL entry for the whole group; settles every request of it. */
-  const commitGroup = async (group: readonly Queued[]): Promise<void> => {
-    let delta: RecordSet;
+  const commitDelta = async (delta: Delta, group: readonly Queued[]): Promise<void> => {
     try {
-      delta = aggregate(
-        group.map((q) => q.batch),
-        dictionaries,
-      );
-    } catch (err) {
-      // Aggregation is pure: find the batch that fails by committing each alone.
-      if (group.length > 1) {
-        for (const q of group) await commitGroup([q]);
-        return;
-      }
-      for (const q of group) q.reject(err);
-      return;
-    }
-    try {
-      if (!isEmpty(delta)) await wal.append(delta, (lsn) => applyDelta(lsn, delta));
+      if (!isEmptyDelta(delta)) await wal.append(encodeWalPayload(delta), (lsn) => applyDelta(lsn, delta));
     } catch (err) {
       for (const q of group) q.reject(err);
       return;
@@ -217,31 +201,63 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
     for (const q of group) q.resolve();
   };
 
+  /** One WAL entry for the group's batches; settles every request of it. */
+  const commitBatches = async (group: readonly Queued[]): Promise<void> => {
+    let delta: Delta;
+    try {
+      delta = aggregate(
+        group.map((q) => q.input as EventBatch),
+        dictionaries,
+      );
+    } catch (err) {
+      // Aggregation is pure: find the batch that fails by committing each alone.
+      if (group.length > 1) {
+        for (const q of group) await commitBatches([q]);
+        return;
+      }
+      for (const q of group) q.reject(err);
+      return;
+    }
+    await commitDelta(delta, group);
+  };
+
   const commitLoop = async (): Promise<void> => {
     while (queued.length > 0) {
       const group = queued;
       queued = [];
-      await commitGroup(group);
+      const batches = group.filter((q) => isBatch(q.input));
+      // Worker deltas go to the WAL as they are (appends in one turn share one fsync).
+      const deltas = group.filter((q) => !isBatch(q.input)).map((q) => commitDelta(q.input as Delta, [q]));
+      if (batches.length > 0) deltas.push(commitBatches(batches));
+      await Promise.all(deltas);
     }
     committing = undefined;
+  };
+
+  const enqueue = (input: EventBatch | Delta): Promise<void> => {
+    if (closed) return Promise.reject(new Error('ingest pipeline is closed'));
+    return new Promise<void>((resolve, reject) => {
+      queued.push({ input, resolve, reject });
+      // Start a cycle after this turn's I/O callbacks: bodies parsed in the same turn share it.
+      committing ??= new Promise<void>((started) => setImmediate(started)).then(commitLoop);
+    });
   };
 
   return {
     dictionaries,
     ingest(batch) {
-      if (closed) return Promise.reject(new Error('ingest pipeline is closed'));
-      if (batch.length === 0) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        queued.push({ batch, resolve, reject });
-        // Start a cycle after this turn's I/O callbacks: bodies parsed in the same turn share it.
-        committing ??= new Promise<void>((started) => setImmediate(started)).then(commitLoop);
-      });
+      if (batch.length === 0 && !closed) return Promise.resolve();
+      return enqueue(batch);
+    },
+    ingestDelta(delta) {
+      if (isEmptyDelta(delta) && !closed) return Promise.resolve();
+      return enqueue(delta);
     },
     flush: async () => {
       await committing;
       await write();
     },
-    stats: () => ({ appliedLsn, pendingSeconds: pendingLsn.size + inFlightLsn.size, walSegments: wal.segmentCount }),
+    stats: () => ({ appliedLsn, pendingSeconds: pending.seconds(), pendingRows: pending.rows(), walSegments: wal.segmentCount }),
     async close() {
       if (closed) return;
       closed = true;

@@ -32,6 +32,10 @@ export function encodedDeltaBytes(d: Delta): number {
 
 /** The bytes of `d`, written into `out` at `offset` (8-aligned) when given. */
 export function encodeDelta(d: Delta, out?: Uint8Array, offset = 0): Uint8Array {
+  for (const kind of RECORD_KIND_NAMES) {
+    const s = d[kind].second;
+    for (let i = 0; i < s.length; i++) if (!Number.isSafeInteger(s[i])) throw new RangeError(`record second ${s[i]} is not an integer`);
+  }
   const size = encodedDeltaBytes(d);
   const buf = out ?? new Uint8Array(size);
   const dv = new DataView(buf.buffer, buf.byteOffset + offset, size);
@@ -67,7 +71,8 @@ export function encodeDelta(d: Delta, out?: Uint8Array, offset = 0): Uint8Array 
 export function decodeDelta(input: Uint8Array): Delta {
   if (input.length < HEADER) throw new RangeError('delta payload ends early');
   // Views need 8-byte alignment of the underlying buffer offset.
-  const bytes = input.byteOffset % 8 === 0 ? input : input.slice();
+  // (Uint8Array.from copies; Buffer#slice would not.)
+  const bytes = input.byteOffset % 8 === 0 ? input : Uint8Array.from(input);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dv.getUint32(0, true) !== MAGIC) throw new RangeError('not a delta payload (bad magic)');
   const strings = dv.getUint32(4, true);

@@ -3,14 +3,17 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RecordSet } from '../../model/record.ts';
+import { deltaFromRecordSet, deltaToRecordSet } from '../../model/delta.ts';
 import { edgeRecord } from '../../store/record-fixtures.ts';
+import { decodeWalPayload, encodeWalPayload } from '../wal-payload.ts';
 import { listSegments, segmentPath } from './segment.ts';
 import { openWal, type Wal, type WalEntry } from './wal.ts';
 
 const logger = pino({ level: 'silent' });
-const delta = (requests: number, second = 1_700_000_000): RecordSet => ({ edge: [edgeRecord(second, 's1', { requests })], origin: [], dimension: [] });
-const requestsOf = (e: WalEntry): number => e.records.edge[0]?.values[0] ?? 0;
+// The WAL stores opaque payloads; these tests write the pipeline's (an encoded delta).
+const delta = (requests: number, second = 1_700_000_000): Uint8Array =>
+  encodeWalPayload(deltaFromRecordSet({ edge: [edgeRecord(second, 's1', { requests })], origin: [], dimension: [] }));
+const requestsOf = (e: WalEntry): number => deltaToRecordSet(decodeWalPayload(e.payload).delta).edge[0]?.values[0] ?? 0;
 
 async function replayAll(wal: Wal): Promise<WalEntry[]> {
   const out: WalEntry[] = [];

@@ -1,14 +1,13 @@
 /**
  * The write-ahead log: every aggregated delta is written here, and fsynced, before the ingest
- * request is acknowledged. Appends queue up while a write is in flight; the next write + fsync
+ * request is acknowledged. The log is record-agnostic (like Prometheus' wlog): it stores opaque
+ * payloads (the pipeline's encoded Deltas) with an lsn and a checksum. Appends queue up while a write is in flight; the next write + fsync
  * covers all of them (group commit), so throughput grows with concurrency while each append
  * still resolves only once its bytes are durable. Format: docs/wal.md.
  */
 import fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { RecordSet } from '../../model/record.ts';
-import { decodeRecordSet, encodeRecordSet } from './codec.ts';
 import { encodeEntry, encodeHeader, HEADER_BYTES, listSegments, scanSegment, segmentPath, syncDir } from './segment.ts';
 
 export interface WalOptions {
@@ -23,16 +22,16 @@ export interface WalOptions {
 
 export interface WalEntry {
   lsn: number;
-  records: RecordSet;
+  payload: Uint8Array;
 }
 
 export interface Wal {
   /**
-   * Appends a delta and resolves with its lsn once durable. `onDurable` runs synchronously right
+   * Appends a payload and resolves with its lsn once durable. `onDurable` runs synchronously right
    * after the covering fsync, in lsn order, before any later entry's: the pipeline applies the
    * delta there, so "applied" always means "every lower lsn applied too".
    */
-  append(records: RecordSet, onDurable?: (lsn: number) => void): Promise<number>;
+  append(payload: Uint8Array, onDurable?: (lsn: number) => void): Promise<number>;
   /** The entries that were on disk when the WAL was opened, segment by segment, in lsn order. */
   replay(): AsyncIterable<readonly WalEntry[]>;
   /** Deletes closed segments whose entries all have lsn < `lowestUnstoredLsn`. Returns how many. */
@@ -151,12 +150,12 @@ export async function openWal({ dir, logger, fsync = true, segmentBytes = 64 * 1
   };
 
   return {
-    append(records, onDurable) {
+    append(payload, onDurable) {
       if (isClosed) return Promise.reject(new Error('WAL is closed'));
       if (failed !== undefined) return Promise.reject(new Error('WAL is unusable after a failed write', { cause: failed }));
       let bytes: Buffer;
       try {
-        bytes = encodeEntry(lastLsn + 1, encodeRecordSet(records));
+        bytes = encodeEntry(lastLsn + 1, payload);
       } catch (err) {
         return Promise.reject(err);
       }
@@ -177,15 +176,7 @@ export async function openWal({ dir, logger, fsync = true, segmentBytes = 64 * 1
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
           throw err;
         }
-        const entries: WalEntry[] = [];
-        for (const e of scan.entries) {
-          try {
-            entries.push({ lsn: e.lsn, records: decodeRecordSet(e.payload) });
-          } catch (err) {
-            logger.error({ err, segment: seq, lsn: e.lsn }, 'WAL entry has a valid checksum but cannot be decoded; skipped');
-          }
-        }
-        yield entries;
+        yield scan.entries.map((e) => ({ lsn: e.lsn, payload: e.payload }));
       }
     },
 

@@ -1,0 +1,168 @@
+/**
+ * Durable HTTP ingest of the high-cardinality stream of ../shared/peers (issue 8's yardstick),
+ * against the one-core floor measured in the same run (`agg.js scan-typed`: a byte scanner,
+ * interned ids and typed-array counters, no durability, no HTTP).
+ *
+ * The server is the real one (`bin/rtmetrics.js serve`, a child process, WAL fsync on, default
+ * config but for the data dir and token), so its CPU and peak RSS are its own. The client (a
+ * forked child, bench/support/peer-client.ts) sends every event once, in ~1 MiB bodies over N
+ * keep-alive connections, with timestamps shifted so the stream's 600 s end now. Afterwards every
+ * service's totals (requests, bytes, cache outcomes, status classes, origin fetches) and every
+ * service x POP request count are read back through the Fastly API (`ts/{t}`) and compared with
+ * the totals the client computed from the file: a mismatch fails the bench.
+ *
+ * Run: node --import tsx bench/ingest-peers.ts [--events 5000000] [--connections 4,8] [--seed 1]
+ *      [--body-bytes 1048576] [--workers N] [--naive]
+ */
+import { fork } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startChildServer } from '../test/support/child-server.ts';
+import type { PeerRunResult, PeerRunSpec } from './support/peer-client.ts';
+import { peerStream, runPeerAggregator } from './support/peer-stream.ts';
+import { machineLine } from './support/fixtures.ts';
+import { int, ms, ratio, report, type BenchRow } from './support/report.ts';
+import { percentile } from './support/stats.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '5000000' },
+    connections: { type: 'string', default: '4,8' },
+    seed: { type: 'string', default: '1' },
+    'body-bytes': { type: 'string', default: String(1 << 20) },
+    workers: { type: 'string' },
+    naive: { type: 'boolean', default: false },
+  },
+});
+const EVENTS = Number(args.events);
+const CONNECTIONS = args.connections.split(',').map(Number);
+const TOKEN = 'rtm_bench_peers_token_0123456789abcdef0123456789abcdef';
+const COMMAND = `node --import tsx bench/ingest-peers.ts --events ${EVENTS} --connections ${args.connections}${args.workers === undefined ? '' : ` --workers ${args.workers}`}`;
+
+/** utime + stime of a process, ms (Linux /proc). */
+function cpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+function peakRssMiB(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+async function runClient(spec: PeerRunSpec): Promise<PeerRunResult> {
+  const child = fork(new URL('./support/peer-client.ts', import.meta.url), [], { execArgv: ['--import', 'tsx', '--max-old-space-size=8192'], stdio: 'inherit' });
+  await new Promise<void>((resolve) => child.once('message', () => resolve()));
+  const result = await new Promise<PeerRunResult>((resolve, reject) => {
+    child.on('message', (m: { result?: PeerRunResult }) => m.result && resolve(m.result));
+    child.once('exit', (code) => reject(new Error(`peer client exited with ${code}`)));
+    child.send({ run: spec });
+  });
+  child.kill();
+  return result;
+}
+
+interface Channel {
+  Data: { recorded: number; aggregated: Record<string, number>; datacenter: Record<string, Record<string, number>> }[];
+}
+
+/** Reads every service back through ts/{t} and compares; returns the mismatches. */
+async function verify(url: string, run: PeerRunResult): Promise<string[]> {
+  const wrong: string[] = [];
+  for (const [service, expected] of Object.entries(run.perService)) {
+    const res = await fetch(`${url}/v1/channel/${service}/ts/${run.firstSecond}`, { headers: { 'Fastly-Key': TOKEN } });
+    if (res.status !== 200) {
+      wrong.push(`${service}: HTTP ${res.status}`);
+      continue;
+    }
+    const body = (await res.json()) as Channel;
+    const got: Record<string, number> = {};
+    const pops: Record<string, number> = {};
+    const seen = new Set<number>();
+    for (const d of body.Data) {
+      if (seen.has(d.recorded)) continue; // AggregateDelay repeats
+      seen.add(d.recorded);
+      for (const [k, v] of Object.entries(d.aggregated)) got[k] = (got[k] ?? 0) + v;
+      for (const [pop, f] of Object.entries(d.datacenter)) pops[pop] = (pops[pop] ?? 0) + (f.requests ?? 0);
+    }
+    for (const [field, v] of Object.entries(expected)) if ((got[field] ?? 0) !== v) wrong.push(`${service} ${field}: expected ${v}, got ${got[field] ?? 0}`);
+    for (const [key, v] of Object.entries(run.perPop)) {
+      const [svc, pop] = key.split('|') as [string, string];
+      if (svc === service && (pops[pop] ?? 0) !== v) wrong.push(`${service} ${pop} requests: expected ${v}, got ${pops[pop] ?? 0}`);
+    }
+  }
+  return wrong;
+}
+
+const stream = peerStream(EVENTS, Number(args.seed));
+console.log(machineLine());
+const floor = runPeerAggregator('scan-typed', stream.genFile);
+console.log(`floor (agg.js scan-typed): ${int(floor.events_per_s)} events/s, ${floor.maxRSS_MB} MB, ${floor.buckets} keys`);
+const naive = args.naive ? runPeerAggregator('json-map', stream.genFile) : undefined;
+if (naive) console.log(`naive (agg.js json-map): ${int(naive.events_per_s)} events/s, ${naive.maxRSS_MB} MB`);
+const floorCpuPerEvent = floor.seconds / EVENTS; // one core, all CPU
+
+const rows: BenchRow[] = [];
+let failed = false;
+for (const connections of CONNECTIONS) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-bench-peers-'));
+  const env: Record<string, string> = { LOG_LEVEL: 'warn', RTM_RATE_LIMIT_PER_SECOND: '100000' };
+  if (args.workers !== undefined) env.RTM_INGEST_WORKERS = args.workers;
+  const server = await startChildServer({ dataDir, adminToken: TOKEN, env });
+  try {
+    const pid = server.child.pid as number;
+    const cpu0 = cpuMs(pid);
+    const run = await runClient({ url: server.url, token: TOKEN, file: stream.eventsFile, connections, bodyBytes: Number(args['body-bytes']) });
+    const cpu1 = cpuMs(pid);
+    const seconds = (run.endedAt - run.startedAt) / 1000;
+    const eps = run.accepted / seconds;
+    const perCpu = run.accepted / ((cpu1 - cpu0) / 1000);
+    // Everything is published AggregateDelay (1 s) after the last second; then the store write.
+    await new Promise((r) => setTimeout(r, 3000));
+    const wrong = run.failures === 0 && run.accepted === run.events ? await verify(server.url, run) : ['not every event was acknowledged'];
+    const rss = peakRssMiB(pid);
+    console.log(
+      `${connections} connections: ${int(run.accepted)} of ${int(run.events)} acknowledged (${run.rejected} rejected, ${run.failures} failed${run.firstFailure ? `: ${run.firstFailure}` : ''}) in ${seconds.toFixed(1)} s; ` +
+        `server CPU ${((cpu1 - cpu0) / 1000).toFixed(1)} s, peak RSS ${rss.toFixed(0)} MiB; check: ${wrong.length === 0 ? 'every total equal' : `${wrong.length} mismatches, first ${wrong.slice(0, 3).join('; ')}`}`,
+    );
+    if (wrong.length > 0) failed = true;
+    rows.push(
+      {
+        bench: 'ingest-peers',
+        what: `POST /ingest, high-cardinality stream (${int(EVENTS)} events, ${int(floor.buckets)} keys), ${connections} connections, durable`,
+        value: `${int(eps)} events/s`,
+        baseline: `${int(floor.events_per_s)} events/s (agg.js scan-typed, one core)`,
+        ratio: ratio(eps, floor.events_per_s),
+        target: `>= 1.0x: ${eps >= floor.events_per_s ? 'yes' : 'no'}`,
+      },
+      {
+        bench: 'ingest-peers',
+        what: `events per server CPU-second (${connections} connections)`,
+        value: `${int(perCpu)} events/CPU-s`,
+        baseline: `${int(1 / floorCpuPerEvent)} events/CPU-s (floor)`,
+        ratio: ratio(perCpu, 1 / floorCpuPerEvent),
+        target: `>= 0.5x: ${perCpu * floorCpuPerEvent >= 0.5 ? 'yes' : 'no'}`,
+      },
+      {
+        bench: 'ingest-peers',
+        what: `server peak RSS, request latency p50 / p99 (${connections} connections)`,
+        value: `${rss.toFixed(0)} MiB, ${ms(percentile(run.latencies, 50))} / ${ms(percentile(run.latencies, 99))}`,
+        baseline: `${floor.maxRSS_MB} MB (floor)`,
+        target: `<= 1 GB: ${rss <= 1024 ? 'yes' : 'no'}`,
+      },
+    );
+  } finally {
+    await server.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+report(rows, COMMAND);
+if (failed) {
+  console.error('ingest-peers: the numbers read back differ from the events sent');
+  process.exitCode = 1;
+}

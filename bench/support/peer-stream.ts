@@ -1,0 +1,53 @@
+/**
+ * The high-cardinality stream of ../shared/peers (gen.js: 50 services x 30 POPs x 500 Zipf
+ * domains over 600 s, seeded) in both spellings: gen.js' own field names (what agg.js, the
+ * one-core floor, reads) and events.md's (what rtmetrics ingests, via to-events.js). Generated
+ * once per (events, seed) into .tmp/peers/ (gitignored) and reused: the files are byte-identical
+ * for the same arguments, and 5M events take about a minute to write.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+export const PEERS_DIR = path.resolve(ROOT, '../shared/peers');
+
+export interface PeerStream {
+  /** gen.js field names (ts, pop, ...). */
+  genFile: string;
+  /** events.md field names. */
+  eventsFile: string;
+  /** The nginx log gen.js writes beside the NDJSON. */
+  logFile: string;
+  events: number;
+}
+
+export function peerStream(events: number, seed = 1): PeerStream {
+  const dir = path.join(ROOT, '.tmp', 'peers');
+  fs.mkdirSync(dir, { recursive: true });
+  const prefix = path.join(dir, `s${events}-${seed}`);
+  const genFile = `${prefix}.ndjson`;
+  const eventsFile = `${prefix}.events.ndjson`;
+  const logFile = `${prefix}.log`;
+  if (!fs.existsSync(`${prefix}.done`)) {
+    console.log(`generating ${events} events: node ${path.join(PEERS_DIR, 'gen.js')} ${events} ${prefix} ${seed}`);
+    execFileSync(process.execPath, [path.join(PEERS_DIR, 'gen.js'), String(events), prefix, String(seed)], { stdio: 'inherit' });
+    execFileSync(process.execPath, [path.join(PEERS_DIR, 'to-events.js'), genFile, eventsFile], { stdio: 'inherit' });
+    fs.writeFileSync(`${prefix}.done`, '');
+  }
+  return { genFile, eventsFile, logFile, events };
+}
+
+export interface FloorResult {
+  events_per_s: number;
+  maxRSS_MB: number;
+  seconds: number;
+  buckets: number;
+}
+
+/** `node agg.js MODE FILE` (scan-typed: the one-core floor; json-map: the naive loop). */
+export function runPeerAggregator(mode: 'scan-typed' | 'json-map', genFile: string): FloorResult {
+  const out = execFileSync(process.execPath, [path.join(PEERS_DIR, 'agg.js'), mode, genFile], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const line = out.trim().split('\n').at(-1) ?? '{}';
+  return JSON.parse(line) as FloorResult;
+}

@@ -1,0 +1,109 @@
+/**
+ * The store queue: durable deltas (applied to the window) not yet written to the store, each
+ * with its WAL lsn. The store writer drains the published seconds, merged into one delta (one
+ * row per key, however many requests carried it); what stays is kept as it came.
+ */
+import { createDeltaMerger, filterDelta } from '../model/delta-builder.ts';
+import { RECORD_KIND_NAMES, deltaRows, isEmptyDelta, type Delta } from '../model/delta.ts';
+
+interface Entry {
+  lsn: number;
+  delta: Delta;
+  minSecond: number;
+  maxSecond: number;
+}
+
+export interface Drained {
+  /** The drained rows, one per key. */
+  delta: Delta;
+  /** Highest lsn among the drained entries (the store write's lsn). */
+  maxLsn: number;
+  /** The entries drained, to put back when the write fails. */
+  entries: readonly Entry[];
+}
+
+export interface PendingDeltas {
+  add(lsn: number, delta: Delta): void;
+  /** Removes the rows of seconds <= `published`; undefined when there are none. */
+  drain(published: number): Drained | undefined;
+  /** Puts drained entries back (their store write failed). */
+  restore(drained: Drained): void;
+  /** Lowest lsn held, or undefined when empty. */
+  lowestLsn(): number | undefined;
+  /** Distinct seconds held. */
+  seconds(): number;
+  /** Rows held (a key may count more than once). */
+  rows(): number;
+}
+
+function secondRange(delta: Delta): { min: number; max: number } {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const kind of RECORD_KIND_NAMES) {
+    const s = delta[kind].second;
+    for (let i = 0; i < s.length; i++) {
+      const v = s[i] as number;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  return { min, max };
+}
+
+export function createPendingDeltas(): PendingDeltas {
+  let entries: Entry[] = [];
+  let rows = 0;
+  const secondsHeld = (): Set<number> => {
+    const out = new Set<number>();
+    for (const e of entries) for (const kind of RECORD_KIND_NAMES) for (const s of e.delta[kind].second) out.add(s);
+    return out;
+  };
+  return {
+    add(lsn, delta) {
+      if (isEmptyDelta(delta)) return;
+      const { min, max } = secondRange(delta);
+      entries.push({ lsn, delta, minSecond: min, maxSecond: max });
+      rows += deltaRows(delta);
+    },
+    drain(published) {
+      const taken: Entry[] = [];
+      const kept: Entry[] = [];
+      const merger = createDeltaMerger();
+      let maxLsn = 0;
+      for (const e of entries) {
+        if (e.minSecond > published) {
+          kept.push(e);
+          continue;
+        }
+        if (e.maxSecond <= published) {
+          taken.push(e);
+          merger.add(e.delta);
+        } else {
+          // Straddles the bound: the published part goes, the rest stays under the same lsn.
+          const part = filterDelta(e.delta, (s) => s <= published);
+          const rest = filterDelta(e.delta, (s) => s > published);
+          const r = secondRange(rest);
+          kept.push({ lsn: e.lsn, delta: rest, minSecond: r.min, maxSecond: r.max });
+          taken.push({ lsn: e.lsn, delta: part, minSecond: e.minSecond, maxSecond: published });
+          merger.add(part);
+        }
+        maxLsn = Math.max(maxLsn, e.lsn);
+      }
+      if (taken.length === 0) return undefined;
+      entries = kept;
+      rows = kept.reduce((n, e) => n + deltaRows(e.delta), 0);
+      return { delta: merger.build(), maxLsn, entries: taken };
+    },
+    restore(drained) {
+      entries = [...drained.entries, ...entries].sort((a, b) => a.lsn - b.lsn);
+      rows = entries.reduce((n, e) => n + deltaRows(e.delta), 0);
+    },
+    lowestLsn() {
+      let low: number | undefined;
+      for (const e of entries) if (low === undefined || e.lsn < low) low = e.lsn;
+      return low;
+    },
+    seconds: () => secondsHeld().size,
+    rows: () => rows,
+  };
+}
