@@ -123,6 +123,15 @@ const frameworkErrors = (err: { code?: string }, req: FastifyRequest, reply: Fas
   void reply.code(e.status).send(renderError[dialectOf(req.url)](e));
 };
 
+/** Logs a 5xx with its cause; a logger that throws must not turn the answer into Fastify's own 500. */
+function logFailure(req: FastifyRequest, err: unknown, e: RtmError): void {
+  try {
+    req.log.error({ err, code: e.code }, 'request failed');
+  } catch {
+    req.log.error({ code: e.code, message: err instanceof Error ? err.message : String(err) }, 'request failed');
+  }
+}
+
 /**
  * The error and not-found handlers: registry errors rendered in the envelope of the URL's
  * dialect. Exported so plugin tests can build a bare Fastify instance that answers like the app.
@@ -130,7 +139,7 @@ const frameworkErrors = (err: { code?: string }, req: FastifyRequest, reply: Fas
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     const e = toRtmError(err);
-    if (e.status >= 500) req.log.error({ err }, 'request failed');
+    if (e.status >= 500) logFailure(req, err, e);
     void reply.code(e.status).headers(e.headers).send(renderError[dialectOf(req.url)](e));
   });
   app.setNotFoundHandler((req: FastifyRequest, reply) => {

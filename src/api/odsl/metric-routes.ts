@@ -165,7 +165,12 @@ export const odslMetricRoutes: FastifyPluginAsync<OdslMetricRoutesOptions> = asy
       throw err;
     }
     if (parsed.entities.length > 0) {
-      await usage.insert(parsed.entities.map((e) => ({ ...e, owner: principal.tokenId })));
+      try {
+        await usage.insert(parsed.entities.map((e) => ({ ...e, owner: principal.tokenId })));
+      } catch (err) {
+        req.log.error({ err }, 'usage entity insert failed');
+        throw new RtmError(Errors.STORE_UNAVAILABLE, 'the entities could not be stored; nothing of this request was accepted, retry later');
+      }
     }
     return {
       accepted: parsed.entities.length,

@@ -69,7 +69,13 @@ export const odslObjectRoutes: FastifyPluginAsync<OdslObjectRouteOptions> = asyn
     const checked = checkObject(req.body);
     if (!checked.ok) throw new RtmError(Errors.ODSL_BAD_OBJECT, checked.error);
     const { id, object } = checked.value;
-    const { created } = await objects.put(principal.tokenId, id, object, clock.now());
+    let created: boolean;
+    try {
+      ({ created } = await objects.put(principal.tokenId, id, object, clock.now()));
+    } catch (err) {
+      req.log.error({ err }, 'object store write failed');
+      throw new RtmError(Errors.STORE_UNAVAILABLE, 'the object could not be stored, retry later');
+    }
     return reply.code(created ? 201 : 200).send(object);
   });
 
