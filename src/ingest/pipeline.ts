@@ -24,7 +24,7 @@ import { createRecordAccumulator } from '../model/record-accumulator.ts';
 import type { RecordSet } from '../model/record.ts';
 import type { MetricStore } from '../store/store.ts';
 import type { IngestSink } from './sink.ts';
-import { openWal } from './wal/wal.ts';
+import { openWal, type WalStats } from './wal/wal.ts';
 
 /** What the pipeline needs of the in-memory window (src/aggregate/window.ts implements it). */
 export interface PipelineWindow {
@@ -60,6 +60,8 @@ export interface IngestPipelineStats {
   /** Seconds with deltas not yet in the store. */
   pendingSeconds: number;
   walSegments: number;
+  /** Corruption the WAL skipped on open and replay (self-metrics). */
+  wal: WalStats;
 }
 
 export interface IngestPipeline extends IngestSink {
@@ -241,7 +243,7 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
       await committing;
       await write();
     },
-    stats: () => ({ appliedLsn, pendingSeconds: pendingLsn.size + inFlightLsn.size, walSegments: wal.segmentCount }),
+    stats: () => ({ appliedLsn, pendingSeconds: pendingLsn.size + inFlightLsn.size, walSegments: wal.segmentCount, wal: wal.stats() }),
     async close() {
       if (closed) return;
       closed = true;

@@ -4,10 +4,11 @@
  * two counters are incremented once per request.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { WalStats } from '../../ingest/wal/wal.ts';
 import type { Tier } from '../../store/store.ts';
 
 export interface SelfMetricSources {
-  pipeline: { stats(): { appliedLsn: number; pendingSeconds: number; walSegments: number } };
+  pipeline: { stats(): { appliedLsn: number; pendingSeconds: number; walSegments: number; wal?: WalStats } };
   window: { stats(): { seconds: number; edgeKeys: number; originKeys: number; bytes: number } };
   /** The DuckDB store's backlogs (absent for an engine without them). */
   store?: { rollupBacklog(): number; compactionBacklog(): Record<Tier, number> };
@@ -36,6 +37,10 @@ export function createSelfMetrics(registry: Registry, sources: SelfMetricSources
   gauge('rtm_wal_applied_lsn', 'Highest WAL sequence number applied to the window and the store queue', () => sources.pipeline.stats().appliedLsn);
   gauge('rtm_pipeline_pending_seconds', 'Seconds with deltas not yet written to the store', () => sources.pipeline.stats().pendingSeconds);
   gauge('rtm_wal_segments', 'WAL segment files on disk', () => sources.pipeline.stats().walSegments);
+  const walStat = (key: keyof WalStats) => (): number => sources.pipeline.stats().wal?.[key] ?? 0;
+  gauge('rtm_wal_corrupt_regions_total', 'Corrupt WAL regions skipped on start (bad checksum with valid entries after it, bad segment header)', walStat('corruptRegions'));
+  gauge('rtm_wal_corrupt_bytes_skipped_total', 'Bytes of corrupt WAL regions skipped on start', walStat('corruptBytesSkipped'));
+  gauge('rtm_wal_corrupt_entries_skipped_total', 'WAL entries lost to corruption on start (lsn gaps, undecodable entries)', walStat('corruptEntriesSkipped'));
   gauge('rtm_window_seconds', 'Seconds held in the in-memory window', () => sources.window.stats().seconds);
   gauge('rtm_window_edge_keys', 'Edge key-seconds held in the window', () => sources.window.stats().edgeKeys);
   gauge('rtm_window_bytes', 'Approximate bytes held by the window', () => sources.window.stats().bytes);
