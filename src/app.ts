@@ -4,10 +4,13 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { renderError, toRtmError, Errors, RtmError, type Dialect } from './api/errors.ts';
 import type { Services } from './services.ts';
 import { rateLimitPlugin } from './api/limits/rate-limit.ts';
 import { concurrencyLimitPlugin } from './api/limits/concurrency.ts';
+import { HEALTH_PATHS, healthRoutes } from './api/health/health-routes.ts';
+import { createReadiness } from './api/health/readiness.ts';
 import { adminRoutes } from './api/admin/token-routes.ts';
 import { serviceAdminRoutes } from './api/admin/service-routes.ts';
 import { azionRoutes } from './api/azion/routes.ts';
@@ -49,13 +52,18 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   installErrorHandling(app);
   installRequestPrincipal(app);
   // Every API request becomes an RTMRequest usage entity (batched, off the request path).
-  app.addHook('onResponse', selfMeteringHook(services.usageRecorder, { skip: (req) => req.url.startsWith('/dashboard') || req.url === '/' }));
+  app.addHook(
+    'onResponse',
+    selfMeteringHook(services.usageRecorder, { skip: (req) => req.url.startsWith('/dashboard') || req.url === '/' || HEALTH_PATHS.includes(req.url) }),
+  );
   const { requestSeconds, ingestLines } = services.metrics.self;
   app.addHook('onResponse', async (req, reply) => {
     requestSeconds.observe({ dialect: dialectOf(req.url), status: `${Math.floor(reply.statusCode / 100)}xx` }, reply.elapsedTime / 1000);
   });
-  // The dashboard's static files carry no data: no token, no limits.
+  // The dashboard's static files and the health checks carry no data: no token, no limits.
   await app.register(dashboardRoutes);
+  const readiness = createReadiness({ db: services.duckdb, walDir: path.join(config.dataDir, 'wal'), logger: services.logger });
+  await app.register(healthRoutes, { readiness });
 
   // Limits cover every route registered after them.
   const limited = { limits: config.limits, tokens: services.tokens };

@@ -170,8 +170,8 @@ const PROBES: Probe[] = [
   { route: 'POST /api/object/v1', as: 'a', expect: 'same', request: (t) => ({ method: 'POST', url: '/api/object/v1', payload: { _id: t.objectId, note: 'mine' } }) },
 ];
 
-/** Routes that carry no tenant data: the dashboard's static files, served without a token. */
-const PUBLIC_ROUTES = ['GET /', 'GET /dashboard', 'GET /dashboard/app.js', 'GET /dashboard/uplot.js', 'GET /dashboard/uplot.css'];
+/** Routes that carry no tenant data: the dashboard's static files and the health checks, served without a token. */
+const PUBLIC_ROUTES = ['GET /', 'GET /dashboard', 'GET /dashboard/app.js', 'GET /dashboard/uplot.js', 'GET /dashboard/uplot.css', 'GET /healthz', 'GET /readyz'];
 
 beforeAll(async () => {
   h = await startHarness();

@@ -76,6 +76,8 @@ export const Errors = {
   ODSL_UNKNOWN_PROVIDER: define('RTM_ERR_ODSL_UNKNOWN_PROVIDER', 404, 'Unknown metric provider'),
   ODSL_UNKNOWN_ENTITY: define('RTM_ERR_ODSL_UNKNOWN_ENTITY', 404, 'Unknown metric'),
   ODSL_BAD_BODY: define('RTM_ERR_ODSL_BAD_BODY', 400, 'Invalid metric entity body'),
+  // server state
+  SERVER_NOT_READY: define('RTM_ERR_SERVER_NOT_READY', 503, 'The server is not ready'),
   // internal
   INTERNAL: define('RTM_ERR_INTERNAL_ERROR', 500, 'Internal server error'),
 } as const;
