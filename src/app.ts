@@ -6,9 +6,12 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { renderError, toRtmError, Errors, RtmError, type Dialect } from './api/errors.ts';
+import type { Config } from './config/config.ts';
 import type { Services } from './services.ts';
 import { rateLimitPlugin } from './api/limits/rate-limit.ts';
 import { concurrencyLimitPlugin } from './api/limits/concurrency.ts';
+import { slowRequestPlugin } from './api/limits/slow-requests.ts';
+import { authenticateBodiesPlugin } from './api/authenticate-bodies.ts';
 import { HEALTH_PATHS, healthRoutes } from './api/health/health-routes.ts';
 import { createReadiness } from './api/health/readiness.ts';
 import { adminRoutes } from './api/admin/token-routes.ts';
@@ -47,6 +50,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     // maxParamLength: ODSL object ids and property names may be 128 characters (Fastify's default is 100).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_PARAM_LENGTH },
     frameworkErrors,
+    ...nodeTimeouts(config.limits),
   });
 
   installErrorHandling(app);
@@ -60,6 +64,13 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.addHook('onResponse', async (req, reply) => {
     requestSeconds.observe({ dialect: dialectOf(req.url), status: `${Math.floor(reply.statusCode / 100)}xx` }, reply.elapsedTime / 1000);
   });
+  // Stalled uploads are cut off and refused bodies never read (every route, the public ones too).
+  const { slowRequestsAborted } = services.metrics.self;
+  await app.register(slowRequestPlugin, {
+    limits: config.limits,
+    render: (e, url) => renderError[dialectOf(url)](e),
+    onAbort: (reason) => slowRequestsAborted.inc({ reason }),
+  });
   // The dashboard's static files and the health checks carry no data: no token, no limits.
   await app.register(dashboardRoutes);
   const readiness = createReadiness({ db: services.duckdb, walDir: path.join(config.dataDir, 'wal'), logger: services.logger });
@@ -69,6 +80,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   const limited = { limits: config.limits, tokens: services.tokens };
   await app.register(rateLimitPlugin, limited);
   await app.register(concurrencyLimitPlugin, limited);
+  await app.register(authenticateBodiesPlugin, { tokens: services.tokens });
 
   const { tokens, store, catalog, clock } = services;
   await app.register(adminRoutes, {
@@ -113,6 +125,20 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     maxLiveSeconds: Math.min(600, maxRange['1s']),
   });
   return app;
+}
+
+/**
+ * Node's own limits on the socket, behind slowRequestPlugin's: headers within
+ * headersTimeoutSeconds, and a whole request within requestTimeoutSeconds plus a margin (the
+ * plugin answers first, in the dialect's envelope; Node's plain 408 is the backstop). Node checks
+ * them every connectionsCheckingInterval.
+ */
+function nodeTimeouts(limits: Config['limits']): { requestTimeout: number; http: { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } } {
+  const ms = (seconds: number): number => (seconds > 0 && Number.isFinite(seconds) ? Math.round(seconds * 1000) : 0);
+  const requestTimeout = ms(limits.requestTimeoutSeconds) && ms(limits.requestTimeoutSeconds) + 10_000;
+  const headers = ms(limits.headersTimeoutSeconds);
+  const headersTimeout = requestTimeout > 0 && (headers === 0 || headers > requestTimeout) ? requestTimeout : headers;
+  return { requestTimeout, http: { headersTimeout, requestTimeout, connectionsCheckingInterval: 1000 } };
 }
 
 /** Longest path parameter the router matches; longer ones answer RTM_ERR_REQUEST_URI_TOO_LONG. */

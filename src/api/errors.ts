@@ -36,6 +36,7 @@ export const Errors = {
   REQUEST_BAD_PARAM: define('RTM_ERR_REQUEST_BAD_PARAM', 400, 'Invalid parameter'),
   REQUEST_RATE_LIMITED: define('RTM_ERR_REQUEST_RATE_LIMITED', 429, 'Too many requests'),
   REQUEST_TOO_MANY_STREAMS: define('RTM_ERR_REQUEST_TOO_MANY_STREAMS', 429, 'Too many concurrent requests for this token'),
+  REQUEST_TIMEOUT: define('RTM_ERR_REQUEST_TIMEOUT', 408, 'The request was not received in time'),
   REQUEST_URI_TOO_LONG: define('RTM_ERR_REQUEST_URI_TOO_LONG', 414, 'A path segment is too long'),
   // ingest
   INGEST_BODY_TOO_LARGE: define('RTM_ERR_INGEST_BODY_TOO_LARGE', 413, 'Request body too large'),

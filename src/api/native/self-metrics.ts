@@ -20,6 +20,8 @@ export interface SelfMetrics {
   ingestLines: Counter<'outcome'>;
   /** API request duration in seconds by dialect and status class. */
   requestSeconds: Histogram<'dialect' | 'status'>;
+  /** Uploads cut off with 408: over RTM_REQUEST_TIMEOUT (`timeout`) or below RTM_MIN_BODY_RATE (`rate`). */
+  slowRequestsAborted: Counter<'reason'>;
 }
 
 export function createSelfMetrics(registry: Registry, sources: SelfMetricSources): SelfMetrics {
@@ -59,6 +61,12 @@ export function createSelfMetrics(registry: Registry, sources: SelfMetricSources
     });
   }
   return {
+    slowRequestsAborted: new Counter({
+      name: 'rtm_http_slow_requests_aborted_total',
+      help: 'Uploads cut off with 408 (reason: timeout = RTM_REQUEST_TIMEOUT, rate = below RTM_MIN_BODY_RATE)',
+      labelNames: ['reason'],
+      registers,
+    }),
     ingestLines: new Counter({ name: 'rtm_ingest_lines_total', help: 'Ingested NDJSON lines by outcome', labelNames: ['outcome'], registers }),
     requestSeconds: new Histogram({
       name: 'rtm_http_request_duration_seconds',
