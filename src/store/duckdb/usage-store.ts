@@ -38,7 +38,7 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS usage_entity (
   user_id VARCHAR
 )`;
 
-const SELECT = `SELECT ${Object.values(USAGE_COLUMNS).map((c) => `"${c}"`).join(', ')}, owner FROM usage_entity`;
+const SELECT = `SELECT ${Object.values(USAGE_COLUMNS).map((c) => `"${c}"`).join(', ')} FROM usage_entity`;
 
 const FIELD_OF: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(USAGE_COLUMNS).map(([f, c]) => [c, f]));
 
