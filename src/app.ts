@@ -23,6 +23,7 @@ import { metricsRoute } from './api/native/metrics-route.ts';
 import { nativeRoutes } from './api/native/native-routes.ts';
 import { CDN_METRICS } from './api/odsl/cdn-provider.ts';
 import { odslMetricRoutes } from './api/odsl/metric-routes.ts';
+import { createUsageQuota } from './api/odsl/usage-quota.ts';
 import { odslObjectRoutes } from './api/odsl/object-routes.ts';
 import { selfMeteringHook } from './api/odsl/self-metering.ts';
 import { createVirtualTimeseriesHandler } from './api/odsl/virtual-timeseries.ts';
@@ -115,8 +116,10 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     build: { ...buildInfo(), startTime: services.startedAt.toISOString() },
     virtualTimeseries: createVirtualTimeseriesHandler(timeseries),
     cdnMetrics: Object.keys(CDN_METRICS),
+    quota: createUsageQuota({ usage: services.usage, limits: config.limits, clock }),
   });
-  await app.register(odslObjectRoutes, { objects: services.objects, tokens, virtualTimeseries: timeseries });
+  const objectQuota = { objects: config.limits.objectsPerToken || Infinity, bytes: config.limits.objectBytesPerToken || Infinity };
+  await app.register(odslObjectRoutes, { objects: services.objects, tokens, virtualTimeseries: timeseries, quota: objectQuota });
   await app.register(metricsRoute, { registry: services.metrics.registry, tokens });
   await app.register(nativeRoutes, {
     source: realtime,

@@ -175,9 +175,9 @@ const PUBLIC_ROUTES = ['GET /', 'GET /dashboard', 'GET /dashboard/app.js', 'GET 
 
 beforeAll(async () => {
   h = await startHarness();
-  const a = await h.token('tenant-a', ['alpha'], ['read', 'ingest']);
+  const a = await h.token('tenant-a', ['alpha'], ['read', 'ingest', 'write']);
   const aAdmin = await h.token('tenant-a-admin', ['alpha'], ['read', 'ingest', 'admin']);
-  const b = await h.token('tenant-b', ['beta'], ['read', 'ingest']);
+  const b = await h.token('tenant-b', ['beta'], ['read', 'ingest', 'write']);
   callers = { a: { name: 'a', secret: a.secret }, aAdmin: { name: 'aAdmin', secret: aAdmin.secret }, b: { name: 'b', secret: b.secret } };
 
   alphaEvents = 30;

@@ -16,6 +16,7 @@ import { decodeContentEncoding } from './content-encoding.ts';
 import { entitiesFromJson, entitiesFromNdjson, TooManyItems, type ParsedBody } from './entity-input.ts';
 import { andFilters, filterFromParams, OPERATOR_USAGE_FIELD_TYPES, parseEntityFilter, USAGE_FIELD_TYPES } from './filter.ts';
 import { SELF_METRICS, SELF_PROVIDER } from './self-metering.ts';
+import type { UsageQuota } from './usage-quota.ts';
 import { DEFAULT_SORT, parseSort } from './sort.ts';
 
 export interface OdslMetricRoutesOptions {
@@ -33,9 +34,13 @@ export interface OdslMetricRoutesOptions {
   maxLineBytes?: number;
   /** Largest POST body, bytes. Default: the app's bodyLimit. */
   maxBodyBytes?: number;
+  /** Per-token quota and rate of posted entities (not applied to the operator). Default: none. */
+  quota?: UsageQuota;
 }
 
 export const DEFAULT_LIMIT = 100;
+/** Most entities one POST may carry (the default of maxItems). */
+export const DEFAULT_MAX_ITEMS = 100_000;
 export const MAX_LIMIT = 10_000;
 const LIST_PARAMS = new Set(['_filter', '_limit', '_skip', '_sort']);
 const MAX_ERRORS_REPORTED = 1000;
@@ -77,7 +82,7 @@ async function readStream(stream: Readable, limit: number): Promise<string> {
 
 export const odslMetricRoutes: FastifyPluginAsync<OdslMetricRoutesOptions> = async (app, opts) => {
   const { usage, tokens } = opts;
-  const maxItems = opts.maxItems ?? 100_000;
+  const maxItems = opts.maxItems ?? DEFAULT_MAX_ITEMS;
   const maxLineBytes = opts.maxLineBytes ?? 64 * 1024;
   const bodyLimit = opts.maxBodyBytes ?? app.initialConfig.bodyLimit ?? 1024 * 1024;
 
@@ -171,9 +176,12 @@ export const odslMetricRoutes: FastifyPluginAsync<OdslMetricRoutesOptions> = asy
       throw err;
     }
     if (parsed.entities.length > 0) {
+      const admission = opts.quota && usageOwnerOf(principal) !== undefined ? await opts.quota.admit(principal.tokenId, parsed.entities) : undefined;
+      if (admission && !admission.ok) throw admission.error;
       try {
         await usage.insert(parsed.entities.map((e) => ({ ...e, owner: principal.tokenId })));
       } catch (err) {
+        admission?.release();
         req.log.error({ err }, 'usage entity insert failed');
         throw new RtmError(Errors.STORE_UNAVAILABLE, 'the entities could not be stored; nothing of this request was accepted, retry later');
       }
