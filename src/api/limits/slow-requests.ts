@@ -86,9 +86,16 @@ const plugin: FastifyPluginAsync<SlowRequestOptions> = async (app, opts) => {
       reply.raw.once('close', () => uploads.delete(upload));
     });
 
+    const interval = opts.checkIntervalMs ?? 1000;
+    let lastCheck = now();
     const check = (): void => {
       const t = now();
+      // A late timer means the event loop was blocked: the bytes may be waiting in the kernel,
+      // unread through no fault of the client, so that time is not charged to any upload.
+      const stall = t - lastCheck - interval;
+      lastCheck = t;
       for (const upload of uploads) {
+        if (stall > interval / 2) upload.startMs += stall;
         const { req, socket } = upload;
         if (req.raw.complete || socket.destroyed) {
           uploads.delete(upload);
@@ -110,7 +117,7 @@ const plugin: FastifyPluginAsync<SlowRequestOptions> = async (app, opts) => {
         }
       }
     };
-    const timer = setInterval(check, opts.checkIntervalMs ?? 1000);
+    const timer = setInterval(check, interval);
     timer.unref();
     app.addHook('onClose', async () => clearInterval(timer));
   }
