@@ -59,7 +59,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   // Every API request becomes an RTMRequest usage entity (batched, off the request path).
   app.addHook(
     'onResponse',
-    selfMeteringHook(services.usageRecorder, { skip: (req) => req.url.startsWith('/dashboard') || req.url === '/' || HEALTH_PATHS.includes(req.url) }),
+    selfMeteringHook(services.usageRecorder, { skip: (req) => req.url.startsWith('/dashboard') || req.url === '/' || HEALTH_PATHS.includes(req.url.split('?')[0] ?? '') }),
   );
   const { requestSeconds, ingestLines } = services.metrics.self;
   app.addHook('onResponse', async (req, reply) => {

@@ -132,6 +132,13 @@ describe('slow uploads', () => {
     expect(metrics.body).toContain('rtm_http_slow_requests_aborted_total{reason="rate"} 64');
   });
 
+  it('any refusal sent before the body is read closes the connection (here a 415 to a valid token)', async () => {
+    const r = await slowUpload('/ingest', { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'text/csv' });
+    expect(statusOf(r.response)).toBe(415);
+    expect(r.response.toLowerCase()).toContain('connection: close');
+    expect((bodyOf(r.response) as { error: { code: string } }).error.code).toBe('RTM_ERR_INGEST_CONTENT_TYPE');
+  });
+
   it('an upload that keeps a good pace is not cut off', async () => {
     const second = Math.floor(HARNESS_T0 / 1000) - 10;
     const line = `${JSON.stringify({ timestamp: second, service: 'shop', datacenter: 'FRA', domain: 'paced.example', status: 200 })}\n`;
