@@ -4,10 +4,16 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { renderError, toRtmError, Errors, RtmError, type Dialect } from './api/errors.ts';
+import type { Config } from './config/config.ts';
 import type { Services } from './services.ts';
 import { rateLimitPlugin } from './api/limits/rate-limit.ts';
 import { concurrencyLimitPlugin } from './api/limits/concurrency.ts';
+import { slowRequestPlugin } from './api/limits/slow-requests.ts';
+import { authenticateBodiesPlugin } from './api/authenticate-bodies.ts';
+import { HEALTH_PATHS, healthRoutes } from './api/health/health-routes.ts';
+import { createReadiness } from './api/health/readiness.ts';
 import { adminRoutes } from './api/admin/token-routes.ts';
 import { serviceAdminRoutes } from './api/admin/service-routes.ts';
 import { azionRoutes } from './api/azion/routes.ts';
@@ -17,6 +23,7 @@ import { metricsRoute } from './api/native/metrics-route.ts';
 import { nativeRoutes } from './api/native/native-routes.ts';
 import { CDN_METRICS } from './api/odsl/cdn-provider.ts';
 import { odslMetricRoutes } from './api/odsl/metric-routes.ts';
+import { createUsageQuota } from './api/odsl/usage-quota.ts';
 import { odslObjectRoutes } from './api/odsl/object-routes.ts';
 import { selfMeteringHook } from './api/odsl/self-metering.ts';
 import { createVirtualTimeseriesHandler } from './api/odsl/virtual-timeseries.ts';
@@ -44,23 +51,37 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     // maxParamLength: ODSL object ids and property names may be 128 characters (Fastify's default is 100).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_PARAM_LENGTH },
     frameworkErrors,
+    ...nodeTimeouts(config.limits),
   });
 
   installErrorHandling(app);
   installRequestPrincipal(app);
   // Every API request becomes an RTMRequest usage entity (batched, off the request path).
-  app.addHook('onResponse', selfMeteringHook(services.usageRecorder, { skip: (req) => req.url.startsWith('/dashboard') || req.url === '/' }));
+  app.addHook(
+    'onResponse',
+    selfMeteringHook(services.usageRecorder, { skip: (req) => req.url.startsWith('/dashboard') || req.url === '/' || HEALTH_PATHS.includes(req.url.split('?')[0] ?? '') }),
+  );
   const { requestSeconds, ingestLines } = services.metrics.self;
   app.addHook('onResponse', async (req, reply) => {
     requestSeconds.observe({ dialect: dialectOf(req.url), status: `${Math.floor(reply.statusCode / 100)}xx` }, reply.elapsedTime / 1000);
   });
-  // The dashboard's static files carry no data: no token, no limits.
+  // Stalled uploads are cut off and refused bodies never read (every route, the public ones too).
+  const { slowRequestsAborted } = services.metrics.self;
+  await app.register(slowRequestPlugin, {
+    limits: config.limits,
+    render: (e, url) => renderError[dialectOf(url)](e),
+    onAbort: (reason) => slowRequestsAborted.inc({ reason }),
+  });
+  // The dashboard's static files and the health checks carry no data: no token, no limits.
   await app.register(dashboardRoutes);
+  const readiness = createReadiness({ db: services.duckdb, walDir: path.join(config.dataDir, 'wal'), logger: services.logger });
+  await app.register(healthRoutes, { readiness });
 
   // Limits cover every route registered after them.
   const limited = { limits: config.limits, tokens: services.tokens };
   await app.register(rateLimitPlugin, limited);
   await app.register(concurrencyLimitPlugin, limited);
+  await app.register(authenticateBodiesPlugin, { tokens: services.tokens });
 
   const { tokens, store, catalog, clock } = services;
   await app.register(adminRoutes, {
@@ -95,8 +116,10 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     build: { ...buildInfo(), startTime: services.startedAt.toISOString() },
     virtualTimeseries: createVirtualTimeseriesHandler(timeseries),
     cdnMetrics: Object.keys(CDN_METRICS),
+    quota: createUsageQuota({ usage: services.usage, limits: config.limits, clock }),
   });
-  await app.register(odslObjectRoutes, { objects: services.objects, tokens, virtualTimeseries: timeseries });
+  const objectQuota = { objects: config.limits.objectsPerToken || Infinity, bytes: config.limits.objectBytesPerToken || Infinity };
+  await app.register(odslObjectRoutes, { objects: services.objects, tokens, virtualTimeseries: timeseries, quota: objectQuota });
   await app.register(metricsRoute, { registry: services.metrics.registry, tokens });
   await app.register(nativeRoutes, {
     source: realtime,
@@ -105,6 +128,20 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     maxLiveSeconds: Math.min(600, maxRange['1s']),
   });
   return app;
+}
+
+/**
+ * Node's own limits on the socket, behind slowRequestPlugin's: headers within
+ * headersTimeoutSeconds, and a whole request within requestTimeoutSeconds plus a margin (the
+ * plugin answers first, in the dialect's envelope; Node's plain 408 is the backstop). Node checks
+ * them every connectionsCheckingInterval.
+ */
+function nodeTimeouts(limits: Config['limits']): { requestTimeout: number; http: { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } } {
+  const ms = (seconds: number): number => (seconds > 0 && Number.isFinite(seconds) ? Math.round(seconds * 1000) : 0);
+  const requestTimeout = ms(limits.requestTimeoutSeconds) && ms(limits.requestTimeoutSeconds) + 10_000;
+  const headers = ms(limits.headersTimeoutSeconds);
+  const headersTimeout = requestTimeout > 0 && (headers === 0 || headers > requestTimeout) ? requestTimeout : headers;
+  return { requestTimeout, http: { headersTimeout, requestTimeout, connectionsCheckingInterval: 1000 } };
 }
 
 /** Longest path parameter the router matches; longer ones answer RTM_ERR_REQUEST_URI_TOO_LONG. */
@@ -123,6 +160,15 @@ const frameworkErrors = (err: { code?: string }, req: FastifyRequest, reply: Fas
   void reply.code(e.status).send(renderError[dialectOf(req.url)](e));
 };
 
+/** Logs a 5xx with its cause; a logger that throws must not turn the answer into Fastify's own 500. */
+function logFailure(req: FastifyRequest, err: unknown, e: RtmError): void {
+  try {
+    req.log.error({ err, code: e.code }, 'request failed');
+  } catch {
+    req.log.error({ code: e.code, message: err instanceof Error ? err.message : String(err) }, 'request failed');
+  }
+}
+
 /**
  * The error and not-found handlers: registry errors rendered in the envelope of the URL's
  * dialect. Exported so plugin tests can build a bare Fastify instance that answers like the app.
@@ -130,7 +176,7 @@ const frameworkErrors = (err: { code?: string }, req: FastifyRequest, reply: Fas
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     const e = toRtmError(err);
-    if (e.status >= 500) req.log.error({ err }, 'request failed');
+    if (e.status >= 500) logFailure(req, err, e);
     void reply.code(e.status).headers(e.headers).send(renderError[dialectOf(req.url)](e));
   });
   app.setNotFoundHandler((req: FastifyRequest, reply) => {

@@ -20,8 +20,17 @@ export interface Running {
 export async function startServer(config: Config, clock: Clock = systemClock, logger?: Logger): Promise<Running> {
   const log = logger ?? pino({ level: config.logLevel });
   const services = await createServices({ config, clock, logger: log });
-  const app = await buildApp(services);
-  const url = await app.listen({ host: config.host, port: config.port });
+  let app: FastifyInstance | undefined;
+  let url: string;
+  try {
+    app = await buildApp(services);
+    url = await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    // e.g. the port is taken: release the data dir before the error is reported.
+    await app?.close().catch(() => undefined);
+    await services.close().catch(() => undefined);
+    throw err;
+  }
   log.info({ url, dataDir: config.dataDir }, 'rtmetrics listening');
   let stopped = false;
   return {

@@ -76,9 +76,20 @@ export interface ServiceOptions {
 
 const HOUR_MS = 3_600_000;
 
-export async function createServices({ config, clock, logger }: ServiceOptions): Promise<Services> {
+export async function createServices(opts: ServiceOptions): Promise<Services> {
   // Closers run in reverse order of creation: consumers stop before what they write to.
   const closers: (() => Promise<void>)[] = [];
+  try {
+    return await composeServices(opts, closers);
+  } catch (err) {
+    // A failed start (corrupt database, wal/ not a directory) closes what it opened, so the
+    // database file is released and the process can report the error and exit cleanly.
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function composeServices({ config, clock, logger }: ServiceOptions, closers: (() => Promise<void>)[]): Promise<Services> {
   const duckdb = await openDuckDb(path.join(config.dataDir, 'rtmetrics.duckdb'));
   closers.push(async () => duckdb.close());
 

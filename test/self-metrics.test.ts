@@ -1,4 +1,13 @@
+import fs from 'node:fs/promises';
+import { encodeWalPayload } from '../src/ingest/wal-payload.ts';
+import { deltaFromRecordSet } from '../src/model/delta.ts';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listSegments, segmentPath } from '../src/ingest/wal/segment.ts';
+import { openWal } from '../src/ingest/wal/wal.ts';
+import { edgeRecord } from '../src/store/record-fixtures.ts';
 import { ADMIN_TOKEN, HARNESS_T0, startHarness, type Harness } from './support/app-harness.ts';
 
 let h: Harness;
@@ -38,5 +47,33 @@ describe('GET /rtm/v1/metrics', () => {
     expect(res.statusCode).toBe(403);
     expect(res.json().error.code).toBe('RTM_ERR_AUTH_FORBIDDEN');
     expect((await h.inject({ url: '/rtm/v1/metrics' })).statusCode).toBe(401);
+  });
+});
+
+describe('WAL corruption in self-metrics', () => {
+  it('shows the bytes and entries skipped on start', async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rtm-walcorrupt-'));
+    const walDir = path.join(dataDir, 'wal');
+    const wal = await openWal({ dir: walDir, logger: pino({ level: 'silent' }) });
+    const second = Math.floor(HARNESS_T0 / 1000) - 60;
+    for (const requests of [1, 2, 3]) await wal.append(encodeWalPayload(deltaFromRecordSet({ edge: [edgeRecord(second, 'w', { requests })], origin: [], dimension: [] })));
+    await wal.close();
+    const file = segmentPath(walDir, (await listSegments(walDir))[0] ?? 0);
+    const data = await fs.readFile(file);
+    const first = 28 + 16 + data.readUInt32LE(28);
+    const secondBytes = 16 + data.readUInt32LE(first);
+    data[first + 20] = (data[first + 20] ?? 0) ^ 0x01;
+    await fs.writeFile(file, data);
+
+    const harness = await startHarness({ config: { dataDir } });
+    try {
+      const res = await harness.inject({ url: '/rtm/v1/metrics', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      expect(sample(res.body, 'rtm_wal_corrupt_regions_total')).toBe(1);
+      expect(sample(res.body, 'rtm_wal_corrupt_entries_skipped_total')).toBe(1);
+      expect(sample(res.body, 'rtm_wal_corrupt_bytes_skipped_total')).toBe(secondBytes);
+    } finally {
+      await harness.close();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

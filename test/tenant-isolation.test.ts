@@ -170,14 +170,14 @@ const PROBES: Probe[] = [
   { route: 'POST /api/object/v1', as: 'a', expect: 'same', request: (t) => ({ method: 'POST', url: '/api/object/v1', payload: { _id: t.objectId, note: 'mine' } }) },
 ];
 
-/** Routes that carry no tenant data: the dashboard's static files, served without a token. */
-const PUBLIC_ROUTES = ['GET /', 'GET /dashboard', 'GET /dashboard/app.js', 'GET /dashboard/uplot.js', 'GET /dashboard/uplot.css'];
+/** Routes that carry no tenant data: the dashboard's static files and the health checks, served without a token. */
+const PUBLIC_ROUTES = ['GET /', 'GET /dashboard', 'GET /dashboard/app.js', 'GET /dashboard/uplot.js', 'GET /dashboard/uplot.css', 'GET /healthz', 'GET /readyz'];
 
 beforeAll(async () => {
   h = await startHarness();
-  const a = await h.token('tenant-a', ['alpha'], ['read', 'ingest']);
+  const a = await h.token('tenant-a', ['alpha'], ['read', 'ingest', 'write']);
   const aAdmin = await h.token('tenant-a-admin', ['alpha'], ['read', 'ingest', 'admin']);
-  const b = await h.token('tenant-b', ['beta'], ['read', 'ingest']);
+  const b = await h.token('tenant-b', ['beta'], ['read', 'ingest', 'write']);
   callers = { a: { name: 'a', secret: a.secret }, aAdmin: { name: 'aAdmin', secret: aAdmin.secret }, b: { name: 'b', secret: b.secret } };
 
   alphaEvents = 30;

@@ -6,8 +6,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { Errors, RtmError } from './errors.ts';
 
-export type Scope = 'read' | 'ingest' | 'admin';
-export const SCOPES: readonly Scope[] = ['read', 'ingest', 'admin'];
+/** read: query; ingest: send events and usage entities; write: store and delete ODSL objects; admin: manage tokens and services. */
+export type Scope = 'read' | 'ingest' | 'write' | 'admin';
+export const SCOPES: readonly Scope[] = ['read', 'ingest', 'write', 'admin'];
 
 export interface Principal {
   /** Stable token id (not the secret): the `user` of usage entities. */

@@ -10,6 +10,8 @@ export interface ErrorCode {
   readonly code: string;
   readonly status: number;
   readonly message: string;
+  /** Seconds a client should wait before retrying (sent as Retry-After); every 503 has one. */
+  readonly retryAfterSeconds?: number;
 }
 
 const registry = new Map<string, ErrorCode>();
@@ -18,7 +20,8 @@ const registry = new Map<string, ErrorCode>();
 function define(code: string, status: number, message: string): ErrorCode {
   if (!/^RTM_ERR_[A-Z0-9]+_[A-Z0-9_]+$/.test(code)) throw new Error(`bad error code ${code}`);
   if (registry.has(code)) throw new Error(`duplicate error code ${code}`);
-  const def = Object.freeze({ code, status, message });
+  // A 503 is "retry later": say when (RFC 9110 section 10.2.3), so clients back off instead of hammering.
+  const def = Object.freeze(status === 503 ? { code, status, message, retryAfterSeconds: 1 } : { code, status, message });
   registry.set(code, def);
   return def;
 }
@@ -33,6 +36,7 @@ export const Errors = {
   REQUEST_BAD_PARAM: define('RTM_ERR_REQUEST_BAD_PARAM', 400, 'Invalid parameter'),
   REQUEST_RATE_LIMITED: define('RTM_ERR_REQUEST_RATE_LIMITED', 429, 'Too many requests'),
   REQUEST_TOO_MANY_STREAMS: define('RTM_ERR_REQUEST_TOO_MANY_STREAMS', 429, 'Too many concurrent requests for this token'),
+  REQUEST_TIMEOUT: define('RTM_ERR_REQUEST_TIMEOUT', 408, 'The request was not received in time'),
   REQUEST_URI_TOO_LONG: define('RTM_ERR_REQUEST_URI_TOO_LONG', 414, 'A path segment is too long'),
   // ingest
   INGEST_BODY_TOO_LARGE: define('RTM_ERR_INGEST_BODY_TOO_LARGE', 413, 'Request body too large'),
@@ -40,6 +44,8 @@ export const Errors = {
   INGEST_BAD_ENCODING: define('RTM_ERR_INGEST_BAD_ENCODING', 400, 'Request body could not be decoded'),
   INGEST_TOO_MANY_EVENTS: define('RTM_ERR_INGEST_TOO_MANY_EVENTS', 413, 'Too many events in one request'),
   INGEST_UNAVAILABLE: define('RTM_ERR_INGEST_UNAVAILABLE', 503, 'Ingest is temporarily unavailable'),
+  // store writes outside ingest (usage entities, objects)
+  STORE_UNAVAILABLE: define('RTM_ERR_STORE_UNAVAILABLE', 503, 'The store is temporarily unavailable'),
   // queries
   QUERY_RANGE_TOO_LARGE: define('RTM_ERR_QUERY_RANGE_TOO_LARGE', 400, 'Query range too large'),
   QUERY_BAD_LIMIT: define('RTM_ERR_QUERY_BAD_LIMIT', 400, 'Invalid limit'),
@@ -71,6 +77,12 @@ export const Errors = {
   ODSL_UNKNOWN_PROVIDER: define('RTM_ERR_ODSL_UNKNOWN_PROVIDER', 404, 'Unknown metric provider'),
   ODSL_UNKNOWN_ENTITY: define('RTM_ERR_ODSL_UNKNOWN_ENTITY', 404, 'Unknown metric'),
   ODSL_BAD_BODY: define('RTM_ERR_ODSL_BAD_BODY', 400, 'Invalid metric entity body'),
+  // server state
+  SERVER_NOT_READY: define('RTM_ERR_SERVER_NOT_READY', 503, 'The server is not ready'),
+  // per-token storage quotas (the operator's admin token has none)
+  QUOTA_OBJECTS: define('RTM_ERR_QUOTA_OBJECTS', 403, 'Object quota exceeded for this token'),
+  QUOTA_USAGE_ENTITIES: define('RTM_ERR_QUOTA_USAGE_ENTITIES', 403, 'Usage entity quota exceeded for this token'),
+  QUOTA_USAGE_RATE: define('RTM_ERR_QUOTA_USAGE_RATE', 429, 'Too many usage entities per second for this token'),
   // internal
   INTERNAL: define('RTM_ERR_INTERNAL_ERROR', 500, 'Internal server error'),
 } as const;
@@ -82,16 +94,19 @@ export function allErrorCodes(): readonly ErrorCode[] {
 
 /** An error answered to a client: a registry code plus a detail that says what was wrong. */
 export class RtmError extends Error {
-  readonly def: ErrorCode;
+  declare readonly def: ErrorCode;
   readonly detail: string;
-  /** Extra response headers (e.g. Retry-After). */
+  /** Response headers: Retry-After of a 503 (from the registry) and any the thrower adds. */
   readonly headers: Readonly<Record<string, string>>;
   constructor(def: ErrorCode, detail?: string, headers: Readonly<Record<string, string>> = {}) {
     super(detail ? `${def.message}: ${detail}` : def.message);
     this.name = 'RtmError';
-    this.def = def;
+    // Not enumerable: pino's error serializer walks enumerable properties and tags every
+    // error-like one (def has a `message`) with a symbol, which throws on the frozen def and
+    // turned every logged 5xx into Fastify's own 500.
+    Object.defineProperty(this, 'def', { value: def, enumerable: false, writable: false });
     this.detail = detail ?? def.message;
-    this.headers = headers;
+    this.headers = def.retryAfterSeconds === undefined ? headers : { 'retry-after': String(def.retryAfterSeconds), ...headers };
   }
   get status(): number {
     return this.def.status;

@@ -32,7 +32,7 @@ describe('createTokenVerifier', () => {
     const admin = await verifier.verify('the-admin-secret');
     expect(admin?.tokenId).toBe('admin');
     expect(admin?.services).toBe('all');
-    expect([...admin!.scopes].sort()).toEqual(['admin', 'ingest', 'read']);
+    expect([...admin!.scopes].sort()).toEqual(['admin', 'ingest', 'read', 'write']);
     expect((await verifier.verify(secret))?.tokenId).toBe(token.id);
     expect(await verifier.verify('the-admin-secre')).toBeUndefined();
     await store.revoke(token.id);

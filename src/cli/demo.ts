@@ -3,12 +3,11 @@
  * (NDJSON -> parser -> durable pipeline), so a new user sees live numbers at once.
  */
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.ts';
 import { createSyntheticTraffic } from '../demo/synthetic-traffic.ts';
 import { parseNdjson } from '../ingest/ndjson-parser.ts';
 import { resolveAdminToken } from '../api/tokens.ts';
 import { startServer } from '../main.ts';
-import { stopOnSignals } from './serve.ts';
+import { startOrExit, stopOnSignals } from './serve.ts';
 
 export function registerDemoCommand(program: Command): void {
   program
@@ -18,9 +17,9 @@ export function registerDemoCommand(program: Command): void {
     .action(async (opts: { rate: string }) => {
       const rate = Number(opts.rate);
       if (!Number.isFinite(rate) || rate <= 0) throw new Error(`--rate must be a positive number, got ${opts.rate}`);
-      const config = loadConfig();
-      const running = await startServer(config);
+      const running = await startOrExit((config) => startServer(config));
       const { services } = running;
+      const { config } = services;
       const traffic = createSyntheticTraffic({ seed: Date.now() % 1_000_000 });
       const tickMs = 100;
       const timer = setInterval(() => {

@@ -2,8 +2,25 @@
  * `rtmetrics serve` and `rtmetrics demo`: run the server (demo adds synthetic traffic).
  */
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.ts';
+import { loadConfig, type Config } from '../config/config.ts';
 import { startServer, type Running } from '../main.ts';
+import { describeStartupFailure } from './startup-failure.ts';
+
+/**
+ * Loads the config and starts, or prints one line saying what failed and what to do and exits
+ * with status 1 (a supervisor sees the failure, an operator reads the fix).
+ */
+export async function startOrExit(start: (config: Config) => Promise<Running>): Promise<Running> {
+  let config: Config | undefined;
+  try {
+    config = loadConfig();
+    return await start(config);
+  } catch (err) {
+    process.stderr.write(`${describeStartupFailure(err, config ?? {})}\n`);
+    if (config?.logLevel === 'debug' || config?.logLevel === 'trace') console.error(err);
+    process.exit(1);
+  }
+}
 
 export function stopOnSignals(running: Running, extra: () => void = () => {}): void {
   const stop = (): void => {
@@ -25,7 +42,7 @@ export function registerServeCommands(program: Command): void {
     .command('serve')
     .description('run the server (PORT, HOST, RTM_DATA_DIR, RTM_ADMIN_TOKEN, ...)')
     .action(async () => {
-      const running = await startServer(loadConfig());
+      const running = await startOrExit((config) => startServer(config));
       stopOnSignals(running);
     });
 }

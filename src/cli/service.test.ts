@@ -13,7 +13,7 @@ import { edgeRecord, fixedTokens } from '../../test/support/azion-fixtures.ts';
 import { serviceAdminRoutes } from '../api/admin/service-routes.ts';
 import { installErrorHandling } from '../app.ts';
 import type { Catalog } from '../store/catalog.ts';
-import { createDuckDbCatalog } from '../store/duckdb/catalog-store.ts';
+import { createDuckDbCatalog, sequentialIds } from '../store/duckdb/catalog-store.ts';
 import { openDuckDb, type DuckDb } from '../store/duckdb/database.ts';
 import { registerServiceCommands } from './service.ts';
 
@@ -69,7 +69,7 @@ describe('rtmetrics service', () => {
 
   const seed = async (): Promise<void> => {
     const db = await openDuckDb(file);
-    const catalog = await createDuckDbCatalog({ db });
+    const catalog = await createDuckDbCatalog({ db, newId: sequentialIds() });
     await catalog.observe(records);
     await catalog.close();
     db.close();
@@ -109,7 +109,7 @@ describe('rtmetrics service', () => {
 
     beforeEach(async () => {
       db = await openDuckDb(file);
-      catalog = await createDuckDbCatalog({ db });
+      catalog = await createDuckDbCatalog({ db, newId: sequentialIds() });
       await catalog.observe(records);
       app = Fastify();
       installErrorHandling(app);

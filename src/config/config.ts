@@ -22,6 +22,39 @@ export interface Limits {
   /** Distinct services one token may write. Default 10,000; 0 turns it off. `RTM_MAX_SERVICES_PER_TOKEN`. */
   servicesPerToken: number;
   /**
+   * Seconds a client has to send a whole request body, counted from the request's start; beyond
+   * it the server answers 408 RTM_ERR_REQUEST_TIMEOUT and closes the connection. Default 300;
+   * 0 turns it off. `RTM_REQUEST_TIMEOUT`.
+   */
+  requestTimeoutSeconds: number;
+  /** Seconds a client has to send the request line and headers (Node answers 408). Default 30. `RTM_HEADERS_TIMEOUT`. */
+  headersTimeoutSeconds: number;
+  /**
+   * Slowest average rate, bytes per second, at which a request body may arrive once the grace
+   * period has passed (as Kestrel's MinRequestBodyDataRate); a slower upload gets 408 and its
+   * connection closed. Default 240; 0 turns it off. `RTM_MIN_BODY_RATE`.
+   */
+  minBodyBytesPerSecond: number;
+  /** Seconds at the start of a body during which the minimum rate is not enforced. Default 5. `RTM_MIN_BODY_RATE_GRACE`. */
+  bodyRateGraceSeconds: number;
+  /** ODSL objects one token may store. Default 1000; 0 turns it off. `RTM_MAX_OBJECTS_PER_TOKEN`. */
+  objectsPerToken: number;
+  /** Bytes (JSON text) of the ODSL objects one token may store. Default 64 MiB; 0 turns it off. `RTM_MAX_OBJECT_BYTES_PER_TOKEN`. */
+  objectBytesPerToken: number;
+  /**
+   * Usage entities one token may have stored through POST /api/metric/v1 (its own RTMRequest
+   * metering does not count). Default 1,000,000; 0 turns it off. `RTM_MAX_USAGE_ENTITIES_PER_TOKEN`.
+   */
+  usageEntitiesPerToken: number;
+  /** Bytes of those entities (their strings, 8 per number). Default 256 MiB; 0 turns it off. `RTM_MAX_USAGE_BYTES_PER_TOKEN`. */
+  usageBytesPerToken: number;
+  /**
+   * Usage entities per second one token may POST, sustained; a burst of 10 seconds' worth is
+   * allowed (and one request larger than that when the token has been idle). Default 1000; 0
+   * turns it off. `RTM_USAGE_ENTITIES_PER_SECOND`.
+   */
+  usageEntitiesPerSecond: number;
+  /**
    * Longest time range, seconds, one query may read from each store tier (a longer one is a 400
    * RTM_ERR_QUERY_RANGE_TOO_LARGE that names the tier and the limit). Defaults (DEFAULT_MAX_QUERY_RANGE_SECONDS):
    * 1 s: 3600 (1 h; also the Fastly `ts` lookback and, capped at 600, native `live` seconds), `RTM_MAX_QUERY_RANGE_1S`;
@@ -131,6 +164,15 @@ export function loadConfig(env: Env = process.env): Config {
       requestsPerTokenPerSecond: intFrom(env, 'RTM_RATE_LIMIT_PER_SECOND', 1000),
       concurrentStreamsPerToken: intFrom(env, 'RTM_MAX_CONCURRENT_PER_TOKEN', 64),
       servicesPerToken: intFrom(env, 'RTM_MAX_SERVICES_PER_TOKEN', 10_000),
+      requestTimeoutSeconds: intFrom(env, 'RTM_REQUEST_TIMEOUT', 300),
+      headersTimeoutSeconds: positiveFrom(env, 'RTM_HEADERS_TIMEOUT', 30),
+      minBodyBytesPerSecond: intFrom(env, 'RTM_MIN_BODY_RATE', 240),
+      bodyRateGraceSeconds: intFrom(env, 'RTM_MIN_BODY_RATE_GRACE', 5),
+      objectsPerToken: intFrom(env, 'RTM_MAX_OBJECTS_PER_TOKEN', 1000),
+      objectBytesPerToken: intFrom(env, 'RTM_MAX_OBJECT_BYTES_PER_TOKEN', 64 * 1024 * 1024),
+      usageEntitiesPerToken: intFrom(env, 'RTM_MAX_USAGE_ENTITIES_PER_TOKEN', 1_000_000),
+      usageBytesPerToken: intFrom(env, 'RTM_MAX_USAGE_BYTES_PER_TOKEN', 256 * 1024 * 1024),
+      usageEntitiesPerSecond: intFrom(env, 'RTM_USAGE_ENTITIES_PER_SECOND', 1000),
       maxFutureSeconds: intFrom(env, 'RTM_MAX_FUTURE_SECONDS', 300),
       maxQueryRangeSeconds: Object.freeze({
         '1s': positiveFrom(env, 'RTM_MAX_QUERY_RANGE_1S', DEFAULT_MAX_QUERY_RANGE_SECONDS['1s']),

@@ -26,7 +26,7 @@ import type { EventBatch } from '../model/event.ts';
 import { createPendingDeltas } from './pending-deltas.ts';
 import type { IngestSink } from './sink.ts';
 import { decodeWalPayload, encodeWalPayload } from './wal-payload.ts';
-import { openWal } from './wal/wal.ts';
+import { openWal, type WalStats } from './wal/wal.ts';
 
 /** What the pipeline needs of the in-memory window (src/aggregate/window.ts implements it). */
 export interface PipelineWindow {
@@ -74,6 +74,8 @@ export interface IngestPipelineStats {
   /** Rows of those deltas. */
   pendingRows: number;
   walSegments: number;
+  /** Corruption the WAL skipped on open and replay (self-metrics). */
+  wal: WalStats;
 }
 
 export interface IngestPipeline extends IngestSink {
@@ -136,6 +138,7 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
       try {
         decoded.push({ lsn: e.lsn, delta: decodeWalPayload(e.payload).delta });
       } catch (err) {
+        wal.noteUndecodable();
         logger.error({ err, lsn: e.lsn }, 'WAL entry has a valid checksum but cannot be decoded; skipped');
       }
     }
@@ -257,7 +260,7 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
       await committing;
       await write();
     },
-    stats: () => ({ appliedLsn, pendingSeconds: pending.seconds(), pendingRows: pending.rows(), walSegments: wal.segmentCount }),
+    stats: () => ({ appliedLsn, pendingSeconds: pending.seconds(), pendingRows: pending.rows(), walSegments: wal.segmentCount, wal: wal.stats() }),
     async close() {
       if (closed) return;
       closed = true;

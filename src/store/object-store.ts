@@ -17,9 +17,23 @@ export interface StoredObject {
   updated: number;
 }
 
+/** Most objects and bytes (of their JSON text) one owner may store; Infinity is no limit. */
+export interface ObjectQuota {
+  objects: number;
+  bytes: number;
+}
+
+/** A put: stored (`created` says whether it is new), or refused by the quota with what is used. */
+export type PutResult =
+  | { ok: true; created: boolean }
+  | { ok: false; exceeded: 'objects' | 'bytes'; used: number; limit: number };
+
 export interface ObjectStore {
-  /** Creates or replaces the object `id` of `owner`; `created` says which. */
-  put(owner: string, id: string, body: JsonObject, nowMs: number): Promise<{ created: boolean }>;
+  /**
+   * Creates or replaces the object `id` of `owner`. With a quota, a put that would take the owner
+   * past it (counting a replaced object's size as freed) stores nothing and says why.
+   */
+  put(owner: string, id: string, body: JsonObject, nowMs: number, quota?: ObjectQuota): Promise<PutResult>;
   get(owner: string, id: string): Promise<StoredObject | undefined>;
   /** The owner's objects, newest update first. */
   list(owner: string, page: { limit: number; skip: number }): Promise<{ objects: StoredObject[]; total: number }>;

@@ -36,8 +36,30 @@ export interface UsagePoint {
   value: number;
 }
 
+/** String fields of an entity that count towards its size (`_id` and `owner` are the server's). */
+const SIZED_STRINGS = ['provider', 'metric', 'type', 'action', 'application', 'detail', 'environment', 'invocationId', 'method', 'service', 'user'] as const;
+const OPTIONAL_NUMBERS = ['duration', 'httpstatus', 'responseSize'] as const;
+
+type SizedEntity = Partial<Record<(typeof SIZED_STRINGS)[number], string>> & Partial<Record<(typeof OPTIONAL_NUMBERS)[number], number>>;
+
+/**
+ * The size an entity counts for in a quota: the UTF-8 bytes of its strings plus 8 per number
+ * (timestamp and value always). Stores compute the same sum over stored rows (ownerTotals).
+ */
+export function usageEntityBytes(e: SizedEntity): number {
+  let bytes = 16;
+  for (const f of SIZED_STRINGS) {
+    const v = e[f];
+    if (typeof v === 'string') bytes += Buffer.byteLength(v);
+  }
+  for (const f of OPTIONAL_NUMBERS) if (typeof e[f] === 'number') bytes += 8;
+  return bytes;
+}
+
 export interface UsageStore {
   insert(entities: readonly NewUsageEntity[]): Promise<void>;
+  /** How many entities `owner` has, and their usageEntityBytes, leaving out the given providers. */
+  ownerTotals(owner: string, excludeProviders: readonly string[]): Promise<{ entities: number; bytes: number }>;
   /** `total` counts every match, ignoring limit and skip. */
   list(q: UsageListQuery): Promise<{ total: number; items: UsageEntity[] }>;
   get(id: string, owner?: string): Promise<UsageEntity | undefined>;

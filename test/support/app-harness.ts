@@ -45,6 +45,10 @@ export interface HarnessOptions {
   /** Fake clock start, ms. Default 2026-01-01T00:10:00Z. */
   startMs?: number;
   config?: Partial<Config>;
+  /** The services' logger. Default: silent. */
+  logger?: pino.Logger;
+  /** Called between createServices and buildApp: a test may wrap components (e.g. a failing store). */
+  beforeBuild?: (services: Services) => void;
 }
 
 export const HARNESS_T0 = Date.UTC(2026, 0, 1, 0, 10, 0);
@@ -82,12 +86,13 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   let services: Services;
   let app: FastifyInstance;
   try {
-    services = await createServices({ config, clock, logger: pino({ level: 'silent' }) });
+    services = await createServices({ config, clock, logger: opts.logger ?? pino({ level: 'silent' }) });
   } catch (err) {
     await fs.rm(dataDir, { recursive: true, force: true });
     throw err;
   }
   try {
+    opts.beforeBuild?.(services);
     app = await buildApp(services);
     await app.ready();
   } catch (err) {

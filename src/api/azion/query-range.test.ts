@@ -8,7 +8,7 @@ import { edgeRecord, fixedTokens } from '../../../test/support/azion-fixtures.ts
 import { installErrorHandling } from '../../app.ts';
 import { testConfig } from '../../config/config.ts';
 import { createFakeClock } from '../../model/clock.ts';
-import { createDuckDbCatalog } from '../../store/duckdb/catalog-store.ts';
+import { createDuckDbCatalog, sequentialIds } from '../../store/duckdb/catalog-store.ts';
 import { openDuckDb, type DuckDb } from '../../store/duckdb/database.ts';
 import { createDuckDbMetricStore } from '../../store/duckdb/metric-store.ts';
 import type { Catalog } from '../../store/catalog.ts';
@@ -29,7 +29,7 @@ describe('Azion query range per tier', () => {
   beforeAll(async () => {
     db = await openDuckDb(':memory:');
     store = await createDuckDbMetricStore(db, { retention: testConfig('/unused').retention });
-    catalog = await createDuckDbCatalog({ db });
+    catalog = await createDuckDbCatalog({ db, newId: sequentialIds() });
     const records = { edge: [edgeRecord({ service: 'shop', domain: 'www.shop.com', second: T0 + 10 }, { requests: 3 })], origin: [], dimension: [] };
     await store.append({ lsn: 1, records });
     await catalog.observe(records);

@@ -9,7 +9,7 @@ import { testConfig } from '../../config/config.ts';
 import { createFakeClock } from '../../model/clock.ts';
 import type { RecordSet } from '../../model/record.ts';
 import type { Catalog } from '../../store/catalog.ts';
-import { createDuckDbCatalog } from '../../store/duckdb/catalog-store.ts';
+import { createDuckDbCatalog, sequentialIds } from '../../store/duckdb/catalog-store.ts';
 import { openDuckDb, type DuckDb } from '../../store/duckdb/database.ts';
 import { createDuckDbMetricStore } from '../../store/duckdb/metric-store.ts';
 import type { MetricStore } from '../../store/store.ts';
@@ -79,7 +79,7 @@ describe('Azion v3 routes', () => {
   beforeAll(async () => {
     db = await openDuckDb(':memory:');
     store = await createDuckDbMetricStore(db, { retention: testConfig('/unused').retention });
-    catalog = await createDuckDbCatalog({ db });
+    catalog = await createDuckDbCatalog({ db, newId: sequentialIds() });
     await store.append({ lsn: 1, records });
     await catalog.observe(records);
     app = await build('UTC');

@@ -4,10 +4,11 @@
  * two counters are incremented once per request.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { WalStats } from '../../ingest/wal/wal.ts';
 import type { Tier } from '../../store/store.ts';
 
 export interface SelfMetricSources {
-  pipeline: { stats(): { appliedLsn: number; pendingSeconds: number; walSegments: number } };
+  pipeline: { stats(): { appliedLsn: number; pendingSeconds: number; walSegments: number; wal?: WalStats } };
   window: { stats(): { seconds: number; edgeKeys: number; originKeys: number; bytes: number } };
   /** The DuckDB store's backlogs (absent for an engine without them). */
   store?: { rollupBacklog(): number; compactionBacklog(): Record<Tier, number> };
@@ -19,6 +20,8 @@ export interface SelfMetrics {
   ingestLines: Counter<'outcome'>;
   /** API request duration in seconds by dialect and status class. */
   requestSeconds: Histogram<'dialect' | 'status'>;
+  /** Uploads cut off with 408: over RTM_REQUEST_TIMEOUT (`timeout`) or below RTM_MIN_BODY_RATE (`rate`). */
+  slowRequestsAborted: Counter<'reason'>;
 }
 
 export function createSelfMetrics(registry: Registry, sources: SelfMetricSources): SelfMetrics {
@@ -36,6 +39,10 @@ export function createSelfMetrics(registry: Registry, sources: SelfMetricSources
   gauge('rtm_wal_applied_lsn', 'Highest WAL sequence number applied to the window and the store queue', () => sources.pipeline.stats().appliedLsn);
   gauge('rtm_pipeline_pending_seconds', 'Seconds with deltas not yet written to the store', () => sources.pipeline.stats().pendingSeconds);
   gauge('rtm_wal_segments', 'WAL segment files on disk', () => sources.pipeline.stats().walSegments);
+  const walStat = (key: keyof WalStats) => (): number => sources.pipeline.stats().wal?.[key] ?? 0;
+  gauge('rtm_wal_corrupt_regions_total', 'Corrupt WAL regions skipped on start (bad checksum with valid entries after it, bad segment header)', walStat('corruptRegions'));
+  gauge('rtm_wal_corrupt_bytes_skipped_total', 'Bytes of corrupt WAL regions skipped on start', walStat('corruptBytesSkipped'));
+  gauge('rtm_wal_corrupt_entries_skipped_total', 'WAL entries lost to corruption on start (lsn gaps, undecodable entries)', walStat('corruptEntriesSkipped'));
   gauge('rtm_window_seconds', 'Seconds held in the in-memory window', () => sources.window.stats().seconds);
   gauge('rtm_window_edge_keys', 'Edge key-seconds held in the window', () => sources.window.stats().edgeKeys);
   gauge('rtm_window_bytes', 'Approximate bytes held by the window', () => sources.window.stats().bytes);
@@ -54,6 +61,12 @@ export function createSelfMetrics(registry: Registry, sources: SelfMetricSources
     });
   }
   return {
+    slowRequestsAborted: new Counter({
+      name: 'rtm_http_slow_requests_aborted_total',
+      help: 'Uploads cut off with 408 (reason: timeout = RTM_REQUEST_TIMEOUT, rate = below RTM_MIN_BODY_RATE)',
+      labelNames: ['reason'],
+      registers,
+    }),
     ingestLines: new Counter({ name: 'rtm_ingest_lines_total', help: 'Ingested NDJSON lines by outcome', labelNames: ['outcome'], registers }),
     requestSeconds: new Histogram({
       name: 'rtm_http_request_duration_seconds',

@@ -4,7 +4,9 @@
  * good items of the same body are kept (as for /ingest). `line` is the NDJSON line number or the
  * 1-based index of an array item.
  */
+import { CDN_PROVIDER } from './cdn-provider.ts';
 import { parseIsoTime } from './filter.ts';
+import { SELF_PROVIDER } from './self-metering.ts';
 import type { NewUsageEntity } from '../../store/usage-store.ts';
 
 export interface ItemError {
@@ -21,6 +23,12 @@ const STRING_FIELDS: Readonly<Record<string, number>> = {
   service: 256, user: 256,
 };
 const KNOWN = new Set(['provider', 'metric', 'timestamp', 'value', 'duration', 'httpstatus', 'responseSize', ...Object.keys(STRING_FIELDS)]);
+/**
+ * Providers rtmetrics itself answers for: its own metering (RTMRequest, which billing reads) and
+ * the CDN traffic timeseries. A posted entity of these could pass as the real thing.
+ */
+export const RESERVED_PROVIDERS: ReadonlySet<string> = new Set([SELF_PROVIDER, CDN_PROVIDER]);
+
 /** 9999-12-31T23:59:59.999Z: what ISO-8601 can render. */
 const MAX_TIME = 253_402_300_799_999;
 
@@ -53,6 +61,9 @@ export function validateEntity(item: unknown): { ok: true; entity: EntityInput }
     const v = o[key];
     if (v === undefined) return { ok: false, reason: `${key} is required` };
     if (typeof v !== 'string' || !NAME.test(v)) return { ok: false, reason: `${key} must be 1-128 characters of A-Z a-z 0-9 _ . : -, got ${describe(v)}` };
+  }
+  if (RESERVED_PROVIDERS.has(o['provider'] as string)) {
+    return { ok: false, reason: `provider "${o['provider'] as string}" is reserved: rtmetrics records these entities itself` };
   }
   if (o['timestamp'] === undefined) return { ok: false, reason: 'timestamp is required' };
   const timestamp = parseTimestamp(o['timestamp']);

@@ -21,6 +21,9 @@ export const USAGE_FIELD_TYPES: Readonly<Record<string, FieldType>> = Object.fre
   ),
 );
 
+/** What an operator (admin token on all services) may also filter and sort entities by: their owner. */
+export const OPERATOR_USAGE_FIELD_TYPES: Readonly<Record<string, FieldType>> = Object.freeze({ ...USAGE_FIELD_TYPES, owner: 'string' });
+
 /** Thrown inside the parsers only; parseEntityFilter turns it into a value. */
 export class FilterError extends Error {}
 

@@ -11,7 +11,7 @@ import { parseExpression } from './filter-expression.ts';
 import { describe, FilterError, LeafBuilder, USAGE_FIELD_TYPES, type CmpOp, type FieldType } from './filter-leaf.ts';
 
 export { filterToSql, USAGE_COLUMNS } from './filter-sql.ts';
-export { FilterError, MAX_FILTER_TERMS, parseIsoTime, USAGE_FIELD_TYPES, type FieldType } from './filter-leaf.ts';
+export { FilterError, MAX_FILTER_TERMS, OPERATOR_USAGE_FIELD_TYPES, parseIsoTime, USAGE_FIELD_TYPES, type FieldType } from './filter-leaf.ts';
 
 /** Longest accepted filter text, characters. */
 export const MAX_FILTER_LENGTH = 8192;

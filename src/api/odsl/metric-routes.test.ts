@@ -285,3 +285,50 @@ describe('POST /api/metric/v1', () => {
     expect(ro.json()).toMatchObject({ status: 403, code: 'RTM_ERR_AUTH_FORBIDDEN', message: 'this token has no ingest scope' });
   });
 });
+
+describe('reserved providers and owners', () => {
+  const post = (payload: unknown, secret = 'secret-b') =>
+    app.inject({ method: 'POST', url: '/api/metric/v1', headers: { ...auth(secret), 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+
+  it('refuses entities of the system providers (RTMRequest, CDN), from tenants and the admin alike', async () => {
+    const forged = { provider: 'RTMRequest', metric: 'ReadRequests', timestamp: T0, user: 'tok-a', application: 'api', service: 'object' };
+    for (const secret of ['secret-b', 'secret-admin']) {
+      const res = await post([forged, { provider: 'CDN', metric: 'Requests', timestamp: T0 }, { provider: 'Fine', metric: 'Ok', timestamp: T0 }], secret);
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({
+        accepted: 1,
+        rejected: 2,
+        errors: [
+          { line: 1, reason: 'provider "RTMRequest" is reserved: rtmetrics records these entities itself' },
+          { line: 2, reason: 'provider "CDN" is reserved: rtmetrics records these entities itself' },
+        ],
+      });
+    }
+    // Only the seed's real RTMRequest entities exist.
+    const all = await get('/api/metric/v1?provider=RTMRequest&_sort=_id', 'secret-admin');
+    expect(ids(all.body)).toEqual(['a1', 'a2', 'a3']);
+  });
+
+  it('shows the owner to operators and lets them filter and sort by it', async () => {
+    const list = await get('/api/metric/v1?_sort=_id&_id=a1&_id=a2&_id=a3&_id=a4&_id=b1', 'secret-admin');
+    expect(list.json<{ _id: string; owner: string }[]>().map((e) => [e._id, e.owner])).toEqual([
+      ['a1', 'tok-a'],
+      ['a2', 'tok-a'],
+      ['a3', 'tok-a'],
+      ['a4', 'tok-a'],
+      ['b1', 'tok-b'],
+    ]);
+    expect(ids((await get('/api/metric/v1?owner=tok-b&provider=Secret', 'secret-admin')).body)).toEqual(['b1']);
+    expect(ids((await get('/api/metric/v1?_filter=owner%3Dtok-a%20and%20provider%3DBilling', 'secret-admin')).body)).toEqual(['a4']);
+    expect((await get('/api/metric/v1?_sort=-owner&_limit=1&provider=Secret', 'secret-admin')).json()[0]).toMatchObject({ owner: 'tok-b' });
+    expect((await get('/api/metric/v1/b1', 'secret-admin')).json()).toMatchObject({ _id: 'b1', owner: 'tok-b' });
+  });
+
+  it('keeps the owner out of a tenant\'s view and filters', async () => {
+    const own = await get('/api/metric/v1?_sort=_id', 'secret-a');
+    expect(own.json<Record<string, unknown>[]>().every((e) => !('owner' in e))).toBe(true);
+    const res = await get('/api/metric/v1?owner=tok-b', 'secret-a');
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'RTM_ERR_ODSL_BAD_FILTER', message: expect.stringMatching(/unknown field "owner"/) });
+  });
+});

@@ -14,8 +14,9 @@ import { Errors, RtmError } from '../errors.ts';
 import { authenticateRequest } from '../request-principal.ts';
 import { decodeContentEncoding } from './content-encoding.ts';
 import { entitiesFromJson, entitiesFromNdjson, TooManyItems, type ParsedBody } from './entity-input.ts';
-import { andFilters, filterFromParams, parseEntityFilter } from './filter.ts';
+import { andFilters, filterFromParams, OPERATOR_USAGE_FIELD_TYPES, parseEntityFilter, USAGE_FIELD_TYPES } from './filter.ts';
 import { SELF_METRICS, SELF_PROVIDER } from './self-metering.ts';
+import type { UsageQuota } from './usage-quota.ts';
 import { DEFAULT_SORT, parseSort } from './sort.ts';
 
 export interface OdslMetricRoutesOptions {
@@ -33,17 +34,24 @@ export interface OdslMetricRoutesOptions {
   maxLineBytes?: number;
   /** Largest POST body, bytes. Default: the app's bodyLimit. */
   maxBodyBytes?: number;
+  /** Per-token quota and rate of posted entities (not applied to the operator). Default: none. */
+  quota?: UsageQuota;
 }
 
 export const DEFAULT_LIMIT = 100;
+/** Most entities one POST may carry (the default of maxItems). */
+export const DEFAULT_MAX_ITEMS = 100_000;
 export const MAX_LIMIT = 10_000;
 const LIST_PARAMS = new Set(['_filter', '_limit', '_skip', '_sort']);
 const MAX_ERRORS_REPORTED = 1000;
 
-/** The seed's entity: timestamp as ISO-8601 UTC, no internal owner. */
-export function renderEntity(e: UsageEntity): Record<string, unknown> {
-  const { owner: _owner, _id, provider, metric, timestamp, value, ...rest } = e;
-  return { _id, provider, metric, timestamp: new Date(timestamp).toISOString(), value, ...rest };
+/**
+ * The seed's entity: timestamp as ISO-8601 UTC. `owner` (the token that stored it) only for an
+ * operator, who sees every tenant's entities and must tell them apart (billing).
+ */
+export function renderEntity(e: UsageEntity, withOwner = false): Record<string, unknown> {
+  const { owner, _id, provider, metric, timestamp, value, ...rest } = e;
+  return { _id, provider, metric, timestamp: new Date(timestamp).toISOString(), value, ...rest, ...(withOwner && { owner }) };
 }
 
 function single(query: Record<string, unknown>, name: string): string | undefined {
@@ -74,7 +82,7 @@ async function readStream(stream: Readable, limit: number): Promise<string> {
 
 export const odslMetricRoutes: FastifyPluginAsync<OdslMetricRoutesOptions> = async (app, opts) => {
   const { usage, tokens } = opts;
-  const maxItems = opts.maxItems ?? 100_000;
+  const maxItems = opts.maxItems ?? DEFAULT_MAX_ITEMS;
   const maxLineBytes = opts.maxLineBytes ?? 64 * 1024;
   const bodyLimit = opts.maxBodyBytes ?? app.initialConfig.bodyLimit ?? 1024 * 1024;
 
@@ -118,13 +126,15 @@ export const odslMetricRoutes: FastifyPluginAsync<OdslMetricRoutesOptions> = asy
         throw new RtmError(Errors.ODSL_BAD_PARAM, `unknown parameter ${key.slice(0, 40)} (known: ${[...LIST_PARAMS].join(', ')}, _function, _metric, or a field name)`);
       }
     }
-    const plain = filterFromParams(query);
+    // An operator (every owner) may also filter and sort by owner.
+    const fields = owner === undefined ? OPERATOR_USAGE_FIELD_TYPES : USAGE_FIELD_TYPES;
+    const plain = filterFromParams(query, { fields });
     if (plain && !plain.ok) throw new RtmError(Errors.ODSL_BAD_FILTER, plain.error);
     const filterText = single(query, '_filter');
-    const parsed = filterText === undefined ? undefined : parseEntityFilter(filterText);
+    const parsed = filterText === undefined ? undefined : parseEntityFilter(filterText, { fields });
     if (parsed && !parsed.ok) throw new RtmError(Errors.ODSL_BAD_FILTER, parsed.error);
     const sortText = single(query, '_sort');
-    const sort = sortText === undefined ? { ok: true as const, sort: DEFAULT_SORT } : parseSort(sortText);
+    const sort = sortText === undefined ? { ok: true as const, sort: DEFAULT_SORT } : parseSort(sortText, Object.keys(fields));
     if (!sort.ok) throw new RtmError(Errors.ODSL_BAD_SORT, sort.error);
     const limit = intParam(query, '_limit', DEFAULT_LIMIT, MAX_LIMIT, Errors.QUERY_BAD_LIMIT);
     const skip = intParam(query, '_skip', 0, 100_000_000);
@@ -137,15 +147,16 @@ export const odslMetricRoutes: FastifyPluginAsync<OdslMetricRoutesOptions> = asy
       skip,
     });
     void reply.header('x-total-count', String(total));
-    return items.map(renderEntity);
+    return items.map((e) => renderEntity(e, owner === undefined));
   });
 
   app.get<{ Params: { id: string } }>('/api/metric/v1/:id', async (req) => {
     const principal = await reader(req);
-    const entity = await usage.get(req.params.id, usageOwnerOf(principal));
+    const owner = usageOwnerOf(principal);
+    const entity = await usage.get(req.params.id, owner);
     // Someone else's entity answers as an absent one: ids reveal nothing.
     if (!entity) throw new RtmError(Errors.ODSL_UNKNOWN_ENTITY, `no metric with id "${req.params.id.slice(0, 64)}"`);
-    return renderEntity(entity);
+    return renderEntity(entity, owner === undefined);
   });
 
   // gzip bodies are inflated before parsing, as /ingest accepts them.
@@ -165,7 +176,15 @@ export const odslMetricRoutes: FastifyPluginAsync<OdslMetricRoutesOptions> = asy
       throw err;
     }
     if (parsed.entities.length > 0) {
-      await usage.insert(parsed.entities.map((e) => ({ ...e, owner: principal.tokenId })));
+      const admission = opts.quota && usageOwnerOf(principal) !== undefined ? await opts.quota.admit(principal.tokenId, parsed.entities) : undefined;
+      if (admission && !admission.ok) throw admission.error;
+      try {
+        await usage.insert(parsed.entities.map((e) => ({ ...e, owner: principal.tokenId })));
+      } catch (err) {
+        admission?.release();
+        req.log.error({ err }, 'usage entity insert failed');
+        throw new RtmError(Errors.STORE_UNAVAILABLE, 'the entities could not be stored; nothing of this request was accepted, retry later');
+      }
     }
     return {
       accepted: parsed.entities.length,

@@ -1,18 +1,18 @@
 /**
  * ODSL objects (`/api/object/v1`): JSON objects owned by the token that stored them, whose
  * `VarMetricTimeSeries` properties are metric timeseries evaluated on read:
- *   POST   /api/object/v1                      create or replace (201 / 200), answers the object
+ *   POST   /api/object/v1                      create or replace (201 / 200), answers the object (write scope, quota)
  *   GET    /api/object/v1                      the token's objects, newest first (x-total-count)
  *   GET    /api/object/v1/{id}                 one object (404 when absent or another token's)
  *   GET    /api/object/v1/{id}/{property}      the property's timeseries (`_range` applies)
- *   DELETE /api/object/v1/{id}                 204
+ *   DELETE /api/object/v1/{id}                 204 (write scope)
  * Any of the GETs with `_metric` answers that virtual timeseries instead (the seed's calls on
  * object paths), as GET /api/metric/v1 does.
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { ObjectStore } from '../../store/object-store.ts';
-import { hasScope, type Principal, type TokenVerifier } from '../auth.ts';
+import type { ObjectQuota, ObjectStore, PutResult } from '../../store/object-store.ts';
+import { hasScope, usageOwnerOf, type Principal, type TokenVerifier } from '../auth.ts';
 import { Errors, RtmError } from '../errors.ts';
 import { authenticateRequest } from '../request-principal.ts';
 import { checkObject, METRIC_TIMESERIES_TYPE, timeseriesOf } from './object-schema.ts';
@@ -29,6 +29,8 @@ export interface OdslObjectRouteOptions {
   virtualTimeseries: VirtualTimeseriesDeps;
   /** Largest object body, bytes. Default 256 KiB. */
   maxObjectBytes?: number;
+  /** Objects and bytes per token (the operator's admin token has no quota). Default: no quota. */
+  quota?: ObjectQuota;
 }
 
 const Params = Type.Object({ id: Type.String({ maxLength: 200 }), property: Type.Optional(Type.String({ maxLength: 200 })) });
@@ -57,6 +59,12 @@ export const odslObjectRoutes: FastifyPluginAsync<OdslObjectRouteOptions> = asyn
     if (!hasScope(principal, 'read')) throw new RtmError(Errors.AUTH_FORBIDDEN, 'objects need the read scope');
     return principal;
   };
+  // Storing takes disk all tenants share: a token needs the write scope, not just read.
+  const writer = async (req: FastifyRequest): Promise<Principal> => {
+    const principal = req.principal ?? (await authenticateRequest(req, tokens));
+    if (!hasScope(principal, 'write')) throw new RtmError(Errors.AUTH_FORBIDDEN, 'storing or deleting objects needs the write scope');
+    return principal;
+  };
   const hasMetric = (req: FastifyRequest): boolean => queryString(req.query, '_metric') !== undefined;
   const load = async (principal: Principal, id: string) => {
     const found = await objects.get(principal.tokenId, id);
@@ -65,12 +73,27 @@ export const odslObjectRoutes: FastifyPluginAsync<OdslObjectRouteOptions> = asyn
   };
 
   app.post('/api/object/v1', { bodyLimit }, async (req, reply) => {
-    const principal = await caller(req);
+    const principal = await writer(req);
     const checked = checkObject(req.body);
     if (!checked.ok) throw new RtmError(Errors.ODSL_BAD_OBJECT, checked.error);
     const { id, object } = checked.value;
-    const { created } = await objects.put(principal.tokenId, id, object, clock.now());
-    return reply.code(created ? 201 : 200).send(object);
+    const quota = usageOwnerOf(principal) === undefined ? undefined : opts.quota;
+    let result: PutResult;
+    try {
+      result = await objects.put(principal.tokenId, id, object, clock.now(), quota);
+    } catch (err) {
+      req.log.error({ err }, 'object store write failed');
+      throw new RtmError(Errors.STORE_UNAVAILABLE, 'the object could not be stored, retry later');
+    }
+    if (!result.ok) {
+      throw new RtmError(
+        Errors.QUOTA_OBJECTS,
+        result.exceeded === 'objects'
+          ? `this token already stores ${result.used} objects, the most it may (RTM_MAX_OBJECTS_PER_TOKEN); delete some first`
+          : `this token stores ${result.used} bytes of objects and this one would take it past ${result.limit} (RTM_MAX_OBJECT_BYTES_PER_TOKEN); delete some first`,
+      );
+    }
+    return reply.code(result.created ? 201 : 200).send(object);
   });
 
   app.get('/api/object/v1', async (req, reply) => {
@@ -104,7 +127,7 @@ export const odslObjectRoutes: FastifyPluginAsync<OdslObjectRouteOptions> = asyn
   });
 
   app.delete<{ Params: ParamsT }>('/api/object/v1/:id', { schema: { params: Params } }, async (req, reply) => {
-    const principal = await caller(req);
+    const principal = await writer(req);
     if (!(await objects.delete(principal.tokenId, req.params.id))) {
       throw new RtmError(Errors.ODSL_UNKNOWN_OBJECT, `no object "${req.params.id.slice(0, 128)}"`);
     }

@@ -16,8 +16,8 @@ import type { UsagePointSource } from './virtual-timeseries.ts';
 
 export const PRINCIPALS: Readonly<Record<string, Principal>> = {
   'admin-secret': adminPrincipal(),
-  'alice-secret': { tokenId: 'tk_alice', name: 'alice', services: new Set(['s1']), scopes: new Set(['read']) },
-  'bob-secret': { tokenId: 'tk_bob', name: 'bob', services: new Set(['s2']), scopes: new Set(['read']) },
+  'alice-secret': { tokenId: 'tk_alice', name: 'alice', services: new Set(['s1']), scopes: new Set(['read', 'write']) },
+  'bob-secret': { tokenId: 'tk_bob', name: 'bob', services: new Set(['s2']), scopes: new Set(['read', 'write']) },
   'ingest-secret': { tokenId: 'tk_ingest', name: 'ingester', services: 'all', scopes: new Set(['ingest']) },
 };
 

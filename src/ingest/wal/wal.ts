@@ -8,6 +8,7 @@
 import fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { StartupError } from '../../startup-error.ts';
 import { encodeEntry, encodeHeader, HEADER_BYTES, listSegments, scanSegment, segmentPath, syncDir } from './segment.ts';
 
 export interface WalOptions {
@@ -18,6 +19,18 @@ export interface WalOptions {
   fsync?: boolean;
   /** A segment is closed and a new one started once it reaches this size. Default 64 MiB. */
   segmentBytes?: number;
+}
+
+/** What the WAL found wrong on disk since it was opened (self-metrics). */
+export interface WalStats {
+  /** Corrupt stretches skipped inside segments (valid entries followed), plus segments with a bad header. */
+  corruptRegions: number;
+  /** Bytes in those stretches and headerless segments. */
+  corruptBytesSkipped: number;
+  /** Entries lost in them (lsn gaps), plus entries with a valid checksum that could not be decoded. */
+  corruptEntriesSkipped: number;
+  /** Newest segments found without a complete header (a stop while one was being created), removed. */
+  emptySegmentsRemoved: number;
 }
 
 export interface WalEntry {
@@ -40,6 +53,10 @@ export interface Wal {
   readonly lastLsn: number;
   /** Segment files on disk, the active one included. */
   readonly segmentCount: number;
+  /** Corruption found on open and replay: counted so an operator sees it, not only in the log. */
+  stats(): WalStats;
+  /** Counts an entry whose checksum held but whose payload its reader could not decode. */
+  noteUndecodable(): void;
   /** Waits for queued appends, then closes the active segment. */
   close(): Promise<void>;
 }
@@ -66,19 +83,60 @@ async function writeFully(h: FileHandle, data: Buffer, position: number): Promis
   }
 }
 
+async function ensureDirectory(dir: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new StartupError(`${dir} is not a directory (the write-ahead log needs a directory there)`, `move the file ${dir} out of the data dir and start again`, { cause: err });
+    }
+    throw err;
+  }
+}
+
 export async function openWal({ dir, logger, fsync = true, segmentBytes = 64 * 1024 * 1024 }: WalOptions): Promise<Wal> {
-  await fs.mkdir(dir, { recursive: true });
+  await ensureDirectory(dir);
   const found = await listSegments(dir);
   const closed: Segment[] = [];
+  const stats: WalStats = { corruptRegions: 0, corruptBytesSkipped: 0, corruptEntriesSkipped: 0, emptySegmentsRemoved: 0 };
   let lastLsn = 0;
   for (const [i, seq] of found.entries()) {
-    const scan = await scanSegment(segmentPath(dir, seq));
-    const maxLsn = scan.entries.at(-1)?.lsn ?? (scan.startLsn ?? 1) - 1;
-    if (scan.stoppedBecause !== undefined) {
-      // Only the newest segment can end in a torn write (its tail was never acknowledged).
-      const level = i === found.length - 1 ? 'warn' : 'error';
-      logger[level]({ segment: seq, validBytes: scan.validBytes, reason: scan.stoppedBecause }, 'WAL segment ends early; the rest is ignored');
+    const file = segmentPath(dir, seq);
+    const newest = i === found.length - 1;
+    const scan = await scanSegment(file);
+    if (scan.startLsn === undefined && newest && scan.fileBytes < HEADER_BYTES) {
+      // Created but stopped before its header was synced: no entry was ever written to it
+      // (createSegment syncs the header before the segment takes entries).
+      logger.warn({ segment: file, bytes: scan.fileBytes }, 'newest WAL segment has no complete header (the server stopped while creating it); it holds no entries and is removed');
+      await fs.rm(file, { force: true });
+      await syncDir(dir);
+      stats.emptySegmentsRemoved++;
+      continue;
     }
+    if (scan.startLsn === undefined) {
+      stats.corruptRegions++;
+      stats.corruptBytesSkipped += scan.fileBytes;
+      logger.error({ segment: file, bytesSkipped: scan.fileBytes, reason: scan.stoppedBecause }, 'WAL segment is corrupt: no valid header, every entry in it is skipped');
+    }
+    for (const region of scan.skipped) {
+      stats.corruptRegions++;
+      stats.corruptBytesSkipped += region.bytes;
+      stats.corruptEntriesSkipped += region.entries;
+      logger.error(
+        { segment: file, offset: region.offset, bytesSkipped: region.bytes, entriesSkipped: region.entries, reason: region.reason },
+        'WAL segment is corrupt: bytes skipped, the valid entries after them are replayed',
+      );
+    }
+    if (scan.stoppedBecause !== undefined && scan.startLsn !== undefined) {
+      // Only the newest segment can end in a torn write (its tail was never acknowledged).
+      const level = newest ? 'warn' : 'error';
+      logger[level](
+        { segment: file, validBytes: scan.validBytes, bytesIgnored: scan.fileBytes - scan.validBytes, reason: scan.stoppedBecause },
+        'WAL segment ends early; the rest is ignored',
+      );
+    }
+    const maxLsn = scan.entries.at(-1)?.lsn ?? (scan.startLsn ?? 1) - 1;
     closed.push({ seq, maxLsn });
     lastLsn = Math.max(lastLsn, maxLsn);
   }
@@ -194,6 +252,10 @@ export async function openWal({ dir, logger, fsync = true, segmentBytes = 64 * 1
     },
     get segmentCount() {
       return closed.length + 1;
+    },
+    stats: () => ({ ...stats }),
+    noteUndecodable: () => {
+      stats.corruptEntriesSkipped++;
     },
 
     async close() {

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EDGE_FIELDS } from '../../model/fields.ts';
 import type { DimensionRecord, EdgeRecord, RecordSet } from '../../model/record.ts';
 import type { Catalog } from '../catalog.ts';
-import { createDuckDbCatalog } from './catalog-store.ts';
+import { CATALOG_ID_MAX, CATALOG_ID_MIN, createDuckDbCatalog, sequentialIds } from './catalog-store.ts';
 import { openDuckDb, type DuckDb } from './database.ts';
 
 const edge = (service: string, domain: string, product = 'edge_application', second = 1000): EdgeRecord => ({
@@ -29,14 +29,14 @@ describe('DuckDB catalog', () => {
     await catalog.close();
     db.close();
     db = await openDuckDb(file);
-    catalog = await createDuckDbCatalog({ db });
+    catalog = await createDuckDbCatalog({ db, newId: sequentialIds() });
   };
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-catalog-'));
     file = path.join(dir, 'rtmetrics.duckdb');
     db = await openDuckDb(file);
-    catalog = await createDuckDbCatalog({ db });
+    catalog = await createDuckDbCatalog({ db, newId: sequentialIds() });
   });
 
   afterEach(async () => {
@@ -139,5 +139,45 @@ describe('DuckDB catalog', () => {
     expect(services.every((s) => s.domains.length === 20)).toBe(true);
     const ids = services.flatMap((s) => [s.id, ...s.domains.map((d) => d.id)]);
     expect(new Set(ids).size).toBe(40 * 21);
+  });
+
+  describe('ids by default', () => {
+    it('are random in the id space, unique across services and domains, and stable across a reopen', async () => {
+      const random = await createDuckDbCatalog({ db });
+      try {
+        // Tenant A's 100 services, one domain each, then tenant B's first service.
+        await random.observe(records(...Array.from({ length: 100 }, (_, i) => edge(`a${i}`, `www.a${i}.example`))));
+        await random.observe(records(edge('b0', 'www.b0.example')));
+        const services = await random.services();
+        expect(services.map((s) => s.service)).toEqual([...Array.from({ length: 100 }, (_, i) => `a${i}`), 'b0']);
+        const ids = services.flatMap((s) => [s.id, ...s.domains.map((d) => d.id)]);
+        expect(new Set(ids).size).toBe(202);
+        for (const id of ids) {
+          expect(Number.isSafeInteger(id)).toBe(true);
+          expect(id).toBeGreaterThanOrEqual(CATALOG_ID_MIN);
+          expect(id).toBeLessThanOrEqual(CATALOG_ID_MAX);
+        }
+        // Nothing in B's ids counts A's services: not a sequence, spread over the whole space.
+        const b = services.at(-1);
+        expect(b?.domains[0]?.id).not.toBe((b?.id ?? 0) + 1);
+        const gaps = ids.slice(1).map((id, i) => id - (ids[i] ?? 0));
+        expect(gaps.filter((g) => g === 1).length).toBeLessThan(3);
+        const middle = (CATALOG_ID_MIN + CATALOG_ID_MAX) / 2;
+        expect(ids.some((id) => id < middle) && ids.some((id) => id > middle)).toBe(true);
+        expect(await random.resolve(b?.id ?? 0)).toMatchObject({ kind: 'service', service: { service: 'b0' } });
+      } finally {
+        await random.close();
+      }
+      const before = await (async () => {
+        const again = await createDuckDbCatalog({ db });
+        try {
+          return await again.services();
+        } finally {
+          await again.close();
+        }
+      })();
+      await reopen();
+      expect(await catalog.services()).toEqual(before);
+    });
   });
 });

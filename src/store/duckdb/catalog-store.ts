@@ -5,6 +5,8 @@
  * learns them, so a failed write leaves both as they were and the next write retries.
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { randomInt } from 'node:crypto';
+import { AZION_PRODUCTS } from '../../api/azion/products.ts';
 import type { RecordSet } from '../../model/record.ts';
 import type { Catalog, CatalogDomain, CatalogEntry, CatalogService } from '../catalog.ts';
 import { queryRows, type DuckDb } from './database.ts';
@@ -19,17 +21,37 @@ const SCHEMA = [
      domain_id BIGINT NOT NULL, product VARCHAR NOT NULL, PRIMARY KEY (domain_id, product))`,
 ];
 
+/**
+ * Catalog ids are drawn at random from [CATALOG_ID_MIN, CATALOG_ID_MAX]: ten digits like Azion's
+ * own ids, below 2^31 so clients that keep them in an int32 do not break, and random so that an
+ * id says nothing about how many services or domains other tenants have (a sequence would).
+ */
+export const CATALOG_ID_MIN = 1_000_000_000;
+export const CATALOG_ID_MAX = 2_147_483_647;
+const randomCatalogId = (): number => randomInt(CATALOG_ID_MIN, CATALOG_ID_MAX + 1);
+/** Ids 1, 2, 3, ... for tests and fixtures that name ids (taken ones are skipped, as for random ids). */
+export function sequentialIds(start = 1): () => number {
+  let next = start;
+  return () => next++;
+}
+
+/** Product ids are another path segment, but an id that is also a product would only confuse. */
+const PRODUCT_IDS: ReadonlySet<number> = new Set(Object.keys(AZION_PRODUCTS).map(Number));
+
 /** Rows per multi-row INSERT: keeps the parameter list bounded on a first burst of new keys. */
 const INSERT_CHUNK = 300;
 
 interface DomainState {
   id: number;
+  /** Creation order: lists keep the order things were first seen, whatever their ids. */
+  order: number;
   domain: string;
   products: Set<string>;
 }
 
 interface ServiceState {
   id: number;
+  order: number;
   service: string;
   name: string;
   domains: Map<string, DomainState>;
@@ -45,15 +67,17 @@ interface Sighting {
 export interface DuckDbCatalogOptions {
   /** The data dir's database (the catalog opens its own connection on it). */
   db: DuckDb;
+  /** Draws a candidate id (taken ones are drawn again). Default: random in [CATALOG_ID_MIN, CATALOG_ID_MAX]; tests pass a sequence. */
+  newId?: () => number;
 }
 
-export async function createDuckDbCatalog({ db }: DuckDbCatalogOptions): Promise<Catalog> {
+export async function createDuckDbCatalog({ db, newId = randomCatalogId }: DuckDbCatalogOptions): Promise<Catalog> {
   const connection = await db.connect();
   for (const sql of SCHEMA) await connection.run(sql);
 
   const byKey = new Map<string, ServiceState>();
   const byId = new Map<number, { service: ServiceState; domain?: DomainState }>();
-  let nextId = await load(connection, byKey, byId);
+  let nextOrder = await load(connection, byKey, byId);
 
   // Writes (new entries, renames) run one at a time; reads use the mirror.
   let queue: Promise<unknown> = Promise.resolve();
@@ -81,11 +105,21 @@ export async function createDuckDbCatalog({ db }: DuckDbCatalogOptions): Promise
     const newServices = new Map<string, { state: ServiceState; second: number }>();
     const newDomains = new Map<string, { state: DomainState; service: ServiceState; second: number }>();
     const newProducts = new Map<string, { domain: DomainState; product: string }>();
-    let id = nextId;
+    // One id space for services and domains: a candidate taken by either (or planned here) is drawn again.
+    const drawn = new Set<number>();
+    const allocate = (): number => {
+      for (;;) {
+        const candidate = newId();
+        if (!Number.isSafeInteger(candidate) || byId.has(candidate) || drawn.has(candidate) || PRODUCT_IDS.has(candidate)) continue;
+        drawn.add(candidate);
+        return candidate;
+      }
+    };
+    let order = nextOrder;
     for (const s of sightings) {
       let service = byKey.get(s.service);
       if (!service) {
-        const planned = newServices.get(s.service) ?? { state: { id: id++, service: s.service, name: s.service, domains: new Map() }, second: s.second };
+        const planned = newServices.get(s.service) ?? { state: { id: allocate(), order: order++, service: s.service, name: s.service, domains: new Map() }, second: s.second };
         planned.second = Math.min(planned.second, s.second);
         newServices.set(s.service, planned);
         service = planned.state;
@@ -93,7 +127,7 @@ export async function createDuckDbCatalog({ db }: DuckDbCatalogOptions): Promise
       const domainKey = `${service.id}\u0000${s.domain}`;
       let domain = service.domains.get(s.domain);
       if (!domain) {
-        const planned = newDomains.get(domainKey) ?? { state: { id: id++, domain: s.domain, products: new Set<string>() }, service, second: s.second };
+        const planned = newDomains.get(domainKey) ?? { state: { id: allocate(), order: order++, domain: s.domain, products: new Set<string>() }, service, second: s.second };
         planned.second = Math.min(planned.second, s.second);
         newDomains.set(domainKey, planned);
         domain = planned.state;
@@ -116,7 +150,7 @@ export async function createDuckDbCatalog({ db }: DuckDbCatalogOptions): Promise
       throw err;
     }
 
-    nextId = id;
+    nextOrder = order;
     for (const { state } of newServices.values()) {
       byKey.set(state.service, state);
       byId.set(state.id, { service: state });
@@ -135,7 +169,7 @@ export async function createDuckDbCatalog({ db }: DuckDbCatalogOptions): Promise
       await exclusive(() => register(unknownSightings(records).values()));
     },
     async services() {
-      return [...byKey.values()].sort((a, b) => a.id - b.id).map(snapshot);
+      return [...byKey.values()].sort((a, b) => a.order - b.order).map(snapshot);
     },
     async resolve(id) {
       const entry = byId.get(id);
@@ -159,23 +193,22 @@ export async function createDuckDbCatalog({ db }: DuckDbCatalogOptions): Promise
   };
 }
 
-/** Fills the mirror from the tables; returns the next free id. */
+/** Fills the mirror from the tables (in insertion order); returns the next creation order. */
 async function load(
   connection: DuckDBConnection,
   byKey: Map<string, ServiceState>,
   byId: Map<number, { service: ServiceState; domain?: DomainState }>,
 ): Promise<number> {
-  let maxId = 0;
-  for (const row of await queryRows(connection, 'SELECT id, service, name FROM catalog_services ORDER BY id')) {
-    const service: ServiceState = { id: Number(row['id']), service: String(row['service']), name: String(row['name']), domains: new Map() };
+  let order = 0;
+  // rowid is insertion order (rows are never deleted): the order lists had when ids were a sequence.
+  for (const row of await queryRows(connection, 'SELECT id, service, name FROM catalog_services ORDER BY rowid')) {
+    const service: ServiceState = { id: Number(row['id']), order: order++, service: String(row['service']), name: String(row['name']), domains: new Map() };
     byKey.set(service.service, service);
     byId.set(service.id, { service });
-    maxId = Math.max(maxId, service.id);
   }
-  for (const row of await queryRows(connection, 'SELECT id, service_id, domain FROM catalog_domains ORDER BY id')) {
+  for (const row of await queryRows(connection, 'SELECT id, service_id, domain FROM catalog_domains ORDER BY rowid')) {
     const service = byId.get(Number(row['service_id']))?.service;
-    const domain: DomainState = { id: Number(row['id']), domain: String(row['domain']), products: new Set() };
-    maxId = Math.max(maxId, domain.id);
+    const domain: DomainState = { id: Number(row['id']), order: order++, domain: String(row['domain']), products: new Set() };
     if (!service) continue;
     service.domains.set(domain.domain, domain);
     byId.set(domain.id, { service, domain });
@@ -183,7 +216,7 @@ async function load(
   for (const row of await queryRows(connection, 'SELECT domain_id, product FROM catalog_domain_products')) {
     byId.get(Number(row['domain_id']))?.domain?.products.add(String(row['product']));
   }
-  return maxId + 1;
+  return order;
 }
 
 async function insertRows(connection: DuckDBConnection, table: string, width: number, rows: readonly (readonly DuckDBValue[])[]): Promise<void> {
@@ -197,7 +230,7 @@ async function insertRows(connection: DuckDBConnection, table: string, width: nu
 const domainSnapshot = (d: DomainState): CatalogDomain => ({ id: d.id, domain: d.domain, products: [...d.products].sort() });
 
 function snapshot(s: ServiceState): CatalogService {
-  const domains = [...s.domains.values()].sort((a, b) => a.id - b.id).map(domainSnapshot);
+  const domains = [...s.domains.values()].sort((a, b) => a.order - b.order).map(domainSnapshot);
   const products = [...new Set(domains.flatMap((d) => d.products))].sort();
   return { id: s.id, service: s.service, name: s.name, products, domains };
 }

@@ -5,6 +5,7 @@
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import fs from 'node:fs';
 import path from 'node:path';
+import { StartupError } from '../../startup-error.ts';
 
 export interface DuckDb {
   /** A new connection; each component keeps its own (DuckDB runs one statement per connection). */
@@ -18,7 +19,12 @@ export async function openDuckDb(file: string): Promise<DuckDb> {
   // Purging freed memory (jemalloc's madvise, and the TLB shootdowns it sends to every core)
   // otherwise runs on the query's own threads every so often: ~1% of 4 ms reads took 50-500 ms
   // on a 2-core VM. A background allocator thread takes it off the query path.
-  const instance = await DuckDBInstance.create(file, { allocator_background_threads: 'true' });
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(file, { allocator_background_threads: 'true' });
+  } catch (err) {
+    throw openError(file, err);
+  }
   return {
     connect: () => instance.connect(),
     close: () => instance.closeSync(),
@@ -35,4 +41,30 @@ export async function queryRows(
 ): Promise<Record<string, DuckDBValue>[]> {
   const reader = await connection.runAndReadAll(sql, params as DuckDBValue[] | undefined);
   return reader.getRowObjects();
+}
+
+/**
+ * What an operator can do about a database that does not open. DuckDB's messages are the only
+ * signal (no error codes), so they are matched; anything else keeps DuckDB's own words.
+ */
+function openError(file: string, err: unknown): StartupError {
+  const message = err instanceof Error ? err.message : String(err);
+  const lock = /Conflicting lock is held in .*?\(PID (\d+)\)/.exec(message);
+  if (lock || /Could not set lock on file/.test(message)) {
+    return new StartupError(
+      `the database ${file} is in use by another process${lock ? ` (PID ${lock[1]})` : ''}, probably another rtmetrics server on the same data dir`,
+      'stop the other server, or give this one its own RTM_DATA_DIR',
+      { cause: err },
+    );
+  }
+  if (/not a valid DuckDB database file/.test(message)) {
+    return new StartupError(
+      `${file} is not a valid DuckDB database (corrupt, truncated, or another kind of file)`,
+      'restore it from a backup, or move it away to start with an empty store',
+      { cause: err },
+    );
+  }
+  return new StartupError(`cannot open the database ${file}: ${message}`, 'check that the file and RTM_DATA_DIR are readable and writable, and that the disk has room', {
+    cause: err,
+  });
 }

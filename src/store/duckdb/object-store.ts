@@ -4,7 +4,7 @@
  * enough and nothing queries inside them.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { JsonObject, ObjectStore, StoredObject } from '../object-store.ts';
+import type { JsonObject, ObjectStore, PutResult, StoredObject } from '../object-store.ts';
 import { queryRows, type DuckDb } from './database.ts';
 import { createLock } from './sql.ts';
 
@@ -36,26 +36,26 @@ export async function createDuckDbObjectStore({ db }: { db: DuckDb }): Promise<O
   let closed = false;
 
   return {
-    put: (owner, id, body, nowMs) =>
-      serial(async () => {
+    put: (owner, id, body, nowMs, quota) =>
+      serial(async (): Promise<PutResult> => {
         const ms = BigInt(Math.floor(nowMs));
-        const existing = await queryRows(conn, 'SELECT 1 FROM odsl_objects WHERE owner = $1 AND id = $2', [owner, id]);
-        if (existing.length > 0) {
-          await conn.run('UPDATE odsl_objects SET body = $3, updated_ms = $4 WHERE owner = $1 AND id = $2', [
-            owner,
-            id,
-            JSON.stringify(body),
-            ms,
-          ]);
-          return { created: false };
+        const text = JSON.stringify(body);
+        const existing = await queryRows(conn, 'SELECT strlen(body) AS bytes FROM odsl_objects WHERE owner = $1 AND id = $2', [owner, id]);
+        if (quota) {
+          // Checked under the same lock as the write: two puts cannot both take the last room.
+          const [used] = await queryRows(conn, 'SELECT count(*) AS n, coalesce(sum(strlen(body)), 0) AS bytes FROM odsl_objects WHERE owner = $1', [owner]);
+          const objects = Number(used?.['n'] ?? 0);
+          const bytes = Number(used?.['bytes'] ?? 0);
+          const freed = existing[0] ? Number(existing[0]['bytes']) : 0;
+          if (!existing[0] && objects + 1 > quota.objects) return { ok: false, exceeded: 'objects', used: objects, limit: quota.objects };
+          if (bytes - freed + Buffer.byteLength(text) > quota.bytes) return { ok: false, exceeded: 'bytes', used: bytes, limit: quota.bytes };
         }
-        await conn.run('INSERT INTO odsl_objects (owner, id, body, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $4)', [
-          owner,
-          id,
-          JSON.stringify(body),
-          ms,
-        ]);
-        return { created: true };
+        if (existing.length > 0) {
+          await conn.run('UPDATE odsl_objects SET body = $3, updated_ms = $4 WHERE owner = $1 AND id = $2', [owner, id, text, ms]);
+          return { ok: true, created: false };
+        }
+        await conn.run('INSERT INTO odsl_objects (owner, id, body, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $4)', [owner, id, text, ms]);
+        return { ok: true, created: true };
       }),
     get: (owner, id) =>
       serial(async () => {

@@ -38,7 +38,16 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS usage_entity (
   user_id VARCHAR
 )`;
 
-const SELECT = `SELECT ${Object.values(USAGE_COLUMNS).map((c) => `"${c}"`).join(', ')}, owner FROM usage_entity`;
+const SELECT = `SELECT ${Object.values(USAGE_COLUMNS).map((c) => `"${c}"`).join(', ')} FROM usage_entity`;
+
+/** usageEntityBytes (src/store/usage-store.ts) of a stored row, in SQL. */
+const ENTITY_BYTES_SQL = [
+  '16',
+  ...['provider', 'metric', 'type', 'action', 'application', 'detail', 'environment', 'invocation_id', 'method', 'service', 'user_id'].map(
+    (c) => `coalesce(strlen("${c}"), 0)`,
+  ),
+  ...['duration', 'http_status', 'response_size'].map((c) => `CASE WHEN "${c}" IS NULL THEN 0 ELSE 8 END`),
+].join(' + ');
 
 const FIELD_OF: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(USAGE_COLUMNS).map(([f, c]) => [c, f]));
 
@@ -74,6 +83,14 @@ export async function createDuckDbUsageStore(db: DuckDb, opts: DuckDbUsageStoreO
     insert: (entities) =>
       serial(async () => {
         if (entities.length > 0) await insertEntities(connection, entities);
+      }),
+
+    ownerTotals: (owner, excludeProviders) =>
+      serial(async () => {
+        const params: DuckDBValue[] = [owner, ...excludeProviders];
+        const notIn = excludeProviders.length ? ` AND provider NOT IN (${excludeProviders.map(() => '?').join(', ')})` : '';
+        const [row] = await queryRows(connection, `SELECT count(*) AS n, coalesce(sum(${ENTITY_BYTES_SQL}), 0) AS bytes FROM usage_entity WHERE owner = ?${notIn}`, params);
+        return { entities: Number(row?.['n'] ?? 0), bytes: Number(row?.['bytes'] ?? 0) };
       }),
 
     list: ({ owner, filter, sort, limit, skip }) =>

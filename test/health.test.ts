@@ -1,0 +1,65 @@
+/**
+ * GET /healthz and GET /readyz through the real app: no token needed, and readiness fails (503,
+ * the registry's native envelope, Retry-After, the failed check named) when the store does not
+ * answer or the WAL directory cannot take writes.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from './support/app-harness.ts';
+
+const open: Harness[] = [];
+const harness = async (...args: Parameters<typeof startHarness>): Promise<Harness> => {
+  const h = await startHarness(...args);
+  open.push(h);
+  return h;
+};
+afterEach(async () => {
+  for (const h of open.splice(0)) await h.close();
+});
+
+describe('health checks', () => {
+  it('GET /healthz answers without a token', async () => {
+    const h = await harness();
+    const res = await h.inject({ url: '/healthz' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'ok' });
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('GET /readyz is ready when the store answers and the WAL is writable', async () => {
+    const h = await harness();
+    const res = await h.inject({ url: '/readyz' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'ready', checks: { store: 'ok', wal: 'ok' } });
+    // Probes are not metered as API requests.
+    await h.services.usageRecorder.flush();
+    expect((await h.services.usage.list({ limit: 10, skip: 0 })).items.filter((e) => e.detail === '/readyz')).toEqual([]);
+  });
+
+  it('GET /readyz is a 503 naming the store when the database does not answer', async () => {
+    const h = await harness({
+      beforeBuild: (s) => {
+        s.duckdb = { connect: () => Promise.reject(new Error('IO Error: No space left on device')), close: () => s.duckdb.close() };
+      },
+    });
+    const res = await h.inject({ url: '/readyz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.json()).toEqual({
+      error: { code: 'RTM_ERR_SERVER_NOT_READY', message: 'The server is not ready', detail: 'store: the database did not answer a query' },
+    });
+    expect(res.body).not.toContain('No space');
+    expect((await h.inject({ url: '/healthz' })).statusCode).toBe(200);
+  });
+
+  it('GET /readyz is a 503 naming the WAL when wal/ is no longer a writable directory', async () => {
+    const h = await harness();
+    const walDir = path.join(h.dataDir, 'wal');
+    await fs.rm(walDir, { recursive: true, force: true });
+    await fs.writeFile(walDir, 'not a directory');
+    const res = await h.inject({ url: '/readyz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.detail).toBe(`wal: ${walDir} is not a directory`);
+  });
+});
