@@ -3,6 +3,7 @@
  */
 import { Command } from 'commander';
 import { registerDemoCommand } from './demo.ts';
+import { registerImportCommand } from './import.ts';
 import { registerServeCommands } from './serve.ts';
 import { registerServiceCommands } from './service.ts';
 import { registerTokenCommands } from './token.ts';
@@ -13,5 +14,6 @@ registerServeCommands(program);
 registerDemoCommand(program);
 registerTokenCommands(program);
 registerServiceCommands(program);
+registerImportCommand(program);
 
 await program.parseAsync(process.argv);
