@@ -6,6 +6,7 @@ import { registerDemoCommand } from './demo.ts';
 import { registerImportCommand } from './import.ts';
 import { registerServeCommands } from './serve.ts';
 import { registerServiceCommands } from './service.ts';
+import { registerTailCommand } from './tail.ts';
 import { registerTokenCommands } from './token.ts';
 
 const program = new Command();
@@ -15,5 +16,6 @@ registerDemoCommand(program);
 registerTokenCommands(program);
 registerServiceCommands(program);
 registerImportCommand(program);
+registerTailCommand(program);
 
 await program.parseAsync(process.argv);

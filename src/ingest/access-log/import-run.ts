@@ -7,7 +7,7 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { LineParser } from './line-parser.ts';
-import { createLineSplitter } from './line-splitter.ts';
+import { createLineSplitter, cutAfterLines } from './line-splitter.ts';
 import { LogRecord } from './log-record.ts';
 import type { LogSource } from './source.ts';
 import type { EventSubmitter, SubmitBatch, SubmitOutcome } from './submit.ts';
@@ -60,6 +60,20 @@ export interface ImportOptions {
 }
 
 const isBlank = (s: string): boolean => s.trim() === '';
+
+/** Sentinel of parseLineInto: the line is blank (neither an event nor a rejection). */
+export const BLANK = '';
+
+/**
+ * One line into `batch`: undefined when added, BLANK when blank, else why it is rejected.
+ * Hot path: one decode, one parse, one validation.
+ */
+export function parseLineInto(buf: Buffer, start: number, end: number, parser: LineParser, rec: LogRecord, batch: SubmitBatch): string | undefined {
+  const text = buf.toString('utf8', start, end);
+  if (text.includes('\uFFFD') && !isUtf8(buf.subarray(start, end))) return 'not valid UTF-8 (binary data?)';
+  if (isBlank(text)) return BLANK;
+  return parser.parse(text, rec) ?? batch.add(rec);
+}
 
 export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
   const { parser, submitter, maxLineBytes } = opts;
@@ -122,17 +136,9 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
       {
         // Hot path: per line one decode, one parse, one validation into the batch.
         line(buf, start, end, line) {
+          const reason = parseLineInto(buf, start, end, parser, rec, batch);
+          if (reason === BLANK) return;
           lines++;
-          const text = buf.toString('utf8', start, end);
-          if (text.includes('\uFFFD') && !isUtf8(buf.subarray(start, end))) {
-            reject(file, line, 'not valid UTF-8 (binary data?)');
-            return;
-          }
-          if (isBlank(text)) {
-            lines--;
-            return;
-          }
-          const reason = parser.parse(text, rec) ?? batch.add(rec);
           if (reason !== undefined) {
             reject(file, line, reason);
             return;
@@ -172,7 +178,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
       let pos = 0;
       while (pos < chunk.length) {
         const room = batchSize - batch.length;
-        const cut = sliceEnd(chunk, pos, room);
+        const cut = cutAfterLines(chunk, pos, room);
         splitter.push(pos === 0 && cut === chunk.length ? chunk : chunk.subarray(pos, cut));
         pos = cut;
         await onChunkLines();
@@ -199,21 +205,4 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
     bytes: rawBytes,
     elapsedMs: performance.now() - started,
   };
-}
-
-/**
- * Where to cut `chunk` after `pos` so that it holds at most `room` line breaks (so a batch never
- * overflows): the byte after the room-th newline, or the chunk's end.
- */
-function sliceEnd(chunk: Buffer, pos: number, room: number): number {
-  if (room <= 0) return Math.min(chunk.length, chunk.indexOf(10, pos) + 1 || chunk.length);
-  // Most chunks hold far fewer lines than the room: count only when it may matter.
-  if (chunk.length - pos <= room) return chunk.length;
-  let at = pos;
-  for (let n = 0; n < room; n++) {
-    const nl = chunk.indexOf(10, at);
-    if (nl < 0) return chunk.length;
-    at = nl + 1;
-  }
-  return at;
 }

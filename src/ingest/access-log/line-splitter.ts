@@ -119,3 +119,20 @@ export function createLineSplitter(sink: LineSink, opts: { maxLineBytes: number;
     },
   };
 }
+
+/**
+ * Where to cut `chunk` after `pos` so that it holds at most `room` line breaks (so a batch never
+ * overflows): the byte after the room-th newline, or the chunk's end.
+ */
+export function cutAfterLines(chunk: Buffer, pos: number, room: number): number {
+  if (room <= 0) return Math.min(chunk.length, chunk.indexOf(10, pos) + 1 || chunk.length);
+  // Most chunks hold far fewer lines than the room: count only when it may matter.
+  if (chunk.length - pos <= room) return chunk.length;
+  let at = pos;
+  for (let n = 0; n < room; n++) {
+    const nl = chunk.indexOf(10, at);
+    if (nl < 0) return chunk.length;
+    at = nl + 1;
+  }
+  return at;
+}
