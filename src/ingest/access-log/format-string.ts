@@ -128,7 +128,14 @@ export function compileLogFormat(source: string): CompiledFormat {
     escape = esc[1] as EscapeMode;
     rest = rest.slice(esc[0].length);
   }
-  const text = unquote(rest);
+  // `"$request" $status` is a bare format that starts with a quote: only text made entirely of
+  // quoted parts is read as nginx.conf quoting.
+  let text: string;
+  try {
+    text = unquote(rest);
+  } catch {
+    text = rest;
+  }
   const tokens = tokenize(text);
   const variables = tokens.flatMap((t) => ('variable' in t ? [t.variable] : []));
   if (variables.length === 0) throw new Error('log format: no $variable in it');
@@ -209,7 +216,7 @@ function createSplitter(text: string, escape: EscapeMode, tokens: readonly Token
         else {
           end = findLiteral(line, next, pos, json);
           if (isList[i] && end >= 0) end = extendList(line, next, pos, end, json);
-          if (end < 0) return `does not match the log format: ${describe(i + 1)} after $${variables[s] as string} not found (the line may be truncated)`;
+          if (end < 0) return `does not match the log format: ${describe(i + 1)} after $${variables[s] as string} not found (truncated or wrong quoting?)`;
         }
         out[s] = line.slice(pos, end);
         pos = end;
