@@ -76,6 +76,7 @@ export function createFastlyParser(defaults: LineDefaults): LineParser {
       const tls = str(obj['tls_client_protocol']);
       if (tls !== undefined) rec.setString('tls', tlsVersionOf(tls));
       if ((reason = setFromJson(rec, 'ipv6', obj['is_ipv6'], 'is_ipv6')) !== undefined) return reason;
+      if (obj['is_ipv6'] === undefined && clientIp?.includes(':') === true) rec.setBoolean('ipv6', true);
       applyDefaults(rec, defaults);
       return undefined;
     },
