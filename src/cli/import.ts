@@ -15,6 +15,7 @@ interface ImportCommandOptions extends LogCommandOptions {
   quiet?: boolean;
   progress?: boolean;
   batch?: string;
+  progressMs: string;
 }
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
@@ -46,6 +47,7 @@ export function registerImportCommand(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .option('--quiet', 'no progress')
     .option('--batch <events>', 'events per ingest batch', '50000')
+    .option('--progress-ms <ms>', 'interval of the plain progress lines printed when stderr is not a terminal', '5000')
     .action(async (files: string[], opts: ImportCommandOptions) => {
       let target: Awaited<ReturnType<typeof openIngestTarget>> | undefined;
       try {
@@ -67,7 +69,9 @@ export function registerImportCommand(program: Command): void {
         const batchSize = Number(opts.batch);
         if (!Number.isInteger(batchSize) || batchSize < 1) throw new CliError('--batch must be a positive integer');
         target = await openIngestTarget(opts, (attempt, reason) => process.stderr.write(`import: attempt ${attempt} failed (${reason}); retrying\n`));
-        const view = createProgressView(opts.quiet === true || opts.json === true ? 'none' : process.stderr.isTTY ? 'bar' : 'lines');
+        const progressMs = Number(opts.progressMs);
+        if (!(progressMs > 0)) throw new CliError('--progress-ms must be above 0');
+        const view = createProgressView(opts.quiet === true ? 'none' : process.stderr.isTTY ? 'bar' : 'lines', progressMs);
         let summary: ImportSummary;
         try {
           summary = await runImport({ sources, parser, submitter: target.submitter, maxLineBytes: target.config.limits.maxLineBytes, batchSize, onProgress: (p) => view.update(p) });

@@ -18,7 +18,7 @@ export function createProgressView(mode: 'bar' | 'lines' | 'none', intervalMs = 
   const rate = (lines: number): number => lines / Math.max(0.001, (performance.now() - started) / 1000);
   if (mode === 'none') return { update() {}, stop() {} };
   if (mode === 'lines') {
-    let last = started;
+    let last = Number.NEGATIVE_INFINITY; // the first report at once: it marks the start
     return {
       update(p) {
         const now = performance.now();
