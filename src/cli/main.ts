@@ -3,8 +3,10 @@
  */
 import { Command } from 'commander';
 import { registerDemoCommand } from './demo.ts';
+import { registerImportCommand } from './import.ts';
 import { registerServeCommands } from './serve.ts';
 import { registerServiceCommands } from './service.ts';
+import { registerTailCommand } from './tail.ts';
 import { registerTokenCommands } from './token.ts';
 
 const program = new Command();
@@ -13,5 +15,7 @@ registerServeCommands(program);
 registerDemoCommand(program);
 registerTokenCommands(program);
 registerServiceCommands(program);
+registerImportCommand(program);
+registerTailCommand(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,208 @@
+/**
+ * `rtmetrics import`: log sources -> lines (bounded memory) -> a format's parser -> batches
+ * -> the submitter (durable ingest). Bad lines are counted and the first ones kept with their
+ * file and line number; good lines of the same file are kept. While one batch is being made
+ * durable the next one is parsed.
+ */
+import { isUtf8 } from 'node:buffer';
+import { randomUUID } from 'node:crypto';
+import type { LineParser } from './line-parser.ts';
+import { createLineSplitter, cutAfterLines } from './line-splitter.ts';
+import { LogRecord } from './log-record.ts';
+import type { LogSource } from './source.ts';
+import type { EventSubmitter, SubmitBatch, SubmitOutcome } from './submit.ts';
+
+export interface ImportProgress {
+  file: string;
+  /** Raw (on-disk) bytes read of all files so far, and their total when known. */
+  bytes: number;
+  totalBytes: number | undefined;
+  lines: number;
+  events: number;
+  rejected: number;
+}
+
+export interface RejectedLine {
+  file: string;
+  line: number;
+  reason: string;
+}
+
+export interface ImportSummary {
+  files: number;
+  lines: number;
+  /** Events acknowledged (durable). */
+  events: number;
+  /** Lines rejected (blank lines are neither). */
+  rejected: number;
+  /** The first rejected lines (at most `maxErrors`). */
+  errors: RejectedLine[];
+  /** First and last second of the accepted events, and how many distinct seconds they cover. */
+  firstSecond: number | undefined;
+  lastSecond: number | undefined;
+  seconds: number;
+  services: string[];
+  bytes: number;
+  elapsedMs: number;
+}
+
+export interface ImportOptions {
+  sources: readonly LogSource[];
+  parser: LineParser;
+  submitter: EventSubmitter;
+  /** Longer lines are rejected without being held in memory. */
+  maxLineBytes: number;
+  /** Records per submitted batch. Default 50,000. */
+  batchSize?: number;
+  /** Rejected lines kept for the summary. Default 100. */
+  maxErrors?: number;
+  onProgress?: (p: ImportProgress) => void;
+}
+
+const isBlank = (s: string): boolean => s.trim() === '';
+
+/** Sentinel of parseLineInto: the line is blank (neither an event nor a rejection). */
+export const BLANK = '';
+
+/**
+ * One line into `batch`: undefined when added, BLANK when blank, else why it is rejected.
+ * Hot path: one decode, one parse, one validation.
+ */
+export function parseLineInto(buf: Buffer, start: number, end: number, parser: LineParser, rec: LogRecord, batch: SubmitBatch): string | undefined {
+  const text = buf.toString('utf8', start, end);
+  if (text.includes('\uFFFD') && !isUtf8(buf.subarray(start, end))) return 'not valid UTF-8 (binary data?)';
+  if (isBlank(text)) return BLANK;
+  return parser.parse(text, rec) ?? batch.add(rec);
+}
+
+export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
+  const { parser, submitter, maxLineBytes } = opts;
+  const batchSize = opts.batchSize ?? 50_000;
+  const maxErrors = opts.maxErrors ?? 100;
+  const started = performance.now();
+  const runId = randomUUID();
+  const rec = new LogRecord();
+  const errors: RejectedLine[] = [];
+  const services = new Set<string>();
+  const seconds = new Set<number>();
+  let lastSecondSeen = Number.NaN;
+  let firstSecond = Number.POSITIVE_INFINITY;
+  let lastSecond = Number.NEGATIVE_INFINITY;
+  let lastService: unknown;
+  let lines = 0;
+  let events = 0;
+  let rejected = 0;
+  let rawBytes = 0;
+  let seq = 0;
+  const knownTotal = opts.sources.every((s) => s.size !== undefined) ? opts.sources.reduce((n, s) => n + (s.size ?? 0), 0) : undefined;
+
+  const reject = (file: string, line: number, reason: string): void => {
+    rejected++;
+    if (errors.length < maxErrors) errors.push({ file, line, reason });
+  };
+
+  /** The batch being filled, with the file line of each record in it. */
+  let batch: SubmitBatch = submitter.createBatch(batchSize);
+  let batchLines = new Int32Array(batchSize);
+  let batchFile = '';
+  /** The batch being made durable. */
+  let inFlight: Promise<void> | undefined;
+
+  const settle = (outcome: SubmitOutcome, file: string, linesOf: Int32Array): void => {
+    events += outcome.accepted;
+    for (const e of outcome.errors) reject(file, linesOf[e.index] ?? 0, e.reason);
+    // Rejections beyond the ones the server listed still count.
+    rejected += Math.max(0, outcome.rejected - outcome.errors.length);
+  };
+
+  const ship = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const full = batch;
+    const linesOf = batchLines;
+    const file = batchFile;
+    batch = submitter.createBatch(batchSize);
+    batchLines = new Int32Array(batchSize);
+    if (inFlight) await inFlight;
+    const key = `rtm-import-${runId}-${seq++}`;
+    inFlight = submitter.submit(full, key).then((outcome) => settle(outcome, file, linesOf));
+  };
+
+  for (const source of opts.sources) {
+    const file = source.name;
+    if (batch.length > 0 && batchFile !== file) await ship();
+    batchFile = file;
+    let pendingShip = false;
+    const splitter = createLineSplitter(
+      {
+        // Hot path: per line one decode, one parse, one validation into the batch.
+        line(buf, start, end, line) {
+          const reason = parseLineInto(buf, start, end, parser, rec, batch);
+          if (reason === BLANK) return;
+          lines++;
+          if (reason !== undefined) {
+            reject(file, line, reason);
+            return;
+          }
+          batchLines[batch.length - 1] = line;
+          const t = rec.values[0]; // timestamp is field 0
+          const second = typeof t === 'number' ? Math.floor(t) : lastSecondSeen;
+          if (second !== lastSecondSeen) {
+            seconds.add(second);
+            lastSecondSeen = second;
+            if (second < firstSecond) firstSecond = second;
+            if (second > lastSecond) lastSecond = second;
+          }
+          const service = rec.get('service');
+          if (service !== lastService) {
+            services.add(service as string);
+            lastService = service;
+          }
+          if (batch.length >= batchSize) pendingShip = true;
+        },
+        tooLong(line, bytes) {
+          lines++;
+          reject(file, line, `line is ${bytes} bytes, longer than the limit of ${maxLineBytes} bytes`);
+        },
+      },
+      { maxLineBytes },
+    );
+    const onChunkLines = async (): Promise<void> => {
+      if (pendingShip) {
+        pendingShip = false;
+        await ship();
+      }
+    };
+    for await (const chunk of source.chunks((n) => (rawBytes += n))) {
+      // A 1 MiB chunk holds a few thousand lines: the batch may overshoot batchSize within one
+      // chunk, so lines are fed in slices that fit.
+      let pos = 0;
+      while (pos < chunk.length) {
+        const room = batchSize - batch.length;
+        const cut = cutAfterLines(chunk, pos, room);
+        splitter.push(pos === 0 && cut === chunk.length ? chunk : chunk.subarray(pos, cut));
+        pos = cut;
+        await onChunkLines();
+      }
+      opts.onProgress?.({ file, bytes: rawBytes, totalBytes: knownTotal, lines, events, rejected });
+    }
+    splitter.end();
+    await onChunkLines();
+  }
+  await ship();
+  if (inFlight) await inFlight;
+  opts.onProgress?.({ file: '', bytes: rawBytes, totalBytes: knownTotal, lines, events, rejected });
+
+  return {
+    files: opts.sources.length,
+    lines,
+    events,
+    rejected,
+    errors,
+    firstSecond: Number.isFinite(firstSecond) ? firstSecond : undefined,
+    lastSecond: Number.isFinite(lastSecond) ? lastSecond : undefined,
+    seconds: seconds.size,
+    services: [...services].sort(),
+    bytes: rawBytes,
+    elapsedMs: performance.now() - started,
+  };
+}

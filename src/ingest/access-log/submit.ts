@@ -1,0 +1,227 @@
+/**
+ * The one place the access-log commands meet the ingest path (the pipeline, the validator and
+ * the event batch are being reworked elsewhere: keep every coupling to them in this file).
+ * Two ways in, both the durable, exact path of `POST /ingest`:
+ * - in process: each record is checked by the ingest validator (the same rules, reasons and
+ *   dictionaries as the route) straight into an EventBatch row, and the batch is handed to the
+ *   data dir's ingest pipeline, which resolves once it is in the WAL (fsynced);
+ * - over HTTP: records become NDJSON lines POSTed to `/ingest` of a running server, batched,
+ *   with an `Idempotency-Key` so that a retry of a request whose answer was lost is not counted twice.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createEventBatch, type EventBatch } from '../../model/event.ts';
+import type { Dictionaries } from '../../model/dictionary.ts';
+import { createRawEvent, F, K_ABSENT, K_FALSE, K_NUMBER, K_STRING, K_TRUE, type RawEvent } from '../raw-event.ts';
+import { createEventValidator, type EventValidator } from '../validate-event.ts';
+import { FIELD_LIST, type LogRecord } from './log-record.ts';
+
+export interface SubmitBatch {
+  /** Records added (accepted so far). */
+  readonly length: number;
+  /** Adds a record; undefined, or the reason it is rejected now (in process: the validator's). */
+  add(rec: LogRecord): string | undefined;
+}
+
+export interface SubmitOutcome {
+  accepted: number;
+  /** Records the server rejected (over HTTP; in process they are rejected by add()). */
+  rejected: number;
+  /** The first rejections, by index of add() call that returned undefined. */
+  errors: { index: number; reason: string }[];
+}
+
+export interface EventSubmitter {
+  /** Where events go (the server URL or the data dir), for messages. */
+  readonly via: string;
+  /** A batch to fill; it holds at most `capacity` records. */
+  createBatch(capacity: number): SubmitBatch;
+  /** Resolves once the batch is durable (acknowledged). `key` identifies it for retries: the same key for the same lines. */
+  submit(batch: SubmitBatch, key: string): Promise<SubmitOutcome>;
+  /**
+   * In process only: a number that grows with every acknowledged batch and survives restarts
+   * (the WAL's lsn). Tail's exact-once check: a batch is in iff the mark grew past the value
+   * read before it was submitted (the data dir has one writer). Undefined over HTTP.
+   */
+  durableMark(): number | undefined;
+  close(): Promise<void>;
+}
+
+/** What the in-process submitter needs: Services.ingest (src/services.ts) satisfies it. */
+export interface LocalIngest {
+  readonly dictionaries: Dictionaries;
+  ingest(batch: EventBatch): Promise<void>;
+  stats(): { appliedLsn: number };
+}
+
+/** Known fields: index in LogRecord.values -> index in RawEvent. */
+const RAW_INDEX = FIELD_LIST.map((name) => {
+  const f = F[name];
+  if (f === undefined) throw new Error(`events.md field ${name} unknown to the ingest validator`);
+  return f;
+});
+
+/** Fills the validator's scratch record from a log record (the JSON.parse reader's form). */
+function fillRaw(raw: RawEvent, rec: LogRecord): void {
+  raw.src = undefined;
+  const values = rec.values;
+  for (let i = 0; i < values.length; i++) {
+    const f = RAW_INDEX[i] as number;
+    const v = values[i];
+    if (v === undefined) {
+      raw.kind[f] = K_ABSENT;
+      raw.str[f] = undefined;
+    } else if (typeof v === 'number') {
+      raw.kind[f] = K_NUMBER;
+      raw.num[f] = v;
+    } else if (typeof v === 'string') {
+      raw.kind[f] = K_STRING;
+      raw.str[f] = v;
+    } else raw.kind[f] = v ? K_TRUE : K_FALSE;
+  }
+}
+
+export interface LocalSubmitterOptions {
+  ingest: LocalIngest;
+  /** Latest accepted second (clock + allowed skew), as the route checks. Default: none. */
+  maxSecond?: () => number;
+  via: string;
+  close?: () => Promise<void>;
+}
+
+export function createLocalSubmitter(opts: LocalSubmitterOptions): EventSubmitter {
+  const { ingest } = opts;
+  const raw = createRawEvent();
+  let validator: EventValidator | undefined;
+  let validatorMaxSecond = Number.NaN;
+  const validatorFor = (): EventValidator => {
+    const maxSecond = opts.maxSecond?.() ?? Number.POSITIVE_INFINITY;
+    if (validator === undefined || maxSecond !== validatorMaxSecond) {
+      validator = createEventValidator({ dictionaries: ingest.dictionaries, maxSecond });
+      validatorMaxSecond = maxSecond;
+    }
+    return validator;
+  };
+
+  class LocalBatch implements SubmitBatch {
+    readonly events: EventBatch;
+    private readonly validator = validatorFor();
+    constructor(readonly capacity: number) {
+      this.events = createEventBatch(capacity);
+    }
+    get length(): number {
+      return this.events.length;
+    }
+    add(rec: LogRecord): string | undefined {
+      if (this.events.length >= this.capacity) throw new RangeError('batch is full');
+      fillRaw(raw, rec);
+      return this.validator.append(raw, this.events);
+    }
+  }
+
+  return {
+    via: opts.via,
+    createBatch: (capacity) => new LocalBatch(capacity),
+    async submit(batch) {
+      const events = (batch as LocalBatch).events;
+      if (events.length > 0) await ingest.ingest(events);
+      return { accepted: events.length, rejected: 0, errors: [] };
+    },
+    durableMark: () => ingest.stats().appliedLsn,
+    close: opts.close ?? (async () => {}),
+  };
+}
+
+export interface HttpSubmitterOptions {
+  /** The server, e.g. http://127.0.0.1:8080. */
+  url: string;
+  /** A token with the ingest scope for the services written. */
+  token: string;
+  /** Attempts per batch before giving up. Default 8. */
+  attempts?: number;
+  /** First retry delay, ms (doubled each time, at most 30 s; Retry-After wins). Default 500. */
+  retryDelayMs?: number;
+  /** Per-request timeout, ms. Default 120,000. */
+  timeoutMs?: number;
+  /** Told about each retry (the CLI prints it). */
+  onRetry?: (attempt: number, reason: string) => void;
+  fetch?: typeof fetch;
+}
+
+/** A refusal that retrying cannot fix (bad token, body too large, ...). */
+export class SubmitError extends Error {}
+
+const RETRIED = new Set([408, 429, 500, 502, 503, 504]);
+
+export function createHttpSubmitter(opts: HttpSubmitterOptions): EventSubmitter {
+  const endpoint = new URL('/ingest', opts.url);
+  const attempts = opts.attempts ?? 8;
+  const doFetch = opts.fetch ?? fetch;
+
+  class HttpBatch implements SubmitBatch {
+    readonly lines: string[] = [];
+    constructor(readonly capacity: number) {}
+    get length(): number {
+      return this.lines.length;
+    }
+    add(rec: LogRecord): string | undefined {
+      if (this.lines.length >= this.capacity) throw new RangeError('batch is full');
+      this.lines.push(rec.toJson());
+      return undefined;
+    }
+  }
+
+  const once = async (body: string, key: string): Promise<{ outcome?: SubmitOutcome; retry?: string; waitMs?: number }> => {
+    let res: Response;
+    try {
+      res = await doFetch(endpoint, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${opts.token}`, 'content-type': 'application/x-ndjson', 'idempotency-key': key },
+        body,
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 120_000),
+      });
+    } catch (err) {
+      return { retry: `cannot reach ${opts.url}: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    const text = await res.text().catch(() => '');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (res.status === 200) {
+      const r = parsed as { accepted?: unknown; rejected?: unknown; errors?: { line: number; reason: string }[] } | undefined;
+      if (typeof r?.accepted !== 'number') return { retry: 'the server answered 200 without a count' };
+      return { outcome: { accepted: r.accepted, rejected: Number(r.rejected ?? 0), errors: (r.errors ?? []).map((e) => ({ index: e.line - 1, reason: e.reason })) } };
+    }
+    const e = (parsed as { error?: { code?: unknown; detail?: unknown } } | undefined)?.error;
+    const detail = typeof e?.detail === 'string' ? `${e.detail} (${String(e.code)}, HTTP ${res.status})` : `HTTP ${res.status}`;
+    if (!RETRIED.has(res.status)) throw new SubmitError(`${opts.url} refused the events: ${detail}`);
+    const after = Number(res.headers.get('retry-after'));
+    return { retry: detail, ...(Number.isFinite(after) && after > 0 ? { waitMs: after * 1000 } : {}) };
+  };
+
+  return {
+    via: opts.url,
+    createBatch: (capacity) => new HttpBatch(capacity),
+    async submit(batch, key) {
+      const lines = (batch as HttpBatch).lines;
+      if (lines.length === 0) return { accepted: 0, rejected: 0, errors: [] };
+      const body = `${lines.join('\n')}\n`;
+      let delay = opts.retryDelayMs ?? 500;
+      let last = '';
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        const r = await once(body, key);
+        if (r.outcome) return r.outcome;
+        last = r.retry ?? '';
+        if (attempt === attempts) break;
+        opts.onRetry?.(attempt, last);
+        await sleep(r.waitMs ?? delay);
+        delay = Math.min(delay * 2, 30_000);
+      }
+      throw new SubmitError(`gave up after ${attempts} attempts: ${last}`);
+    },
+    durableMark: () => undefined,
+    close: async () => {},
+  };
+}
