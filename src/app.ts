@@ -15,6 +15,7 @@ import { fastlyRoutes } from './api/fastly/routes.ts';
 import { createRealtimeReader } from './api/fastly/realtime-reader.ts';
 import { metricsRoute } from './api/native/metrics-route.ts';
 import { nativeRoutes } from './api/native/native-routes.ts';
+import { queryRoutes } from './api/native/query-routes.ts';
 import { CDN_METRICS } from './api/odsl/cdn-provider.ts';
 import { odslMetricRoutes } from './api/odsl/metric-routes.ts';
 import { odslObjectRoutes } from './api/odsl/object-routes.ts';
@@ -98,6 +99,18 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   });
   await app.register(odslObjectRoutes, { objects: services.objects, tokens, virtualTimeseries: timeseries });
   await app.register(metricsRoute, { registry: services.metrics.registry, tokens });
+  const listServices = async (): Promise<string[]> => (await catalog.services()).map((s) => s.service);
+  await app.register(queryRoutes, {
+    tokens,
+    sources: {
+      store,
+      realtime,
+      windowFrom: () => services.window.oldestSecond(),
+      storedThrough: services.storedThrough,
+      listServices,
+      limits: maxRange,
+    },
+  });
   await app.register(nativeRoutes, {
     source: realtime,
     tokens,

@@ -24,6 +24,7 @@ import { createDuckDbMetricStore } from './store/duckdb/metric-store.ts';
 import { createDuckDbObjectStore } from './store/duckdb/object-store.ts';
 import { createDuckDbTokenStore } from './store/duckdb/token-store.ts';
 import { createDuckDbUsageStore } from './store/duckdb/usage-store.ts';
+import { createStoreWatermark } from './query/store-watermark.ts';
 import { startStoreMaintenance } from './store/maintenance.ts';
 import type { ObjectStore } from './store/object-store.ts';
 import type { MetricStore } from './store/store.ts';
@@ -48,6 +49,8 @@ export interface Services {
   catalog: Catalog;
   /** The recent seconds in memory: what the real-time APIs read. */
   window: Window;
+  /** Every published second <= this one is in the store (src/query/store-watermark.ts). */
+  storedThrough(): number;
   /** The durable ingest path (WAL -> window -> store): the ingest route's sink. */
   ingest: IngestPipeline;
   /** Worker threads parsing ingest bodies (config.ingestWorkers); undefined when 0. */
@@ -116,12 +119,14 @@ export async function createServices({ config, clock, logger }: ServiceOptions):
     windowSeconds: config.windowSeconds,
     maxBytes: config.windowMaxBytes,
   });
+  // The pipeline writes through a watermark, so store-only queries know which seconds are in.
+  const watermark = createStoreWatermark(store, window);
   const ingest = await createIngestPipeline({
     config,
     clock,
     logger,
-    store,
-    window,
+    store: watermark.store,
+    window: watermark.window,
     aggregate: aggregateBatches,
     dictionaries: createDictionaries(),
     onStored: (records) => {
@@ -148,6 +153,7 @@ export async function createServices({ config, clock, logger }: ServiceOptions):
     store,
     catalog,
     window,
+    storedThrough: watermark.storedThrough,
     ingest,
     parsePool,
     usage,

@@ -144,6 +144,12 @@ const PROBES: Probe[] = [
   { route: 'GET /rtm/v1/services/:service/live', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/services/${t.service}/live` }) },
   { route: 'GET /rtm/v1/services/:service/live', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/services/${t.service}/live?seconds=5&fields=requests` }) },
   { route: 'GET /rtm/v1/services', as: 'a', expect: 'same', request: () => ({ method: 'GET', url: '/rtm/v1/services' }) },
+  // Native query: B's service filtered, grouped or not, answers like a service nobody has.
+  { route: 'POST /rtm/v1/query', as: 'a', expect: 'same', request: (t) => ({ method: 'POST', url: '/rtm/v1/query', payload: { from: T - 60, to: T + 20, granularity: 'all', metrics: ['requests'], groupBy: ['service', 'domain'], filters: [{ field: 'service', op: 'eq', value: t.service }] } }) },
+  { route: 'POST /rtm/v1/query', as: 'a', expect: 'same', request: (t) => ({ method: 'POST', url: '/rtm/v1/query', payload: { from: T - 60, to: T + 20, granularity: '1s', metrics: ['requests'], groupBy: ['status'], filters: [{ field: 'domain', op: 'in', value: [t.domain] }] } }) },
+  { route: 'POST /rtm/v1/query', as: 'a', expect: 'same', request: (t) => ({ method: 'POST', url: '/rtm/v1/query', payload: { from: T - 60, to: T + 20, metrics: ['backend_responses'], groupBy: ['backend'], filters: [{ field: 'service', op: 'not_in', value: ['alpha', t.service] }] } }) },
+  { route: 'GET /rtm/v1/query', as: 'a', expect: 'same', request: (t) => ({ method: 'GET', url: `/rtm/v1/query?from=${T - 60}&to=${T + 20}&granularity=all&metrics=resp_body_bytes&groupBy=service,product&filter=service:in:${t.service}|alpha` }) },
+  { route: 'GET /rtm/v1/query', as: 'a', expect: 'same', request: () => ({ method: 'GET', url: `/rtm/v1/query?from=${T - 60}&to=${T + 20}&granularity=1m&metrics=resp_body_bytes&groupBy=domain`, headers: { accept: 'text/csv' } }) },
 
   // Admin: A has no admin scope; A's admin token (scoped to alpha) sees B's things as absent.
   { route: 'GET /admin/tokens', as: 'a', expect: 'refusal', request: () => ({ method: 'GET', url: '/admin/tokens' }) },
