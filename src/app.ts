@@ -16,6 +16,8 @@ import { createRealtimeReader } from './api/fastly/realtime-reader.ts';
 import { metricsRoute } from './api/native/metrics-route.ts';
 import { nativeRoutes } from './api/native/native-routes.ts';
 import { queryRoutes } from './api/native/query-routes.ts';
+import { streamRoutes } from './api/native/stream-routes.ts';
+import { createPublishedSeconds } from './query/published-seconds.ts';
 import { CDN_METRICS } from './api/odsl/cdn-provider.ts';
 import { odslMetricRoutes } from './api/odsl/metric-routes.ts';
 import { odslObjectRoutes } from './api/odsl/object-routes.ts';
@@ -85,7 +87,15 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
 
   const realtime = createRealtimeReader(services.window, store);
   const maxRange = config.limits.maxQueryRangeSeconds;
-  await app.register(fastlyRoutes, { source: realtime, tokens, aggregateDelaySeconds: config.aggregateDelaySeconds, limits: { maxLookbackSeconds: maxRange['1s'] } });
+  const published = createPublishedSeconds({ source: realtime });
+  app.addHook('onClose', async () => published.close());
+  await app.register(fastlyRoutes, {
+    source: realtime,
+    tokens,
+    aggregateDelaySeconds: config.aggregateDelaySeconds,
+    limits: { maxLookbackSeconds: maxRange['1s'] },
+    longPoll: { maxWaitMs: config.fastlyLongPollSeconds * 1000, waitBeyond: published.waitBeyond },
+  });
   await app.register(azionRoutes, { store, catalog, tokens, clock, timeZone: config.timeZone, limits: config.limits });
 
   const timeseries = { usage: services.usage, store, clock, timeZone: config.timeZone, maxQueryRangeSeconds: maxRange };
@@ -110,6 +120,18 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
       listServices,
       limits: maxRange,
     },
+  });
+  await app.register(streamRoutes, {
+    tokens,
+    source: realtime,
+    published,
+    limits: {
+      perToken: config.limits.streamsPerToken,
+      heartbeatSeconds: config.streamHeartbeatSeconds,
+      maxBufferedBytes: config.limits.streamMaxBufferedBytes,
+      maxResumeSeconds: maxRange['1s'],
+    },
+    metrics: services.metrics.self.streams,
   });
   await app.register(nativeRoutes, {
     source: realtime,

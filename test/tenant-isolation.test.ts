@@ -144,6 +144,9 @@ const PROBES: Probe[] = [
   { route: 'GET /rtm/v1/services/:service/live', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/services/${t.service}/live` }) },
   { route: 'GET /rtm/v1/services/:service/live', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/services/${t.service}/live?seconds=5&fields=requests` }) },
   { route: 'GET /rtm/v1/services', as: 'a', expect: 'same', request: () => ({ method: 'GET', url: '/rtm/v1/services' }) },
+  // Streams: B's service is refused like one that does not exist (an accepted stream never ends, so only refusals are probed).
+  { route: 'GET /rtm/v1/stream', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/stream?service=${t.service}` }) },
+  { route: 'GET /rtm/v1/stream', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/stream?service=alpha&service=${t.service}&fields=requests`, headers: { 'last-event-id': String(T) } }) },
   // Native query: B's service filtered, grouped or not, answers like a service nobody has.
   { route: 'POST /rtm/v1/query', as: 'a', expect: 'same', request: (t) => ({ method: 'POST', url: '/rtm/v1/query', payload: { from: T - 60, to: T + 20, granularity: 'all', metrics: ['requests'], groupBy: ['service', 'domain'], filters: [{ field: 'service', op: 'eq', value: t.service }] } }) },
   { route: 'POST /rtm/v1/query', as: 'a', expect: 'same', request: (t) => ({ method: 'POST', url: '/rtm/v1/query', payload: { from: T - 60, to: T + 20, granularity: '1s', metrics: ['requests'], groupBy: ['status'], filters: [{ field: 'domain', op: 'in', value: [t.domain] }] } }) },

@@ -19,6 +19,8 @@ export interface SelfMetrics {
   ingestLines: Counter<'outcome'>;
   /** API request duration in seconds by dialect and status class. */
   requestSeconds: Histogram<'dialect' | 'status'>;
+  /** GET /rtm/v1/stream: open streams, events sent, streams ended by reason. */
+  streams: { open: Gauge; events: Counter; closed: Counter<'reason'> };
 }
 
 export function createSelfMetrics(registry: Registry, sources: SelfMetricSources): SelfMetrics {
@@ -54,6 +56,16 @@ export function createSelfMetrics(registry: Registry, sources: SelfMetricSources
     });
   }
   return {
+    streams: {
+      open: new Gauge({ name: 'rtm_streams_open', help: 'Open /rtm/v1/stream connections', registers }),
+      events: new Counter({ name: 'rtm_stream_events_total', help: 'Seconds sent on /rtm/v1/stream', registers }),
+      closed: new Counter({
+        name: 'rtm_streams_closed_total',
+        help: 'Streams ended, by reason (client_closed, slow_client, resume_too_old, server_closing, read_failed)',
+        labelNames: ['reason'],
+        registers,
+      }),
+    },
     ingestLines: new Counter({ name: 'rtm_ingest_lines_total', help: 'Ingested NDJSON lines by outcome', labelNames: ['outcome'], registers }),
     requestSeconds: new Histogram({
       name: 'rtm_http_request_duration_seconds',
