@@ -17,6 +17,8 @@ import { metricsRoute } from './api/native/metrics-route.ts';
 import { nativeRoutes } from './api/native/native-routes.ts';
 import { queryRoutes } from './api/native/query-routes.ts';
 import { streamRoutes } from './api/native/stream-routes.ts';
+import { prometheusRoute } from './api/native/prometheus-route.ts';
+import type { QuerySources } from './query/run-query.ts';
 import { createPublishedSeconds } from './query/published-seconds.ts';
 import { CDN_METRICS } from './api/odsl/cdn-provider.ts';
 import { odslMetricRoutes } from './api/odsl/metric-routes.ts';
@@ -110,16 +112,19 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(odslObjectRoutes, { objects: services.objects, tokens, virtualTimeseries: timeseries });
   await app.register(metricsRoute, { registry: services.metrics.registry, tokens });
   const listServices = async (): Promise<string[]> => (await catalog.services()).map((s) => s.service);
-  await app.register(queryRoutes, {
+  const querySources: QuerySources = {
+    store,
+    realtime,
+    windowFrom: () => services.window.oldestSecond(),
+    storedThrough: services.storedThrough,
+    listServices,
+    limits: maxRange,
+  };
+  await app.register(queryRoutes, { tokens, sources: querySources });
+  await app.register(prometheusRoute, {
     tokens,
-    sources: {
-      store,
-      realtime,
-      windowFrom: () => services.window.oldestSecond(),
-      storedThrough: services.storedThrough,
-      listServices,
-      limits: maxRange,
-    },
+    sources: querySources,
+    serviceNames: async () => new Map((await catalog.services()).map((s) => [s.service, s.name])),
   });
   await app.register(streamRoutes, {
     tokens,

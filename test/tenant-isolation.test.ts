@@ -144,6 +144,9 @@ const PROBES: Probe[] = [
   { route: 'GET /rtm/v1/services/:service/live', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/services/${t.service}/live` }) },
   { route: 'GET /rtm/v1/services/:service/live', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/services/${t.service}/live?seconds=5&fields=requests` }) },
   { route: 'GET /rtm/v1/services', as: 'a', expect: 'same', request: () => ({ method: 'GET', url: '/rtm/v1/services' }) },
+  // Prometheus export: B's service is refused like an unknown one; the unfiltered scrape holds A's series only.
+  { route: 'GET /rtm/v1/prometheus', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/prometheus?service=${t.service}` }) },
+  { route: 'GET /rtm/v1/prometheus', as: 'a', expect: 'same', request: () => ({ method: 'GET', url: '/rtm/v1/prometheus?aggregate_only=true&metric_allowlist=^fastly_rt_resp_body_bytes_total$' }) },
   // Streams: B's service is refused like one that does not exist (an accepted stream never ends, so only refusals are probed).
   { route: 'GET /rtm/v1/stream', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/stream?service=${t.service}` }) },
   { route: 'GET /rtm/v1/stream', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/stream?service=alpha&service=${t.service}&fields=requests`, headers: { 'last-event-id': String(T) } }) },
