@@ -18,6 +18,9 @@ import { nativeRoutes } from './api/native/native-routes.ts';
 import { queryRoutes } from './api/native/query-routes.ts';
 import { streamRoutes } from './api/native/stream-routes.ts';
 import { prometheusRoute } from './api/native/prometheus-route.ts';
+import { alertRoutes } from './api/native/alert-routes.ts';
+import { createAlertEvaluator } from './alerts/evaluator.ts';
+import { createWebhookSender } from './alerts/webhook.ts';
 import type { QuerySources } from './query/run-query.ts';
 import { createPublishedSeconds } from './query/published-seconds.ts';
 import { CDN_METRICS } from './api/odsl/cdn-provider.ts';
@@ -121,6 +124,22 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     limits: maxRange,
   };
   await app.register(queryRoutes, { tokens, sources: querySources });
+  const alertMetrics = services.metrics.self.alerts;
+  const evaluator = createAlertEvaluator({
+    store: services.alerts,
+    sources: querySources,
+    published,
+    logger: services.logger,
+    webhook: createWebhookSender({
+      ...config.alertWebhook,
+      onOutcome: (outcome) => alertMetrics.notifications.inc({ outcome }),
+      onRetry: () => alertMetrics.retries.inc(),
+    }),
+    onEvaluated: () => alertMetrics.evaluations.inc(),
+    onFiringChanged: (n) => alertMetrics.firing.set(n),
+  });
+  app.addHook('onClose', () => evaluator.close());
+  await app.register(alertRoutes, { tokens, store: services.alerts, evaluator });
   await app.register(prometheusRoute, {
     tokens,
     sources: querySources,

@@ -21,6 +21,8 @@ import type { Catalog } from './store/catalog.ts';
 import { createDuckDbCatalog } from './store/duckdb/catalog-store.ts';
 import { openDuckDb, type DuckDb } from './store/duckdb/database.ts';
 import { createDuckDbMetricStore } from './store/duckdb/metric-store.ts';
+import { createDuckDbAlertStore } from './store/duckdb/alert-store.ts';
+import type { AlertStore } from './store/alert-store.ts';
 import { createDuckDbObjectStore } from './store/duckdb/object-store.ts';
 import { createDuckDbTokenStore } from './store/duckdb/token-store.ts';
 import { createDuckDbUsageStore } from './store/duckdb/usage-store.ts';
@@ -61,6 +63,8 @@ export interface Services {
   usageRecorder: UsageRecorder;
   /** OpenDataDSL objects (with VarMetricTimeSeries properties). */
   objects: ObjectStore;
+  /** Alert rules (DuckDB table alert_rules). */
+  alerts: AlertStore;
   /** rtmetrics' own Prometheus metrics (GET /rtm/v1/metrics). */
   metrics: { registry: Registry; self: SelfMetrics };
   /** When this process started (build info). */
@@ -112,6 +116,8 @@ export async function createServices({ config, clock, logger }: ServiceOptions):
   });
   const objects = await createDuckDbObjectStore({ db: duckdb });
   closers.push(() => objects.close());
+  const alerts = await createDuckDbAlertStore({ db: duckdb, clock });
+  closers.push(() => alerts.close());
 
   const window = createWindow({
     clock,
@@ -159,6 +165,7 @@ export async function createServices({ config, clock, logger }: ServiceOptions):
     usage,
     usageRecorder,
     objects,
+    alerts,
     metrics: { registry, self },
     startedAt: new Date(clock.now()),
     async close() {

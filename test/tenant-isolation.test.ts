@@ -27,6 +27,7 @@ interface Target {
   provider: string;
   domain: string;
   tokenId: string;
+  alertId: string;
 }
 
 interface Caller {
@@ -144,6 +145,11 @@ const PROBES: Probe[] = [
   { route: 'GET /rtm/v1/services/:service/live', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/services/${t.service}/live` }) },
   { route: 'GET /rtm/v1/services/:service/live', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/services/${t.service}/live?seconds=5&fields=requests` }) },
   { route: 'GET /rtm/v1/services', as: 'a', expect: 'same', request: () => ({ method: 'GET', url: '/rtm/v1/services' }) },
+  // Alerts: a rule on B's service is refused like one on a ghost; B's rules are absent to A.
+  { route: 'POST /rtm/v1/alerts', as: 'a', expect: 'refusal', request: (t) => ({ method: 'POST', url: '/rtm/v1/alerts', payload: { name: 'spy', metric: 'requests', filters: [{ field: 'service', op: 'in', value: [t.service] }], windowSeconds: 60, comparison: '>', threshold: 1, webhook: 'http://127.0.0.1:9/hook' } }) },
+  { route: 'GET /rtm/v1/alerts', as: 'a', expect: 'same', request: () => ({ method: 'GET', url: '/rtm/v1/alerts' }) },
+  { route: 'DELETE /rtm/v1/alerts/:id', as: 'a', expect: 'refusal', request: (t) => ({ method: 'DELETE', url: `/rtm/v1/alerts/${t.alertId}` }) },
+  { route: 'DELETE /rtm/v1/alerts/:id', as: 'aAdmin', expect: 'refusal', request: (t) => ({ method: 'DELETE', url: `/rtm/v1/alerts/${t.alertId}` }) },
   // Prometheus export: B's service is refused like an unknown one; the unfiltered scrape holds A's series only.
   { route: 'GET /rtm/v1/prometheus', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/prometheus?service=${t.service}` }) },
   { route: 'GET /rtm/v1/prometheus', as: 'a', expect: 'same', request: () => ({ method: 'GET', url: '/rtm/v1/prometheus?aggregate_only=true&metric_allowlist=^fastly_rt_resp_body_bytes_total$' }) },
@@ -221,6 +227,9 @@ beforeAll(async () => {
   });
   expect(aObject.statusCode).toBe(201);
 
+  const bAlert = await call('b', { method: 'POST', url: '/rtm/v1/alerts', payload: { name: 'b-secret-alert', metric: 'requests', filters: [{ field: 'service', op: 'eq', value: 'beta' }], windowSeconds: 60, comparison: '>', threshold: 1e12, webhook: 'http://127.0.0.1:9/b-hook' } });
+  expect(bAlert.statusCode).toBe(201);
+
   // B's own requests are RTMRequest entities of B: stored now, so the walk could find them.
   await h.services.usageRecorder.flush();
 
@@ -237,6 +246,7 @@ beforeAll(async () => {
     provider: 'BillingB',
     domain: 'www.beta.example',
     tokenId: b.id,
+    alertId: (bAlert.json() as { id: string }).id,
   };
   ghost = {
     service: 'ghostsvc',
@@ -247,6 +257,7 @@ beforeAll(async () => {
     provider: 'GhostProv',
     domain: 'www.ghost.example',
     tokenId: 'tk_000000000000',
+    alertId: 'al_0000000000000000',
   };
   expect(ghost.entityId).not.toBe(beta.entityId);
 }, 60_000);
@@ -278,7 +289,7 @@ describe('tenant isolation', () => {
       }
       const [x, y] = [shape(forBeta, beta), shape(forGhost, ghost)];
       if (JSON.stringify(x) !== JSON.stringify(y)) failures.push(`${label}:\n  beta:  ${JSON.stringify(x).slice(0, 600)}\n  ghost: ${JSON.stringify(y).slice(0, 600)}`);
-      for (const leak of ['www.beta.example', 'live.beta.example', 'BillingB', beta.tokenId, 'tenant-b']) {
+      for (const leak of ['www.beta.example', 'live.beta.example', 'BillingB', beta.tokenId, 'tenant-b', 'b-secret-alert', 'b-hook']) {
         if (forBeta.body.includes(leak) && !JSON.stringify(probe.request(beta)).includes(leak)) failures.push(`${label}: body mentions ${leak}`);
       }
     }
@@ -290,6 +301,7 @@ describe('tenant isolation', () => {
     const names = (await h.services.catalog.services()).map((s) => [s.service, s.name]);
     expect(names).toEqual(expect.arrayContaining([['beta', 'beta']]));
     expect((await call('b', { method: 'GET', url: '/rtm/v1/services' })).json()).toEqual({ services: ['beta'] });
+    expect((await call('b', { method: 'GET', url: '/rtm/v1/alerts' })).json().alerts.map((r: { id: string }) => r.id)).toEqual([beta.alertId]);
     const metrics = await call('b', { method: 'GET', url: '/api/metric/v1', query: { _function: 'listMetrics', provider: 'BillingB' } });
     expect(metrics.json()).toEqual(['Calls']);
     const entities = await call('b', { method: 'GET', url: '/api/metric/v1', query: { provider: 'BillingB' } });

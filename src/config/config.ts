@@ -86,6 +86,12 @@ export interface Config {
    * (rt.fastly.com long-polls). Default 30; 0 answers at once. `RTM_FASTLY_LONG_POLL_SECONDS`.
    */
   fastlyLongPollSeconds: number;
+  /**
+   * Alert webhook delivery: attempts per notification (default 5, `RTM_ALERT_WEBHOOK_ATTEMPTS`),
+   * the first retry's delay in ms, doubled for each next one (default 500,
+   * `RTM_ALERT_WEBHOOK_BACKOFF_MS`), and the per-attempt timeout in ms (default 5000).
+   */
+  alertWebhook: { attempts: number; baseDelayMs: number; timeoutMs: number };
   /** pino level. Default info. `LOG_LEVEL`. */
   logLevel: string;
   limits: Limits;
@@ -136,6 +142,11 @@ export function loadConfig(env: Env = process.env): Config {
     ingestWorkers: Math.min(64, Math.floor(intFrom(env, 'RTM_INGEST_WORKERS', Math.max(0, os.availableParallelism() - 1)))),
     streamHeartbeatSeconds: positiveFrom(env, 'RTM_STREAM_HEARTBEAT_SECONDS', 15),
     fastlyLongPollSeconds: intFrom(env, 'RTM_FASTLY_LONG_POLL_SECONDS', 30),
+    alertWebhook: Object.freeze({
+      attempts: positiveFrom(env, 'RTM_ALERT_WEBHOOK_ATTEMPTS', 5),
+      baseDelayMs: intFrom(env, 'RTM_ALERT_WEBHOOK_BACKOFF_MS', 500),
+      timeoutMs: 5000,
+    }),
     logLevel: env['LOG_LEVEL'] ?? 'info',
     limits: Object.freeze({
       maxBodyBytes: intFrom(env, 'RTM_MAX_BODY_BYTES', 64 * 1024 * 1024),

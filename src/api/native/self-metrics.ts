@@ -21,6 +21,8 @@ export interface SelfMetrics {
   requestSeconds: Histogram<'dialect' | 'status'>;
   /** GET /rtm/v1/stream: open streams, events sent, streams ended by reason. */
   streams: { open: Gauge; events: Counter; closed: Counter<'reason'> };
+  /** Alert rules: evaluations, rules firing, webhook notifications by outcome, retries. */
+  alerts: { evaluations: Counter; firing: Gauge; notifications: Counter<'outcome'>; retries: Counter };
 }
 
 export function createSelfMetrics(registry: Registry, sources: SelfMetricSources): SelfMetrics {
@@ -65,6 +67,12 @@ export function createSelfMetrics(registry: Registry, sources: SelfMetricSources
         labelNames: ['reason'],
         registers,
       }),
+    },
+    alerts: {
+      evaluations: new Counter({ name: 'rtm_alert_evaluations_total', help: 'Alert rule evaluations', registers }),
+      firing: new Gauge({ name: 'rtm_alerts_firing', help: 'Alert rules firing now', registers }),
+      notifications: new Counter({ name: 'rtm_alert_notifications_total', help: 'Alert webhook notifications by outcome (delivered, failed after every retry)', labelNames: ['outcome'], registers }),
+      retries: new Counter({ name: 'rtm_alert_webhook_retries_total', help: 'Alert webhook attempts retried after a failure', registers }),
     },
     ingestLines: new Counter({ name: 'rtm_ingest_lines_total', help: 'Ingested NDJSON lines by outcome', labelNames: ['outcome'], registers }),
     requestSeconds: new Histogram({
