@@ -30,6 +30,7 @@ import { selfMeteringHook } from './api/odsl/self-metering.ts';
 import { createVirtualTimeseriesHandler } from './api/odsl/virtual-timeseries.ts';
 import { installRequestPrincipal } from './api/request-principal.ts';
 import { buildInfo } from './build-info.ts';
+import { installOpenApi } from './api/openapi.ts';
 import { dashboardRoutes } from './dashboard/dashboard-routes.ts';
 import { ingestRoutes } from './ingest/ingest-route.ts';
 
@@ -56,8 +57,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
 
   installErrorHandling(app);
   installRequestPrincipal(app);
+  await installOpenApi(app, buildInfo().version);
   // Every API request becomes an RTMRequest usage entity (batched, off the request path).
-  app.addHook('onResponse', selfMeteringHook(services.usageRecorder, { skip: (req) => req.url.startsWith('/dashboard') || req.url === '/' }));
+  app.addHook('onResponse', selfMeteringHook(services.usageRecorder, { skip: (req) => isPublicUrl(req.url) }));
   const { requestSeconds, ingestLines } = services.metrics.self;
   app.addHook('onResponse', async (req, reply) => {
     requestSeconds.observe({ dialect: dialectOf(req.url), status: `${Math.floor(reply.statusCode / 100)}xx` }, reply.elapsedTime / 1000);
@@ -165,6 +167,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   });
   return app;
 }
+
+/** The static pages (dashboard, API reference) carry no data: not metered as API requests. */
+const isPublicUrl = (url: string): boolean => url === '/' || url.startsWith('/dashboard') || url.startsWith('/docs') || url.startsWith('/openapi.json');
 
 /** Longest path parameter the router matches; longer ones answer RTM_ERR_REQUEST_URI_TOO_LONG. */
 export const MAX_PATH_PARAM_LENGTH = 256;

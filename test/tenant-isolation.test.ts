@@ -189,7 +189,23 @@ const PROBES: Probe[] = [
 ];
 
 /** Routes that carry no tenant data: the dashboard's static files, served without a token. */
-const PUBLIC_ROUTES = ['GET /', 'GET /dashboard', 'GET /dashboard/app.js', 'GET /dashboard/uplot.js', 'GET /dashboard/uplot.css'];
+const PUBLIC_ROUTES = [
+  'GET /',
+  'GET /dashboard',
+  'GET /dashboard/app.js',
+  'GET /dashboard/uplot.js',
+  'GET /dashboard/uplot.css',
+  // The API reference (@fastify/swagger, @fastify/swagger-ui): generated from route schemas.
+  'GET /openapi.json',
+  'GET /docs',
+  'GET /docs/static/index.html',
+  'GET /docs/static/swagger-initializer.js',
+  'GET /docs/static/*',
+  'GET /docs/json',
+  'GET /docs/yaml',
+];
+/** A file each wildcard public route serves. */
+const WILDCARD_SAMPLE: Readonly<Record<string, string>> = { 'GET /docs/static/*': 'swagger-ui.css' };
 
 beforeAll(async () => {
   h = await startHarness();
@@ -310,7 +326,7 @@ describe('tenant isolation', () => {
 
   it("public routes carry nothing of any tenant", async () => {
     for (const route of PUBLIC_ROUTES) {
-      const res = await h.inject({ method: 'GET', url: route.slice(4) });
+      const res = await h.inject({ method: 'GET', url: route.slice(4).replace('*', WILDCARD_SAMPLE[route] ?? '') });
       expect(res.statusCode, route).toBeLessThan(400);
       expect(res.body).not.toContain('beta.example');
       expect(res.body).not.toContain('alpha.example');

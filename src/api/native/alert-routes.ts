@@ -60,7 +60,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, op
     return { ...rest, webhook, ...opts.evaluator.state(rule.id) };
   };
 
-  app.post<{ Body: AlertBodyT }>('/rtm/v1/alerts', { schema: { body: AlertBody }, validatorCompiler: strictCompiler }, async (req, reply) => {
+  app.post<{ Body: AlertBodyT }>('/rtm/v1/alerts', { schema: { body: AlertBody, summary: 'Create an alert rule', tags: ['native'] }, validatorCompiler: strictCompiler }, async (req, reply) => {
     const principal = principalOf(req.principal);
     const body = req.body;
     if (body.windowSeconds > maxWindow) throw bad(`windowSeconds: at most ${maxWindow}`);
@@ -89,7 +89,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, op
     return { alerts: rules.map(render) };
   });
 
-  app.delete<{ Params: IdParamsT }>('/rtm/v1/alerts/:id', { schema: { params: IdParams }, validatorCompiler: strictCompiler }, async (req, reply) => {
+  app.delete<{ Params: IdParamsT }>('/rtm/v1/alerts/:id', { schema: { params: IdParams, summary: 'Delete an alert rule', tags: ['native'] }, validatorCompiler: strictCompiler }, async (req, reply) => {
     const principal = principalOf(req.principal);
     const rule = (await opts.store.list()).find((r) => r.id === req.params.id);
     if (rule === undefined || !visible(principal, rule)) throw new RtmError(Errors.REQUEST_NOT_FOUND, `Unknown alert ${req.params.id}`);

@@ -58,7 +58,7 @@ const escapeLabel = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/
 const formatValue = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(15).replace(/\.?0+$/, ''));
 
 export const prometheusRoute: FastifyPluginAsync<PrometheusRouteOptions> = async (app, opts) => {
-  app.get<{ Querystring: ExportQueryT }>('/rtm/v1/prometheus', { schema: { querystring: ExportQuery }, validatorCompiler: strictCompiler }, async (req, reply) => {
+  app.get<{ Querystring: ExportQueryT }>('/rtm/v1/prometheus', { schema: { querystring: ExportQuery, summary: 'Per-service counters in fastly-exporter names (Prometheus text format)', tags: ['native'] }, validatorCompiler: strictCompiler }, async (req, reply) => {
     const principal = await authenticateRequest(req, opts.tokens);
     if (!hasScope(principal, 'read')) throw new RtmError(Errors.AUTH_FORBIDDEN, 'the export needs the read scope');
     const asked = asList(req.query.service);

@@ -47,13 +47,13 @@ export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (app, { 
 
   app.post<{ Body: QueryBody }>(
     '/rtm/v1/query',
-    { schema: { body: QueryBodySchema }, validatorCompiler: strictCompiler },
+    { schema: { body: QueryBodySchema, summary: 'Any metric over any time range (docs/api-native.md#query)', tags: ['native'] }, validatorCompiler: strictCompiler },
     (req, reply) => answer(req, reply, req.body),
   );
 
   app.get<{ Querystring: QueryString }>(
     '/rtm/v1/query',
-    { schema: { querystring: QueryStringSchema }, validatorCompiler: strictCompiler },
+    { schema: { querystring: QueryStringSchema, summary: 'The query from the query string (curl, Grafana); CSV with Accept: text/csv', tags: ['native'] }, validatorCompiler: strictCompiler },
     async (req, reply) => {
       const body = bodyFromQueryString(req.query);
       const problem = schemaProblem(checkBody, body);

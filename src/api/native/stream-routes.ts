@@ -62,7 +62,7 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
     for (const s of [...sessions]) s.close('server_closing');
   });
 
-  app.get<{ Querystring: StreamQueryT }>('/rtm/v1/stream', { schema: { querystring: StreamQuery }, validatorCompiler: strictCompiler }, async (req, reply) => {
+  app.get<{ Querystring: StreamQueryT }>('/rtm/v1/stream', { schema: { querystring: StreamQuery, summary: 'Published seconds as server-sent events', tags: ['native'] }, validatorCompiler: strictCompiler }, async (req, reply) => {
     const principal = await authenticateRequest(req, opts.tokens);
     if (!hasScope(principal, 'read')) throw new RtmError(Errors.AUTH_FORBIDDEN, 'streams need the read scope');
     const services = [...new Set(Array.isArray(req.query.service) ? req.query.service : [req.query.service])];
