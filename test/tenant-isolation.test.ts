@@ -192,9 +192,8 @@ const PROBES: Probe[] = [
 const PUBLIC_ROUTES = [
   'GET /',
   'GET /dashboard',
-  'GET /dashboard/app.js',
-  'GET /dashboard/uplot.js',
-  'GET /dashboard/uplot.css',
+  // The dashboard's modules and uPlot (@fastify/static).
+  'GET /dashboard/*',
   // The API reference (@fastify/swagger, @fastify/swagger-ui): generated from route schemas.
   'GET /openapi.json',
   'GET /docs',
@@ -205,7 +204,7 @@ const PUBLIC_ROUTES = [
   'GET /docs/yaml',
 ];
 /** A file each wildcard public route serves. */
-const WILDCARD_SAMPLE: Readonly<Record<string, string>> = { 'GET /docs/static/*': 'swagger-ui.css' };
+const WILDCARD_SAMPLE: Readonly<Record<string, string>> = { 'GET /docs/static/*': 'swagger-ui.css', 'GET /dashboard/*': 'app.js' };
 
 beforeAll(async () => {
   h = await startHarness();
