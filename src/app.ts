@@ -21,6 +21,14 @@ import { fastlyRoutes } from './api/fastly/routes.ts';
 import { createRealtimeReader } from './api/fastly/realtime-reader.ts';
 import { metricsRoute } from './api/native/metrics-route.ts';
 import { nativeRoutes } from './api/native/native-routes.ts';
+import { queryRoutes } from './api/native/query-routes.ts';
+import { streamRoutes } from './api/native/stream-routes.ts';
+import { prometheusRoute } from './api/native/prometheus-route.ts';
+import { alertRoutes } from './api/native/alert-routes.ts';
+import { createAlertEvaluator } from './alerts/evaluator.ts';
+import { createWebhookSender } from './alerts/webhook.ts';
+import type { QuerySources } from './query/run-query.ts';
+import { createPublishedSeconds } from './query/published-seconds.ts';
 import { CDN_METRICS } from './api/odsl/cdn-provider.ts';
 import { odslMetricRoutes } from './api/odsl/metric-routes.ts';
 import { createUsageQuota } from './api/odsl/usage-quota.ts';
@@ -29,6 +37,7 @@ import { selfMeteringHook } from './api/odsl/self-metering.ts';
 import { createVirtualTimeseriesHandler } from './api/odsl/virtual-timeseries.ts';
 import { installRequestPrincipal } from './api/request-principal.ts';
 import { buildInfo } from './build-info.ts';
+import { installOpenApi } from './api/openapi.ts';
 import { dashboardRoutes } from './dashboard/dashboard-routes.ts';
 import { ingestRoutes } from './ingest/ingest-route.ts';
 
@@ -56,11 +65,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
 
   installErrorHandling(app);
   installRequestPrincipal(app);
+  await installOpenApi(app, buildInfo().version);
   // Every API request becomes an RTMRequest usage entity (batched, off the request path).
-  app.addHook(
-    'onResponse',
-    selfMeteringHook(services.usageRecorder, { skip: (req) => req.url.startsWith('/dashboard') || req.url === '/' || HEALTH_PATHS.includes(req.url.split('?')[0] ?? '') }),
-  );
+  app.addHook('onResponse', selfMeteringHook(services.usageRecorder, { skip: (req) => isPublicUrl(req.url) }));
   const { requestSeconds, ingestLines } = services.metrics.self;
   app.addHook('onResponse', async (req, reply) => {
     requestSeconds.observe({ dialect: dialectOf(req.url), status: `${Math.floor(reply.statusCode / 100)}xx` }, reply.elapsedTime / 1000);
@@ -105,7 +112,15 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
 
   const realtime = createRealtimeReader(services.window, store);
   const maxRange = config.limits.maxQueryRangeSeconds;
-  await app.register(fastlyRoutes, { source: realtime, tokens, aggregateDelaySeconds: config.aggregateDelaySeconds, limits: { maxLookbackSeconds: maxRange['1s'] } });
+  const published = createPublishedSeconds({ source: realtime });
+  app.addHook('onClose', async () => published.close());
+  await app.register(fastlyRoutes, {
+    source: realtime,
+    tokens,
+    aggregateDelaySeconds: config.aggregateDelaySeconds,
+    limits: { maxLookbackSeconds: maxRange['1s'] },
+    longPoll: { maxWaitMs: config.fastlyLongPollSeconds * 1000, waitBeyond: published.waitBeyond },
+  });
   await app.register(azionRoutes, { store, catalog, tokens, clock, timeZone: config.timeZone, limits: config.limits });
 
   const timeseries = { usage: services.usage, store, clock, timeZone: config.timeZone, maxQueryRangeSeconds: maxRange };
@@ -121,6 +136,49 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   const objectQuota = { objects: config.limits.objectsPerToken || Infinity, bytes: config.limits.objectBytesPerToken || Infinity };
   await app.register(odslObjectRoutes, { objects: services.objects, tokens, virtualTimeseries: timeseries, quota: objectQuota });
   await app.register(metricsRoute, { registry: services.metrics.registry, tokens });
+  const listServices = async (): Promise<string[]> => (await catalog.services()).map((s) => s.service);
+  const querySources: QuerySources = {
+    store,
+    realtime,
+    windowFrom: () => services.window.oldestSecond(),
+    storedThrough: services.storedThrough,
+    listServices,
+    limits: maxRange,
+  };
+  await app.register(queryRoutes, { tokens, sources: querySources });
+  const alertMetrics = services.metrics.self.alerts;
+  const evaluator = createAlertEvaluator({
+    store: services.alerts,
+    sources: querySources,
+    published,
+    logger: services.logger,
+    webhook: createWebhookSender({
+      ...config.alertWebhook,
+      onOutcome: (outcome) => alertMetrics.notifications.inc({ outcome }),
+      onRetry: () => alertMetrics.retries.inc(),
+    }),
+    onEvaluated: () => alertMetrics.evaluations.inc(),
+    onFiringChanged: (n) => alertMetrics.firing.set(n),
+  });
+  app.addHook('onClose', () => evaluator.close());
+  await app.register(alertRoutes, { tokens, store: services.alerts, evaluator });
+  await app.register(prometheusRoute, {
+    tokens,
+    sources: querySources,
+    serviceNames: async () => new Map((await catalog.services()).map((s) => [s.service, s.name])),
+  });
+  await app.register(streamRoutes, {
+    tokens,
+    source: realtime,
+    published,
+    limits: {
+      perToken: config.limits.streamsPerToken,
+      heartbeatSeconds: config.streamHeartbeatSeconds,
+      maxBufferedBytes: config.limits.streamMaxBufferedBytes,
+      maxResumeSeconds: maxRange['1s'],
+    },
+    metrics: services.metrics.self.streams,
+  });
   await app.register(nativeRoutes, {
     source: realtime,
     tokens,
@@ -143,6 +201,10 @@ function nodeTimeouts(limits: Config['limits']): { requestTimeout: number; http:
   const headersTimeout = requestTimeout > 0 && (headers === 0 || headers > requestTimeout) ? requestTimeout : headers;
   return { requestTimeout, http: { headersTimeout, requestTimeout, connectionsCheckingInterval: 1000 } };
 }
+
+/** The static pages (dashboard, API reference) carry no data: not metered as API requests. */
+const isPublicUrl = (url: string): boolean =>
+  url === '/' || url.startsWith('/dashboard') || url.startsWith('/docs') || url.startsWith('/openapi.json') || HEALTH_PATHS.includes(url.split('?')[0] ?? '');
 
 /** Longest path parameter the router matches; longer ones answer RTM_ERR_REQUEST_URI_TOO_LONG. */
 export const MAX_PATH_PARAM_LENGTH = 256;

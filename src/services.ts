@@ -23,9 +23,12 @@ import type { Catalog } from './store/catalog.ts';
 import { createDuckDbCatalog } from './store/duckdb/catalog-store.ts';
 import { openDuckDb, type DuckDb } from './store/duckdb/database.ts';
 import { createDuckDbMetricStore } from './store/duckdb/metric-store.ts';
+import { createDuckDbAlertStore } from './store/duckdb/alert-store.ts';
+import type { AlertStore } from './store/alert-store.ts';
 import { createDuckDbObjectStore } from './store/duckdb/object-store.ts';
 import { createDuckDbTokenStore } from './store/duckdb/token-store.ts';
 import { createDuckDbUsageStore } from './store/duckdb/usage-store.ts';
+import { createStoreWatermark } from './query/store-watermark.ts';
 import { startStoreMaintenance } from './store/maintenance.ts';
 import type { ObjectStore } from './store/object-store.ts';
 import type { MetricStore } from './store/store.ts';
@@ -50,6 +53,8 @@ export interface Services {
   catalog: Catalog;
   /** The recent seconds in memory: what the real-time APIs read. */
   window: Window;
+  /** Every published second <= this one is in the store (src/query/store-watermark.ts). */
+  storedThrough(): number;
   /** The durable ingest path (WAL -> window -> store): the ingest route's sink. */
   ingest: IngestPipeline;
   /** Worker threads parsing ingest bodies (config.ingestWorkers); undefined when 0. */
@@ -60,6 +65,8 @@ export interface Services {
   usageRecorder: UsageRecorder;
   /** OpenDataDSL objects (with VarMetricTimeSeries properties). */
   objects: ObjectStore;
+  /** Alert rules (DuckDB table alert_rules). */
+  alerts: AlertStore;
   /** rtmetrics' own Prometheus metrics (GET /rtm/v1/metrics). */
   metrics: { registry: Registry; self: SelfMetrics };
   /** When this process started (build info). */
@@ -122,6 +129,8 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
   });
   const objects = await createDuckDbObjectStore({ db: duckdb });
   closers.push(() => objects.close());
+  const alerts = await createDuckDbAlertStore({ db: duckdb, clock });
+  closers.push(() => alerts.close());
 
   const window = createWindow({
     clock,
@@ -129,12 +138,17 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     windowSeconds: config.windowSeconds,
     maxBytes: config.windowMaxBytes,
   });
+  // The pipeline writes through a watermark, so store-only queries know which seconds are in.
+  const watermark = createStoreWatermark(pipelineStoreOf(store), {
+    apply: (delta) => window.apply(deltaToRecordSet(delta)),
+    latestPublished: () => window.latestPublished(),
+  });
   const ingest = await createIngestPipeline({
     config,
     clock,
     logger,
-    store: pipelineStoreOf(store),
-    window: { apply: (delta) => window.apply(deltaToRecordSet(delta)), latestPublished: () => window.latestPublished() },
+    store: watermark.store,
+    window: watermark.window,
     aggregate: aggregateToDelta,
     dictionaries: createDictionaries(),
     onApplied: (delta) => {
@@ -161,11 +175,13 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     store,
     catalog,
     window,
+    storedThrough: watermark.storedThrough,
     ingest,
     parsePool,
     usage,
     usageRecorder,
     objects,
+    alerts,
     metrics: { registry, self },
     startedAt: new Date(clock.now()),
     async close() {

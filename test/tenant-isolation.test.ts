@@ -27,6 +27,7 @@ interface Target {
   provider: string;
   domain: string;
   tokenId: string;
+  alertId: string;
 }
 
 interface Caller {
@@ -144,6 +145,23 @@ const PROBES: Probe[] = [
   { route: 'GET /rtm/v1/services/:service/live', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/services/${t.service}/live` }) },
   { route: 'GET /rtm/v1/services/:service/live', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/services/${t.service}/live?seconds=5&fields=requests` }) },
   { route: 'GET /rtm/v1/services', as: 'a', expect: 'same', request: () => ({ method: 'GET', url: '/rtm/v1/services' }) },
+  // Alerts: a rule on B's service is refused like one on a ghost; B's rules are absent to A.
+  { route: 'POST /rtm/v1/alerts', as: 'a', expect: 'refusal', request: (t) => ({ method: 'POST', url: '/rtm/v1/alerts', payload: { name: 'spy', metric: 'requests', filters: [{ field: 'service', op: 'in', value: [t.service] }], windowSeconds: 60, comparison: '>', threshold: 1, webhook: 'http://127.0.0.1:9/hook' } }) },
+  { route: 'GET /rtm/v1/alerts', as: 'a', expect: 'same', request: () => ({ method: 'GET', url: '/rtm/v1/alerts' }) },
+  { route: 'DELETE /rtm/v1/alerts/:id', as: 'a', expect: 'refusal', request: (t) => ({ method: 'DELETE', url: `/rtm/v1/alerts/${t.alertId}` }) },
+  { route: 'DELETE /rtm/v1/alerts/:id', as: 'aAdmin', expect: 'refusal', request: (t) => ({ method: 'DELETE', url: `/rtm/v1/alerts/${t.alertId}` }) },
+  // Prometheus export: B's service is refused like an unknown one; the unfiltered scrape holds A's series only.
+  { route: 'GET /rtm/v1/prometheus', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/prometheus?service=${t.service}` }) },
+  { route: 'GET /rtm/v1/prometheus', as: 'a', expect: 'same', request: () => ({ method: 'GET', url: '/rtm/v1/prometheus?aggregate_only=true&metric_allowlist=^fastly_rt_resp_body_bytes_total$' }) },
+  // Streams: B's service is refused like one that does not exist (an accepted stream never ends, so only refusals are probed).
+  { route: 'GET /rtm/v1/stream', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/stream?service=${t.service}` }) },
+  { route: 'GET /rtm/v1/stream', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/stream?service=alpha&service=${t.service}&fields=requests`, headers: { 'last-event-id': String(T) } }) },
+  // Native query: B's service filtered, grouped or not, answers like a service nobody has.
+  { route: 'POST /rtm/v1/query', as: 'a', expect: 'same', request: (t) => ({ method: 'POST', url: '/rtm/v1/query', payload: { from: T - 60, to: T + 20, granularity: 'all', metrics: ['requests'], groupBy: ['service', 'domain'], filters: [{ field: 'service', op: 'eq', value: t.service }] } }) },
+  { route: 'POST /rtm/v1/query', as: 'a', expect: 'same', request: (t) => ({ method: 'POST', url: '/rtm/v1/query', payload: { from: T - 60, to: T + 20, granularity: '1s', metrics: ['requests'], groupBy: ['status'], filters: [{ field: 'domain', op: 'in', value: [t.domain] }] } }) },
+  { route: 'POST /rtm/v1/query', as: 'a', expect: 'same', request: (t) => ({ method: 'POST', url: '/rtm/v1/query', payload: { from: T - 60, to: T + 20, metrics: ['backend_responses'], groupBy: ['backend'], filters: [{ field: 'service', op: 'not_in', value: ['alpha', t.service] }] } }) },
+  { route: 'GET /rtm/v1/query', as: 'a', expect: 'same', request: (t) => ({ method: 'GET', url: `/rtm/v1/query?from=${T - 60}&to=${T + 20}&granularity=all&metrics=resp_body_bytes&groupBy=service,product&filter=service:in:${t.service}|alpha` }) },
+  { route: 'GET /rtm/v1/query', as: 'a', expect: 'same', request: () => ({ method: 'GET', url: `/rtm/v1/query?from=${T - 60}&to=${T + 20}&granularity=1m&metrics=resp_body_bytes&groupBy=domain`, headers: { accept: 'text/csv' } }) },
 
   // Admin: A has no admin scope; A's admin token (scoped to alpha) sees B's things as absent.
   { route: 'GET /admin/tokens', as: 'a', expect: 'refusal', request: () => ({ method: 'GET', url: '/admin/tokens' }) },
@@ -170,8 +188,26 @@ const PROBES: Probe[] = [
   { route: 'POST /api/object/v1', as: 'a', expect: 'same', request: (t) => ({ method: 'POST', url: '/api/object/v1', payload: { _id: t.objectId, note: 'mine' } }) },
 ];
 
-/** Routes that carry no tenant data: the dashboard's static files and the health checks, served without a token. */
-const PUBLIC_ROUTES = ['GET /', 'GET /dashboard', 'GET /dashboard/app.js', 'GET /dashboard/uplot.js', 'GET /dashboard/uplot.css', 'GET /healthz', 'GET /readyz'];
+/** Routes that carry no tenant data: the dashboard's static files, the API reference and the health checks, served without a token. */
+const PUBLIC_ROUTES = [
+  'GET /',
+  'GET /dashboard',
+  // The dashboard's modules and uPlot (@fastify/static).
+  'GET /dashboard/*',
+  // The API reference (@fastify/swagger, @fastify/swagger-ui): generated from route schemas.
+  'GET /openapi.json',
+  'GET /docs',
+  'GET /docs/static/index.html',
+  'GET /docs/static/swagger-initializer.js',
+  'GET /docs/static/*',
+  'GET /docs/json',
+  'GET /docs/yaml',
+  // Health probes (load balancers, orchestrators).
+  'GET /healthz',
+  'GET /readyz',
+];
+/** A file each wildcard public route serves. */
+const WILDCARD_SAMPLE: Readonly<Record<string, string>> = { 'GET /docs/static/*': 'swagger-ui.css', 'GET /dashboard/*': 'app.js' };
 
 beforeAll(async () => {
   h = await startHarness();
@@ -209,6 +245,9 @@ beforeAll(async () => {
   });
   expect(aObject.statusCode).toBe(201);
 
+  const bAlert = await call('b', { method: 'POST', url: '/rtm/v1/alerts', payload: { name: 'b-secret-alert', metric: 'requests', filters: [{ field: 'service', op: 'eq', value: 'beta' }], windowSeconds: 60, comparison: '>', threshold: 1e12, webhook: 'http://127.0.0.1:9/b-hook' } });
+  expect(bAlert.statusCode).toBe(201);
+
   // B's own requests are RTMRequest entities of B: stored now, so the walk could find them.
   await h.services.usageRecorder.flush();
 
@@ -225,6 +264,7 @@ beforeAll(async () => {
     provider: 'BillingB',
     domain: 'www.beta.example',
     tokenId: b.id,
+    alertId: (bAlert.json() as { id: string }).id,
   };
   ghost = {
     service: 'ghostsvc',
@@ -235,6 +275,7 @@ beforeAll(async () => {
     provider: 'GhostProv',
     domain: 'www.ghost.example',
     tokenId: 'tk_000000000000',
+    alertId: 'al_0000000000000000',
   };
   expect(ghost.entityId).not.toBe(beta.entityId);
 }, 60_000);
@@ -266,7 +307,7 @@ describe('tenant isolation', () => {
       }
       const [x, y] = [shape(forBeta, beta), shape(forGhost, ghost)];
       if (JSON.stringify(x) !== JSON.stringify(y)) failures.push(`${label}:\n  beta:  ${JSON.stringify(x).slice(0, 600)}\n  ghost: ${JSON.stringify(y).slice(0, 600)}`);
-      for (const leak of ['www.beta.example', 'live.beta.example', 'BillingB', beta.tokenId, 'tenant-b']) {
+      for (const leak of ['www.beta.example', 'live.beta.example', 'BillingB', beta.tokenId, 'tenant-b', 'b-secret-alert', 'b-hook']) {
         if (forBeta.body.includes(leak) && !JSON.stringify(probe.request(beta)).includes(leak)) failures.push(`${label}: body mentions ${leak}`);
       }
     }
@@ -278,6 +319,7 @@ describe('tenant isolation', () => {
     const names = (await h.services.catalog.services()).map((s) => [s.service, s.name]);
     expect(names).toEqual(expect.arrayContaining([['beta', 'beta']]));
     expect((await call('b', { method: 'GET', url: '/rtm/v1/services' })).json()).toEqual({ services: ['beta'] });
+    expect((await call('b', { method: 'GET', url: '/rtm/v1/alerts' })).json().alerts.map((r: { id: string }) => r.id)).toEqual([beta.alertId]);
     const metrics = await call('b', { method: 'GET', url: '/api/metric/v1', query: { _function: 'listMetrics', provider: 'BillingB' } });
     expect(metrics.json()).toEqual(['Calls']);
     const entities = await call('b', { method: 'GET', url: '/api/metric/v1', query: { provider: 'BillingB' } });
@@ -286,7 +328,7 @@ describe('tenant isolation', () => {
 
   it("public routes carry nothing of any tenant", async () => {
     for (const route of PUBLIC_ROUTES) {
-      const res = await h.inject({ method: 'GET', url: route.slice(4) });
+      const res = await h.inject({ method: 'GET', url: route.slice(4).replace('*', WILDCARD_SAMPLE[route] ?? '') });
       expect(res.statusCode, route).toBeLessThan(400);
       expect(res.body).not.toContain('beta.example');
       expect(res.body).not.toContain('alpha.example');

@@ -49,6 +49,8 @@ export const Errors = {
   // queries
   QUERY_RANGE_TOO_LARGE: define('RTM_ERR_QUERY_RANGE_TOO_LARGE', 400, 'Query range too large'),
   QUERY_BAD_LIMIT: define('RTM_ERR_QUERY_BAD_LIMIT', 400, 'Invalid limit'),
+  // native push stream (sent as an `event: error` of the stream)
+  STREAM_RESUME_TOO_OLD: define('RTM_ERR_STREAM_RESUME_TOO_OLD', 400, 'Last-Event-ID is too far back to resume'),
   // Azion metrics API v3
   AZION_BAD_DATE: define('RTM_ERR_AZION_BAD_DATE', 400, 'Invalid date_from or date_to'),
   AZION_UNKNOWN_DIMENSION: define('RTM_ERR_AZION_UNKNOWN_DIMENSION', 400, 'Unknown dimension for this metric'),

@@ -63,6 +63,10 @@ export interface Limits {
    * bucket cap still bounds the answer), `RTM_MAX_QUERY_RANGE_1D`. Each must be above 0; `Infinity` is no limit.
    */
   maxQueryRangeSeconds: Readonly<Record<Tier, number>>;
+  /** Open `/rtm/v1/stream` connections per token. Default 8. `RTM_MAX_STREAMS_PER_TOKEN`. */
+  streamsPerToken: number;
+  /** Unsent bytes one stream may hold before its client is dropped as too slow. Default 1 MiB. `RTM_STREAM_MAX_BUFFER_BYTES`. */
+  streamMaxBufferedBytes: number;
 }
 
 export interface Retention {
@@ -108,6 +112,19 @@ export interface Config {
    * `RTM_INGEST_WORKERS`.
    */
   ingestWorkers: number;
+  /** Seconds between heartbeat comments on an idle `/rtm/v1/stream`. Default 15. `RTM_STREAM_HEARTBEAT_SECONDS`. */
+  streamHeartbeatSeconds: number;
+  /**
+   * Longest wait, seconds, of a Fastly `ts/{t}` request for a second after t to be published
+   * (rt.fastly.com long-polls). Default 30; 0 answers at once. `RTM_FASTLY_LONG_POLL_SECONDS`.
+   */
+  fastlyLongPollSeconds: number;
+  /**
+   * Alert webhook delivery: attempts per notification (default 5, `RTM_ALERT_WEBHOOK_ATTEMPTS`),
+   * the first retry's delay in ms, doubled for each next one (default 500,
+   * `RTM_ALERT_WEBHOOK_BACKOFF_MS`), and the per-attempt timeout in ms (default 5000).
+   */
+  alertWebhook: { attempts: number; baseDelayMs: number; timeoutMs: number };
   /** pino level. Default info. `LOG_LEVEL`. */
   logLevel: string;
   limits: Limits;
@@ -156,6 +173,13 @@ export function loadConfig(env: Env = process.env): Config {
     environment: env['RTM_ENVIRONMENT'] ?? 'production',
     walFsync: env['RTM_WAL_FSYNC'] !== '0',
     ingestWorkers: Math.min(64, Math.floor(intFrom(env, 'RTM_INGEST_WORKERS', Math.max(0, os.availableParallelism() - 1)))),
+    streamHeartbeatSeconds: positiveFrom(env, 'RTM_STREAM_HEARTBEAT_SECONDS', 15),
+    fastlyLongPollSeconds: intFrom(env, 'RTM_FASTLY_LONG_POLL_SECONDS', 30),
+    alertWebhook: Object.freeze({
+      attempts: positiveFrom(env, 'RTM_ALERT_WEBHOOK_ATTEMPTS', 5),
+      baseDelayMs: intFrom(env, 'RTM_ALERT_WEBHOOK_BACKOFF_MS', 500),
+      timeoutMs: 5000,
+    }),
     logLevel: env['LOG_LEVEL'] ?? 'info',
     limits: Object.freeze({
       maxBodyBytes: intFrom(env, 'RTM_MAX_BODY_BYTES', 64 * 1024 * 1024),
@@ -173,6 +197,8 @@ export function loadConfig(env: Env = process.env): Config {
       usageEntitiesPerToken: intFrom(env, 'RTM_MAX_USAGE_ENTITIES_PER_TOKEN', 1_000_000),
       usageBytesPerToken: intFrom(env, 'RTM_MAX_USAGE_BYTES_PER_TOKEN', 256 * 1024 * 1024),
       usageEntitiesPerSecond: intFrom(env, 'RTM_USAGE_ENTITIES_PER_SECOND', 1000),
+      streamsPerToken: positiveFrom(env, 'RTM_MAX_STREAMS_PER_TOKEN', 8),
+      streamMaxBufferedBytes: positiveFrom(env, 'RTM_STREAM_MAX_BUFFER_BYTES', 1024 * 1024),
       maxFutureSeconds: intFrom(env, 'RTM_MAX_FUTURE_SECONDS', 300),
       maxQueryRangeSeconds: Object.freeze({
         '1s': positiveFrom(env, 'RTM_MAX_QUERY_RANGE_1S', DEFAULT_MAX_QUERY_RANGE_SECONDS['1s']),
@@ -191,7 +217,10 @@ export function loadConfig(env: Env = process.env): Config {
   });
 }
 
-/** A config for tests: defaults, a given data dir, and overrides; no parse workers unless asked. */
+/**
+ * A config for tests: defaults, a given data dir, and overrides; no parse workers and no Fastly
+ * long-poll unless asked (a fake clock would hold every `ts/{t}` for its full wait).
+ */
 export function testConfig(dataDir: string, overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({ RTM_DATA_DIR: dataDir }), ingestWorkers: 0, ...overrides };
+  return { ...loadConfig({ RTM_DATA_DIR: dataDir }), ingestWorkers: 0, fastlyLongPollSeconds: 0, ...overrides };
 }

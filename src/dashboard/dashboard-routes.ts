@@ -1,10 +1,11 @@
 /**
- * The live dashboard: one static page (uPlot charts) that polls the native API with the token
- * the user pastes (kept in the browser's localStorage, never in the page). The static files carry
- * no data, so they need no token.
+ * The dashboard: one static page and its ES modules (./static), and uPlot from node_modules,
+ * served by @fastify/static (no outside CDN). The files carry no data, so they need no token;
+ * the page reads everything through the native API with the token the user gives it, which it
+ * keeps in the browser session only (sessionStorage).
  */
+import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
-import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,19 +14,20 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const uplotDir = path.dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
 
-const FILES: Readonly<Record<string, { file: string; type: string }>> = {
-  '/dashboard': { file: path.join(here, 'static', 'index.html'), type: 'text/html; charset=utf-8' },
-  '/dashboard/app.js': { file: path.join(here, 'static', 'app.js'), type: 'text/javascript; charset=utf-8' },
-  '/dashboard/uplot.js': { file: path.join(uplotDir, 'uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
-  '/dashboard/uplot.css': { file: path.join(uplotDir, 'uPlot.min.css'), type: 'text/css; charset=utf-8' },
-};
-
 export const dashboardRoutes: FastifyPluginAsync = async (app) => {
   app.get('/', async (_req, reply) => reply.redirect('/dashboard'));
-  for (const [url, { file, type }] of Object.entries(FILES)) {
-    app.get(url, async (_req, reply) => {
-      const body = await fs.readFile(file);
-      return reply.type(type).header('cache-control', 'no-cache').send(body);
-    });
-  }
+  await app.register(fastifyStatic, {
+    root: path.join(here, 'static'),
+    prefix: '/dashboard/',
+    // Always revalidate: a new version of the page must not run against a stale module.
+    cacheControl: false,
+    setHeaders: (reply) => void reply.header('cache-control', 'no-cache'),
+  });
+  await app.register(fastifyStatic, {
+    root: uplotDir,
+    prefix: '/dashboard/vendor/',
+    decorateReply: false,
+    allowedPath: (pathName) => pathName === '/uPlot.iife.min.js' || pathName === '/uPlot.min.css',
+  });
+  app.get('/dashboard', async (_req, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
 };

@@ -68,7 +68,15 @@ export function routesOf(app: FastifyInstance): RouteInfo[] {
     const depth = (m[1] ?? '').length / 4;
     stack.length = depth;
     stack.push(m[2] ?? '');
-    const url = stack.join('');
+    const joined = stack.join('');
+    // printRoutes prints a wildcard route (`/x/static/*` of @fastify/static) as a bare `*` under
+    // its common prefix: find the folder among the sibling routes printed before it.
+    const wildcard = (): string => {
+      const parent = joined.slice(0, -1);
+      const folders = [parent.replace(/\/?$/, ''), ...out.map((r) => r.url).filter((u) => u.startsWith(parent)).map((u) => u.slice(0, u.lastIndexOf('/')))];
+      return folders.map((f) => `${f}/*`).find((u) => app.hasRoute({ method: 'GET', url: u })) ?? joined;
+    };
+    const url = joined.endsWith('*') && !app.hasRoute({ method: 'GET', url: joined }) ? wildcard() : joined;
     for (const method of (m[3] ?? '').split(',').map((s) => s.trim())) {
       if (method === '' || method === 'HEAD') continue;
       if (!app.hasRoute({ method: method as HTTPMethods, url })) throw new Error(`printRoutes parsed to ${method} ${url}, which is not a route`);

@@ -28,6 +28,11 @@ export interface FastlyRoutesOptions {
    * createRealtimeReader) is cached.
    */
   fragmentCache?: FragmentCache | false;
+  /**
+   * Long-poll like rt.fastly.com: a `ts/{t}` with nothing published at or after t yet waits up
+   * to `maxWaitMs` for such a second (src/query/published-seconds.ts). Default: none, answer at once.
+   */
+  longPoll?: { maxWaitMs: number; waitBeyond(after: number, timeoutMs: number, signal: AbortSignal): Promise<number> };
 }
 
 /** 256 MiB: at 60 POPs a channel entry is ~22 KB, so the full `ts/h` of ~95 services. */
@@ -114,6 +119,15 @@ export const fastlyRoutes: FastifyPluginAsync<FastlyRoutesOptions> = async (app,
       const cursor = parseCursor(ts, n);
       if (!canRead(principal, service)) {
         throw new RtmError(Errors.AUTH_FORBIDDEN, `The token may not read service ${service}`);
+      }
+      const { longPoll } = opts;
+      if (longPoll !== undefined && longPoll.maxWaitMs > 0 && cursor.kind === 'since' && cursor.t > source.latestPublished()) {
+        // A client that hangs up stops the wait; its answer is then never sent.
+        const hangUp = new AbortController();
+        const onClose = (): void => hangUp.abort();
+        reply.raw.once('close', onClose);
+        await longPoll.waitBeyond(cursor.t - 1, longPoll.maxWaitMs, hangUp.signal);
+        reply.raw.off('close', onClose);
       }
       const plan = planCursor(cursor, source.latestPublished(), delay, limits);
       const gzip = acceptsGzip(req.headers['accept-encoding']);

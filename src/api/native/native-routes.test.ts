@@ -92,15 +92,21 @@ describe('native API', () => {
     expect((await a.inject({ url: '/rtm/v1/services' })).statusCode).toBe(401);
   });
 
-  it('serves the dashboard page and its chart library without a token', async () => {
+  it('serves the dashboard page, its modules and its chart library without a token', async () => {
     const a = await setup();
     const page = await a.inject({ url: '/dashboard' });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toMatch(/text\/html/);
-    expect(page.body).toContain('/dashboard/uplot.js');
-    const lib = await a.inject({ url: '/dashboard/uplot.js' });
+    expect(page.body).toContain('/dashboard/vendor/uPlot.iife.min.js');
+    expect(page.body).toContain('/dashboard/app.js');
+    const lib = await a.inject({ url: '/dashboard/vendor/uPlot.iife.min.js' });
     expect(lib.statusCode).toBe(200);
     expect(lib.body).toContain('uPlot');
+    const app = await a.inject({ url: '/dashboard/app.js' });
+    expect(app.headers['content-type']).toMatch(/javascript/);
+    expect(app.body).toContain('/rtm/v1/stream');
+    // Only the two uPlot files, not the rest of node_modules/uplot.
+    expect((await a.inject({ url: '/dashboard/vendor/package.json' })).statusCode).toBe(404);
     expect((await a.inject({ url: '/' })).headers.location).toBe('/dashboard');
   });
 });

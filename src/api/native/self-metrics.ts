@@ -22,6 +22,10 @@ export interface SelfMetrics {
   requestSeconds: Histogram<'dialect' | 'status'>;
   /** Uploads cut off with 408: over RTM_REQUEST_TIMEOUT (`timeout`) or below RTM_MIN_BODY_RATE (`rate`). */
   slowRequestsAborted: Counter<'reason'>;
+  /** GET /rtm/v1/stream: open streams, events sent, streams ended by reason. */
+  streams: { open: Gauge; events: Counter; closed: Counter<'reason'> };
+  /** Alert rules: evaluations, rules firing, webhook notifications by outcome, retries. */
+  alerts: { evaluations: Counter; firing: Gauge; notifications: Counter<'outcome'>; retries: Counter };
 }
 
 export function createSelfMetrics(registry: Registry, sources: SelfMetricSources): SelfMetrics {
@@ -67,6 +71,22 @@ export function createSelfMetrics(registry: Registry, sources: SelfMetricSources
       labelNames: ['reason'],
       registers,
     }),
+    streams: {
+      open: new Gauge({ name: 'rtm_streams_open', help: 'Open /rtm/v1/stream connections', registers }),
+      events: new Counter({ name: 'rtm_stream_events_total', help: 'Seconds sent on /rtm/v1/stream', registers }),
+      closed: new Counter({
+        name: 'rtm_streams_closed_total',
+        help: 'Streams ended, by reason (client_closed, slow_client, resume_too_old, server_closing, read_failed)',
+        labelNames: ['reason'],
+        registers,
+      }),
+    },
+    alerts: {
+      evaluations: new Counter({ name: 'rtm_alert_evaluations_total', help: 'Alert rule evaluations', registers }),
+      firing: new Gauge({ name: 'rtm_alerts_firing', help: 'Alert rules firing now', registers }),
+      notifications: new Counter({ name: 'rtm_alert_notifications_total', help: 'Alert webhook notifications by outcome (delivered, failed after every retry)', labelNames: ['outcome'], registers }),
+      retries: new Counter({ name: 'rtm_alert_webhook_retries_total', help: 'Alert webhook attempts retried after a failure', registers }),
+    },
     ingestLines: new Counter({ name: 'rtm_ingest_lines_total', help: 'Ingested NDJSON lines by outcome', labelNames: ['outcome'], registers }),
     requestSeconds: new Histogram({
       name: 'rtm_http_request_duration_seconds',

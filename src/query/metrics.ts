@@ -1,0 +1,100 @@
+/**
+ * The metrics a query may ask for, by record family. A metric reads a few stored sums (its
+ * inputs) and computes its value from them after every sum is done, so ratios of buckets, of
+ * groups and of the `other` row are ratios of sums, never sums of ratios.
+ *
+ * Families follow the store's record kinds (src/model/record.ts): `edge` (EDGE_FIELDS, keyed by
+ * service, datacenter, domain, product), `origin` (ORIGIN_FIELDS as `backend_*`, keyed by
+ * service, datacenter, backend) and `dimension` (requests and response bytes by exact status or
+ * method, keyed by service, domain, product). Distribution metrics (percentiles, uniques, top-N
+ * of "Distributions and breakdowns") will be a fourth kind of MetricDef whose inputs merge
+ * instead of adding; nothing here assumes a value is a sum beyond `inputs`.
+ */
+import { EDGE_FIELDS, ORIGIN_FIELDS } from '../model/fields.ts';
+
+export type Family = 'edge' | 'origin' | 'dimension';
+
+export type GroupField = 'service' | 'datacenter' | 'domain' | 'backend' | 'product' | 'status' | 'method';
+export const GROUP_FIELDS: readonly GroupField[] = ['service', 'datacenter', 'domain', 'backend', 'product', 'status', 'method'];
+
+/** The key fields each family's records carry: what it can be grouped and filtered by. */
+export const FAMILY_KEYS: Readonly<Record<Family, readonly GroupField[]>> = {
+  edge: ['service', 'datacenter', 'domain', 'product'],
+  origin: ['service', 'datacenter', 'backend'],
+  dimension: ['service', 'domain', 'product', 'status', 'method'],
+};
+
+export interface MetricDef {
+  name: string;
+  family: Family;
+  /** Stored field names (of the family's vector) the value is computed from. */
+  inputs: readonly string[];
+  /** The value from its inputs' sums, in `inputs` order; undefined when it has no value (a ratio over 0). */
+  compute(inputs: readonly number[]): number | undefined;
+  /** One line for docs and OpenAPI. */
+  description: string;
+}
+
+const at = (v: readonly number[], i: number): number => v[i] ?? 0;
+
+const counter = (family: Family, name: string, input: string, description: string): MetricDef => ({
+  name,
+  family,
+  inputs: [input],
+  compute: (v) => at(v, 0),
+  description,
+});
+
+const sum = (family: Family, name: string, inputs: readonly string[], description: string): MetricDef => ({
+  name,
+  family,
+  inputs,
+  compute: (v) => v.reduce((s, x) => s + x, 0),
+  description,
+});
+
+const edge: MetricDef[] = [
+  ...EDGE_FIELDS.map((f) => counter('edge', f, f, 'events.md section 2')),
+  sum('edge', 'bandwidth', ['resp_header_bytes', 'resp_body_bytes', 'bereq_header_bytes', 'bereq_body_bytes'], 'resp_header_bytes + resp_body_bytes + bereq_header_bytes + bereq_body_bytes'),
+  sum('edge', 'resp_bytes', ['resp_header_bytes', 'resp_body_bytes'], 'resp_header_bytes + resp_body_bytes'),
+  counter('edge', 'header_size', 'resp_header_bytes', 'alias of resp_header_bytes'),
+  counter('edge', 'body_size', 'resp_body_bytes', 'alias of resp_body_bytes'),
+  {
+    name: 'edge_hit_ratio',
+    family: 'edge',
+    inputs: ['edge_hit_requests', 'edge_miss_requests'],
+    compute: (v) => (at(v, 0) + at(v, 1) === 0 ? undefined : at(v, 0) / (at(v, 0) + at(v, 1))),
+    description: 'edge_hit_requests / (edge_hit_requests + edge_miss_requests); null when both are 0',
+  },
+  {
+    name: 'origin_offload',
+    family: 'edge',
+    inputs: ['edge_resp_header_bytes', 'edge_resp_body_bytes', 'origin_fetch_resp_header_bytes', 'origin_fetch_resp_body_bytes'],
+    compute: (v) => {
+      const e = at(v, 0) + at(v, 1);
+      return e === 0 ? undefined : (e - at(v, 2) - at(v, 3)) / e;
+    },
+    description: '(E - O) / E over edge and origin-fetch response bytes; null when E is 0',
+  },
+];
+
+/** Origin Inspector fields, per backend: `backend_` + the ORIGIN_FIELDS name. */
+const origin: MetricDef[] = ORIGIN_FIELDS.map((f) => counter('origin', `backend_${f}`, f, `Origin Inspector ${f} (origin fetches per backend)`));
+
+/** The two sums a dimension record carries (DimensionRecord.count, .bytes). */
+export const DIMENSION_INPUTS = ['count', 'bytes'] as const;
+const dimension: MetricDef[] = [
+  counter('dimension', 'requests', 'count', 'requests with that status or method'),
+  counter('dimension', 'resp_bytes', 'bytes', 'resp_header_bytes + resp_body_bytes of those requests'),
+];
+
+const byFamily = (defs: readonly MetricDef[]): ReadonlyMap<string, MetricDef> => new Map(defs.map((d) => [d.name, d]));
+
+export const METRICS: Readonly<Record<Family, ReadonlyMap<string, MetricDef>>> = {
+  edge: byFamily(edge),
+  origin: byFamily(origin),
+  dimension: byFamily(dimension),
+};
+
+/** Every metric name, for validation messages and docs. */
+export const ALL_METRIC_NAMES: readonly string[] = [...new Set([...edge, ...origin].map((d) => d.name))];
