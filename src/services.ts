@@ -121,7 +121,8 @@ export async function createServices({ config, clock, logger }: ServiceOptions):
     clock,
     logger,
     store,
-    window,
+    // Until the pipeline carries deltas (issue 8), its RecordSets go in through applyRecords.
+    window: { apply: (records) => window.applyRecords(records), latestPublished: () => window.latestPublished() },
     aggregate: aggregateBatches,
     dictionaries: createDictionaries(),
     onStored: (records) => {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createFakeClock } from '../model/clock.ts';
 import { EDGE_FIELDS, edgeFieldIndex, ORIGIN_FIELDS, originFieldIndex } from '../model/fields.ts';
+import { deltaFromRecordSet, type Delta } from '../model/delta.ts';
 import type { EdgeRecord, OriginRecord, RecordSet } from '../model/record.ts';
 import { createWindow } from './window.ts';
 
@@ -23,7 +24,8 @@ function origin(second: number, datacenter: string, backend: string, responses: 
   return { second, service, datacenter, backend, values };
 }
 
-const set = (edgeRecords: EdgeRecord[], originRecords: OriginRecord[] = []): RecordSet => ({ edge: edgeRecords, origin: originRecords, dimension: [] });
+const records = (edgeRecords: EdgeRecord[], originRecords: OriginRecord[] = []): RecordSet => ({ edge: edgeRecords, origin: originRecords, dimension: [] });
+const set = (edgeRecords: EdgeRecord[], originRecords: OriginRecord[] = []): Delta => deltaFromRecordSet(records(edgeRecords, originRecords));
 
 /** A window whose clock says `second` + `ms`, delay 2 s, 60 s held. */
 function setup(second = T, ms = 0, windowSeconds = 60) {
@@ -201,7 +203,7 @@ describe('window sums', () => {
           want.set(key, v);
         };
         for (const batch of applies) {
-          const rs = set([], []);
+          const rs = records([], []);
           for (const r of batch) {
             const values = new Float64Array(EDGE_FIELDS.length);
             for (const [f, x] of r.fields) values[f] = (values[f] as number) + x;
@@ -216,7 +218,7 @@ describe('window sums', () => {
             addWant(`o|${r.second}|${r.backend}`, o);
             addWant(`o|${r.second}|${r.datacenter}|${r.backend}`, o);
           }
-          window.apply(rs);
+          window.apply(deltaFromRecordSet(rs));
         }
         const got = new Map<string, number[]>();
         // The fields hint lists every non-zero field of every vector of the second, ascending.
