@@ -10,6 +10,7 @@
 import Fastify from 'fastify';
 import { installErrorHandling } from '../src/app.ts';
 import { createWindow } from '../src/aggregate/window.ts';
+import { deltaFromRecordSet } from '../src/model/delta.ts';
 import { channelSeconds, createRealtimeReader } from '../src/api/fastly/realtime-reader.ts';
 import { objectOf, renderChannel } from '../src/api/fastly/render.ts';
 import { fastlyRoutes } from '../src/api/fastly/routes.ts';
@@ -63,7 +64,8 @@ for (let second = FIRST; second <= NOW_S; second++) {
       list?.push(r);
     }
   }
-  window.apply({ edge, origin: [], dimension: [] });
+  const delta = deltaFromRecordSet({ edge, origin: [], dimension: [] });
+  window.apply(delta);
 }
 const fillMs = now() - t0;
 const stats = window.stats();

@@ -140,7 +140,7 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
   });
   // The pipeline writes through a watermark, so store-only queries know which seconds are in.
   const watermark = createStoreWatermark(pipelineStoreOf(store), {
-    apply: (delta) => window.apply(deltaToRecordSet(delta)),
+    apply: (delta) => window.apply(delta),
     latestPublished: () => window.latestPublished(),
   });
   const ingest = await createIngestPipeline({

@@ -1,25 +1,31 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createGroupedRows, type GroupedRows } from './grouped-rows.ts';
+import { sparseVectorMaxBytes, writeSparseVector } from '../model/sparse-vector.ts';
+import { readChannelGroups, readNestedGroups } from './grouped-rows.ts';
+import { SecondRows } from './sparse-rows.ts';
 
 const WIDTH = 40;
+const names = Array.from({ length: 100 }, (_, i) => `n${i}`);
 
-function dense(g: GroupedRows, row: number): number[] {
-  const out = new Float64Array(WIDTH);
-  g.rows.writeDense(row, out, 0);
-  return [...out];
+function encode(v: Float64Array): Uint8Array {
+  const buf = new Uint8Array(sparseVectorMaxBytes(v.length));
+  return buf.slice(0, writeSparseVector(buf, 0, v));
 }
 
-describe('grouped rows', () => {
-  it('keep leaves and their sums (per outer, per inner, total) equal to naive sums, past the indexed sizes', () => {
+describe('second rows and their groupings', () => {
+  it('sum to the naive sums per slot, in total, per outer, per inner and per leaf, across compactions', () => {
     const add = fc.record({
-      outer: fc.integer({ min: 0, max: 49 }),
-      inner: fc.integer({ min: 0, max: 39 }),
-      fields: fc.array(fc.tuple(fc.integer({ min: 0, max: WIDTH - 1 }), fc.integer({ min: -5, max: 1e6 })), { maxLength: 12 }),
+      slot: fc.integer({ min: 0, max: 3 }),
+      outer: fc.integer({ min: 0, max: 9 }),
+      inner: fc.integer({ min: 10, max: 19 }),
+      fields: fc.array(fc.tuple(fc.integer({ min: 0, max: WIDTH - 1 }), fc.oneof(fc.integer({ min: 0, max: 2 ** 40 }), fc.double({ min: -1e6, max: 1e6, noNaN: true }))), {
+        maxLength: 8,
+      }),
+      compactAfter: fc.boolean(),
     });
     fc.assert(
-      fc.property(fc.array(add, { minLength: 1, maxLength: 300 }), (adds) => {
-        const g = createGroupedRows(WIDTH);
+      fc.property(fc.array(add, { minLength: 1, maxLength: 200 }), (adds) => {
+        const rows = new SecondRows(WIDTH);
         const want = new Map<string, number[]>();
         const bump = (key: string, v: Float64Array): void => {
           const w = want.get(key) ?? new Array<number>(WIDTH).fill(0);
@@ -28,34 +34,54 @@ describe('grouped rows', () => {
         };
         for (const a of adds) {
           const v = new Float64Array(WIDTH);
-          for (const [f, x] of a.fields) v[f] = (v[f] as number) + x;
-          g.add(`o${a.outer}`, `i${a.inner}`, v);
-          bump(`leaf|o${a.outer}|i${a.inner}`, v);
-          bump(`outer|o${a.outer}`, v);
-          bump(`inner|i${a.inner}`, v);
-          bump('total', v);
+          for (const [f, x] of a.fields) v[f] = x;
+          const bytes = encode(v);
+          rows.append(a.slot, a.outer, a.inner, bytes, 0, bytes.length);
+          bump(`${a.slot}|total`, v);
+          bump(`${a.slot}|outer|n${a.outer}`, v);
+          bump(`${a.slot}|inner|n${a.inner}`, v);
+          bump(`${a.slot}|leaf|n${a.outer}|n${a.inner}`, v);
+          if (a.compactAfter) rows.compact();
         }
         const got = new Map<string, number[]>();
-        g.forEachLeaf((o, i, row) => got.set(`leaf|${o}|${i}`, dense(g, row)));
-        g.forEachOuter((o, row) => got.set(`outer|${o}`, dense(g, row)));
-        g.forEachInner((i, row) => got.set(`inner|${i}`, dense(g, row)));
-        got.set('total', dense(g, g.totalRow()));
-        expect(new Map([...got].sort())).toEqual(new Map([...want].sort()));
-        expect(g.leafCount).toBe([...want.keys()].filter((k) => k.startsWith('leaf|')).length);
+        const near = (xs: Float64Array): number[] => [...xs];
+        for (let slot = 0; slot < 4; slot++) {
+          if (!rows.has(slot)) continue;
+          const c = readChannelGroups(rows, slot, names);
+          got.set(`${slot}|total`, near(c.total));
+          for (const [o, v] of c.byOuter) got.set(`${slot}|outer|${o}`, near(v));
+          const n = readNestedGroups(rows, slot, names);
+          for (const [i, v] of n.byInner) got.set(`${slot}|inner|${i}`, near(v));
+          for (const [o, m] of n.byOuter) for (const [i, v] of m) got.set(`${slot}|leaf|${o}|${i}`, near(v));
+          // Every non-zero field is in the hint.
+          for (const v of [c.total, ...c.byOuter.values()]) v.forEach((x, f) => x !== 0 && expect(c.fields).toContain(f));
+        }
+        expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+        // Sums in another order: equal to the last bits for integers, close for doubles.
+        for (const [key, w] of want) (got.get(key) ?? []).forEach((x, f) => expect(x).toBeCloseTo(w[f] as number, 3));
+        rows.compact();
+        expect(rows.rows).toBe([...want.keys()].filter((k) => k.includes('|leaf|')).length);
       }),
       { numRuns: 150 },
     );
   });
 
-  it('shares the row of a single child until a second child appears', () => {
-    const g = createGroupedRows(WIDTH);
-    const v = new Float64Array(WIDTH).fill(1);
-    g.add('FRA', 'a.com', v);
-    g.add('LHR', 'b.com', v);
-    // Two leaves; FRA, LHR, a.com, b.com each alias their only leaf; only the total has its own row.
-    expect(g.rows.rowCount).toBe(3);
-    g.add('FRA', 'c.com', v);
-    // FRA now sums two leaves: it gets its own row (and c.com's leaf is a new row).
-    expect(g.rows.rowCount).toBe(5);
+  it('keeps the order of first appearance, and interns equal field lists', () => {
+    const rows = new SecondRows(WIDTH);
+    const v = new Float64Array(WIDTH);
+    v[3] = 1;
+    v[7] = 2;
+    const bytes = encode(v);
+    for (const [outer, inner] of [[5, 12], [2, 11], [5, 11]] as const) rows.append(0, outer, inner, bytes, 0, bytes.length);
+    rows.append(1, 2, 12, bytes, 0, bytes.length);
+    const before = readNestedGroups(rows, 0, names);
+    expect([...before.byInner.keys()]).toEqual(['n12', 'n11']);
+    expect([...before.byOuter].map(([o, m]) => [o, [...m.keys()]])).toEqual([['n5', ['n12', 'n11']], ['n2', ['n11']]]);
+    rows.compact();
+    const after = readNestedGroups(rows, 0, names);
+    expect([...after.byOuter].map(([o, m]) => [o, [...m.keys()]])).toEqual([['n5', ['n12', 'n11']], ['n2', ['n11']]]);
+    expect(after.fields).toBe(before.fields);
+    expect([...after.fields]).toEqual([3, 7]);
+    expect(readChannelGroups(rows, 1, names).total[7]).toBe(2);
   });
 });

@@ -1,156 +1,144 @@
 /**
- * The vectors of one service and second in the window: leaves per (outer, inner) key (datacenter
- * x domain, or datacenter x backend) with their sums kept up to date on every add, so a read
- * copies pre-summed vectors instead of summing thousands: per outer (datacenter), per inner
- * (domain or backend) and in total.
+ * The read side of the window: one service's rows of one second (sparse-rows.ts), summed into the
+ * dense vectors the real-time APIs show: in total and per outer (channel), or per inner and per
+ * (outer, inner) leaf (Domain and Origin Inspector). Rows are summed on read: duplicate keys of
+ * an uncompacted tail add up here like any others.
  *
- * A sum over a single child is that child: it shares the child's row (an alias) until a second
- * child appears, and only then gets a row of its own. Most services have one domain per POP, so
- * per-POP sums cost nothing.
- *
- * Names are kept in small arrays searched linearly (few POPs and domains per service), with a
- * Map index once a list grows long: less memory per key than a Map per block.
+ * Every vector of one read is carved out of one Float64Array (one allocation per second read,
+ * not one per vector); each is a fresh copy the caller may keep. Sums over groups add only the
+ * second's fields (`fields`), the ~20 that are set, not the ~265 of the layout.
  */
-import { createSparseRows, type SparseRows } from './sparse-rows.ts';
+import { RowCursor, type SecondRows, addVectorInto } from './sparse-rows.ts';
 
-const INDEX_FROM = 32;
+const cursor = new RowCursor();
+const bits = new Uint32Array(16);
 
 /**
- * The non-zero fields of the delta being added: computed once per add, used for the leaf and
- * each of its sums. Shared by every block (adds never interleave), so it costs no memory per key.
+ * Interned field lists: equal sets give the same Uint16Array, so the renderers' plans keyed by
+ * the array's identity (render.ts) are built once per distinct set.
  */
-let nonZero = new Int32Array(512);
+const fieldLists = new Map<string, Uint16Array>();
+const MAX_FIELD_LISTS = 4096;
 
-/** Names with their position; `sums[k]` is the row of name k's sum (alias: -(leafRow + 1)). */
-interface Names {
-  names: string[];
-  sums: number[];
-  index: Map<string, number> | undefined;
+/** The fields set in `bits` (first `words` words), ascending, interned; clears `bits`. */
+function fieldsOf(words: number): Uint16Array {
+  let key = '';
+  for (let w = 0; w < words; w++) key += `${bits[w] as number},`;
+  let list = fieldLists.get(key);
+  if (list === undefined) {
+    const out: number[] = [];
+    for (let w = 0; w < words; w++) {
+      let b = bits[w] as number;
+      while (b !== 0) {
+        const low = b & -b;
+        out.push((w << 5) + 31 - Math.clz32(low));
+        b ^= low;
+      }
+    }
+    list = Uint16Array.from(out.sort((a, b) => a - b));
+    if (fieldLists.size >= MAX_FIELD_LISTS) fieldLists.clear();
+    fieldLists.set(key, list);
+  }
+  bits.fill(0, 0, words);
+  return list;
 }
 
-const newNames = (): Names => ({ names: [], sums: [], index: undefined });
-
-function positionOf(n: Names, name: string): number {
-  if (n.index !== undefined) return n.index.get(name) ?? -1;
-  return n.names.indexOf(name);
+function addOver(fields: Uint16Array, buffer: Float64Array, into: number, from: number): void {
+  for (let k = 0; k < fields.length; k++) {
+    const f = fields[k] as number;
+    buffer[into + f] = (buffer[into + f] as number) + (buffer[from + f] as number);
+  }
 }
 
-function addName(n: Names, name: string, sum: number): number {
-  n.names.push(name);
-  n.sums.push(sum);
-  const k = n.names.length - 1;
-  if (n.index !== undefined) n.index.set(name, k);
-  else if (n.names.length > INDEX_FROM) n.index = new Map(n.names.map((x, i) => [x, i]));
-  return k;
+export interface ChannelGroups {
+  fields: Uint16Array;
+  total: Float64Array;
+  byOuter: Map<string, Float64Array>;
 }
 
-const aliasOf = (leafRow: number): number => -(leafRow + 1);
-const rowOf = (sum: number): number => (sum < 0 ? -sum - 1 : sum);
-
-export interface GroupedRows {
-  /** Adds a dense delta to the leaf (outer, inner) and to its sums. */
-  add(outer: string, inner: string, delta: Float64Array): void;
-  readonly rows: SparseRows;
-  readonly leafCount: number;
-  readonly outerCount: number;
-  readonly innerCount: number;
-  /** Row of the total over every leaf. Only call when leafCount > 0. */
-  totalRow(): number;
-  forEachOuter(f: (outer: string, row: number) => void): void;
-  forEachInner(f: (inner: string, row: number) => void): void;
-  /** Leaves grouped by outer: f(outer, inner, row), all leaves of one outer consecutively. */
-  forEachLeaf(f: (outer: string, inner: string, row: number) => void): void;
-  bytes(): number;
+/** The slot's rows summed in total and per outer (in order of first appearance). */
+export function readChannelGroups(rows: SecondRows, slot: number, names: readonly string[]): ChannelGroups {
+  const { width } = rows;
+  rows.collect(slot, cursor);
+  const c = cursor;
+  const outerSlot = new Map<number, number>();
+  const outers: number[] = [];
+  for (let i = 0; i < c.count; i++) {
+    const o = c.outer[i] as number;
+    if (!outerSlot.has(o)) {
+      outerSlot.set(o, outers.length);
+      outers.push(o);
+    }
+  }
+  const buffer = new Float64Array(width * (1 + outers.length));
+  for (let i = 0; i < c.count; i++) {
+    const at = (1 + (outerSlot.get(c.outer[i] as number) as number)) * width;
+    addVectorInto(c.inTail[i] === 1 ? rows.tailVec : rows.baseVec, c.start[i] as number, c.end[i] as number, buffer, at, bits);
+  }
+  const fields = fieldsOf((width + 31) >>> 5);
+  const byOuter = new Map<string, Float64Array>();
+  for (let k = 0; k < outers.length; k++) {
+    const at = (1 + k) * width;
+    addOver(fields, buffer, 0, at);
+    byOuter.set(names[outers[k] as number] as string, buffer.subarray(at, at + width));
+  }
+  return { fields, total: buffer.subarray(0, width), byOuter };
 }
 
-export function createGroupedRows(width: number): GroupedRows {
-  const rows = createSparseRows(width);
-  const outers = newNames();
-  const inners = newNames();
+export interface NestedGroups {
+  fields: Uint16Array;
+  /** Per inner over every outer, in order of first appearance. */
+  byInner: Map<string, Float64Array>;
+  /** outer -> inner -> leaf, outers in order of first appearance, their leaves likewise. */
+  byOuter: Map<string, Map<string, Float64Array>>;
+}
+
+/** The slot's rows summed per inner and per (outer, inner) leaf. */
+export function readNestedGroups(rows: SecondRows, slot: number, names: readonly string[]): NestedGroups {
+  const { width } = rows;
+  rows.collect(slot, cursor);
+  const c = cursor;
+  const innerSlot = new Map<number, number>();
+  const inners: number[] = [];
+  const leafSlot = new Map<number, number>();
   const leafOuter: number[] = [];
   const leafInner: number[] = [];
-  const leafRow: number[] = [];
-  let leafIndex: Map<number, number> | undefined;
-  let total = 0;
-  let count = 0;
-  const addTo = (row: number, delta: Float64Array): void => rows.add(row, delta, nonZero, count);
-
-  function findLeaf(o: number, i: number): number {
-    if (leafIndex !== undefined) return leafIndex.get(o * 2 ** 21 + i) ?? -1;
-    for (let k = 0; k < leafOuter.length; k++) if (leafOuter[k] === o && leafInner[k] === i) return k;
-    return -1;
-  }
-
-  /** Keeps a sum up to date after `delta` went into `leaf`; returns the sum's new encoding. */
-  function updateSum(sum: number, leaf: number, delta: Float64Array): number {
-    if (sum >= 0) {
-      addTo(sum, delta);
-      return sum;
+  const rowLeaf = new Int32Array(c.count);
+  for (let i = 0; i < c.count; i++) {
+    const o = c.outer[i] as number;
+    const n = c.inner[i] as number;
+    if (!innerSlot.has(n)) {
+      innerSlot.set(n, inners.length);
+      inners.push(n);
     }
-    if (rowOf(sum) === leaf) return sum; // alias of this very leaf: already counted
-    // A second child: the sum gets its own row, the first child's values plus this delta.
-    const own = rows.copyRow(rowOf(sum));
-    addTo(own, delta);
-    return own;
+    const pair = o * 2 ** 26 + n;
+    let leaf = leafSlot.get(pair);
+    if (leaf === undefined) {
+      leaf = leafOuter.length;
+      leafSlot.set(pair, leaf);
+      leafOuter.push(o);
+      leafInner.push(n);
+    }
+    rowLeaf[i] = leaf;
   }
-
-  return {
-    add(outer, inner, delta) {
-      if (nonZero.length < width) nonZero = new Int32Array(width);
-      count = 0;
-      for (let f = 0; f < width; f++) if ((delta[f] as number) !== 0) nonZero[count++] = f;
-      let o = positionOf(outers, outer);
-      let i = positionOf(inners, inner);
-      let k = o < 0 || i < 0 ? -1 : findLeaf(o, i);
-      let leaf: number;
-      if (k >= 0) {
-        leaf = leafRow[k] as number;
-        addTo(leaf, delta);
-      } else {
-        leaf = rows.addRow();
-        addTo(leaf, delta);
-        k = leafRow.length;
-        leafRow.push(leaf);
-        if (o < 0) o = addName(outers, outer, aliasOf(leaf));
-        else outers.sums[o] = updateSum(outers.sums[o] as number, leaf, delta);
-        if (i < 0) i = addName(inners, inner, aliasOf(leaf));
-        else inners.sums[i] = updateSum(inners.sums[i] as number, leaf, delta);
-        leafOuter.push(o);
-        leafInner.push(i);
-        if (leafIndex !== undefined) leafIndex.set(o * 2 ** 21 + i, k);
-        else if (leafRow.length > INDEX_FROM) leafIndex = new Map(leafRow.map((_, j) => [(leafOuter[j] as number) * 2 ** 21 + (leafInner[j] as number), j]));
-        total = k === 0 ? aliasOf(leaf) : updateSum(total, leaf, delta);
-        return;
-      }
-      outers.sums[o] = updateSum(outers.sums[o] as number, leaf, delta);
-      inners.sums[i] = updateSum(inners.sums[i] as number, leaf, delta);
-      total = updateSum(total, leaf, delta);
-    },
-    rows,
-    get leafCount() {
-      return leafRow.length;
-    },
-    get outerCount() {
-      return outers.names.length;
-    },
-    get innerCount() {
-      return inners.names.length;
-    },
-    totalRow: () => rowOf(total),
-    forEachOuter(f) {
-      outers.names.forEach((name, k) => f(name, rowOf(outers.sums[k] as number)));
-    },
-    forEachInner(f) {
-      inners.names.forEach((name, k) => f(name, rowOf(inners.sums[k] as number)));
-    },
-    forEachLeaf(f) {
-      const byOuter: number[][] = outers.names.map(() => []);
-      leafOuter.forEach((o, k) => (byOuter[o] as number[]).push(k));
-      byOuter.forEach((leaves, o) => {
-        const name = outers.names[o] as string;
-        for (const k of leaves) f(name, inners.names[leafInner[k] as number] as string, leafRow[k] as number);
-      });
-    },
-    bytes: () => rows.bytes() + (outers.names.length + inners.names.length) * 24 + leafRow.length * 24 + 200,
-  };
+  const leaves = leafOuter.length;
+  const buffer = new Float64Array(width * (inners.length + leaves));
+  const leafAt = (leaf: number): number => (inners.length + leaf) * width;
+  for (let i = 0; i < c.count; i++) {
+    addVectorInto(c.inTail[i] === 1 ? rows.tailVec : rows.baseVec, c.start[i] as number, c.end[i] as number, buffer, leafAt(rowLeaf[i] as number), bits);
+  }
+  const fields = fieldsOf((width + 31) >>> 5);
+  const byInner = new Map<string, Float64Array>();
+  inners.forEach((n, k) => byInner.set(names[n] as string, buffer.subarray(k * width, (k + 1) * width)));
+  const byOuter = new Map<string, Map<string, Float64Array>>();
+  for (let leaf = 0; leaf < leaves; leaf++) {
+    const at = leafAt(leaf);
+    const inner = leafInner[leaf] as number;
+    addOver(fields, buffer, (innerSlot.get(inner) as number) * width, at);
+    const outerName = names[leafOuter[leaf] as number] as string;
+    let m = byOuter.get(outerName);
+    if (m === undefined) byOuter.set(outerName, (m = new Map()));
+    m.set(names[inner] as string, buffer.subarray(at, at + width));
+  }
+  return { fields, byInner, byOuter };
 }

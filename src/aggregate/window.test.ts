@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createFakeClock } from '../model/clock.ts';
 import { EDGE_FIELDS, edgeFieldIndex, ORIGIN_FIELDS, originFieldIndex } from '../model/fields.ts';
+import { deltaFromRecordSet, type Delta } from '../model/delta.ts';
 import type { EdgeRecord, OriginRecord, RecordSet } from '../model/record.ts';
 import { createWindow } from './window.ts';
 
@@ -23,7 +24,8 @@ function origin(second: number, datacenter: string, backend: string, responses: 
   return { second, service, datacenter, backend, values };
 }
 
-const set = (edgeRecords: EdgeRecord[], originRecords: OriginRecord[] = []): RecordSet => ({ edge: edgeRecords, origin: originRecords, dimension: [] });
+const records = (edgeRecords: EdgeRecord[], originRecords: OriginRecord[] = []): RecordSet => ({ edge: edgeRecords, origin: originRecords, dimension: [] });
+const set = (edgeRecords: EdgeRecord[], originRecords: OriginRecord[] = []): Delta => deltaFromRecordSet(records(edgeRecords, originRecords));
 
 /** A window whose clock says `second` + `ms`, delay 2 s, 60 s held. */
 function setup(second = T, ms = 0, windowSeconds = 60) {
@@ -201,7 +203,7 @@ describe('window sums', () => {
           want.set(key, v);
         };
         for (const batch of applies) {
-          const rs = set([], []);
+          const rs = records([], []);
           for (const r of batch) {
             const values = new Float64Array(EDGE_FIELDS.length);
             for (const [f, x] of r.fields) values[f] = (values[f] as number) + x;
@@ -216,7 +218,7 @@ describe('window sums', () => {
             addWant(`o|${r.second}|${r.backend}`, o);
             addWant(`o|${r.second}|${r.datacenter}|${r.backend}`, o);
           }
-          window.apply(rs);
+          window.apply(deltaFromRecordSet(rs));
         }
         const got = new Map<string, number[]>();
         // The fields hint lists every non-zero field of every vector of the second, ascending.
@@ -265,5 +267,121 @@ describe('revisions (for the Fastly layer\'s fragment cache)', () => {
     // Evicted seconds are no longer listed: they are the store's.
     clock.advance(4000);
     expect(window.versions('edge', 'svc', T, T + 20)).toEqual({ heldFrom: T + 6, seconds: [{ second: T + 6, revision: after[1]?.revision }, { second: T + 9, revision: expect.any(Number) }] });
+  });
+});
+
+describe('window on deltas', () => {
+  it('reads equal the naive sums of the same deltas: repeated keys, several services, late seconds, eviction, compactions', async () => {
+    const row = fc.record({
+      back: fc.integer({ min: -1, max: 9 }),
+      service: fc.constantFrom('s1', 's2', 's3'),
+      datacenter: fc.constantFrom('FRA', 'LHR', 'NRT', 'SYD'),
+      domain: fc.constantFrom('a.com', 'b.com', 'c.com'),
+      product: fc.constantFrom('edge_application', 'image_processor'),
+      backend: fc.constantFrom('o1', 'o2'),
+      fields: fc.array(fc.tuple(fc.integer({ min: 0, max: EDGE_FIELDS.length - 1 }), fc.integer({ min: 1, max: 2 ** 40 })), { maxLength: 6 }),
+    });
+    const step = fc.record({ advanceMs: fc.integer({ min: 0, max: 1500 }), rows: fc.array(row, { maxLength: 25 }), times: fc.integer({ min: 1, max: 50 }) });
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 8 }), async (steps) => {
+        const clock = createFakeClock((T + 10) * 1000);
+        const window = createWindow({ clock, aggregateDelaySeconds: 1, windowSeconds: 8 });
+        const want = new Map<string, number[]>();
+        const addWant = (key: string, values: Float64Array): void => {
+          const v = want.get(key) ?? new Array<number>(values.length).fill(0);
+          values.forEach((x, i) => (v[i] = (v[i] as number) + x));
+          want.set(key, v);
+        };
+        const seconds = new Set<number>();
+        for (const { advanceMs, rows, times } of steps) {
+          clock.advance(advanceMs);
+          const now = Math.floor(clock.now() / 1000);
+          const rs = records([], []);
+          for (let k = 0; k < times; k++) {
+            for (const r of rows) {
+              const second = now - r.back;
+              const values = new Float64Array(EDGE_FIELDS.length);
+              for (const [f, x] of r.fields) values[f] = x;
+              rs.edge.push({ second, service: r.service, datacenter: r.datacenter, domain: r.domain, product: r.product, values });
+              const o = new Float64Array(ORIGIN_FIELDS.length);
+              o[RESPONSES] = 1 + r.fields.length;
+              rs.origin.push({ second, service: r.service, datacenter: r.datacenter, backend: r.backend, values: o });
+              // What is kept: seconds from the window's bound at apply time on.
+              if (second < window.oldestSecond()) continue;
+              seconds.add(second);
+              const s = `${r.service}|${second}`;
+              addWant(`c|${s}`, values);
+              addWant(`c|${s}|${r.datacenter}`, values);
+              addWant(`d|${s}|${r.domain}`, values);
+              addWant(`d|${s}|${r.datacenter}|${r.domain}`, values);
+              addWant(`o|${s}|${r.backend}`, o);
+              addWant(`o|${s}|${r.datacenter}|${r.backend}`, o);
+            }
+          }
+          window.apply(deltaFromRecordSet(rs));
+        }
+        const oldest = window.oldestSecond();
+        const published = window.latestPublished();
+        const visible = (key: string): boolean => {
+          const second = Number(key.split('|')[2]);
+          return second >= oldest && second <= published;
+        };
+        const got = new Map<string, number[]>();
+        for (const service of ['s1', 's2', 's3']) {
+          const channel = await window.channel(service, T, T + 100);
+          expect(window.versions('edge', service, T, T + 100).seconds.map((s) => s.second)).toEqual(channel.map((s) => s.second));
+          for (const s of channel) {
+            got.set(`c|${service}|${s.second}`, [...s.aggregated]);
+            for (const [dc, v] of s.byDatacenter) got.set(`c|${service}|${s.second}|${dc}`, [...v]);
+          }
+          for (const s of await window.domains(service, T, T + 100)) {
+            for (const [d, v] of s.byDomain) got.set(`d|${service}|${s.second}|${d}`, [...v]);
+            for (const [dc, m] of s.byDatacenter) for (const [d, v] of m) got.set(`d|${service}|${s.second}|${dc}|${d}`, [...v]);
+          }
+          for (const s of await window.origins(service, T, T + 100)) {
+            for (const [b, v] of s.byBackend) got.set(`o|${service}|${s.second}|${b}`, [...v]);
+            for (const [dc, m] of s.byDatacenter) for (const [b, v] of m) got.set(`o|${service}|${s.second}|${dc}|${b}`, [...v]);
+          }
+        }
+        expect(new Map([...got].sort())).toEqual(new Map([...want].filter(([key]) => visible(key)).sort()));
+        expect(window.stats().seconds).toBe([...seconds].filter((s) => s >= oldest).length);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('sums many deltas of one second with the same keys (compacted as they come) exactly', async () => {
+    const { window } = setup(T + 5);
+    for (let n = 0; n < 300; n++) {
+      window.apply(set(['FRA', 'LHR', 'NRT', 'SYD', 'AMS'].flatMap((dc) => ['a.com', 'b.com'].map((d) => edge(T, dc, d, 1)))));
+    }
+    expect(window.stats().edgeKeys).toBeLessThan(3000);
+    const [s] = await window.channel('svc', T, T + 1);
+    expect(s?.aggregated[REQ]).toBe(3000);
+    expect(s?.aggregated[BYTES]).toBe(300_000);
+    expect(s?.byDatacenter.get('NRT')?.[REQ]).toBe(600);
+    const [d] = await window.domains('svc', T, T + 1);
+    expect(d?.byDatacenter.get('AMS')?.get('b.com')?.[REQ]).toBe(300);
+  });
+
+  it('keeps the newest seconds within its byte budget as the data grows', async () => {
+    const clock = createFakeClock((T + 30) * 1000);
+    const window = createWindow({ clock, aggregateDelaySeconds: 1, windowSeconds: 60, maxBytes: 60_000 });
+    for (let i = 0; i < 20; i++) {
+      clock.advance(1000);
+      const second = T + 30 + i;
+      window.apply(set(Array.from({ length: 300 }, (_, k) => edge(second, `P${k % 30}`, `d${k}.com`, 1))));
+    }
+    const stats = window.stats();
+    // Checked once a second: within budget after the last check, plus at most the second applied since.
+    expect(stats.bytes).toBeLessThan(60_000 + stats.bytes / stats.seconds);
+    expect(stats.seconds).toBeGreaterThan(1);
+    expect(stats.seconds).toBeLessThan(20);
+    const held = (await window.channel('svc', T, T + 100)).map((s) => s.second);
+    // The newest published seconds, without gaps, each exact.
+    expect(held.at(-1)).toBe(window.latestPublished());
+    expect(held).toEqual(held.map((_, k) => (held[0] as number) + k));
+    expect(held[0]).toBe(window.oldestSecond());
+    for (const s of await window.channel('svc', held[0] as number, (held[0] as number) + 1)) expect(s.aggregated[REQ]).toBe(300);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The in-memory window (our "head block"): the recent seconds of every service, summed from the
- * deltas that aggregateBatch produces, answering the real-time APIs (RealtimeSource). Older
- * seconds live in the store only; src/api/fastly/realtime-reader.ts merges the two.
+ * deltas (src/model/delta.ts) the aggregator produces, answering the real-time APIs
+ * (RealtimeSource). Older seconds live in the store only; src/api/fastly/realtime-reader.ts
+ * merges the two.
  *
  * Time rules (events.md section 3), with now = clock.now() in ms:
  * - publishing: second s is published once AggregateDelay seconds have passed after its end,
@@ -16,16 +17,26 @@
  * Products are summed (the Fastly APIs do not split by product); dimension records are not kept
  * (no real-time API reads them).
  *
- * Reads carry two hints (SecondHints): `fields`, the block's columns (every field some vector of
- * the second has set), so renderers skip the ~245 zeros of each vector; and `revision`, the
- * number of the last apply() that touched the service's second, which versions() lists without
- * reading vectors, so the Fastly layer can reuse what it rendered for an unchanged second.
+ * Layout (docs/decisions.md, "The window on deltas"): names are interned once into window-wide
+ * ids; each second holds a service -> slot map, the slots' revisions, and per record kind one
+ * SecondRows (sparse-rows.ts): rows of ids and the deltas' varint vectors copied into per-second
+ * byte slabs, compacted (duplicate keys summed, exact-size arrays) when the tail doubles and once
+ * when the second is published. A few typed arrays per second, no object per key: the GC has
+ * almost nothing to trace, and a read of one service touches only that service's rows.
+ *
+ * Reads carry two hints (SecondHints): `fields`, every field some vector of the service's second
+ * has set (interned: equal sets are the same array), so renderers skip the ~245 zeros of each
+ * vector; and `revision`, the number of the last apply() that touched the service's second, which
+ * versions() lists without reading vectors, so the Fastly layer can reuse what it rendered for
+ * an unchanged second.
  */
 import type { Clock } from '../model/clock.ts';
+import { deltaFromRecordSet, deltaStrings, vecStart, type Delta, type DeltaPart } from '../model/delta.ts';
 import { EDGE_FIELDS, ORIGIN_FIELDS } from '../model/fields.ts';
 import type { RecordSet } from '../model/record.ts';
-import { createGroupedRows, type GroupedRows } from './grouped-rows.ts';
+import { readChannelGroups, readNestedGroups } from './grouped-rows.ts';
 import type { ChannelSecond, DomainSecond, HeldVersions, OriginSecond, RealtimeSource, SecondKind } from './realtime-source.ts';
+import { SecondRows } from './sparse-rows.ts';
 
 export interface WindowOptions {
   clock: Clock;
@@ -48,38 +59,76 @@ export interface WindowOptions {
 }
 
 export interface Window extends RealtimeSource {
-  /** Adds delta records (any seconds) to memory; seconds older than the window are ignored (they live in the store). */
-  apply(records: RecordSet): void;
+  /** Adds a delta (rows of any seconds) to memory; rows of seconds older than the window are ignored (they live in the store). */
+  apply(delta: Delta): void;
+  /** apply() of the records as a delta: for callers still on RecordSet (the store refill, tests). */
+  applyRecords(records: RecordSet): void;
   /** Oldest second held in memory: seconds >= this one are complete in memory; older ones are only in the store. */
   oldestSecond(): number;
   /** Always given by the window (optional in RealtimeSource). */
   versions(kind: SecondKind, service: string, from: number, to: number): HeldVersions;
-  /** Memory accounting for the bench: live keys and approximate bytes. */
+  /**
+   * Memory accounting: seconds held, key rows (a compacted second's distinct keys, plus rows of
+   * its tail not yet summed) and bytes (typed arrays' capacity plus a share for their objects).
+   */
   stats(): { seconds: number; edgeKeys: number; originKeys: number; bytes: number };
 }
 
-/**
- * One service's second: edge leaves (datacenter x domain), origin leaves (datacenter x backend),
- * and its revision: the number of the last apply() that changed it (SecondHints.revision).
- */
-interface ServiceSecond {
-  edge: GroupedRows | undefined;
-  origin: GroupedRows | undefined;
-  revision: number;
+/** Bytes counted per held second besides its rows: the object, its Map and arrays' headers. */
+const SECOND_BYTES = 300;
+/** Bytes counted per service slot of a second: its Map entry. */
+const SLOT_BYTES = 32;
+
+/** One held second: its services' slots and revisions, and its rows per kind. */
+class HeldSecond {
+  readonly slots = new Map<number, number>();
+  /** Slot -> number of the last apply() that changed the service's second (SecondHints.revision). */
+  revision = new Float64Array(4);
+  edge: SecondRows | undefined;
+  origin: SecondRows | undefined;
+
+  slotOf(service: number): number {
+    let slot = this.slots.get(service);
+    if (slot === undefined) {
+      slot = this.slots.size;
+      this.slots.set(service, slot);
+      if (slot === this.revision.length) {
+        const grown = new Float64Array(slot * 2);
+        grown.set(this.revision);
+        this.revision = grown;
+      }
+    }
+    return slot;
+  }
+
+  bytes(): number {
+    return SECOND_BYTES + this.slots.size * SLOT_BYTES + this.revision.byteLength + (this.edge?.bytes() ?? 0) + (this.origin?.bytes() ?? 0);
+  }
 }
 
 const EDGE_WIDTH = EDGE_FIELDS.length;
 const ORIGIN_WIDTH = ORIGIN_FIELDS.length;
+/** Key columns of a delta row the window keeps: service, datacenter, and domain or backend (products are summed). */
+const SERVICE = 0;
+const OUTER = 1;
+const INNER = 2;
 
 export function createWindow(opts: WindowOptions): Window {
   const { clock, aggregateDelaySeconds, windowSeconds } = opts;
   const completeFrom = opts.completeFrom ?? Number.NEGATIVE_INFINITY;
   const maxBytes = opts.maxBytes ?? Number.POSITIVE_INFINITY;
-  const seconds = new Map<number, Map<string, ServiceSecond>>();
+  const seconds = new Map<number, HeldSecond>();
+  /** Window-wide name ids (services, datacenters, domains, backends). */
+  const names: string[] = [];
+  const nameIds = new Map<string, number>();
+  /** A delta's string id -> window id, -1 until needed; reused across applies. */
+  let mapped = new Int32Array(256);
   let evictedBelow = Number.NEGATIVE_INFINITY;
   /** Seconds below this one were dropped to keep within maxBytes. */
   let budgetFloor = Number.NEGATIVE_INFINITY;
   let lastBudgetCheckMs = Number.NEGATIVE_INFINITY;
+  /** Seconds up to this one were compacted when they were published. */
+  let settledThrough = Number.NEGATIVE_INFINITY;
   /** Counts apply() calls: a second changed by apply number n gets revision n, larger than any before. */
   let applies = 0;
 
@@ -97,15 +146,27 @@ export function createWindow(opts: WindowOptions): Window {
     return oldest;
   }
 
-  const secondBytes = (services: Map<string, ServiceSecond>): number => {
-    let bytes = 64 + services.size * 64;
-    for (const held of services.values()) bytes += (held.edge?.bytes() ?? 0) + (held.origin?.bytes() ?? 0);
-    return bytes;
+  /** Compacts the seconds published since the last call: they get few changes from now on, and many reads. */
+  function settle(oldest: number): void {
+    const published = latestPublished();
+    if (published <= settledThrough) return;
+    const from = Math.max(settledThrough + 1, oldest);
+    if (published - from < seconds.size) {
+      for (let s = from; s <= published; s++) compactSecond(seconds.get(s));
+    } else {
+      for (const [s, held] of seconds) if (s >= from && s <= published) compactSecond(held);
+    }
+    settledThrough = published;
+  }
+
+  const compactSecond = (held: HeldSecond | undefined): void => {
+    held?.edge?.compact();
+    held?.origin?.compact();
   };
 
   /**
-   * Drops the oldest seconds while the window is over its byte budget. Counting walks every held
-   * service-second, so it runs at most once a second, not on every apply.
+   * Drops the oldest seconds while the window is over its byte budget. Runs at most once a
+   * second, not on every apply.
    */
   function enforceBudget(): void {
     const now = clock.now();
@@ -114,7 +175,7 @@ export function createWindow(opts: WindowOptions): Window {
     const held = [...seconds.keys()].sort((a, b) => a - b);
     let total = 0;
     const sizes = held.map((second) => {
-      const bytes = secondBytes(seconds.get(second) as Map<string, ServiceSecond>);
+      const bytes = (seconds.get(second) as HeldSecond).bytes();
       total += bytes;
       return bytes;
     });
@@ -126,87 +187,122 @@ export function createWindow(opts: WindowOptions): Window {
     }
   }
 
-  function serviceSecond(second: number, service: string): ServiceSecond {
-    let services = seconds.get(second);
-    if (services === undefined) seconds.set(second, (services = new Map()));
-    let held = services.get(service);
-    if (held === undefined) services.set(service, (held = { edge: undefined, origin: undefined, revision: 0 }));
-    held.revision = applies;
-    return held;
+  function nameId(name: string): number {
+    let id = nameIds.get(name);
+    if (id === undefined) {
+      id = names.length;
+      names.push(name);
+      nameIds.set(name, id);
+    }
+    return id;
   }
 
-  /** The held seconds of `service` in [from, to), published only, ascending. */
-  function heldSeconds(service: string, from: number, to: number): { second: number; held: ServiceSecond }[] {
+  /** Adds one kind's rows of `delta`; returns the rows it appended to (for the compaction check). */
+  function applyPart(part: DeltaPart, arity: number, kind: 'edge' | 'origin', width: number, oldest: number, strings: readonly string[], touched: Set<SecondRows>): void {
+    let lastSecond = Number.NaN;
+    let held: HeldSecond | undefined;
+    let rows: SecondRows | undefined;
+    let lastService = -1;
+    let slot = -1;
+    const id = (k: number): number => {
+      let v = mapped[k] as number;
+      if (v < 0) mapped[k] = v = nameId(strings[k] as string);
+      return v;
+    };
+    for (let i = 0; i < part.rows; i++) {
+      const second = part.second[i] as number;
+      if (second < oldest) continue;
+      if (second !== lastSecond) {
+        lastSecond = second;
+        held = seconds.get(second);
+        if (held === undefined) seconds.set(second, (held = new HeldSecond()));
+        rows = held[kind] ??= new SecondRows(width);
+        touched.add(rows);
+        lastService = -1;
+      }
+      const h = held as HeldSecond;
+      const at = i * arity;
+      const service = id(part.keys[at + SERVICE] as number);
+      if (service !== lastService) {
+        lastService = service;
+        slot = h.slotOf(service);
+        h.revision[slot] = applies;
+      }
+      (rows as SecondRows).append(slot, id(part.keys[at + OUTER] as number), id(part.keys[at + INNER] as number), part.vec, vecStart(part, i), part.vecEnd[i] as number);
+    }
+  }
+
+  /** The held seconds of `service` in [from, to), published only, ascending, with its slot. */
+  function heldSeconds(service: string, from: number, to: number): { second: number; held: HeldSecond; slot: number }[] {
+    const out: { second: number; held: HeldSecond; slot: number }[] = [];
+    const id = nameIds.get(service);
+    if (id === undefined) return out;
     const first = Math.max(from, evict());
     const last = Math.min(to - 1, latestPublished());
-    const out: { second: number; held: ServiceSecond }[] = [];
     for (let s = Math.ceil(first); s <= last; s++) {
-      const held = seconds.get(s)?.get(service);
-      if (held !== undefined) out.push({ second: s, held });
+      const held = seconds.get(s);
+      const slot = held?.slots.get(id);
+      if (held !== undefined && slot !== undefined) out.push({ second: s, held, slot });
     }
     return out;
   }
 
-  return {
+  const window: Window = {
     latestPublished,
     oldestSecond: () => evict(),
 
-    apply(records) {
+    apply(delta) {
       const oldest = evict();
+      settle(oldest);
       applies += 1;
-      for (const r of records.edge) {
-        if (r.second < oldest) continue;
-        const held = serviceSecond(r.second, r.service);
-        (held.edge ??= createGroupedRows(EDGE_WIDTH)).add(r.datacenter, r.domain, r.values);
-      }
-      for (const r of records.origin) {
-        if (r.second < oldest) continue;
-        const held = serviceSecond(r.second, r.service);
-        (held.origin ??= createGroupedRows(ORIGIN_WIDTH)).add(r.datacenter, r.backend, r.values);
-      }
+      const strings = deltaStrings(delta);
+      if (mapped.length < strings.length) mapped = new Int32Array(strings.length * 2);
+      mapped.fill(-1, 0, strings.length);
+      const touched = new Set<SecondRows>();
+      applyPart(delta.edge, 4, 'edge', EDGE_WIDTH, oldest, strings, touched);
+      applyPart(delta.origin, 3, 'origin', ORIGIN_WIDTH, oldest, strings, touched);
+      for (const rows of touched) if (rows.wantsCompaction) rows.compact();
       enforceBudget();
     },
 
+    applyRecords(records) {
+      window.apply(deltaFromRecordSet(records));
+    },
+
     async channel(service, from, to) {
-      return heldSeconds(service, from, to).flatMap(({ second, held }): ChannelSecond[] => {
-        const g = held.edge;
-        if (g === undefined) return [];
-        const out = createDenseOut(g, EDGE_WIDTH, 1 + g.outerCount);
-        const byDatacenter = new Map<string, Float64Array>();
-        g.forEachOuter((dc, row) => byDatacenter.set(dc, out(row)));
-        return [{ second, fields: g.rows.fieldsInOrder(), revision: held.revision, aggregated: out(g.totalRow()), byDatacenter }];
+      return heldSeconds(service, from, to).flatMap(({ second, held, slot }): ChannelSecond[] => {
+        const rows = held.edge;
+        if (rows === undefined || !rows.has(slot)) return [];
+        const g = readChannelGroups(rows, slot, names);
+        return [{ second, fields: g.fields, revision: held.revision[slot] as number, aggregated: g.total, byDatacenter: g.byOuter }];
       });
     },
 
     async domains(service, from, to) {
-      return heldSeconds(service, from, to).flatMap(({ second, held }): DomainSecond[] => {
-        const g = held.edge;
-        if (g === undefined) return [];
-        const out = createDenseOut(g, EDGE_WIDTH, g.innerCount + g.leafCount);
-        const byDomain = new Map<string, Float64Array>();
-        g.forEachInner((domain, row) => byDomain.set(domain, out(row)));
-        return [{ second, fields: g.rows.fieldsInOrder(), revision: held.revision, byDomain, byDatacenter: leavesByOuter(g, out) }];
+      return heldSeconds(service, from, to).flatMap(({ second, held, slot }): DomainSecond[] => {
+        const rows = held.edge;
+        if (rows === undefined || !rows.has(slot)) return [];
+        const g = readNestedGroups(rows, slot, names);
+        return [{ second, fields: g.fields, revision: held.revision[slot] as number, byDomain: g.byInner, byDatacenter: g.byOuter }];
       });
     },
 
     async origins(service, from, to) {
-      return heldSeconds(service, from, to).flatMap(({ second, held }): OriginSecond[] => {
-        const g = held.origin;
-        if (g === undefined) return [];
-        const out = createDenseOut(g, ORIGIN_WIDTH, g.innerCount + g.leafCount);
-        const byBackend = new Map<string, Float64Array>();
-        g.forEachInner((backend, row) => byBackend.set(backend, out(row)));
-        return [{ second, fields: g.rows.fieldsInOrder(), revision: held.revision, byBackend, byDatacenter: leavesByOuter(g, out) }];
+      return heldSeconds(service, from, to).flatMap(({ second, held, slot }): OriginSecond[] => {
+        const rows = held.origin;
+        if (rows === undefined || !rows.has(slot)) return [];
+        const g = readNestedGroups(rows, slot, names);
+        return [{ second, fields: g.fields, revision: held.revision[slot] as number, byBackend: g.byInner, byDatacenter: g.byOuter }];
       });
     },
 
     versions(kind, service, from, to) {
       const heldFrom = evict();
-      const seconds: { second: number; revision: number }[] = [];
-      for (const { second, held } of heldSeconds(service, from, to)) {
-        if ((kind === 'edge' ? held.edge : held.origin) !== undefined) seconds.push({ second, revision: held.revision });
+      const out: { second: number; revision: number }[] = [];
+      for (const { second, held, slot } of heldSeconds(service, from, to)) {
+        if ((kind === 'edge' ? held.edge : held.origin)?.has(slot) === true) out.push({ second, revision: held.revision[slot] as number });
       }
-      return { heldFrom, seconds };
+      return { heldFrom, seconds: out };
     },
 
     stats() {
@@ -214,42 +310,13 @@ export function createWindow(opts: WindowOptions): Window {
       let edgeKeys = 0;
       let originKeys = 0;
       let bytes = 0;
-      for (const services of seconds.values()) {
-        bytes += secondBytes(services);
-        for (const held of services.values()) {
-          edgeKeys += held.edge?.leafCount ?? 0;
-          originKeys += held.origin?.leafCount ?? 0;
-        }
+      for (const held of seconds.values()) {
+        bytes += held.bytes();
+        edgeKeys += held.edge?.rows ?? 0;
+        originKeys += held.origin?.rows ?? 0;
       }
       return { seconds: seconds.size, edgeKeys, originKeys, bytes };
     },
   };
-}
-
-type DenseOut = (row: number) => Float64Array;
-
-/**
- * Dense copies of `vectors` rows of one second, carved out of one buffer: one allocation per
- * second read instead of one per vector (and not one per read: a buffer of several MB is slow
- * to allocate and to collect). Each vector is a fresh copy the caller may keep.
- */
-function createDenseOut(g: GroupedRows, width: number, vectors: number): DenseOut {
-  const buffer = new Float64Array(width * vectors);
-  let next = 0;
-  return (row) => {
-    const offset = next;
-    next += width;
-    g.rows.writeDense(row, buffer, offset);
-    return buffer.subarray(offset, offset + width);
-  };
-}
-
-function leavesByOuter(g: GroupedRows, out: DenseOut): Map<string, Map<string, Float64Array>> {
-  const byOuter = new Map<string, Map<string, Float64Array>>();
-  g.forEachLeaf((outer, inner, row) => {
-    let inners = byOuter.get(outer);
-    if (inners === undefined) byOuter.set(outer, (inners = new Map()));
-    inners.set(inner, out(row));
-  });
-  return byOuter;
+  return window;
 }

@@ -52,7 +52,7 @@ async function setup(windowSeconds = 30) {
   const apply = (edge: EdgeRecord[], origin: OriginRecord[] = []) => {
     stored.edge.push(...edge);
     stored.origin.push(...origin);
-    window.apply({ edge, origin, dimension: [] });
+    window.applyRecords({ edge, origin, dimension: [] });
   };
   /** GETs `url` from both apps (the cached one gzipped if asked); they must answer the same text. */
   const both = async (url: string, gzip = false): Promise<string> => {
