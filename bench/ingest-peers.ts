@@ -75,20 +75,27 @@ interface Channel {
 async function verify(url: string, run: PeerRunResult): Promise<string[]> {
   const wrong: string[] = [];
   for (const [service, expected] of Object.entries(run.perService)) {
-    const res = await fetch(`${url}/v1/channel/${service}/ts/${run.firstSecond}`, { headers: { 'Fastly-Key': TOKEN } });
-    if (res.status !== 200) {
-      wrong.push(`${service}: HTTP ${res.status}`);
-      continue;
-    }
-    const body = (await res.json()) as Channel;
     const got: Record<string, number> = {};
     const pops: Record<string, number> = {};
     const seen = new Set<number>();
-    for (const d of body.Data) {
-      if (seen.has(d.recorded)) continue; // AggregateDelay repeats
-      seen.add(d.recorded);
-      for (const [k, v] of Object.entries(d.aggregated)) got[k] = (got[k] ?? 0) + v;
-      for (const [pop, f] of Object.entries(d.datacenter)) pops[pop] = (pops[pop] ?? 0) + (f.requests ?? 0);
+    // ts/{t} answers a bounded page of seconds: follow its Timestamp cursor to the end.
+    for (let t = run.firstSecond, pages = 0; pages < 100; pages++) {
+      const res = await fetch(`${url}/v1/channel/${service}/ts/${t}`, { headers: { 'Fastly-Key': TOKEN } });
+      if (res.status !== 200) {
+        wrong.push(`${service}: HTTP ${res.status}`);
+        break;
+      }
+      const body = (await res.json()) as Channel & { Timestamp: number };
+      let fresh = 0;
+      for (const d of body.Data) {
+        if (seen.has(d.recorded)) continue; // AggregateDelay repeats
+        seen.add(d.recorded);
+        fresh++;
+        for (const [k, v] of Object.entries(d.aggregated)) got[k] = (got[k] ?? 0) + v;
+        for (const [pop, f] of Object.entries(d.datacenter)) pops[pop] = (pops[pop] ?? 0) + (f.requests ?? 0);
+      }
+      if (fresh === 0 || body.Timestamp <= t) break;
+      t = body.Timestamp;
     }
     for (const [field, v] of Object.entries(expected)) if ((got[field] ?? 0) !== v) wrong.push(`${service} ${field}: expected ${v}, got ${got[field] ?? 0}`);
     for (const [key, v] of Object.entries(run.perPop)) {
@@ -111,7 +118,7 @@ const rows: BenchRow[] = [];
 let failed = false;
 for (const connections of CONNECTIONS) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-bench-peers-'));
-  const env: Record<string, string> = { LOG_LEVEL: 'warn', RTM_RATE_LIMIT_PER_SECOND: '100000' };
+  const env: Record<string, string> = { RTM_RATE_LIMIT_PER_SECOND: '100000' };
   if (args.workers !== undefined) env.RTM_INGEST_WORKERS = args.workers;
   const server = await startChildServer({ dataDir, adminToken: TOKEN, env });
   try {
