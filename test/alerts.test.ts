@@ -75,7 +75,13 @@ describe('alerts', () => {
     expect(received[1]).toMatchObject({ status: 'resolved', value: 0 });
     expect(received).toHaveLength(2);
 
-    const metrics = (await h.inject({ url: '/rtm/v1/metrics', headers: auth() })).body;
+    // The receiver has the body before the notifier has the response: wait for the count.
+    let metrics = '';
+    for (let i = 0; i < 400; i++) {
+      metrics = (await h.inject({ url: '/rtm/v1/metrics', headers: auth() })).body;
+      if (/rtm_alert_notifications_total\{outcome="delivered"\} 2/.test(metrics)) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
     expect(metrics).toMatch(/rtm_alert_notifications_total\{outcome="delivered"\} 2/);
     expect(metrics).toMatch(/rtm_alert_webhook_retries_total 1/);
     expect(metrics).toMatch(/rtm_alerts_firing 0/);
