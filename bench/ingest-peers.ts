@@ -12,7 +12,7 @@
  * the totals the client computed from the file: a mismatch fails the bench.
  *
  * Run: node --import tsx bench/ingest-peers.ts [--events 5000000] [--connections 4,8] [--seed 1]
- *      [--body-bytes 1048576] [--workers N] [--naive]
+ *      [--body-bytes 1048576] [--workers N] [--naive] [--profile DIR]
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -34,6 +34,8 @@ const { values: args } = parseArgs({
     'body-bytes': { type: 'string', default: String(1 << 20) },
     workers: { type: 'string' },
     naive: { type: 'boolean', default: false },
+    /** Writes the server's CPU profiles (main thread and workers) to this folder. */
+    profile: { type: 'string' },
   },
 });
 const EVENTS = Number(args.events);
@@ -120,7 +122,7 @@ for (const connections of CONNECTIONS) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-bench-peers-'));
   const env: Record<string, string> = { RTM_RATE_LIMIT_PER_SECOND: '100000' };
   if (args.workers !== undefined) env.RTM_INGEST_WORKERS = args.workers;
-  const server = await startChildServer({ dataDir, adminToken: TOKEN, env });
+  const server = await startChildServer({ dataDir, adminToken: TOKEN, env, nodeArgs: args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`] });
   try {
     const pid = server.child.pid as number;
     const cpu0 = cpuMs(pid);

@@ -13,6 +13,8 @@ export interface ChildServerOptions {
   adminToken: string;
   /** Extra environment, over the defaults (port 0, 127.0.0.1, RTM_AGGREGATE_DELAY=1, LOG_LEVEL=info). */
   env?: Record<string, string>;
+  /** Node options before the script (a benchmark's `--cpu-prof`, say). */
+  nodeArgs?: string[];
 }
 
 export interface ChildServer {
@@ -29,7 +31,7 @@ export interface ChildServer {
 
 /** Starts the server; resolves once it listens, rejects (with its stderr) if it exits first. */
 export async function startChildServer(options: ChildServerOptions): Promise<ChildServer> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/rtmetrics.js'), 'serve'], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(ROOT, 'bin/rtmetrics.js'), 'serve'], {
     cwd: ROOT,
     env: {
       ...process.env,
