@@ -24,6 +24,7 @@ import { BENCH_TOKEN, benchTokens, machineLine, withTempDir } from './support/fi
 import { int, ms, ratio, report, type BenchRow } from './support/report.ts';
 import { edgeVector, random } from './support/records.ts';
 import { median, percentile, now } from './support/stats.ts';
+import { deltaFromRecordSet } from '../src/model/delta.ts';
 
 const REQUESTS = Number(process.argv[2] ?? 1000);
 const SERVICES = 100;
@@ -155,7 +156,7 @@ await withTempDir('azion', async (dir) => {
   const writeAll = async (second: number): Promise<void> => {
     const set = records(recordsAt(second, 10, WRITE_SERVICES));
     const t = now();
-    await store.append({ lsn: lsn++, records: set });
+    await store.append({ lsn: lsn++, delta: deltaFromRecordSet(set) });
     appendCost.push(now() - t);
   };
   const writeSecondTier = async (second: number): Promise<void> => {

@@ -91,7 +91,7 @@ const pipelineBytes = await withTempDir('memory', async (dir) => {
     config,
     clock,
     logger: pino({ level: 'silent' }),
-    store: { append: (lsn, delta) => store.append({ lsn, records: deltaToRecordSet(delta) }), appliedLsn: (s) => store.appliedLsn(s), readRecent: async () => emptyDelta() },
+    store: { append: (lsn, delta) => store.append({ lsn, delta: deltaFromRecordSet(deltaToRecordSet(delta)) }), appliedLsn: (s) => store.appliedLsn(s), readRecent: async () => emptyDelta() },
     window: { apply: () => undefined, latestPublished: () => 0 },
     // The records are built outside; the batch only carries the call.
     aggregate: () => next,

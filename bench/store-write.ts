@@ -21,6 +21,7 @@ import { secondOfRecords } from './support/records.ts';
 import { int, ms, report, type BenchRow } from './support/report.ts';
 import { median, now } from './support/stats.ts';
 import { createWideStoreBaseline } from './support/wide-store-baseline.ts';
+import { deltaFromRecordSet } from '../src/model/delta.ts';
 
 const keyCounts = (process.argv[2] ?? '100,1000,10000').split(',').map(Number);
 const SECONDS = Number(process.argv[3] ?? 125);
@@ -59,7 +60,7 @@ async function runStore(dir: string, shape: RecordSet): Promise<Run> {
   for (let s = 0; s < SECONDS; s++) {
     const records = at(shape, T0 + s);
     const t = now();
-    await store.append({ lsn: s + 1, records });
+    await store.append({ lsn: s + 1, delta: deltaFromRecordSet(records)});
     writes.push(now() - t);
     if ((T0 + s) % 60 === 59) await store.compact();
   }
@@ -79,7 +80,7 @@ async function runBaseline(dir: string, shape: RecordSet): Promise<Run> {
   for (let s = 0; s < BASELINE_SECONDS; s++) {
     const records = at(shape, T0 + s);
     const t = now();
-    await baseline.append({ lsn: s + 1, records });
+    await baseline.append({ lsn: s + 1, delta: deltaFromRecordSet(records)});
     writes.push(now() - t);
   }
   const elapsed = now() - started;

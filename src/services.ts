@@ -16,7 +16,7 @@ import { aggregateToDelta } from './aggregate/aggregate-batch.ts';
 import { createWindow, type Window } from './aggregate/window.ts';
 import { createParsePool, type ParsePool } from './ingest/parse-pool.ts';
 import { createIngestPipeline, type IngestPipeline, type PipelineStore } from './ingest/pipeline.ts';
-import { deltaFromRecordSet, deltaStrings, deltaToRecordSet, type Delta } from './model/delta.ts';
+import { deltaStrings, type Delta } from './model/delta.ts';
 import type { EdgeRecord, RecordSet } from './model/record.ts';
 import { createDictionaries } from './model/dictionary.ts';
 import type { Catalog } from './store/catalog.ts';
@@ -195,13 +195,9 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
 /** The pipeline's view of a MetricStore (its write side on deltas, and what recovery reads). */
 function pipelineStoreOf(store: MetricStore): PipelineStore {
   return {
-    append: (lsn, delta) => store.append({ lsn, records: deltaToRecordSet(delta) }),
+    append: (lsn, delta) => store.append({ lsn, delta }),
     appliedLsn: (seconds) => store.appliedLsn(seconds),
-    async readRecent(from) {
-      const recent = { tier: '1s' as const, from, to: Number.POSITIVE_INFINITY, filter: {} };
-      const [edge, origin, dimension] = await Promise.all([store.readEdge(recent), store.readOrigin(recent), store.readDimension(recent)]);
-      return deltaFromRecordSet({ edge, origin, dimension });
-    },
+    readRecent: (from) => store.readSeconds(from, Number.POSITIVE_INFINITY),
   };
 }
 

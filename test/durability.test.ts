@@ -11,7 +11,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { edgeFieldIndex, EDGE_FIELDS } from '../src/model/fields.ts';
-import { addSparseVector } from '../src/model/sparse-vector.ts';
+import { decodeDelta } from '../src/model/delta-bytes.ts';
+import { addRowInto } from '../src/model/delta.ts';
 import { openDuckDb, queryRows } from '../src/store/duckdb/database.ts';
 import { startChildServer, type ChildServer } from './support/child-server.ts';
 
@@ -83,12 +84,13 @@ async function requestsPerService(c: DuckDBConnection, tier: string): Promise<Ma
     const rows = await queryRows(c, `SELECT service, sum(requests) AS requests FROM edge_${tier} GROUP BY service`);
     return new Map(rows.map((r) => [String(r['service']), Number(r['requests'])]));
   }
-  // The 1 s tier keeps each vector as a sparse BLOB (docs/store.md).
+  // The 1 s tier keeps a block (an encoded Delta) per second and service (docs/store.md).
   const out = new Map<string, number>();
   const requests = edgeFieldIndex.get('requests') ?? -1;
-  for (const r of await queryRows(c, 'SELECT service, vec FROM edge_1s')) {
+  for (const r of await queryRows(c, 'SELECT service, block FROM second_blocks')) {
+    const delta = decodeDelta((r['block'] as { bytes: Uint8Array }).bytes);
     const values = new Float64Array(EDGE_FIELDS.length);
-    addSparseVector((r['vec'] as { bytes: Uint8Array }).bytes, values);
+    for (let i = 0; i < delta.edge.rows; i++) addRowInto(delta.edge, i, values);
     out.set(String(r['service']), (out.get(String(r['service'])) ?? 0) + (values[requests] ?? 0));
   }
   return out;

@@ -9,6 +9,7 @@ import { createRecordAccumulator } from '../../src/model/record-accumulator.ts';
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../src/model/record.ts';
 import { ident, KEY_COLUMNS, RECORD_KINDS, VALUE_COLUMNS, type RecordKind } from '../../src/store/duckdb/schema.ts';
 import { TIER_SECONDS, TIERS, type StoreWrite } from '../../src/store/store.ts';
+import { deltaSeconds } from '../../src/model/delta.ts';
 
 type Row = EdgeRecord | OriginRecord | DimensionRecord;
 
@@ -57,10 +58,10 @@ export async function createWideStoreBaseline(c: DuckDBConnection): Promise<Wide
     async append(write) {
       const perTier = TIERS.map((tier) => {
         const acc = createRecordAccumulator(TIER_SECONDS[tier]);
-        acc.add(write.records);
+        acc.addDelta(write.delta);
         return { tier, records: acc.drain() as RecordSet };
       });
-      const seconds = [...new Set(write.records.edge.map((r) => r.second))];
+      const seconds = [...deltaSeconds(write.delta)];
       await c.run('BEGIN TRANSACTION');
       for (const { tier, records } of perTier) for (const kind of RECORD_KINDS) await appendWide(c, `wide_${kind}_${tier}`, kind, records[kind]);
       await c.run(

@@ -10,6 +10,7 @@ import { createRecordAccumulator } from '../model/record-accumulator.ts';
 import type { EdgeRecord, RecordSet } from '../model/record.ts';
 import { dimensionRecord, edgeRecord, originRecord } from './record-fixtures.ts';
 import { TIER_SECONDS, TIERS, type MetricStore, type RecordQuery } from './store.ts';
+import { deltaFromRecordSet } from '../model/delta.ts';
 
 export interface OpenedStore {
   store: MetricStore;
@@ -47,8 +48,8 @@ export function describeMetricStoreConformance(name: string, open: (options: { r
 
     it('reads back appended records, summed per key', async () => {
       const store = await fresh();
-      await store.append({ lsn: 1, records: records({ edge: [edgeRecord(T0, 's1', { requests: 3, hits: 2, resp_body_bytes: 100 })] }) });
-      await store.append({ lsn: 2, records: records({ edge: [edgeRecord(T0, 's1', { requests: 1, miss: 1, resp_body_bytes: 5 })] }) });
+      await store.append({ lsn: 1, delta: deltaFromRecordSet(records({ edge: [edgeRecord(T0, 's1', { requests: 3, hits: 2, resp_body_bytes: 100 })] })) });
+      await store.append({ lsn: 2, delta: deltaFromRecordSet(records({ edge: [edgeRecord(T0, 's1', { requests: 1, miss: 1, resp_body_bytes: 5 })] })) });
       const got = await store.readEdge(all());
       expect(got).toHaveLength(1);
       expect(got[0]).toMatchObject({ second: T0, service: 's1', datacenter: 'FRA', domain: 'a.example', product: 'edge_application' });
@@ -59,11 +60,11 @@ export function describeMetricStoreConformance(name: string, open: (options: { r
       const store = await fresh();
       await store.append({
         lsn: 1,
-        records: records({
+        delta: deltaFromRecordSet(records({
           edge: [edgeRecord(T0 + 1, 's1', { requests: 1 }), edgeRecord(T0, 's1', { requests: 2 }), edgeRecord(T0, 's1', { requests: 4 }, 'LON')],
           origin: [originRecord(T0, 's1', { responses: 7 }), originRecord(T0, 's1', { responses: 1 }, 'FRA', 'b2')],
           dimension: [dimensionRecord(T0, 's1', 'method', 'GET', 5, 500), dimensionRecord(T0, 's1', 'status', '404', 1, 10)],
-        }),
+        })),
       });
       const edge = await store.readEdge(all());
       expect(edge.map((r) => [r.second, r.datacenter, req(r)])).toEqual([
@@ -85,11 +86,11 @@ export function describeMetricStoreConformance(name: string, open: (options: { r
       for (const s of seconds) {
         await store.append({
           lsn: ++lsn,
-          records: records({
+          delta: deltaFromRecordSet(records({
             edge: [edgeRecord(s, 's1', { requests: 1, hits: s - T0 + 2 })],
             origin: [originRecord(s, 's1', { responses: 2 })],
             dimension: [dimensionRecord(s, 's1', 'method', 'GET', 1, 10)],
-          }),
+          })),
         });
       }
       for (const tier of TIERS) {
@@ -111,14 +112,14 @@ export function describeMetricStoreConformance(name: string, open: (options: { r
       const store = await fresh();
       await store.append({
         lsn: 1,
-        records: records({
+        delta: deltaFromRecordSet(records({
           edge: [
             edgeRecord(T0, 's1', { requests: 1 }, 'FRA', 'a.example', 'edge_application'),
             edgeRecord(T0, 's2', { requests: 2 }, 'LON', 'b.example', 'edge_functions'),
             edgeRecord(T0 + 1, 's1', { requests: 4 }),
           ],
           origin: [originRecord(T0, 's1', { responses: 1 }, 'FRA', 'b1'), originRecord(T0, 's1', { responses: 2 }, 'FRA', 'b2')],
-        }),
+        })),
       });
       const total = async (q: Partial<RecordQuery>): Promise<number> =>
         (await store.readEdge({ ...all(), ...q })).reduce((sum, r) => sum + req(r), 0);
@@ -139,13 +140,13 @@ export function describeMetricStoreConformance(name: string, open: (options: { r
       const store = await fresh();
       await store.append({
         lsn: 1,
-        records: records({
+        delta: deltaFromRecordSet(records({
           edge: [
             edgeRecord(T0 + 5, 's1', { requests: 1, hits: 1 }, 'FRA'),
             edgeRecord(T0 + 9, 's1', { requests: 2, miss: 2 }, 'LON'),
             edgeRecord(T0 + 10, 's1', { requests: 4, hits: 4 }, 'FRA'),
           ],
-        }),
+        })),
       });
       const base = { ...all(), bucketSeconds: 10, fields: ['hits', 'requests'] };
       expect(await store.sumEdge(base)).toEqual([
@@ -168,14 +169,14 @@ export function describeMetricStoreConformance(name: string, open: (options: { r
       const store = await fresh();
       await store.append({
         lsn: 1,
-        records: records({
+        delta: deltaFromRecordSet(records({
           dimension: [
             dimensionRecord(T0, 's1', 'method', 'GET', 3, 30),
             dimensionRecord(T0 + 1, 's1', 'method', 'GET', 1, 10),
             dimensionRecord(T0 + 1, 's1', 'method', 'POST', 2, 200),
             dimensionRecord(T0 + 1, 's1', 'status', '200', 6, 240),
           ],
-        }),
+        })),
       });
       const base = { ...all(), bucketSeconds: 60, dimension: 'method' as const };
       expect(await store.sumDimension(base)).toEqual([
@@ -190,9 +191,9 @@ export function describeMetricStoreConformance(name: string, open: (options: { r
 
     it('remembers the highest lsn stored per second', async () => {
       const store = await fresh();
-      await store.append({ lsn: 5, records: records({ edge: [edgeRecord(T0, 's1', { requests: 1 }), edgeRecord(T0 + 1, 's1', { requests: 1 })] }) });
-      await store.append({ lsn: 9, records: records({ dimension: [dimensionRecord(T0 + 1, 's1', 'method', 'GET', 1, 1)] }) });
-      await store.append({ lsn: 7, records: records({ origin: [originRecord(T0 + 1, 's1', { responses: 1 })] }) });
+      await store.append({ lsn: 5, delta: deltaFromRecordSet(records({ edge: [edgeRecord(T0, 's1', { requests: 1 }), edgeRecord(T0 + 1, 's1', { requests: 1 })] })) });
+      await store.append({ lsn: 9, delta: deltaFromRecordSet(records({ dimension: [dimensionRecord(T0 + 1, 's1', 'method', 'GET', 1, 1)] })) });
+      await store.append({ lsn: 7, delta: deltaFromRecordSet(records({ origin: [originRecord(T0 + 1, 's1', { responses: 1 })] })) });
       expect(await store.appliedLsn([T0, T0 + 1, T0 + 2])).toEqual(
         new Map([
           [T0, 5],
@@ -206,7 +207,7 @@ export function describeMetricStoreConformance(name: string, open: (options: { r
       const store = await fresh({ ...CONFORMANCE_RETENTION, secondSeconds: 3600, minuteSeconds: day, hourSeconds: 19 * day });
       const last = T0 + 20 * day;
       for (const [i, s] of [T0, T0 + 2 * day, last].entries()) {
-        await store.append({ lsn: i + 1, records: records({ edge: [edgeRecord(s, 's1', { requests: 1 })], origin: [originRecord(s, 's1', { responses: 1 })] }) });
+        await store.append({ lsn: i + 1, delta: deltaFromRecordSet(records({ edge: [edgeRecord(s, 's1', { requests: 1 })], origin: [originRecord(s, 's1', { responses: 1 })] })) });
       }
       await store.expire(last + 10);
       const secondsIn = async (tier: RecordQuery['tier']): Promise<number[]> => (await store.readEdge(all(tier))).map((r) => r.second);
@@ -226,14 +227,14 @@ export function describeMetricStoreConformance(name: string, open: (options: { r
     it('keeps every sum through compaction, including rows appended after it', async () => {
       const store = await fresh();
       for (let i = 0; i < 30; i++) {
-        await store.append({ lsn: i + 1, records: records({ edge: [edgeRecord(T0 + i, 's1', { requests: 1, hits: i })], dimension: [dimensionRecord(T0 + i, 's1', 'method', 'GET', 1, 2)] }) });
+        await store.append({ lsn: i + 1, delta: deltaFromRecordSet(records({ edge: [edgeRecord(T0 + i, 's1', { requests: 1, hits: i })], dimension: [dimensionRecord(T0 + i, 's1', 'method', 'GET', 1, 2)] })) });
       }
-      await store.append({ lsn: 31, records: records({ edge: [edgeRecord(T0 + 3, 's1', { requests: 10 })] }) });
+      await store.append({ lsn: 31, delta: deltaFromRecordSet(records({ edge: [edgeRecord(T0 + 3, 's1', { requests: 10 })] })) });
       const before = await Promise.all(TIERS.map((t) => store.readEdge(all(t))));
       await store.compact();
       const after = await Promise.all(TIERS.map((t) => store.readEdge(all(t))));
       expect(after.map(plain)).toEqual(before.map(plain));
-      await store.append({ lsn: 32, records: records({ edge: [edgeRecord(T0 + 3, 's1', { requests: 100 })] }) });
+      await store.append({ lsn: 32, delta: deltaFromRecordSet(records({ edge: [edgeRecord(T0 + 3, 's1', { requests: 100 })] })) });
       await store.compact();
       for (const tier of TIERS) {
         const total = (await store.readEdge(all(tier))).reduce((sum, r) => sum + req(r), 0);
@@ -251,7 +252,7 @@ export function describeMetricStoreConformance(name: string, open: (options: { r
           const model = TIERS.map((t) => createRecordAccumulator(TIER_SECONDS[t]));
           for (const [i, w] of writes.entries()) {
             const rs = records({ edge: w.map((e) => edgeRecord(e.second, e.service, { requests: e.requests }, e.dc)) });
-            await store.append({ lsn: i + 1, records: rs });
+            await store.append({ lsn: i + 1, delta: deltaFromRecordSet(rs) });
             for (const m of model) m.add(rs);
             if (compact && i % 2 === 1) await store.compact();
           }

@@ -6,21 +6,23 @@
  * Rows are deltas: rows with the same key add up (append-only, like a SummingMergeTree), so a
  * late event is one more appended row and every read sums.
  */
-import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../model/record.ts';
+import type { Delta } from '../model/delta.ts';
+import type { DimensionRecord, EdgeRecord, OriginRecord } from '../model/record.ts';
 
 export type Tier = '1s' | '1m' | '1h' | '1d';
 export const TIERS: readonly Tier[] = ['1s', '1m', '1h', '1d'];
 export const TIER_SECONDS: Readonly<Record<Tier, number>> = { '1s': 1, '1m': 60, '1h': 3600, '1d': 86_400 };
 
-/** One durable write: records (per-second deltas) and the WAL position they carry. */
+/** One durable write: per-second rows (a Delta, rows additive) and the WAL position they carry. */
 export interface StoreWrite {
   /**
-   * The highest WAL sequence number whose deltas are fully contained in `records` for every
-   * second that `records` touch (see src/ingest/wal docs). Stored per second, atomically with
+   * The highest WAL sequence number whose deltas are fully contained in `delta` for every
+   * second that `delta` touches (see src/ingest/wal docs). Stored per second, atomically with
    * the rows, so WAL replay skips what the store already has.
    */
   lsn: number;
-  records: RecordSet;
+  /** A key may appear in several rows; reads sum them. */
+  delta: Delta;
 }
 
 /** Which keys a read covers; an absent list means all. */
@@ -80,6 +82,8 @@ export interface MetricStore {
   append(write: StoreWrite): Promise<void>;
   /** For WAL replay: the highest lsn stored for each of these seconds (absent = none). */
   appliedLsn(seconds: readonly number[]): Promise<Map<number, number>>;
+  /** The 1 s tier's rows of seconds in [from, to), as stored (additive, not summed): the window refills from them. */
+  readSeconds(from: number, to: number): Promise<Delta>;
   /** Edge records summed per key (second or bucket start, service, datacenter, domain, product). */
   readEdge(query: RecordQuery): Promise<EdgeRecord[]>;
   /** Origin records summed per key (second, service, datacenter, backend). */

@@ -14,6 +14,7 @@ import { createDuckDbMetricStore } from '../../store/duckdb/metric-store.ts';
 import type { Catalog } from '../../store/catalog.ts';
 import type { MetricStore } from '../../store/store.ts';
 import { azionRoutes } from './routes.ts';
+import { deltaFromRecordSet } from '../../model/delta.ts';
 
 const DAY = 86_400;
 const T0 = Date.UTC(2021, 1, 3) / 1000; // 2021-02-03 00:00 UTC
@@ -31,7 +32,7 @@ describe('Azion query range per tier', () => {
     store = await createDuckDbMetricStore(db, { retention: testConfig('/unused').retention });
     catalog = await createDuckDbCatalog({ db, newId: sequentialIds() });
     const records = { edge: [edgeRecord({ service: 'shop', domain: 'www.shop.com', second: T0 + 10 }, { requests: 3 })], origin: [], dimension: [] };
-    await store.append({ lsn: 1, records });
+    await store.append({ lsn: 1, delta: deltaFromRecordSet(records)});
     await catalog.observe(records);
     const base = { store, catalog, tokens: fixedTokens(), clock: createFakeClock((T0 + DAY) * 1000), timeZone: 'UTC' };
     defaults = Fastify();

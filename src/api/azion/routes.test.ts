@@ -14,6 +14,7 @@ import { openDuckDb, type DuckDb } from '../../store/duckdb/database.ts';
 import { createDuckDbMetricStore } from '../../store/duckdb/metric-store.ts';
 import type { MetricStore } from '../../store/store.ts';
 import { azionRoutes } from './routes.ts';
+import { deltaFromRecordSet } from '../../model/delta.ts';
 
 const T0 = Date.UTC(2021, 1, 3, 0, 0) / 1000; // 2021-02-03 00:00 UTC
 const EDGE_APP = 1441740010;
@@ -80,7 +81,7 @@ describe('Azion v3 routes', () => {
     db = await openDuckDb(':memory:');
     store = await createDuckDbMetricStore(db, { retention: testConfig('/unused').retention });
     catalog = await createDuckDbCatalog({ db, newId: sequentialIds() });
-    await store.append({ lsn: 1, records });
+    await store.append({ lsn: 1, delta: deltaFromRecordSet(records)});
     await catalog.observe(records);
     app = await build('UTC');
   });

@@ -14,6 +14,7 @@ import type { MetricStore, RecordFilter } from '../../store/store.ts';
 import { GRANULARITIES, planBuckets } from './buckets.ts';
 import type { Series } from './metrics.ts';
 import { readSeries } from './series.ts';
+import { deltaFromRecordSet } from '../../model/delta.ts';
 
 const T = Date.UTC(2021, 2, 27) / 1000; // spans days on either side
 const SPAN = 3 * 86_400;
@@ -109,8 +110,8 @@ describe('Azion series over rollup tiers', () => {
           const dims = events.map((e) => dimensionRecord({ service, second: e.second, domain: e.domain, product: e.product }, 'status', e.status, e.requests));
           // Written in two halves, as the pipeline would: rollup rows of one bucket add up.
           const half = Math.floor(edge.length / 2);
-          await store.append({ lsn: 2 * run, records: { edge: edge.slice(0, half), origin: [], dimension: dims.slice(0, half) } });
-          await store.append({ lsn: 2 * run + 1, records: { edge: edge.slice(half), origin: [], dimension: dims.slice(half) } });
+          await store.append({ lsn: 2 * run, delta: deltaFromRecordSet({ edge: edge.slice(0, half), origin: [], dimension: dims.slice(0, half) }) });
+          await store.append({ lsn: 2 * run + 1, delta: deltaFromRecordSet({ edge: edge.slice(half), origin: [], dimension: dims.slice(half) }) });
 
           const from = T + fromMinute * 60;
           const plan = planBuckets({ kind: 'absolute', fromMs: from * 1000, toMs: (from + lengthMinutes * 60) * 1000, zone: 'UTC' }, granularity);

@@ -13,6 +13,7 @@ import { CONFORMANCE_RETENTION } from '../../store/store-conformance.ts';
 import { edgeRecord } from '../../store/record-fixtures.ts';
 import { matchesFilter } from './filter.ts';
 import type { UsagePointSource } from './virtual-timeseries.ts';
+import { deltaFromRecordSet } from '../../model/delta.ts';
 
 export const PRINCIPALS: Readonly<Record<string, Principal>> = {
   'admin-secret': adminPrincipal(),
@@ -83,7 +84,7 @@ export async function createCdnStore(): Promise<{ store: MetricStore; queries: S
     edgeRecord(sec('2024-11-20T00:20:00Z'), 's2', { requests: 7 }),
     edgeRecord(sec('2024-11-21T02:00:00Z'), 's1', { requests: 1, status_5xx: 1 }),
   ];
-  await real.append({ lsn: 1, records: { edge, origin: [], dimension: [] } });
+  await real.append({ lsn: 1, delta: deltaFromRecordSet({ edge, origin: [], dimension: [] }) });
   const queries: SumQuery[] = [];
   const store: MetricStore = {
     ...real,

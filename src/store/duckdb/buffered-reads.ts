@@ -7,11 +7,21 @@
 import { edgeFieldIndex } from '../../model/fields.ts';
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
 import { TIER_SECONDS, type DimensionSumQuery, type DimensionSumRow, type RecordQuery, type SumQuery, type SumRow } from '../store.ts';
-import { compareSumRows } from './second-tier.ts';
 import { KEY_COLUMNS, type RecordKind } from './schema.ts';
 import { FILTER_COLUMNS } from './sql.ts';
 
 type Row = EdgeRecord | OriginRecord | DimensionRecord;
+
+/** Orders sum rows by bucket, then group values (the order of the SQL engines' ORDER BY). */
+export function compareSumRows(a: { bucket: number; group: readonly string[] }, b: { bucket: number; group: readonly string[] }): number {
+  if (a.bucket !== b.bucket) return a.bucket - b.bucket;
+  for (let g = 0; g < a.group.length; g++) {
+    const x = a.group[g] as string;
+    const y = b.group[g] as string;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
 type KeyOf = (r: Row) => readonly string[];
 
 const keysOf =

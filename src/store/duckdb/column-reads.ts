@@ -1,5 +1,5 @@
 /**
- * SQL reads of the tables that keep a column per field: the rollup tiers, and dimension_1s.
+ * SQL reads of the tables that keep a column per field: the rollup tiers.
  * Sums happen in DuckDB (GROUP BY), so a read costs the columns it touches; metric-store.ts adds
  * the buffered rollups (buffered-reads.ts) to what these return.
  */
@@ -86,7 +86,7 @@ export async function sumColumnEdge(c: DuckDBConnection, query: SumQuery): Promi
   return out;
 }
 
-/** sumDimension over `dimension_<tier>` (any tier: the 1 s one has count and bytes columns too). */
+/** sumDimension over `dimension_<tier>` (a rollup tier). */
 export async function sumColumnDimension(c: DuckDBConnection, query: DimensionSumQuery): Promise<DimensionSumRow[]> {
   const where = whereOf('dimension', query);
   const params: DuckDBValue[] = [BigInt(query.bucketSeconds), ...where.params, query.dimension];

@@ -8,7 +8,8 @@
  * to a bucket at or below the highest bucket written before may meet rows already there, so that
  * bucket is marked dirty. After a restart the latest buckets of each tier are marked dirty once,
  * since the previous process may not have compacted them. The 1 s tier is not compacted: its
- * vectors are BLOBs SQL cannot sum, and it only gets a second row for a key from late events.
+ * blocks are BLOBs SQL cannot sum, and a (second, service) only gets a second block from late
+ * events or a second store write.
  *
  * Both jobs work in bounded ranges, one short transaction each. DuckDB's MVCC lets store writes
  * (appends) and reads run meanwhile: a compaction transaction neither sees nor deletes rows
@@ -17,7 +18,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Retention } from '../../config/config.ts';
 import { TIER_SECONDS, TIERS, type Tier } from '../store.ts';
-import { keyColumns, RECORD_KINDS, sumColumns, tableName } from './schema.ts';
+import { keyColumns, RECORD_KINDS, sumColumns, tableName, tablesOf } from './schema.ts';
 import { createLock, inTransaction, secondParam } from './sql.ts';
 
 export interface Maintenance {
@@ -98,14 +99,14 @@ export async function createMaintenance(c: DuckDBConnection, retention: Retentio
     for (;;) {
       // One statement at a time: a connection runs a single query.
       let lowest = Number.POSITIVE_INFINITY;
-      for (const k of RECORD_KINDS) {
-        const min = await scalar(c, `SELECT min(bucket) FROM ${tableName(k, tier)} WHERE bucket < ?${rolledUp}`, [secondParam(limit)]);
+      for (const table of tablesOf(tier)) {
+        const min = await scalar(c, `SELECT min(bucket) FROM ${table} WHERE bucket < ?${rolledUp}`, [secondParam(limit)]);
         lowest = Math.min(lowest, min ?? lowest);
       }
       if (!Number.isFinite(lowest)) return;
       const params = [secondParam(Math.min(limit, lowest + EXPIRE_SPAN[tier]))];
       await inTransaction(c, async () => {
-        for (const kind of RECORD_KINDS) await c.run(`DELETE FROM ${tableName(kind, tier)} WHERE bucket < ?${rolledUp}`, params);
+        for (const table of tablesOf(tier)) await c.run(`DELETE FROM ${table} WHERE bucket < ?${rolledUp}`, params);
       });
     }
   };

@@ -7,17 +7,17 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { Retention } from '../../config/config.ts';
 import { edgeFieldIndex } from '../../model/fields.ts';
+import { deltaSeconds } from '../../model/delta.ts';
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
 import type { DuckDb } from './database.ts';
 import type { GroupDimension, MetricStore, RecordQuery, StoreWrite, Tier } from '../store.ts';
-import { appendRows } from './append-rows.ts';
 import { bufferedFor, mergeDimensionSums, mergeEdgeSums, mergeRecords } from './buffered-reads.ts';
 import { readColumnRecords, sumColumnDimension, sumColumnEdge } from './column-reads.ts';
 import { createMaintenance } from './compaction.ts';
 import { openRollupBuffer } from './rollup-buffer.ts';
-import { OLD_LAYOUT_PROBE, RECORD_KINDS, schemaStatements, type RecordKind } from './schema.ts';
-import { readSecondRecords, sumSecondEdge } from './second-tier.ts';
-import { checkBucketSeconds, createConnectionPool, createLock, inTransaction, secondParam, whereOf } from './sql.ts';
+import { OLD_LAYOUT_PROBE, schemaStatements, type RecordKind } from './schema.ts';
+import { appendSecondBlocks, readSecondDelta, readSecondRecords, sumSecondDimension, sumSecondEdge } from './second-tier.ts';
+import { checkBucketSeconds, createConnectionPool, createLock, inTransaction, secondParam } from './sql.ts';
 
 export interface DuckDbMetricStoreOptions {
   retention: Retention;
@@ -42,12 +42,6 @@ const GROUP_COLUMNS: ReadonlySet<GroupDimension> = new Set(['service', 'datacent
 const PARAM_CHUNK = 1000;
 
 
-const secondsOf = (rs: RecordSet): number[] => {
-  const set = new Set<number>();
-  for (const list of [rs.edge, rs.origin, rs.dimension]) for (const r of list) set.add(r.second);
-  return [...set];
-};
-
 async function columns(c: DuckDBConnection, sql: string, params: DuckDBValue[]): Promise<{ rows: number; cols: DuckDBValue[][] }> {
   const reader = await c.runAndReadAll(sql, params);
   return { rows: reader.currentRowCount, cols: reader.getColumns() };
@@ -59,7 +53,7 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
   const writer = await db.connect();
   if ((await writer.runAndReadAll(OLD_LAYOUT_PROBE)).currentRowCount > 0) {
     writer.closeSync();
-    throw new Error('this database holds the 1 s tier in the wide layout of an earlier development version; start with a new data dir (docs/store.md)');
+    throw new Error('this database holds the 1 s tier in a layout of an earlier development version (a table per record kind); start with a new data dir (docs/store.md)');
   }
   for (const statement of schemaStatements()) await writer.run(statement);
   const maintenanceConnection = await db.connect();
@@ -74,7 +68,7 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
 
   /** A record read: the 1 s table alone, or a rollup table plus the buffered rollups. */
   const readRecords = <K extends RecordKind>(kind: K, query: RecordQuery): Promise<RecordSet[K]> => {
-    if (query.tier === '1s') return readers.use((c) => readSecondRecords(c, kind, whereOf(kind, query), true));
+    if (query.tier === '1s') return readers.use((c) => readSecondRecords(c, kind, query));
     return rollups.consistent(async (buffered) => {
       const extra = bufferedFor(kind, buffered, query);
       const stored = await readers.use((c) => readColumnRecords(c, kind, query));
@@ -85,12 +79,12 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
   return {
     append: (write: StoreWrite) =>
       writeLock.run(async () => {
-        const seconds = secondsOf(write.records);
+        const seconds = [...deltaSeconds(write.delta)];
         if (seconds.length === 0) return;
         for (const s of seconds) if (!Number.isSafeInteger(s)) throw new RangeError(`record second ${s} is not an integer`);
         const writeId = rollups.lastWriteId + 1;
         await inTransaction(writer, async () => {
-          for (const kind of RECORD_KINDS) await appendRows(writer, kind, '1s', write.records[kind], writeId);
+          await appendSecondBlocks(writer, write.delta, writeId);
           for (let i = 0; i < seconds.length; i += PARAM_CHUNK) {
             const part = seconds.slice(i, i + PARAM_CHUNK);
             const params = part.flatMap((s) => [secondParam(s), BigInt(write.lsn)]);
@@ -104,7 +98,7 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
         // A new minute: the buffered minutes are complete, so each gets one row per key. The
         // flush runs on its own connection; a failure keeps the records buffered for the next.
         if (rollups.due(seconds.reduce((a, b) => Math.max(a, b)))) rollups.flush().catch(() => undefined);
-        rollups.add(write.records, writeId);
+        rollups.add(write.delta, writeId);
       }),
 
     appliedLsn: (seconds) =>
@@ -120,6 +114,7 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
         return out;
       }),
 
+    readSeconds: (from, to) => readers.use((c) => readSecondDelta(c, { from, to, filter: {} })),
     readEdge: (query) => readRecords('edge', query),
     readOrigin: (query) => readRecords('origin', query),
     readDimension: (query) => readRecords('dimension', query),
@@ -129,7 +124,7 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
       for (const f of query.fields) if (!edgeFieldIndex.has(f)) throw new RangeError(`unknown edge field ${JSON.stringify(f)}`);
       const groupBy = query.groupBy ?? [];
       for (const g of groupBy) if (!GROUP_COLUMNS.has(g)) throw new RangeError(`cannot group by ${JSON.stringify(g)}`);
-      if (query.tier === '1s') return readers.use((c) => sumSecondEdge(c, query, whereOf('edge', query)));
+      if (query.tier === '1s') return readers.use((c) => sumSecondEdge(c, query));
       return rollups.consistent(async (buffered) => {
         const extra = bufferedFor('edge', buffered, query);
         return mergeEdgeSums(query, await readers.use((c) => sumColumnEdge(c, query)), extra);
@@ -138,7 +133,7 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
 
     sumDimension: async (query) => {
       checkBucketSeconds(query.tier, query.bucketSeconds);
-      if (query.tier === '1s') return readers.use((c) => sumColumnDimension(c, query));
+      if (query.tier === '1s') return readers.use((c) => sumSecondDimension(c, query));
       return rollups.consistent(async (buffered) => {
         const extra = bufferedFor('dimension', buffered, query);
         return mergeDimensionSums(query, await readers.use((c) => sumColumnDimension(c, query)), extra);

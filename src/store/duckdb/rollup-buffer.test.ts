@@ -7,6 +7,7 @@ import { edgeRecord } from '../record-fixtures.ts';
 import { TIERS, type Tier } from '../store.ts';
 import { openDuckDb, queryRows, type DuckDb } from './database.ts';
 import { createDuckDbMetricStore, type DuckDbMetricStore } from './metric-store.ts';
+import { deltaFromRecordSet } from '../../model/delta.ts';
 
 // 2024-01-01T00:00:00Z
 const T0 = 1_704_067_200;
@@ -29,7 +30,7 @@ describe('DuckDB rollup buffer', () => {
   /** Writes one request of service s1 in each of these seconds. */
   const writeSeconds = async (store: DuckDbMetricStore, from: number, count: number, lsn = from): Promise<void> => {
     for (let i = 0; i < count; i++) {
-      await store.append({ lsn: lsn + i, records: { edge: [edgeRecord(from + i, 's1', { requests: 1 })], origin: [], dimension: [] } });
+      await store.append({ lsn: lsn + i, delta: deltaFromRecordSet({ edge: [edgeRecord(from + i, 's1', { requests: 1 })], origin: [], dimension: [] }) });
     }
   };
   /** Requests per tier as the tables hold them (no buffer): what a crash leaves on disk. */
@@ -120,7 +121,7 @@ describe('DuckDB rollup buffer', () => {
     const store = await createDuckDbMetricStore(db, { retention: CONFORMANCE_RETENTION });
     for (let i = 0; i < 30; i++) {
       // Every 20 s: a new minute every third write, so flushes start (unawaited) during the reads.
-      await store.append({ lsn: i + 1, records: { edge: [edgeRecord(T0 + 20 * i, 's1', { requests: 1 })], origin: [], dimension: [] } });
+      await store.append({ lsn: i + 1, delta: deltaFromRecordSet({ edge: [edgeRecord(T0 + 20 * i, 's1', { requests: 1 })], origin: [], dimension: [] }) });
       const sums = await Promise.all([
         storeTotals(store),
         store.sumEdge({ ...all('1h'), bucketSeconds: 86_400, fields: ['requests'] }).then((rows) => rows.reduce((s, r) => s + (r.values[0] ?? 0), 0)),
@@ -131,12 +132,12 @@ describe('DuckDB rollup buffer', () => {
     db.close();
   });
 
-  it('refuses a database whose 1 s tier has the earlier wide layout', async () => {
+  it('refuses a database whose 1 s tier has an earlier layout (a table per kind)', async () => {
     const db = await openDuckDb(':memory:');
     const c = await db.connect();
     await c.run('CREATE TABLE edge_1s (bucket BIGINT, service VARCHAR, requests DOUBLE)');
     c.closeSync();
-    await expect(createDuckDbMetricStore(db, { retention: CONFORMANCE_RETENTION })).rejects.toThrow(/wide layout/);
+    await expect(createDuckDbMetricStore(db, { retention: CONFORMANCE_RETENTION })).rejects.toThrow(/layout of an earlier development version/);
     db.close();
   });
 });

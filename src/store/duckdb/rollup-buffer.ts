@@ -15,14 +15,15 @@
  * a read that overlapped a commit is run again (a sequence counter, as in a seqlock).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { RECORD_KIND_NAMES, type Delta } from '../../model/delta.ts';
 import { createRecordAccumulator } from '../../model/record-accumulator.ts';
 import type { RecordSet } from '../../model/record.ts';
 import { TIER_SECONDS, type Tier } from '../store.ts';
 import { appendRows } from './append-rows.ts';
-import { RECORD_KINDS, tableName } from './schema.ts';
-import { readSecondRecords } from './second-tier.ts';
+import { RECORD_KINDS, ROLLUP_TIERS } from './schema.ts';
+import { readSecondBlocks } from './second-tier.ts';
 
-export const ROLLUP_TIERS: readonly Tier[] = ['1m', '1h', '1d'];
+export { ROLLUP_TIERS };
 const MINUTE = 60;
 
 export interface RollupBufferOptions {
@@ -38,7 +39,7 @@ export interface RollupBuffer {
   /** Whether the buffer should be flushed before adding a write whose newest second is `maxSecond`. */
   due(maxSecond: number): boolean;
   /** Adds a committed 1 s write (call right after its COMMIT). */
-  add(records: RecordSet, writeId: number): void;
+  add(delta: Delta, writeId: number): void;
   /** Writes all that is buffered to the rollup tables; resolves once a flush started now has committed. */
   flush(): Promise<void>;
   /** Runs `read` on the buffered record sets; runs it again if a flush committed meanwhile. */
@@ -52,9 +53,9 @@ async function scalar(c: DuckDBConnection, sql: string): Promise<number | undefi
   return v === null || v === undefined ? undefined : Number(v);
 }
 
-const maxSecondOf = (rs: RecordSet): number => {
+const maxSecondOf = (delta: Delta): number => {
   let max = Number.NEGATIVE_INFINITY;
-  for (const list of [rs.edge, rs.origin, rs.dimension]) for (const r of list) if (r.second > max) max = r.second;
+  for (const kind of RECORD_KIND_NAMES) for (const s of delta[kind].second) if (s > max) max = s;
   return max;
 };
 
@@ -74,24 +75,20 @@ export async function openRollupBuffer(c: DuckDBConnection, opts: RollupBufferOp
   let unpinned: Promise<void> = Promise.resolve();
   let unpin = (): void => undefined;
 
-  const add = (records: RecordSet, writeId: number): void => {
-    buffer.add(records);
+  const add = (delta: Delta, writeId: number): void => {
+    buffer.addDelta(delta);
     lastAdded = Math.max(lastAdded, writeId);
-    const max = maxSecondOf(records);
+    const max = maxSecondOf(delta);
     if (Number.isFinite(max)) highMinute = Math.max(highMinute, max - (((max % MINUTE) + MINUTE) % MINUTE));
   };
 
-  // Recovery: the 1 s rows written after the last flush (a crash lost their buffered sums).
+  // Recovery: the 1 s blocks written after the last flush (a crash lost their buffered sums).
+  // Filtered on write_id, so row groups below (write_id only grows) are skipped by their min/max.
   let lastWriteId = lastAdded;
-  for (const kind of RECORD_KINDS) {
-    const where = { sql: 'write_id > ?', params: [BigInt(lastAdded)] };
-    const rows = await readSecondRecords(c, kind, where, false);
-    if (rows.length > 0) buffer.add({ edge: [], origin: [], dimension: [], [kind]: rows });
-    // Filtered, so row groups below (write_id only grows) are skipped by their min/max.
-    const max = await scalar(c, `SELECT max(write_id) FROM ${tableName(kind, '1s')} WHERE write_id > ${BigInt(lastAdded)}`);
-    lastWriteId = Math.max(lastWriteId, max ?? 0);
+  for (const block of await readSecondBlocks(c, { sql: 'write_id > ?', params: [BigInt(lastAdded)] })) {
+    add(block.delta, block.writeId);
+    lastWriteId = Math.max(lastWriteId, block.writeId);
   }
-  if (buffer.size > 0) lastAdded = lastWriteId;
 
   const flushOnce = async (): Promise<void> => {
     // Synchronous up to the first await: the drained records and `upTo` describe the same writes.

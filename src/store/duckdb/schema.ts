@@ -32,40 +32,46 @@ export const VALUE_COLUMNS: Readonly<Record<RecordKind, readonly string[]>> = {
 
 export const RECORD_KINDS: readonly RecordKind[] = ['edge', 'origin', 'dimension'];
 
-/** Whether `<kind>_<tier>` keeps the vector sparse, in one BLOB column `vec` (edge and origin at 1 s). */
-export const isSparse = (kind: RecordKind, tier: Tier): boolean => tier === '1s' && kind !== 'dimension';
+/** The tiers kept as one table per record kind with a DOUBLE column per field. */
+export const ROLLUP_TIERS: readonly Tier[] = TIERS.filter((t) => t !== '1s');
+
+/**
+ * The 1 s tier: one row per (second, service) and store write, holding that service's rows of
+ * the second as an encoded Delta (delta-bytes.ts) - every record kind, sparse vectors, its own
+ * string table. A row per key cost the appender a row per key (4.1M rows for 5M events of the
+ * peers' stream); a block per service costs one. SQL selects blocks by second and service; JS
+ * decodes them and filters the other keys (second-tier.ts). write_id says which writes a rollup
+ * tier already holds (store_state.rolled_up_write_id).
+ */
+export const SECOND_BLOCKS_TABLE = 'second_blocks';
+export const SECOND_BLOCKS = ident(SECOND_BLOCKS_TABLE);
+
+/** The tables of a tier, for the jobs that treat every table of a tier alike (expiry). */
+export const tablesOf = (tier: Tier): string[] => (tier === '1s' ? [SECOND_BLOCKS] : RECORD_KINDS.map((k) => tableName(k, tier)));
 
 function createTable(kind: RecordKind, tier: Tier): string {
   const cols = ['bucket BIGINT NOT NULL', ...KEY_COLUMNS[kind].map((c) => `${ident(c)} VARCHAR NOT NULL`)];
-  // The 1 s tier is the log the rollup tiers are rebuilt from after a crash: write_id says
-  // which rows a rollup tier already holds (store_state.rolled_up_write_id).
-  if (tier === '1s') cols.push('write_id BIGINT NOT NULL');
-  if (isSparse(kind, tier)) {
-    // ~15 of ~265 fields are set per record: one sparse BLOB costs a fraction of a row of columns
-    // to write (docs/store.md has the measurements).
-    cols.push('vec BLOB NOT NULL');
-  } else {
-    // DOUBLE: every counter is an integer below 2^53 or a sum of milliseconds; one type keeps
-    // the vector layout a plain Float64Array end to end.
-    cols.push(...VALUE_COLUMNS[kind].map((c) => `${ident(c)} DOUBLE NOT NULL`));
-  }
+  // DOUBLE: every counter is an integer below 2^53 or a sum of milliseconds; one type keeps
+  // the vector layout a plain Float64Array end to end.
+  cols.push(...VALUE_COLUMNS[kind].map((c) => `${ident(c)} DOUBLE NOT NULL`));
   return `CREATE TABLE IF NOT EXISTS ${tableName(kind, tier)} (${cols.join(', ')})`;
 }
 
 /** Every statement that creates the schema; idempotent. */
 export function schemaStatements(): string[] {
   const out: string[] = [];
-  for (const tier of TIERS) for (const kind of RECORD_KINDS) out.push(createTable(kind, tier));
+  for (const tier of ROLLUP_TIERS) for (const kind of RECORD_KINDS) out.push(createTable(kind, tier));
+  out.push(`CREATE TABLE IF NOT EXISTS ${SECOND_BLOCKS} (bucket BIGINT NOT NULL, service VARCHAR NOT NULL, write_id BIGINT NOT NULL, block BLOB NOT NULL)`);
   out.push('CREATE TABLE IF NOT EXISTS published_lsn (second BIGINT PRIMARY KEY, lsn BIGINT NOT NULL)');
   out.push('CREATE TABLE IF NOT EXISTS store_state (name VARCHAR PRIMARY KEY, value BIGINT NOT NULL)');
   return out;
 }
 
 /**
- * A query that returns a row when the database holds the 1 s tier in the layout before the sparse
- * one (one DOUBLE column per field): the store refuses to open it rather than misread it.
+ * A query that returns a row when the database holds the 1 s tier in a layout before the block
+ * one (a table per record kind): the store refuses to open it rather than misread it.
  */
-export const OLD_LAYOUT_PROBE = "SELECT 1 FROM duckdb_columns() WHERE table_name = 'edge_1s' AND column_name = 'requests'";
+export const OLD_LAYOUT_PROBE = "SELECT 1 FROM duckdb_tables() WHERE table_name IN ('edge_1s', 'origin_1s', 'dimension_1s')";
 
 /** `SUM("f") AS "f"` for each value column: how reads and compaction fold delta rows. */
 export const sumColumns = (kind: RecordKind): string =>

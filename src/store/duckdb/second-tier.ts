@@ -1,104 +1,93 @@
 /**
- * Reads of the 1 s tier, whose edge and origin vectors are sparse BLOBs (schema.ts): SQL selects
- * and filters the rows, JS decodes and sums them. The APIs read this tier per service over short
- * ranges (the Fastly history, the window refill on start), so the rows are few; the bulk scans
- * (Azion, ODSL) read the columnar rollup tiers. Hot path for replay after a crash: one decode per
- * row, no intermediate objects.
+ * The 1 s tier as blocks (schema.ts SECOND_BLOCKS): a store write becomes one row per (second,
+ * service), an encoded Delta of that service's rows. SQL selects blocks by second, service and
+ * write id; JS decodes them and applies the other filters and the sums with the same code that
+ * merges the rollup buffer into rollup reads (buffered-reads.ts), so the two cannot disagree.
+ * The APIs read this tier per service over short ranges (the Fastly history, the window refill
+ * on start); the bulk scans (Azion, ODSL) read the columnar rollup tiers.
  */
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import { EDGE_FIELDS, edgeFieldIndex, ORIGIN_FIELDS } from '../../model/fields.ts';
-import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
-import { addSparseVector } from '../../model/sparse-vector.ts';
-import type { SumQuery, SumRow } from '../store.ts';
-import { ident, keyColumns, KEY_COLUMNS, tableName, type RecordKind } from './schema.ts';
-import type { Where } from './sql.ts';
+import { BIGINT, BLOB, VARCHAR, DuckDBBlobValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { decodeDelta, encodeDelta } from '../../model/delta-bytes.ts';
+import { concatDeltas, splitBySecondAndService } from '../../model/delta-concat.ts';
+import { deltaToRecordSet, emptyDelta, type Delta } from '../../model/delta.ts';
+import type { RecordSet } from '../../model/record.ts';
+import type { DimensionSumQuery, DimensionSumRow, RecordQuery, SumQuery, SumRow } from '../store.ts';
+import { appendTable, type Column } from './append-rows.ts';
+import { bufferedFor, mergeDimensionSums, mergeEdgeSums, mergeRecords } from './buffered-reads.ts';
+import { SECOND_BLOCKS, SECOND_BLOCKS_TABLE, type RecordKind } from './schema.ts';
+import { inList, secondParam, type Where } from './sql.ts';
 
-const str = (v: DuckDBValue | undefined): string => String(v);
-const n = (v: DuckDBValue | undefined): number => Number(v);
-const bytesOf = (v: DuckDBValue | undefined): Uint8Array => (v as { bytes: Uint8Array }).bytes;
-
-async function columns(c: DuckDBConnection, sql: string, params: DuckDBValue[]): Promise<{ rows: number; cols: DuckDBValue[][] }> {
-  const reader = await c.runAndReadAll(sql, params);
-  return { rows: reader.currentRowCount, cols: reader.getColumns() };
+export interface SecondBlock {
+  second: number;
+  writeId: number;
+  delta: Delta;
 }
 
-/** True when row `i` has the same bucket and keys as row `j` (columns 0..keys). */
-const sameKey = (cols: DuckDBValue[][], keys: number, i: number, j: number): boolean => {
-  for (let k = 0; k <= keys; k++) if (cols[k]?.[i] !== cols[k]?.[j]) return false;
-  return true;
+interface BlockRow {
+  second: number;
+  service: string;
+  bytes: Uint8Array;
+}
+
+const blockColumns = (writeId: number): Column<BlockRow>[] => {
+  const id = BigInt(writeId);
+  return [
+    { type: BIGINT, value: (r) => BigInt(r.second) },
+    { type: VARCHAR, value: (r) => r.service },
+    { type: BIGINT, value: () => id },
+    { type: BLOB, value: (r) => new DuckDBBlobValue(r.bytes) },
+  ];
 };
 
-/**
- * The 1 s records of `kind` matching `where`. `summed`: one record per key, ordered by second
- * and key (what readEdge returns); otherwise every stored row as it is (for replay).
- */
-export async function readSecondRecords<K extends RecordKind>(c: DuckDBConnection, kind: K, where: Where, summed: boolean): Promise<RecordSet[K]> {
-  const keys = KEY_COLUMNS[kind].length;
-  const table = tableName(kind, '1s');
-  const order = summed ? ` ORDER BY bucket, ${keyColumns(kind)}` : '';
-  if (kind === 'dimension') {
-    const values = summed ? 'SUM("count"), SUM("bytes")' : '"count", "bytes"';
-    const group = summed ? ` GROUP BY bucket, ${keyColumns(kind)}` : '';
-    const { rows, cols } = await columns(c, `SELECT bucket, ${keyColumns(kind)}, ${values} FROM ${table} WHERE ${where.sql}${group}${order}`, where.params);
-    const out: DimensionRecord[] = [];
-    for (let i = 0; i < rows; i++) {
-      const dimension = str(cols[4]?.[i]) === 'status' ? 'status' : 'method';
-      out.push({ second: n(cols[0]?.[i]), service: str(cols[1]?.[i]), domain: str(cols[2]?.[i]), product: str(cols[3]?.[i]), dimension, value: str(cols[5]?.[i]), count: n(cols[6]?.[i]), bytes: n(cols[7]?.[i]) });
-    }
-    return out as RecordSet[K];
-  }
-  const { rows, cols } = await columns(c, `SELECT bucket, ${keyColumns(kind)}, vec FROM ${table} WHERE ${where.sql}${order}`, where.params);
-  const length = kind === 'edge' ? EDGE_FIELDS.length : ORIGIN_FIELDS.length;
-  const vec = cols[keys + 1] ?? [];
-  const out: (EdgeRecord | OriginRecord)[] = [];
-  for (let i = 0; i < rows; i++) {
-    const last = out[out.length - 1];
-    if (summed && last !== undefined && sameKey(cols, keys, i, i - 1)) {
-      addSparseVector(bytesOf(vec[i]), last.values);
-      continue;
-    }
-    const values = new Float64Array(length);
-    addSparseVector(bytesOf(vec[i]), values);
-    const second = n(cols[0]?.[i]);
-    out.push(
-      kind === 'edge'
-        ? { second, service: str(cols[1]?.[i]), datacenter: str(cols[2]?.[i]), domain: str(cols[3]?.[i]), product: str(cols[4]?.[i]), values }
-        : { second, service: str(cols[1]?.[i]), datacenter: str(cols[2]?.[i]), backend: str(cols[3]?.[i]), values },
-    );
-  }
-  return out as RecordSet[K];
+/** Appends `delta` as one block per (second, service) under `writeId`; call inside a transaction. */
+export async function appendSecondBlocks(c: DuckDBConnection, delta: Delta, writeId: number): Promise<void> {
+  const rows = splitBySecondAndService(delta).map((b) => ({ second: b.second, service: b.service, bytes: encodeDelta(b.delta) }));
+  await appendTable(c, SECOND_BLOCKS_TABLE, blockColumns(writeId), rows);
 }
 
-/** Orders sum rows by bucket, then group values (the order of the SQL engines' ORDER BY). */
-export function compareSumRows(a: { bucket: number; group: readonly string[] }, b: { bucket: number; group: readonly string[] }): number {
-  if (a.bucket !== b.bucket) return a.bucket - b.bucket;
-  for (let g = 0; g < a.group.length; g++) {
-    const x = a.group[g] as string;
-    const y = b.group[g] as string;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
+/** Blocks whose second is in [from, to) and (when listed) whose service is one of `services`. */
+export function blocksWhere(query: Pick<RecordQuery, 'from' | 'to' | 'filter'>): Where {
+  const params: DuckDBValue[] = [secondParam(query.from), secondParam(query.to)];
+  const parts = ['bucket >= ?', 'bucket < ?'];
+  if (query.filter.services !== undefined) parts.push(inList('service', query.filter.services, params));
+  return { sql: parts.join(' AND '), params };
 }
 
-/** sumEdge on the 1 s tier: the rows' vectors decoded and the chosen fields summed in JS. */
-export async function sumSecondEdge(c: DuckDBConnection, query: SumQuery, where: Where): Promise<SumRow[]> {
-  const groupBy = query.groupBy ?? [];
-  const fieldIndexes = query.fields.map((f) => edgeFieldIndex.get(f) ?? -1);
-  const select = ['bucket - bucket % ? AS b', ...groupBy.map(ident), 'vec'].join(', ');
-  const sql = `SELECT ${select} FROM ${tableName('edge', '1s')} WHERE ${where.sql}`;
-  const { rows, cols } = await columns(c, sql, [BigInt(query.bucketSeconds), ...where.params]);
-  const sums = new Map<string, { bucket: number; group: string[]; values: number[] }>();
-  const scratch = new Float64Array(EDGE_FIELDS.length);
-  const vec = cols[1 + groupBy.length] ?? [];
-  for (let i = 0; i < rows; i++) {
-    const bucket = n(cols[0]?.[i]);
-    const group = groupBy.map((_, g) => str(cols[1 + g]?.[i]));
-    const key = JSON.stringify([bucket, group]);
-    let row = sums.get(key);
-    if (row === undefined) sums.set(key, (row = { bucket, group, values: query.fields.map(() => 0) }));
-    scratch.fill(0);
-    addSparseVector(bytesOf(vec[i]), scratch);
-    for (let f = 0; f < fieldIndexes.length; f++) row.values[f] = (row.values[f] as number) + (scratch[fieldIndexes[f] as number] as number);
+/** The blocks matching `where`, ordered by second (a damaged block is an error, not skipped). */
+export async function readSecondBlocks(c: DuckDBConnection, where: Where): Promise<SecondBlock[]> {
+  const reader = await c.runAndReadAll(`SELECT bucket, write_id, block FROM ${SECOND_BLOCKS} WHERE ${where.sql} ORDER BY bucket`, where.params);
+  const cols = reader.getColumns();
+  const out: SecondBlock[] = [];
+  for (let i = 0; i < reader.currentRowCount; i++) {
+    const bytes = (cols[2]?.[i] as { bytes: Uint8Array }).bytes;
+    out.push({ second: Number(cols[0]?.[i]), writeId: Number(cols[1]?.[i]), delta: decodeDelta(bytes) });
   }
-  return [...sums.values()].sort(compareSumRows);
+  return out;
+}
+
+/** The blocks of a query as one delta (rows additive, not summed). */
+export async function readSecondDelta(c: DuckDBConnection, query: Pick<RecordQuery, 'from' | 'to' | 'filter'>): Promise<Delta> {
+  const blocks = await readSecondBlocks(c, blocksWhere(query));
+  return blocks.length === 0 ? emptyDelta() : concatDeltas(blocks.map((b) => b.delta));
+}
+
+/** The query's blocks as record sets, in the shape the buffered-read helpers take. */
+async function recordSetsOf(c: DuckDBConnection, query: RecordQuery): Promise<RecordSet[]> {
+  return (await readSecondBlocks(c, blocksWhere(query))).map((b) => deltaToRecordSet(b.delta));
+}
+
+/** The 1 s records of `kind` a query covers, summed per key, ordered by second and key. */
+export async function readSecondRecords<K extends RecordKind>(c: DuckDBConnection, kind: K, query: RecordQuery): Promise<RecordSet[K]> {
+  const rows = bufferedFor(kind, await recordSetsOf(c, query), query);
+  return mergeRecords(kind, [] as RecordSet[K][number][], rows as RecordSet[K][number][]) as RecordSet[K];
+}
+
+/** sumEdge on the 1 s tier. */
+export async function sumSecondEdge(c: DuckDBConnection, query: SumQuery): Promise<SumRow[]> {
+  return mergeEdgeSums(query, [], bufferedFor('edge', await recordSetsOf(c, query), query));
+}
+
+/** sumDimension on the 1 s tier. */
+export async function sumSecondDimension(c: DuckDBConnection, query: DimensionSumQuery): Promise<DimensionSumRow[]> {
+  return mergeDimensionSums(query, [], bufferedFor('dimension', await recordSetsOf(c, query), query));
 }
