@@ -76,6 +76,6 @@ export async function appendTable<T>(connection: DuckDBConnection, table: string
   }
 }
 
-/** Appends `rows` to the rollup table `<kind>_<tier>`; call inside a transaction for atomicity. */
-export const appendRows = (connection: DuckDBConnection, kind: RecordKind, tier: Tier, rows: readonly Row[]): Promise<void> =>
-  appendTable(connection, `${kind}_${tier}`, columnsOf(kind), rows);
+/** Appends `rows` to a table of the rollup layout (`<kind>_<tier>` when absent); call inside a transaction for atomicity. */
+export const appendRows = (connection: DuckDBConnection, kind: RecordKind, tier: Tier, rows: readonly Row[], table = `${kind}_${tier}`): Promise<void> =>
+  appendTable(connection, table, columnsOf(kind), rows);

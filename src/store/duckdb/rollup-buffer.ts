@@ -20,7 +20,7 @@ import { createRecordAccumulator } from '../../model/record-accumulator.ts';
 import type { RecordSet } from '../../model/record.ts';
 import { TIER_SECONDS, type Tier } from '../store.ts';
 import { appendRows } from './append-rows.ts';
-import { RECORD_KINDS, ROLLUP_TIERS } from './schema.ts';
+import { ident, keyColumns, RECORD_KINDS, ROLLUP_TIERS, stagingTable, sumColumns, tableName } from './schema.ts';
 import { readSecondBlocks } from './second-tier.ts';
 
 export { ROLLUP_TIERS };
@@ -98,15 +98,23 @@ export async function openRollupBuffer(c: DuckDBConnection, opts: RollupBufferOp
     flushing = drained;
     let endCommit = (): void => undefined;
     try {
-      const perTier = ROLLUP_TIERS.map((tier) => {
-        if (tier === '1m') return { tier, records: drained };
-        const acc = createRecordAccumulator(TIER_SECONDS[tier]);
-        acc.add(drained);
-        return { tier, records: acc.drain() };
-      });
       await c.run('BEGIN TRANSACTION');
       try {
-        for (const { tier, records } of perTier) for (const kind of RECORD_KINDS) await appendRows(c, kind, tier, records[kind]);
+        // The minute rows once through the Appender (JS thread); the hour and day rows are
+        // summed from them by DuckDB, off the JS thread.
+        for (const kind of RECORD_KINDS) {
+          const staging = ident(stagingTable(kind));
+          await appendRows(c, kind, '1m', drained[kind], stagingTable(kind));
+          await c.run(`INSERT INTO ${tableName(kind, '1m')} SELECT * FROM ${staging}`);
+          for (const tier of ROLLUP_TIERS.filter((t) => t !== '1m')) {
+            const w = TIER_SECONDS[tier];
+            await c.run(
+              `INSERT INTO ${tableName(kind, tier)} SELECT bucket - ((bucket % ${w}) + ${w}) % ${w} AS b, ${keyColumns(kind)}, ${sumColumns(kind)} ` +
+                `FROM ${staging} GROUP BY b, ${keyColumns(kind)}`,
+            );
+          }
+          await c.run(`DELETE FROM ${staging}`);
+        }
         await c.run("INSERT OR REPLACE INTO store_state VALUES ('rolled_up_write_id', ?)", [BigInt(upTo)]);
         while (pinned > 0) await unpinned;
         sequence++;
@@ -118,10 +126,11 @@ export async function openRollupBuffer(c: DuckDBConnection, opts: RollupBufferOp
         buffer.add(drained);
         throw err;
       }
-      for (const { tier, records } of perTier) {
-        const buckets = new Set<number>();
-        for (const list of [records.edge, records.origin, records.dimension]) for (const r of list) buckets.add(r.second);
-        opts.onFlushed?.(tier, [...buckets]);
+      const minutes = new Set<number>();
+      for (const list of [drained.edge, drained.origin, drained.dimension]) for (const r of list) minutes.add(r.second);
+      for (const tier of ROLLUP_TIERS) {
+        const w = TIER_SECONDS[tier];
+        opts.onFlushed?.(tier, [...new Set([...minutes].map((m) => m - (((m % w) + w) % w)))]);
       }
     } finally {
       flushing = undefined;

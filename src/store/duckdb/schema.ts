@@ -49,18 +49,26 @@ export const SECOND_BLOCKS = ident(SECOND_BLOCKS_TABLE);
 /** The tables of a tier, for the jobs that treat every table of a tier alike (expiry). */
 export const tablesOf = (tier: Tier): string[] => (tier === '1s' ? [SECOND_BLOCKS] : RECORD_KINDS.map((k) => tableName(k, tier)));
 
-function createTable(kind: RecordKind, tier: Tier): string {
+/**
+ * Where a rollup flush stages its minute rows (emptied in the same transaction): the hour and
+ * day rows are then summed from them in SQL, so the Appender, whose work runs on the JS thread,
+ * writes each row once instead of once per rollup tier.
+ */
+export const stagingTable = (kind: RecordKind): string => `${kind}_rollup_staging`;
+
+function createTable(kind: RecordKind, tier: Tier, name = tableName(kind, tier)): string {
   const cols = ['bucket BIGINT NOT NULL', ...KEY_COLUMNS[kind].map((c) => `${ident(c)} VARCHAR NOT NULL`)];
   // DOUBLE: every counter is an integer below 2^53 or a sum of milliseconds; one type keeps
   // the vector layout a plain Float64Array end to end.
   cols.push(...VALUE_COLUMNS[kind].map((c) => `${ident(c)} DOUBLE NOT NULL`));
-  return `CREATE TABLE IF NOT EXISTS ${tableName(kind, tier)} (${cols.join(', ')})`;
+  return `CREATE TABLE IF NOT EXISTS ${name} (${cols.join(', ')})`;
 }
 
 /** Every statement that creates the schema; idempotent. */
 export function schemaStatements(): string[] {
   const out: string[] = [];
   for (const tier of ROLLUP_TIERS) for (const kind of RECORD_KINDS) out.push(createTable(kind, tier));
+  for (const kind of RECORD_KINDS) out.push(createTable(kind, '1m', ident(stagingTable(kind))));
   out.push(`CREATE TABLE IF NOT EXISTS ${SECOND_BLOCKS} (bucket BIGINT NOT NULL, service VARCHAR NOT NULL, write_id BIGINT NOT NULL, block BLOB NOT NULL)`);
   out.push('CREATE TABLE IF NOT EXISTS published_lsn (second BIGINT PRIMARY KEY, lsn BIGINT NOT NULL)');
   out.push('CREATE TABLE IF NOT EXISTS store_state (name VARCHAR PRIMARY KEY, value BIGINT NOT NULL)');
