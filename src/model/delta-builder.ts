@@ -102,8 +102,8 @@ export class SlotVectors {
   }
 }
 
-/** Open-addressing index of (second, key ids) tuples -> slot, for the merger. */
-class TupleIndex {
+/** Open-addressing index of (second, key ids) tuples -> slot (the merger, the rollup sums). */
+export class TupleIndex {
   private table: Int32Array;
   private mask: number;
   seconds = new Float64Array(256);

@@ -111,3 +111,40 @@ export function addSparseVector(bytes: Uint8Array, into: Float64Array): void {
   });
   if (!r.done) throw new RangeError('vector has trailing bytes');
 }
+
+/**
+ * Adds the vector encoded in buf[start, end) into `into`, field f at `offset + f * stride` (a
+ * column-major slab when stride is the slab's row count). Hot path of the rollup sums: no reader
+ * object and no callback per field. Throws a RangeError on malformed bytes or an index past `length`.
+ */
+export function addSparseStrided(buf: Uint8Array, start: number, end: number, length: number, into: Float64Array, offset: number, stride: number): void {
+  let pos = start;
+  const varint = (): number => {
+    let v = 0;
+    let scale = 1;
+    for (;;) {
+      if (pos >= end) throw new RangeError('vector ends early');
+      const b = buf[pos++] as number;
+      v += (b & 127) * scale;
+      if (b < 128) return v;
+      scale *= 128;
+      if (scale > 2 ** 56) throw new RangeError('vector varint too long');
+    }
+  };
+  let index = -1;
+  for (let n = varint(); n > 0; n--) {
+    const tag = varint();
+    index += Math.floor(tag / 2) + 1;
+    if (index >= length) throw new RangeError(`field index ${index} out of range`);
+    let v: number;
+    if (tag % 2 === 0) v = varint();
+    else {
+      if (pos + 8 > end) throw new RangeError('vector ends early');
+      for (let i = 0; i < 8; i++) f64Bytes[i] = buf[pos + i] as number;
+      pos += 8;
+      v = f64[0] as number;
+    }
+    const at = offset + index * stride;
+    into[at] = (into[at] as number) + v;
+  }
+}

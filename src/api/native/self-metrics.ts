@@ -53,7 +53,7 @@ export function createSelfMetrics(registry: Registry, sources: SelfMetricSources
   gauge('rtm_usage_entities_dropped_total', 'Self-metering entities dropped because the store was behind', () => sources.usageRecorder.dropped());
   const { store } = sources;
   if (store) {
-    gauge('rtm_store_rollup_backlog', 'Key-minute rollup records buffered, not yet flushed', () => store.rollupBacklog());
+    gauge('rtm_store_rollup_backlog', 'Rows buffered for the rollup tiers, not yet flushed', () => store.rollupBacklog());
     new Gauge({
       name: 'rtm_store_compaction_backlog',
       help: 'Buckets with rows not yet compacted, by tier',

@@ -10,6 +10,7 @@ import {
   DOUBLE,
   VARCHAR,
   DuckDBDataChunk,
+  type DuckDBAppender,
   type DuckDBConnection,
   type DuckDBType,
   type DuckDBValue,
@@ -17,7 +18,9 @@ import {
 } from '@duckdb/node-api';
 import type { DimensionRecord, EdgeRecord, OriginRecord } from '../../model/record.ts';
 import type { Tier } from '../store.ts';
-import { VALUE_COLUMNS, type RecordKind } from './schema.ts';
+import type { KeySumChunk } from '../../model/key-sums.ts';
+import { setDoubleColumn } from './bulk-columns.ts';
+import { KEY_COLUMNS, VALUE_COLUMNS, type RecordKind } from './schema.ts';
 
 // DuckDB's standard vector size: the most rows one data chunk holds.
 const CHUNK_ROWS = 2048;
@@ -79,3 +82,37 @@ export async function appendTable<T>(connection: DuckDBConnection, table: string
 /** Appends `rows` to a table of the rollup layout (`<kind>_<tier>` when absent); call inside a transaction for atomicity. */
 export const appendRows = (connection: DuckDBConnection, kind: RecordKind, tier: Tier, rows: readonly Row[], table = `${kind}_${tier}`): Promise<void> =>
   appendTable(connection, table, columnsOf(kind), rows);
+
+/**
+ * Appends summed rows (model/key-sums.ts) to a table of the rollup layout: the bucket and key
+ * columns cell by cell, every value column in one native copy (bulk-columns.ts). Call inside a
+ * transaction for atomicity.
+ */
+export async function appendKeySums(connection: DuckDBConnection, table: string, kind: RecordKind, chunks: Iterable<KeySumChunk>): Promise<void> {
+  const arity = KEY_COLUMNS[kind].length;
+  const width = VALUE_COLUMNS[kind].length;
+  const types: DuckDBType[] = [BIGINT, ...KEY_COLUMNS[kind].map(() => VARCHAR), ...VALUE_COLUMNS[kind].map(() => DOUBLE)];
+  let appender: DuckDBAppender | undefined;
+  try {
+    for (const sums of chunks) {
+      appender ??= await connection.createAppender(table);
+      for (let first = 0; first < sums.rows; first += CHUNK_ROWS) {
+        const n = Math.min(CHUNK_ROWS, sums.rows - first);
+        const chunk = DuckDBDataChunk.create(types, n);
+        const bucket = chunk.getColumnVector(0);
+        for (let r = 0; r < n; r++) bucket.setItem(r, BigInt(sums.bucket[first + r] as number));
+        bucket.flush();
+        for (let k = 0; k < arity; k++) {
+          const column = chunk.getColumnVector(1 + k);
+          for (let r = 0; r < n; r++) column.setItem(r, sums.names[sums.keys[(first + r) * arity + k] as number] as string);
+          column.flush();
+        }
+        for (let f = 0; f < width; f++) setDoubleColumn(chunk, 1 + arity + f, sums.columns.subarray(f * sums.stride + first, f * sums.stride + first + n));
+        appender.appendDataChunk(chunk);
+      }
+    }
+    appender?.flushSync();
+  } finally {
+    appender?.closeSync();
+  }
+}

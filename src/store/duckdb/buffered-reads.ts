@@ -1,10 +1,11 @@
 /**
  * Reads of a rollup tier see the rows in its table plus the deltas still buffered in memory
  * (rollup-buffer.ts), as Prometheus queries merge the head block with the persisted blocks. This
- * module picks the buffered records a query covers and adds them into the SQL results; the
- * filters mirror sql.ts's whereOf exactly.
+ * module picks the buffered rows a query covers and adds them into the SQL results; the filters
+ * mirror sql.ts's whereOf exactly. The 1 s tier's reads use it on their decoded blocks too.
  */
-import { edgeFieldIndex } from '../../model/fields.ts';
+import { addRowInto, deltaStrings, type Delta } from '../../model/delta.ts';
+import { EDGE_FIELDS, edgeFieldIndex, ORIGIN_FIELDS } from '../../model/fields.ts';
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
 import { TIER_SECONDS, type DimensionSumQuery, type DimensionSumRow, type RecordQuery, type SumQuery, type SumRow } from '../store.ts';
 import { KEY_COLUMNS, type RecordKind } from './schema.ts';
@@ -30,21 +31,44 @@ const keysOf =
     KEY_COLUMNS[kind].map((c) => (r as unknown as Record<string, string>)[c] as string);
 
 /**
- * The buffered records of `kind` a query on its tier covers, re-bucketed to the tier's width.
- * They are copies: the buffer keeps changing while the SQL half of the read runs.
+ * The rows of `kind` in `deltas` a query on its tier covers, as records re-bucketed to the
+ * tier's width (not summed: mergeRecords and the sum mergers add them up). Filters are resolved
+ * once per delta to a mask over its string table, so rows outside them cost a lookup each and
+ * are never materialized.
  */
-export function bufferedFor<K extends RecordKind>(kind: K, buffered: readonly RecordSet[], query: RecordQuery): RecordSet[K] {
+export function bufferedFor<K extends RecordKind>(kind: K, deltas: readonly Delta[], query: RecordQuery): RecordSet[K] {
   const width = TIER_SECONDS[query.tier];
-  const filters = FILTER_COLUMNS.filter(([f, column]) => query.filter[f] !== undefined && KEY_COLUMNS[kind].includes(column)).map(
-    ([f, column]) => [new Set(query.filter[f]), column] as const,
+  const keyColumns = KEY_COLUMNS[kind];
+  const arity = keyColumns.length;
+  const filters = FILTER_COLUMNS.filter(([f, column]) => query.filter[f] !== undefined && keyColumns.includes(column)).map(
+    ([f, column]) => [new Set(query.filter[f]), keyColumns.indexOf(column)] as const,
   );
   const out: Row[] = [];
-  for (const set of buffered) {
-    for (const r of set[kind] as readonly Row[]) {
-      const bucket = r.second - (((r.second % width) + width) % width);
+  for (const d of deltas) {
+    const part = d[kind];
+    if (part.rows === 0) continue;
+    const names = deltaStrings(d);
+    const masks = filters.map(([allowed, k]) => [Uint8Array.from(names, (name) => (allowed.has(name) ? 1 : 0)), k] as const);
+    for (let i = 0; i < part.rows; i++) {
+      const second = part.second[i] as number;
+      const bucket = second - (((second % width) + width) % width);
       if (!(bucket >= query.from && bucket < query.to)) continue;
-      if (!filters.every(([allowed, column]) => allowed.has((r as unknown as Record<string, string>)[column] as string))) continue;
-      out.push('values' in r ? { ...r, second: bucket, values: Float64Array.from(r.values) } : { ...r, second: bucket });
+      if (!masks.every(([mask, k]) => mask[part.keys[i * arity + k] as number] === 1)) continue;
+      const key = (k: number): string => names[part.keys[i * arity + k] as number] as string;
+      if (kind === 'dimension') {
+        const pair = new Float64Array(2);
+        addRowInto(part, i, pair);
+        const dimension = key(3) === 'status' ? 'status' : 'method';
+        out.push({ second: bucket, service: key(0), domain: key(1), product: key(2), dimension, value: key(4), count: pair[0] as number, bytes: pair[1] as number });
+      } else if (kind === 'edge') {
+        const values = new Float64Array(EDGE_FIELDS.length);
+        addRowInto(part, i, values);
+        out.push({ second: bucket, service: key(0), datacenter: key(1), domain: key(2), product: key(3), values });
+      } else {
+        const values = new Float64Array(ORIGIN_FIELDS.length);
+        addRowInto(part, i, values);
+        out.push({ second: bucket, service: key(0), datacenter: key(1), backend: key(2), values });
+      }
     }
   }
   return out as RecordSet[K];

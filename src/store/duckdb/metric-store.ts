@@ -23,15 +23,15 @@ export interface DuckDbMetricStoreOptions {
   retention: Retention;
   /** Connections serving reads concurrently. Default 4. */
   readConnections?: number;
-  /** Buffered rollup records (key x minute) that force a flush. Default 200,000. */
-  rollupBufferKeys?: number;
+  /** Buffered rollup rows that force a flush. Default 1,000,000. */
+  rollupBufferRows?: number;
 }
 
 /** The DuckDB store also exposes its compaction backlog, for tests and self-metrics. */
 export interface DuckDbMetricStore extends MetricStore {
   /** Dirty (not yet compacted) buckets per tier. */
   compactionBacklog(): Record<Tier, number>;
-  /** Buffered rollup records (key x minute) not yet in the rollup tables. */
+  /** Buffered rollup rows (as written: a key may have several) not yet in the rollup tables. */
   rollupBacklog(): number;
   /** Writes the buffered rollups to their tables now (compact, expire and close do it too). */
   flushRollups(): Promise<void>;
@@ -61,7 +61,7 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
   const rollupConnection = await db.connect();
   const rollups = await openRollupBuffer(rollupConnection, {
     onFlushed: (tier, buckets) => maintenance.noteWrite(tier, buckets),
-    ...(opts.rollupBufferKeys === undefined ? {} : { maxKeys: opts.rollupBufferKeys }),
+    ...(opts.rollupBufferRows === undefined ? {} : { maxRows: opts.rollupBufferRows }),
   });
   const readers = createConnectionPool(() => db.connect(), opts.readConnections ?? 4);
   const writeLock = createLock();

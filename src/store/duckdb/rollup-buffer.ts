@@ -1,9 +1,10 @@
 /**
- * The rollup tiers' write buffer. A store write lands in the 1 s tier at once; its minute, hour
- * and day sums are buffered here (summed per key and minute) and written to the rollup tables
- * in one transaction per flush: when the writes reach a new minute, when the buffer holds too
- * many keys, and before compaction, expiry and close. So a busy key costs one rollup row per
- * tier per minute instead of one per second, the wide rows being what made writes slow.
+ * The rollup tiers' write buffer. A store write lands in the 1 s tier at once; its rows are
+ * buffered here as they came (deltas: ~60 bytes a row, not a 2 KB vector per key) and a flush
+ * sums them per key and minute (model/key-sums.ts) and writes them to the rollup tables in one
+ * transaction: when the writes reach a new minute, when the buffer holds too many rows, and
+ * before compaction, expiry and close. So a busy key costs one rollup row per tier per minute
+ * instead of one per second, the wide rows being what made writes slow.
  *
  * Crash safety: each 1 s row carries its write's id, and a flush stores, in its transaction,
  * the highest write id it holds (`store_state.rolled_up_write_id`). On open the 1 s rows above it
@@ -15,11 +16,10 @@
  * a read that overlapped a commit is run again (a sequence counter, as in a seqlock).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { RECORD_KIND_NAMES, type Delta } from '../../model/delta.ts';
-import { createRecordAccumulator } from '../../model/record-accumulator.ts';
-import type { RecordSet } from '../../model/record.ts';
+import { RECORD_KIND_NAMES, deltaRows, type Delta } from '../../model/delta.ts';
+import { sumByKey } from '../../model/key-sums.ts';
 import { TIER_SECONDS, type Tier } from '../store.ts';
-import { appendRows } from './append-rows.ts';
+import { appendKeySums } from './append-rows.ts';
 import { ident, keyColumns, RECORD_KINDS, ROLLUP_TIERS, stagingTable, sumColumns, tableName } from './schema.ts';
 import { readSecondBlocks } from './second-tier.ts';
 
@@ -27,8 +27,8 @@ export { ROLLUP_TIERS };
 const MINUTE = 60;
 
 export interface RollupBufferOptions {
-  /** Buffered (key, minute) records that force a flush. Default 200,000 (~0.5 GB of edge vectors). */
-  maxKeys?: number;
+  /** Buffered rows that force a flush. Default 1,000,000 (~60 MB). */
+  maxRows?: number;
   /** Told which buckets of which tier each flush wrote (compaction tracks them). */
   onFlushed?: (tier: Tier, buckets: number[]) => void;
 }
@@ -42,9 +42,9 @@ export interface RollupBuffer {
   add(delta: Delta, writeId: number): void;
   /** Writes all that is buffered to the rollup tables; resolves once a flush started now has committed. */
   flush(): Promise<void>;
-  /** Runs `read` on the buffered record sets; runs it again if a flush committed meanwhile. */
-  consistent<T>(read: (buffered: readonly RecordSet[]) => Promise<T>): Promise<T>;
-  /** Buffered (key, minute) records. */
+  /** Runs `read` on the buffered deltas; runs it again if a flush committed meanwhile. */
+  consistent<T>(read: (buffered: readonly Delta[]) => Promise<T>): Promise<T>;
+  /** Buffered rows (a key may have several). */
   readonly size: number;
 }
 
@@ -61,10 +61,11 @@ const maxSecondOf = (delta: Delta): number => {
 
 /** Opens the buffer on its own connection and reloads the 1 s rows the rollup tables lack. */
 export async function openRollupBuffer(c: DuckDBConnection, opts: RollupBufferOptions = {}): Promise<RollupBuffer> {
-  const maxKeys = opts.maxKeys ?? 200_000;
-  const buffer = createRecordAccumulator(MINUTE);
-  /** Records being written by the flush in progress: still buffered as far as reads go. */
-  let flushing: RecordSet | undefined;
+  const maxRows = opts.maxRows ?? 1_000_000;
+  let buffer: Delta[] = [];
+  let bufferedRows = 0;
+  /** Deltas being written by the flush in progress: still buffered as far as reads go. */
+  let flushing: readonly Delta[] | undefined;
   let lastAdded = (await scalar(c, "SELECT value FROM store_state WHERE name = 'rolled_up_write_id'")) ?? 0;
   let highMinute = Number.NEGATIVE_INFINITY;
   /** Odd while a flush commits. */
@@ -76,7 +77,8 @@ export async function openRollupBuffer(c: DuckDBConnection, opts: RollupBufferOp
   let unpin = (): void => undefined;
 
   const add = (delta: Delta, writeId: number): void => {
-    buffer.addDelta(delta);
+    buffer.push(delta);
+    bufferedRows += deltaRows(delta);
     lastAdded = Math.max(lastAdded, writeId);
     const max = maxSecondOf(delta);
     if (Number.isFinite(max)) highMinute = Math.max(highMinute, max - (((max % MINUTE) + MINUTE) % MINUTE));
@@ -92,9 +94,11 @@ export async function openRollupBuffer(c: DuckDBConnection, opts: RollupBufferOp
 
   const flushOnce = async (): Promise<void> => {
     // Synchronous up to the first await: the drained records and `upTo` describe the same writes.
-    const drained = buffer.drain();
+    const drained = buffer;
     const upTo = lastAdded;
-    if (drained.edge.length + drained.origin.length + drained.dimension.length === 0) return;
+    if (bufferedRows === 0) return;
+    buffer = [];
+    bufferedRows = 0;
     flushing = drained;
     let endCommit = (): void => undefined;
     try {
@@ -104,7 +108,7 @@ export async function openRollupBuffer(c: DuckDBConnection, opts: RollupBufferOp
         // summed from them by DuckDB, off the JS thread.
         for (const kind of RECORD_KINDS) {
           const staging = ident(stagingTable(kind));
-          await appendRows(c, kind, '1m', drained[kind], stagingTable(kind));
+          await appendKeySums(c, stagingTable(kind), kind, sumByKey(drained, kind, MINUTE));
           await c.run(`INSERT INTO ${tableName(kind, '1m')} SELECT * FROM ${staging}`);
           for (const tier of ROLLUP_TIERS.filter((t) => t !== '1m')) {
             const w = TIER_SECONDS[tier];
@@ -123,11 +127,12 @@ export async function openRollupBuffer(c: DuckDBConnection, opts: RollupBufferOp
       } catch (err) {
         await c.run('ROLLBACK').catch(() => undefined);
         // Back into the buffer in the same tick `flushing` is cleared: reads never miss them.
-        buffer.add(drained);
+        buffer = [...drained, ...buffer];
+        bufferedRows = buffer.reduce((n, d) => n + deltaRows(d), 0);
         throw err;
       }
       const minutes = new Set<number>();
-      for (const list of [drained.edge, drained.origin, drained.dimension]) for (const r of list) minutes.add(r.second);
+      for (const d of drained) for (const kind of RECORD_KIND_NAMES) for (const s of d[kind].second) minutes.add(s - (((s % MINUTE) + MINUTE) % MINUTE));
       for (const tier of ROLLUP_TIERS) {
         const w = TIER_SECONDS[tier];
         opts.onFlushed?.(tier, [...new Set([...minutes].map((m) => m - (((m % w) + w) % w)))]);
@@ -156,13 +161,13 @@ export async function openRollupBuffer(c: DuckDBConnection, opts: RollupBufferOp
     return queued;
   };
 
-  if (buffer.size > 0) await flush();
+  if (bufferedRows > 0) await flush();
 
   return {
     get lastWriteId() {
       return Math.max(lastWriteId, lastAdded);
     },
-    due: (maxSecond) => buffer.size > 0 && (maxSecond - (((maxSecond % MINUTE) + MINUTE) % MINUTE) > highMinute || buffer.size >= maxKeys),
+    due: (maxSecond) => bufferedRows > 0 && (maxSecond - (((maxSecond % MINUTE) + MINUTE) % MINUTE) > highMinute || bufferedRows >= maxRows),
     add: (records, writeId) => {
       lastWriteId = Math.max(lastWriteId, writeId);
       add(records, writeId);
@@ -175,8 +180,8 @@ export async function openRollupBuffer(c: DuckDBConnection, opts: RollupBufferOp
         if (pin && pinned++ === 0) unpinned = new Promise((resolve) => (unpin = resolve));
         try {
           const before = sequence;
-          const view = buffer.view();
-          const result = await read(flushing === undefined ? [view] : [view, flushing]);
+          const view = flushing === undefined ? buffer : [...buffer, ...flushing];
+          const result = await read(view);
           if (sequence === before) return result;
         } finally {
           if (pin && --pinned === 0) unpin();
@@ -184,7 +189,7 @@ export async function openRollupBuffer(c: DuckDBConnection, opts: RollupBufferOp
       }
     },
     get size() {
-      return buffer.size;
+      return bufferedRows;
     },
   };
 }

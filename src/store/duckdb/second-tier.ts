@@ -9,7 +9,7 @@
 import { BIGINT, BLOB, VARCHAR, DuckDBBlobValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { decodeDelta, encodeDelta } from '../../model/delta-bytes.ts';
 import { concatDeltas, splitBySecondAndService } from '../../model/delta-concat.ts';
-import { deltaToRecordSet, emptyDelta, type Delta } from '../../model/delta.ts';
+import { emptyDelta, type Delta } from '../../model/delta.ts';
 import type { RecordSet } from '../../model/record.ts';
 import type { DimensionSumQuery, DimensionSumRow, RecordQuery, SumQuery, SumRow } from '../store.ts';
 import { appendTable, type Column } from './append-rows.ts';
@@ -71,23 +71,23 @@ export async function readSecondDelta(c: DuckDBConnection, query: Pick<RecordQue
   return blocks.length === 0 ? emptyDelta() : concatDeltas(blocks.map((b) => b.delta));
 }
 
-/** The query's blocks as record sets, in the shape the buffered-read helpers take. */
-async function recordSetsOf(c: DuckDBConnection, query: RecordQuery): Promise<RecordSet[]> {
-  return (await readSecondBlocks(c, blocksWhere(query))).map((b) => deltaToRecordSet(b.delta));
+/** The query's blocks, as the buffered-read helpers take them. */
+async function blockDeltasOf(c: DuckDBConnection, query: RecordQuery): Promise<Delta[]> {
+  return (await readSecondBlocks(c, blocksWhere(query))).map((b) => b.delta);
 }
 
 /** The 1 s records of `kind` a query covers, summed per key, ordered by second and key. */
 export async function readSecondRecords<K extends RecordKind>(c: DuckDBConnection, kind: K, query: RecordQuery): Promise<RecordSet[K]> {
-  const rows = bufferedFor(kind, await recordSetsOf(c, query), query);
+  const rows = bufferedFor(kind, await blockDeltasOf(c, query), query);
   return mergeRecords(kind, [] as RecordSet[K][number][], rows as RecordSet[K][number][]) as RecordSet[K];
 }
 
 /** sumEdge on the 1 s tier. */
 export async function sumSecondEdge(c: DuckDBConnection, query: SumQuery): Promise<SumRow[]> {
-  return mergeEdgeSums(query, [], bufferedFor('edge', await recordSetsOf(c, query), query));
+  return mergeEdgeSums(query, [], bufferedFor('edge', await blockDeltasOf(c, query), query));
 }
 
 /** sumDimension on the 1 s tier. */
 export async function sumSecondDimension(c: DuckDBConnection, query: DimensionSumQuery): Promise<DimensionSumRow[]> {
-  return mergeDimensionSums(query, [], bufferedFor('dimension', await recordSetsOf(c, query), query));
+  return mergeDimensionSums(query, [], bufferedFor('dimension', await blockDeltasOf(c, query), query));
 }
