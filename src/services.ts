@@ -97,7 +97,7 @@ export async function createServices(opts: ServiceOptions): Promise<Services> {
 }
 
 async function composeServices({ config, clock, logger }: ServiceOptions, closers: (() => Promise<void>)[]): Promise<Services> {
-  const duckdb = await openDuckDb(path.join(config.dataDir, 'rtmetrics.duckdb'));
+  const duckdb = await openDuckDb(path.join(config.dataDir, 'rtmetrics.duckdb'), { memoryBytes: config.duckdbMemoryBytes });
   closers.push(async () => duckdb.close());
 
   const tokenStore = await createDuckDbTokenStore({ db: duckdb, clock });

@@ -112,6 +112,12 @@ export interface Config {
    * `RTM_INGEST_WORKERS`.
    */
   ingestWorkers: number;
+  /**
+   * DuckDB's memory limit, bytes (its buffer pool, caches and operators; it spills to disk past
+   * it). Default 512 MiB: DuckDB's own default is 80% of RAM, which let one process grow to GBs.
+   * `RTM_DUCKDB_MEMORY_BYTES`.
+   */
+  duckdbMemoryBytes: number;
   /** Seconds between heartbeat comments on an idle `/rtm/v1/stream`. Default 15. `RTM_STREAM_HEARTBEAT_SECONDS`. */
   streamHeartbeatSeconds: number;
   /**
@@ -173,6 +179,7 @@ export function loadConfig(env: Env = process.env): Config {
     environment: env['RTM_ENVIRONMENT'] ?? 'production',
     walFsync: env['RTM_WAL_FSYNC'] !== '0',
     ingestWorkers: Math.min(64, Math.floor(intFrom(env, 'RTM_INGEST_WORKERS', Math.max(0, os.availableParallelism() - 1)))),
+    duckdbMemoryBytes: Math.max(64 * 1024 ** 2, intFrom(env, 'RTM_DUCKDB_MEMORY_BYTES', 512 * 1024 ** 2)),
     streamHeartbeatSeconds: positiveFrom(env, 'RTM_STREAM_HEARTBEAT_SECONDS', 15),
     fastlyLongPollSeconds: intFrom(env, 'RTM_FASTLY_LONG_POLL_SECONDS', 30),
     alertWebhook: Object.freeze({

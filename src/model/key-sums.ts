@@ -6,7 +6,6 @@
  * width, however many keys there are (a dense vector per key was ~2 KB each).
  */
 import { TupleIndex } from './delta-builder.ts';
-import { concatDeltas } from './delta-concat.ts';
 import { arityOf, deltaStrings, vecStart, widthOf, type Delta, type RecordKind } from './delta.ts';
 import { addSparseStrided } from './sparse-vector.ts';
 
@@ -26,11 +25,11 @@ export interface KeySumChunk {
 const floorTo = (second: number, width: number): number => second - (((second % width) + width) % width);
 
 /**
- * Yields the sums of `kind`'s rows of `deltas` per (bucket of `bucketSeconds`, key), at most
- * `chunkRows` keys at a time. A chunk's arrays are reused: consume it before asking for the next.
+ * Yields the sums of `kind`'s rows of `delta` per (bucket of `bucketSeconds`, key), at most
+ * `chunkRows` keys at a time (concatDeltas joins several deltas into one first). A chunk's arrays
+ * are reused: consume it before asking for the next.
  */
-export function* sumByKey(deltas: readonly Delta[], kind: RecordKind, bucketSeconds: number, chunkRows = 2048): Generator<KeySumChunk> {
-  const joined = concatDeltas(deltas);
+export function* sumByKey(joined: Delta, kind: RecordKind, bucketSeconds: number, chunkRows = 2048): Generator<KeySumChunk> {
   const part = joined[kind];
   if (part.rows === 0) return;
   const names = deltaStrings(joined);

@@ -13,15 +13,22 @@ export interface DuckDb {
   close(): void;
 }
 
+export interface DuckDbOptions {
+  /** DuckDB's memory_limit, bytes. Default: DuckDB's own (80% of RAM). */
+  memoryBytes?: number;
+}
+
 /** Opens (creating if needed) `file`, or an in-memory database for ':memory:'. */
-export async function openDuckDb(file: string): Promise<DuckDb> {
+export async function openDuckDb(file: string, opts: DuckDbOptions = {}): Promise<DuckDb> {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   // Purging freed memory (jemalloc's madvise, and the TLB shootdowns it sends to every core)
   // otherwise runs on the query's own threads every so often: ~1% of 4 ms reads took 50-500 ms
   // on a 2-core VM. A background allocator thread takes it off the query path.
   let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(file, { allocator_background_threads: 'true' });
+    const settings: Record<string, string> = { allocator_background_threads: 'true' };
+    if (opts.memoryBytes !== undefined) settings['memory_limit'] = `${Math.floor(opts.memoryBytes / 1024 ** 2)}MiB`;
+    instance = await DuckDBInstance.create(file, settings);
   } catch (err) {
     throw openError(file, err);
   }

@@ -17,6 +17,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { RECORD_KIND_NAMES, deltaRows, type Delta } from '../../model/delta.ts';
+import { concatDeltas } from '../../model/delta-concat.ts';
 import { sumByKey } from '../../model/key-sums.ts';
 import { TIER_SECONDS, type Tier } from '../store.ts';
 import { appendKeySums } from './append-rows.ts';
@@ -106,9 +107,10 @@ export async function openRollupBuffer(c: DuckDBConnection, opts: RollupBufferOp
       try {
         // The minute rows once through the Appender (JS thread); the hour and day rows are
         // summed from them by DuckDB, off the JS thread.
+        const joined = concatDeltas(drained);
         for (const kind of RECORD_KINDS) {
           const staging = ident(stagingTable(kind));
-          await appendKeySums(c, stagingTable(kind), kind, sumByKey(drained, kind, MINUTE));
+          await appendKeySums(c, stagingTable(kind), kind, sumByKey(joined, kind, MINUTE));
           await c.run(`INSERT INTO ${tableName(kind, '1m')} SELECT * FROM ${staging}`);
           for (const tier of ROLLUP_TIERS.filter((t) => t !== '1m')) {
             const w = TIER_SECONDS[tier];
