@@ -19,7 +19,16 @@ const OPEN = 0x7b;
 const CLOSE = 0x7d;
 
 /** Fields whose strings are only type-checked, so an escape in them is fine. */
-const TYPE_ONLY = (1 << F.path) | (1 << F.client_ip);
+const TYPE_ONLY = new Uint8Array(FIELD_COUNT);
+TYPE_ONLY[F.path] = 1;
+TYPE_ONLY[F.client_ip] = 1;
+
+/**
+ * The line each field was last seen on (duplicate keys): a stamp per field instead of a bit
+ * mask, so the field count is not bound to 32 (a 33rd field would have aliased field 0).
+ */
+const seenOnLine = new Float64Array(FIELD_COUNT);
+let lineStamp = 0;
 
 /** Open-addressed table from a key's hash to its field index + 1. */
 const KEY_SLOTS = 1024;
@@ -223,7 +232,7 @@ export function scanLine(buf: Buffer, start: number, end: number, raw: RawEvent)
   i = skipWs(buf, i + 1, end);
   const keyOrder = raw.keyOrder;
   let previous: number = FIRST_KEY;
-  let seen = 0;
+  const stamp = ++lineStamp;
   if (i < end && buf[i] === CLOSE) {
     i++;
   } else {
@@ -248,12 +257,13 @@ export function scanLine(buf: Buffer, start: number, end: number, raw: RawEvent)
       if (i >= end || buf[i] !== COLON) return false;
       i = skipWs(buf, i + 1, end);
       if (i >= end) return false;
-      const bit = f >= 0 ? 1 << f : 0;
-      if ((seen & bit) !== 0) return false; // JSON.parse keeps the last duplicate: let it decide
-      seen |= bit;
+      if (f >= 0) {
+        if (seenOnLine[f] === stamp) return false; // JSON.parse keeps the last duplicate: let it decide
+        seenOnLine[f] = stamp;
+      }
       const c = buf[i] as number;
       if (c === QUOTE) {
-        if (f < 0 || (bit & TYPE_ONLY) !== 0) {
+        if (f < 0 || TYPE_ONLY[f] === 1) {
           i = skipString(buf, i + 1, end);
           if (i < 0) return false;
           if (f >= 0) raw.kind[f] = K_STRING;
