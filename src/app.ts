@@ -81,7 +81,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   });
   // The dashboard's static files and the health checks carry no data: no token, no limits.
   await app.register(dashboardRoutes);
-  const readiness = createReadiness({ db: services.duckdb, walDir: path.join(config.dataDir, 'wal'), logger: services.logger });
+  const readiness = createReadiness({ ping: () => services.engine.ping(), walDir: path.join(config.dataDir, 'wal'), logger: services.logger });
   await app.register(healthRoutes, { readiness });
 
   // Limits cover every route registered after them.

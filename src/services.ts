@@ -2,7 +2,6 @@
  * The composition of the long-lived components (store, WAL pipeline, window, tokens, ...) that
  * routes use. createServices is called by main.ts and by tests (with a temp dir and a fake clock).
  */
-import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
 import type { Clock } from './model/clock.ts';
@@ -20,14 +19,9 @@ import { deltaStrings, type Delta } from './model/delta.ts';
 import type { EdgeRecord, RecordSet } from './model/record.ts';
 import { createDictionaries } from './model/dictionary.ts';
 import type { Catalog } from './store/catalog.ts';
-import { createDuckDbCatalog } from './store/duckdb/catalog-store.ts';
-import { openDuckDb, type DuckDb } from './store/duckdb/database.ts';
-import { createDuckDbMetricStore } from './store/duckdb/metric-store.ts';
-import { createDuckDbAlertStore } from './store/duckdb/alert-store.ts';
 import type { AlertStore } from './store/alert-store.ts';
-import { createDuckDbObjectStore } from './store/duckdb/object-store.ts';
-import { createDuckDbTokenStore } from './store/duckdb/token-store.ts';
-import { createDuckDbUsageStore } from './store/duckdb/usage-store.ts';
+import { openDuckDbEngine } from './store/duckdb/engine.ts';
+import type { StoreEngine } from './store/engine.ts';
 import { createStoreWatermark } from './query/store-watermark.ts';
 import { startStoreMaintenance } from './store/maintenance.ts';
 import type { ObjectStore } from './store/object-store.ts';
@@ -45,8 +39,8 @@ export interface Services {
   tokenStore: TokenStore;
   /** Distinct services each token writes (RTM_MAX_SERVICES_PER_TOKEN). */
   serviceQuota: ServiceQuota;
-  /** The data dir's DuckDB database (rtmetrics.duckdb), shared by the DuckDB-backed components. */
-  duckdb: DuckDb;
+  /** The storage engine every durable component below lives in (DuckDB in the data dir). */
+  engine: StoreEngine;
   /** Per-second records and their rollups (DuckDB). */
   store: MetricStore;
   /** Services, domains and products with their stable numeric ids (Azion configurations). */
@@ -97,22 +91,19 @@ export async function createServices(opts: ServiceOptions): Promise<Services> {
 }
 
 async function composeServices({ config, clock, logger }: ServiceOptions, closers: (() => Promise<void>)[]): Promise<Services> {
-  const duckdb = await openDuckDb(path.join(config.dataDir, 'rtmetrics.duckdb'), { memoryBytes: config.duckdbMemoryBytes });
-  closers.push(async () => duckdb.close());
-
-  const tokenStore = await createDuckDbTokenStore({ db: duckdb, clock });
-  closers.push(async () => tokenStore.close?.());
+  const engine = await openDuckDbEngine({
+    dataDir: config.dataDir,
+    clock,
+    retention: config.retention,
+    memoryBytes: config.duckdbMemoryBytes,
+    usageRetentionSeconds: config.retention.usageSeconds,
+  });
+  closers.push(() => engine.close());
+  const { tokens: tokenStore, metrics: store, catalog, usage, objects, alerts } = engine;
   const tokens = await createTokenVerifier({ config, logger, store: tokenStore });
-
-  const store = await createDuckDbMetricStore(duckdb, { retention: config.retention });
-  closers.push(() => store.close());
   const maintenance = startStoreMaintenance({ store, clock, logger });
   closers.push(() => maintenance.stop());
-  const catalog = await createDuckDbCatalog({ db: duckdb });
-  closers.push(() => catalog.close());
 
-  const usage = await createDuckDbUsageStore(duckdb, { retentionSeconds: config.retention.usageSeconds });
-  closers.push(() => usage.close());
   const usageRecorder = createUsageRecorder({
     store: usage,
     clock,
@@ -127,10 +118,6 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     clearInterval(usageExpiry);
     await usageRecorder.close();
   });
-  const objects = await createDuckDbObjectStore({ db: duckdb });
-  closers.push(() => objects.close());
-  const alerts = await createDuckDbAlertStore({ db: duckdb, clock });
-  closers.push(() => alerts.close());
 
   const window = createWindow({
     clock,
@@ -171,7 +158,7 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     tokens,
     tokenStore,
     serviceQuota: createServiceQuota(config.limits),
-    duckdb,
+    engine,
     store,
     catalog,
     window,

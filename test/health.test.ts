@@ -40,7 +40,7 @@ describe('health checks', () => {
   it('GET /readyz is a 503 naming the store when the database does not answer', async () => {
     const h = await harness({
       beforeBuild: (s) => {
-        s.duckdb = { connect: () => Promise.reject(new Error('IO Error: No space left on device')), close: () => s.duckdb.close() };
+        s.engine.ping = () => Promise.reject(new Error('IO Error: No space left on device'));
       },
     });
     const res = await h.inject({ url: '/readyz' });

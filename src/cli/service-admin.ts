@@ -3,12 +3,11 @@
  * lets one process open the database file for writing), or, when no server answers, in the data
  * dir's database directly (docs/decisions.md).
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { CatalogService } from '../store/catalog.ts';
 import { createDuckDbCatalog } from '../store/duckdb/catalog-store.ts';
 import { openDuckDb } from '../store/duckdb/database.ts';
 import { CliError, createAdminHttp, detailOf } from './admin-http.ts';
+import { duckDbExists, duckDbFile } from '../store/duckdb/engine.ts';
 
 export interface ServiceAdmin {
   /** The server URL or the database file, for messages. */
@@ -43,9 +42,9 @@ export function createHttpServiceAdmin(url: string, adminSecret: string): Servic
 
 /** The data dir's database opened directly: only when no server holds it. */
 export async function openDirectServiceAdmin(dataDir: string): Promise<ServiceAdmin> {
-  const file = path.join(dataDir, 'rtmetrics.duckdb');
+  const file = duckDbFile(dataDir);
   // Listing must not create an empty database where the user mistyped a path.
-  if (!fs.existsSync(file)) throw new CliError(`no server answers and there is no database at ${file} (set RTM_DATA_DIR or --data-dir)`);
+  if (!duckDbExists(dataDir)) throw new CliError(`no server answers and there is no database at ${file} (set RTM_DATA_DIR or --data-dir)`);
   let db;
   try {
     db = await openDuckDb(file);

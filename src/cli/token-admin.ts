@@ -3,12 +3,12 @@
  * writing, so while a server runs the CLI goes through its admin API; when no server answers, it
  * opens the data dir's database itself (see docs/decisions.md).
  */
-import path from 'node:path';
 import { openDuckDb } from '../store/duckdb/database.ts';
 import { createDuckDbTokenStore } from '../store/duckdb/token-store.ts';
 import type { CreatedToken, TokenInfo, TokenInput } from '../store/token-store.ts';
 import type { Clock } from '../model/clock.ts';
 import { CliError, createAdminHttp, detailOf } from './admin-http.ts';
+import { duckDbFile } from '../store/duckdb/engine.ts';
 
 export interface TokenAdmin {
   /** How the work is done, for messages: the server URL or the database file. */
@@ -50,7 +50,7 @@ export function createHttpTokenAdmin(url: string, adminSecret: string): TokenAdm
 
 /** The data dir's database opened directly: only when no server holds it. */
 export async function openDirectTokenAdmin(dataDir: string, clock: Clock): Promise<TokenAdmin> {
-  const file = path.join(dataDir, 'rtmetrics.duckdb');
+  const file = duckDbFile(dataDir);
   let db;
   try {
     db = await openDuckDb(file);

@@ -5,7 +5,6 @@
  */
 import fs from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { DuckDb } from '../../store/duckdb/database.ts';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -19,7 +18,8 @@ export interface Readiness {
 }
 
 export interface ReadinessOptions {
-  db: DuckDb;
+  /** Resolves when the store answers a trivial query (StoreEngine.ping). */
+  ping: () => Promise<void>;
   /** The WAL directory (`<dataDir>/wal`). */
   walDir: string;
   logger: Logger;
@@ -42,17 +42,14 @@ async function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
   }
 }
 
-export function createReadiness({ db, walDir, logger, timeoutMs = 2000, minFreeBytes = 16 * 1024 * 1024 }: ReadinessOptions): Readiness {
-  let connection: ReturnType<DuckDb['connect']> | undefined;
+export function createReadiness({ ping, walDir, logger, timeoutMs = 2000, minFreeBytes = 16 * 1024 * 1024 }: ReadinessOptions): Readiness {
   let closed = false;
 
   const store = async (): Promise<string> => {
     try {
-      connection ??= db.connect();
-      await (await connection).run('SELECT 1');
+      await ping();
       return 'ok';
     } catch (err) {
-      connection = undefined;
       logger.warn({ err }, 'readiness: the store did not answer');
       return 'the database did not answer a query';
     }
@@ -82,9 +79,6 @@ export function createReadiness({ db, walDir, logger, timeoutMs = 2000, minFreeB
     },
     async close() {
       closed = true;
-      const c = connection;
-      connection = undefined;
-      if (c) (await c.catch(() => undefined))?.closeSync();
     },
   };
 }

@@ -1,0 +1,80 @@
+/**
+ * The DuckDB engine: every durable component in one database file of the data dir
+ * (`rtmetrics.duckdb`). The only place that knows the file's name.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { StoreEngine, StoreEngineOptions } from '../engine.ts';
+import { createDuckDbAlertStore } from './alert-store.ts';
+import { createDuckDbCatalog } from './catalog-store.ts';
+import { openDuckDb, type DuckDb } from './database.ts';
+import { createDuckDbMetricStore, type DuckDbMetricStore } from './metric-store.ts';
+import { createDuckDbObjectStore } from './object-store.ts';
+import { createDuckDbTokenStore } from './token-store.ts';
+import { createDuckDbUsageStore } from './usage-store.ts';
+
+/** The database file of a data dir. */
+export const duckDbFile = (dataDir: string): string => path.join(dataDir, 'rtmetrics.duckdb');
+
+/** Whether a data dir holds a database already (the CLI's direct mode must not create one). */
+export const duckDbExists = (dataDir: string): boolean => fs.existsSync(duckDbFile(dataDir));
+
+export interface DuckDbEngine extends StoreEngine {
+  metrics: DuckDbMetricStore;
+  /** The database itself, for the components outside the engine that share it (tests). */
+  db: DuckDb;
+}
+
+/** Opens every component; on a failure, closes what it opened and rethrows. */
+export async function openDuckDbEngine(opts: StoreEngineOptions): Promise<DuckDbEngine> {
+  const file = duckDbFile(opts.dataDir);
+  const db = await openDuckDb(file, { memoryBytes: opts.memoryBytes });
+  const closers: (() => Promise<void>)[] = [async () => db.close()];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.splice(0).reverse()) await close();
+  };
+  try {
+    const tokens = await createDuckDbTokenStore({ db, clock: opts.clock });
+    closers.push(async () => tokens.close?.());
+    const metrics = await createDuckDbMetricStore(db, { retention: opts.retention });
+    closers.push(() => metrics.close());
+    const catalog = await createDuckDbCatalog({ db });
+    closers.push(() => catalog.close());
+    const usage = await createDuckDbUsageStore(db, { retentionSeconds: opts.usageRetentionSeconds });
+    closers.push(() => usage.close());
+    const objects = await createDuckDbObjectStore({ db });
+    closers.push(() => objects.close());
+    const alerts = await createDuckDbAlertStore({ db, clock: opts.clock });
+    closers.push(() => alerts.close());
+    let probe: Promise<DuckDBConnection> | undefined;
+    closers.splice(1, 0, async () => {
+      const c = probe;
+      probe = undefined;
+      if (c) (await c.catch(() => undefined))?.closeSync();
+    });
+    return {
+      describe: `duckdb:${file}`,
+      db,
+      metrics,
+      tokens,
+      catalog,
+      usage,
+      objects,
+      alerts,
+      async ping() {
+        try {
+          probe ??= db.connect();
+          await (await probe).run('SELECT 1');
+        } catch (err) {
+          probe = undefined;
+          throw err;
+        }
+      },
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll().catch(() => undefined);
+    throw err;
+  }
+}

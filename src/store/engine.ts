@@ -1,0 +1,39 @@
+/**
+ * The storage engine seam: every durable component the runtime needs, opened by one factory, so
+ * main.ts, the tests and the CLI never name an engine's files or tables. DuckDB (embedded, one
+ * file in the data dir) is the default and today the only engine; the ClickHouse cluster engine
+ * plugs in here.
+ */
+import type { Clock } from '../model/clock.ts';
+import type { Retention } from '../config/config.ts';
+import type { AlertStore } from './alert-store.ts';
+import type { Catalog } from './catalog.ts';
+import type { ObjectStore } from './object-store.ts';
+import type { MetricStore } from './store.ts';
+import type { TokenStore } from './token-store.ts';
+import type { UsageStore } from './usage-store.ts';
+
+export interface StoreEngineOptions {
+  dataDir: string;
+  clock: Clock;
+  retention: Retention;
+  /** The engine's own memory limit, bytes (DuckDB's memory_limit). */
+  memoryBytes: number;
+  /** Usage entities older than this are expired. */
+  usageRetentionSeconds: number;
+}
+
+export interface StoreEngine {
+  /** Which engine and where (for logs and /readyz), e.g. `duckdb:/data/rtmetrics.duckdb`. */
+  readonly describe: string;
+  metrics: MetricStore;
+  tokens: TokenStore;
+  catalog: Catalog;
+  usage: UsageStore;
+  objects: ObjectStore;
+  alerts: AlertStore;
+  /** Resolves when the engine answers a trivial query (readiness). */
+  ping(): Promise<void>;
+  /** Closes every component, then the engine itself; idempotent. */
+  close(): Promise<void>;
+}
