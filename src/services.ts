@@ -14,6 +14,8 @@ import { createUsageRecorder, type UsageRecorder } from './api/odsl/self-meterin
 import { Registry } from 'prom-client';
 import { aggregateToDelta } from './aggregate/aggregate-batch.ts';
 import { createWindow, type Window } from './aggregate/window.ts';
+import { openIdempotencyFile } from './ingest/idempotency/idempotency-file.ts';
+import { createIdempotencyKeys, type IdempotencyKeys } from './ingest/idempotency/idempotency-keys.ts';
 import { createParsePool, type ParsePool } from './ingest/parse-pool.ts';
 import { createIngestPipeline, type IngestPipeline, type PipelineStore } from './ingest/pipeline.ts';
 import { deltaFromRecordSet, deltaStrings, deltaToRecordSet, type Delta } from './model/delta.ts';
@@ -57,6 +59,8 @@ export interface Services {
   storedThrough(): number;
   /** The durable ingest path (WAL -> window -> store): the ingest route's sink. */
   ingest: IngestPipeline;
+  /** Remembered Idempotency-Keys of POST /ingest; undefined when config.idempotencyWindowSeconds is 0. */
+  idempotency: IdempotencyKeys | undefined;
   /** Worker threads parsing ingest bodies (config.ingestWorkers); undefined when 0. */
   parsePool: ParsePool | undefined;
   /** Usage metric entities (OpenDataDSL metric service). */
@@ -143,6 +147,19 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     apply: (delta) => window.apply(delta),
     latestPublished: () => window.latestPublished(),
   });
+  // Read before the WAL replay, which adds the keys of the entries the file may not have yet.
+  let idempotency: IdempotencyKeys | undefined;
+  if (config.idempotencyWindowSeconds > 0) {
+    const file = await openIdempotencyFile(path.join(config.dataDir, 'idempotency'), logger);
+    closers.push(() => file.close());
+    idempotency = createIdempotencyKeys({
+      clock,
+      windowSeconds: config.idempotencyWindowSeconds,
+      maxKeys: config.idempotencyMaxKeys,
+      initial: file.initial,
+      sink: file,
+    });
+  }
   const ingest = await createIngestPipeline({
     config,
     clock,
@@ -151,6 +168,7 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     window: watermark.window,
     aggregate: aggregateToDelta,
     dictionaries: createDictionaries(),
+    ...(idempotency ? { keys: idempotency } : {}),
     onApplied: (delta) => {
       catalog.observe(sightingsOf(delta)).catch((err: unknown) => logger.error({ err }, 'catalog observe failed'));
     },
@@ -161,7 +179,7 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
   if (parsePool) closers.push(() => parsePool.close());
 
   const registry = new Registry();
-  const self = createSelfMetrics(registry, { pipeline: ingest, window, store, usageRecorder });
+  const self = createSelfMetrics(registry, { pipeline: ingest, window, store, usageRecorder, ...(idempotency ? { idempotency } : {}) });
 
   let closed = false;
   return {
@@ -177,6 +195,7 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     window,
     storedThrough: watermark.storedThrough,
     ingest,
+    idempotency,
     parsePool,
     usage,
     usageRecorder,
