@@ -105,6 +105,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     clock,
     parsePool: services.parsePool,
     idempotency: services.idempotency,
+    publicationHold: services.publicationHold,
     onReplay: () => services.metrics.self.idempotentReplays.inc(),
     onLines: (accepted, rejected) => {
       ingestLines.inc({ outcome: 'accepted' }, accepted);

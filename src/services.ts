@@ -16,7 +16,9 @@ import { aggregateToDelta } from './aggregate/aggregate-batch.ts';
 import { createWindow, type Window } from './aggregate/window.ts';
 import { openIdempotencyFile } from './ingest/idempotency/idempotency-file.ts';
 import { createIdempotencyKeys, type IdempotencyKeys } from './ingest/idempotency/idempotency-keys.ts';
+import { eventsAtOrBefore } from './ingest/late-events.ts';
 import { createParsePool, type ParsePool } from './ingest/parse-pool.ts';
+import { createPublicationHold, type PublicationHold } from './ingest/publication-hold.ts';
 import { createIngestPipeline, type IngestPipeline, type PipelineStore } from './ingest/pipeline.ts';
 import { deltaFromRecordSet, deltaStrings, deltaToRecordSet, type Delta } from './model/delta.ts';
 import type { EdgeRecord, RecordSet } from './model/record.ts';
@@ -59,6 +61,8 @@ export interface Services {
   storedThrough(): number;
   /** The durable ingest path (WAL -> window -> store): the ingest route's sink. */
   ingest: IngestPipeline;
+  /** The ingest requests running now, which hold back publication (config.maxPublishHoldSeconds). */
+  publicationHold: PublicationHold;
   /** Remembered Idempotency-Keys of POST /ingest; undefined when config.idempotencyWindowSeconds is 0. */
   idempotency: IdempotencyKeys | undefined;
   /** Worker threads parsing ingest bodies (config.ingestWorkers); undefined when 0. */
@@ -136,11 +140,13 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
   const alerts = await createDuckDbAlertStore({ db: duckdb, clock });
   closers.push(() => alerts.close());
 
+  const publicationHold = createPublicationHold({ clock, aggregateDelaySeconds: config.aggregateDelaySeconds, maxHoldSeconds: config.maxPublishHoldSeconds });
   const window = createWindow({
     clock,
     aggregateDelaySeconds: config.aggregateDelaySeconds,
     windowSeconds: config.windowSeconds,
     maxBytes: config.windowMaxBytes,
+    publishHold: publicationHold.bound,
   });
   // The pipeline writes through a watermark, so store-only queries know which seconds are in.
   const watermark = createStoreWatermark(pipelineStoreOf(store), {
@@ -160,6 +166,8 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
       sink: file,
     });
   }
+  /** Set once the WAL is replayed and the metrics exist: replayed deltas are not late arrivals. */
+  let countLate: ((events: number) => void) | undefined = undefined;
   const ingest = await createIngestPipeline({
     config,
     clock,
@@ -170,6 +178,10 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     dictionaries: createDictionaries(),
     ...(idempotency ? { keys: idempotency } : {}),
     onApplied: (delta) => {
+      if (countLate) {
+        const late = eventsAtOrBefore(delta, window.latestPublished());
+        if (late > 0) countLate(late);
+      }
       catalog.observe(sightingsOf(delta)).catch((err: unknown) => logger.error({ err }, 'catalog observe failed'));
     },
   });
@@ -179,7 +191,8 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
   if (parsePool) closers.push(() => parsePool.close());
 
   const registry = new Registry();
-  const self = createSelfMetrics(registry, { pipeline: ingest, window, store, usageRecorder, ...(idempotency ? { idempotency } : {}) });
+  const self = createSelfMetrics(registry, { pipeline: ingest, window, store, usageRecorder, publicationHold, ...(idempotency ? { idempotency } : {}) });
+  countLate = (events) => self.lateAfterPublish.inc(events);
 
   let closed = false;
   return {
@@ -195,6 +208,7 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     window,
     storedThrough: watermark.storedThrough,
     ingest,
+    publicationHold,
     idempotency,
     parsePool,
     usage,

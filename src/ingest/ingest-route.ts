@@ -40,6 +40,11 @@ export interface IngestRouteOptions {
   idempotency?: IdempotencyKeys | undefined;
   /** Told of each request answered from a remembered Idempotency-Key (self-metrics). */
   onReplay?: () => void;
+  /**
+   * Holds back publication while an authenticated request runs (src/ingest/publication-hold.ts),
+   * so its events are not late for a ts/{t} cursor. Default: no hold.
+   */
+  publicationHold?: { begin(): () => void } | undefined;
 }
 
 /** Longest Idempotency-Key accepted (the length of a few UUIDs; Stripe allows 255). */
@@ -89,8 +94,13 @@ function parseJsonBody(body: Buffer, opts: ParseOptions): ParseResult {
 }
 
 export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, opts) => {
-  const { sink, tokens, limits, serviceQuota, onLines, clock, parsePool, idempotency } = opts;
+  const { sink, tokens, limits, serviceQuota, onLines, clock, parsePool, idempotency, publicationHold } = opts;
   const principals = new WeakMap<FastifyRequest, Principal>();
+  /** Ends each running request's publication hold (idempotent). */
+  const holds = new WeakMap<FastifyRequest, () => void>();
+  const endHold = async (req: FastifyRequest): Promise<void> => holds.get(req)?.();
+  app.addHook('onResponse', endHold);
+  app.addHook('onRequestAbort', endHold);
   // The config allows "Infinity"; Fastify and zlib need a real byte count.
   const maxBodyBytes = Math.min(limits.maxBodyBytes, bufferConstants.MAX_LENGTH);
 
@@ -111,12 +121,18 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
     bodyLimit: maxBodyBytes,
     // Authenticate and check the media type before the body is read: a refused request does
     // not cost reading up to maxBodyBytes.
-    onRequest: async (req) => {
+    onRequest: async (req, reply) => {
       const principal = await authenticateRequest(req, tokens);
       if (!hasScope(principal, 'ingest')) throw new RtmError(Errors.AUTH_FORBIDDEN, 'this token may not ingest events');
       principals.set(req, principal);
       bodyFormatOf(req.headers['content-type']);
       if (idempotency) idempotencyKeyOf(req.headers['idempotency-key']);
+      // From here until the answer (or the connection's end) the seconds this body may carry wait.
+      if (publicationHold) {
+        const end = publicationHold.begin();
+        holds.set(req, end);
+        reply.raw.once('close', end);
+      }
     },
     handler: async (req, reply) => {
       const principal = principals.get(req);
