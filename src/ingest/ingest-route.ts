@@ -139,13 +139,12 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
       if (principal === undefined) throw new RtmError(Errors.AUTH_MISSING);
       const format = bodyFormatOf(req.headers['content-type']);
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const body = await decodeBody(raw, req.headers['content-encoding'], maxBodyBytes);
       const clientKey = idempotency ? idempotencyKeyOf(req.headers['idempotency-key']) : undefined;
-      if (idempotency === undefined || clientKey === undefined) return reply.code(200).send(await ingestBody(req, principal, format, body, undefined));
+      if (idempotency === undefined || clientKey === undefined) return reply.code(200).send(await ingestBody(req, principal, format, raw, undefined));
 
       // With a key: answer a known one again, wait for one being committed, or take it.
       const key = scopedKey(principal.tokenId, clientKey);
-      const hash = bodyFingerprint(format, body);
+      const hash = bodyFingerprint(format, req.headers['content-encoding'], raw);
       for (;;) {
         const claim = idempotency.claim(key, hash);
         if (claim.kind === 'done') {
@@ -165,7 +164,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
           continue;
         }
         try {
-          return reply.code(200).send(await ingestBody(req, principal, format, body, { key, hash }));
+          return reply.code(200).send(await ingestBody(req, principal, format, raw, { key, hash }));
         } finally {
           claim.release();
         }
@@ -173,14 +172,15 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
     },
   });
 
-  /** Parses and commits one body; with `keyed`, its key and answer are made durable with the events. */
+  /** Decodes, parses and commits one body; with `keyed`, its key and answer are made durable with the events. */
   async function ingestBody(
     req: FastifyRequest,
     principal: Principal,
     format: BodyFormat,
-    body: Buffer,
+    raw: Buffer,
     keyed: { key: string; hash: string } | undefined,
   ): Promise<IngestResponse> {
+    const body = await decodeBody(raw, req.headers['content-encoding'], maxBodyBytes);
     const options: ParseOptions = {
       dictionaries: sink.dictionaries,
       maxLineBytes: limits.maxLineBytes,

@@ -65,8 +65,14 @@ const digest = (text: string | Buffer): string => createHash('sha256').update(te
  */
 export const scopedKey = (tokenId: string, key: string): string => digest(`${tokenId}\u0000${key}`);
 
-/** The fingerprint that tells "the same body" (decoded bytes and how they are read). */
-export const bodyFingerprint = (format: string, body: Buffer): string => digest(Buffer.concat([Buffer.from(`${format}\n`), body]));
+/**
+ * The fingerprint that tells "the same body": the bytes as sent (a gzip body is hashed
+ * compressed, several times fewer bytes than decoded; a retry resends the same bytes), with how
+ * they are read (format and content coding).
+ */
+export function bodyFingerprint(format: string, contentEncoding: string | undefined, raw: Buffer): string {
+  return createHash('sha256').update(`${format}\n${(contentEncoding ?? '').trim().toLowerCase()}\n`).update(raw).digest('base64url').slice(0, 22);
+}
 
 export function createIdempotencyKeys(opts: IdempotencyKeyOptions): IdempotencyKeys {
   const { clock, sink } = opts;
