@@ -104,6 +104,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     serviceQuota: services.serviceQuota,
     clock,
     parsePool: services.parsePool,
+    idempotency: services.idempotency,
+    publicationHold: services.publicationHold,
+    onReplay: () => services.metrics.self.idempotentReplays.inc(),
     onLines: (accepted, rejected) => {
       ingestLines.inc({ outcome: 'accepted' }, accepted);
       ingestLines.inc({ outcome: 'rejected' }, rejected);

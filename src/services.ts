@@ -2,6 +2,7 @@
  * The composition of the long-lived components (store, WAL pipeline, window, tokens, ...) that
  * routes use. createServices is called by main.ts and by tests (with a temp dir and a fake clock).
  */
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
 import type { Clock } from './model/clock.ts';
@@ -13,7 +14,11 @@ import { createUsageRecorder, type UsageRecorder } from './api/odsl/self-meterin
 import { Registry } from 'prom-client';
 import { aggregateToDelta } from './aggregate/aggregate-batch.ts';
 import { createWindow, type Window } from './aggregate/window.ts';
+import { openIdempotencyFile } from './ingest/idempotency/idempotency-file.ts';
+import { createIdempotencyKeys, type IdempotencyKeys } from './ingest/idempotency/idempotency-keys.ts';
+import { eventsAtOrBefore } from './ingest/late-events.ts';
 import { createParsePool, type ParsePool } from './ingest/parse-pool.ts';
+import { createPublicationHold, type PublicationHold } from './ingest/publication-hold.ts';
 import { createIngestPipeline, type IngestPipeline, type PipelineStore } from './ingest/pipeline.ts';
 import { deltaStrings, type Delta } from './model/delta.ts';
 import type { EdgeRecord, RecordSet } from './model/record.ts';
@@ -51,6 +56,10 @@ export interface Services {
   storedThrough(): number;
   /** The durable ingest path (WAL -> window -> store): the ingest route's sink. */
   ingest: IngestPipeline;
+  /** The ingest requests running now, which hold back publication (config.maxPublishHoldSeconds). */
+  publicationHold: PublicationHold;
+  /** Remembered Idempotency-Keys of POST /ingest; undefined when config.idempotencyWindowSeconds is 0. */
+  idempotency: IdempotencyKeys | undefined;
   /** Worker threads parsing ingest bodies (config.ingestWorkers); undefined when 0. */
   parsePool: ParsePool | undefined;
   /** Usage metric entities (OpenDataDSL metric service). */
@@ -119,17 +128,34 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     await usageRecorder.close();
   });
 
+  const publicationHold = createPublicationHold({ clock, aggregateDelaySeconds: config.aggregateDelaySeconds, maxHoldSeconds: config.maxPublishHoldSeconds });
   const window = createWindow({
     clock,
     aggregateDelaySeconds: config.aggregateDelaySeconds,
     windowSeconds: config.windowSeconds,
     maxBytes: config.windowMaxBytes,
+    publishHold: publicationHold.bound,
   });
   // The pipeline writes through a watermark, so store-only queries know which seconds are in.
   const watermark = createStoreWatermark(pipelineStoreOf(store), {
     apply: (delta) => window.apply(delta),
     latestPublished: () => window.latestPublished(),
   });
+  // Read before the WAL replay, which adds the keys of the entries the file may not have yet.
+  let idempotency: IdempotencyKeys | undefined;
+  if (config.idempotencyWindowSeconds > 0) {
+    const file = await openIdempotencyFile(path.join(config.dataDir, 'idempotency'), logger);
+    closers.push(() => file.close());
+    idempotency = createIdempotencyKeys({
+      clock,
+      windowSeconds: config.idempotencyWindowSeconds,
+      maxKeys: config.idempotencyMaxKeys,
+      initial: file.initial,
+      sink: file,
+    });
+  }
+  /** Set once the WAL is replayed and the metrics exist: replayed deltas are not late arrivals. */
+  let countLate: ((events: number) => void) | undefined = undefined;
   const ingest = await createIngestPipeline({
     config,
     clock,
@@ -138,7 +164,12 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     window: watermark.window,
     aggregate: aggregateToDelta,
     dictionaries: createDictionaries(),
+    ...(idempotency ? { keys: idempotency } : {}),
     onApplied: (delta) => {
+      if (countLate) {
+        const late = eventsAtOrBefore(delta, window.latestPublished());
+        if (late > 0) countLate(late);
+      }
       catalog.observe(sightingsOf(delta)).catch((err: unknown) => logger.error({ err }, 'catalog observe failed'));
     },
   });
@@ -148,7 +179,8 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
   if (parsePool) closers.push(() => parsePool.close());
 
   const registry = new Registry();
-  const self = createSelfMetrics(registry, { pipeline: ingest, window, store, usageRecorder });
+  const self = createSelfMetrics(registry, { pipeline: ingest, window, store, usageRecorder, publicationHold, ...(idempotency ? { idempotency } : {}) });
+  countLate = (events) => self.lateAfterPublish.inc(events);
 
   let closed = false;
   return {
@@ -164,6 +196,8 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     window,
     storedThrough: watermark.storedThrough,
     ingest,
+    publicationHold,
+    idempotency,
     parsePool,
     usage,
     usageRecorder,

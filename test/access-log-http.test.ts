@@ -61,4 +61,33 @@ describe('rtmetrics import over HTTP', () => {
     const edge = await h.services.store.readEdge({ tier: '1s', from: now - 60, to: now, filter: {} });
     expect(edge.reduce((n, r) => n + (r.values[EDGE_FIELDS.indexOf('requests')] ?? 0), 0)).toBe(29);
   });
+
+  it('sends the same Idempotency-Keys when run again over the same file, so a re-run after a crash counts nothing twice', { timeout: 30_000 }, async () => {
+    const now = HARNESS_T0 / 1000;
+    const file = path.join(dir, 'rerun.log');
+    fs.writeFileSync(file, `${makeRequests(now - 30, 2, 15).map(toNginxLine).join('\n')}\n`);
+    const keys: string[] = [];
+    const injectFetch: typeof fetch = async (input, init) => {
+      const headers = init?.headers as Record<string, string>;
+      keys.push(headers['idempotency-key'] ?? '');
+      const res = await h.inject({ method: 'POST', url: new URL(String(input)).pathname, headers, payload: init?.body as string });
+      return new Response(res.body, { status: res.statusCode, headers: res.headers as Record<string, string> });
+    };
+    const run = () =>
+      runImport({
+        sources: [fileSource(file)],
+        parser: createLineParser({ format: 'nginx', service: 'rerun', logFormat: NGINX_TEST_FORMAT, datacenterVar: 'pop' }),
+        submitter: createHttpSubmitter({ url: 'http://rtm.test', token: ADMIN_TOKEN, fetch: injectFetch }),
+        maxLineBytes: 65536,
+        batchSize: 20,
+        keyScope: 'nginx rerun',
+      });
+    expect(await run()).toMatchObject({ events: 30, alreadyImported: 0 });
+    // The "crashed" first run is run again: the same keys, answered without being counted.
+    expect(await run()).toMatchObject({ events: 30, alreadyImported: 30 });
+    expect(keys.slice(2)).toEqual(keys.slice(0, 2));
+    await h.publishThrough(now);
+    const edge = await h.services.store.readEdge({ tier: '1s', from: now - 60, to: now, filter: { services: ['rerun'] } });
+    expect(edge.reduce((n, r) => n + (r.values[EDGE_FIELDS.indexOf('requests')] ?? 0), 0)).toBe(30);
+  });
 });

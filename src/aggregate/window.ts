@@ -7,8 +7,9 @@
  * Time rules (events.md section 3), with now = clock.now() in ms:
  * - publishing: second s is published once AggregateDelay seconds have passed after its end,
  *   i.e. when now >= (s + 1 + aggregateDelaySeconds) * 1000; so
- *   latestPublished() = floor(now / 1000) - aggregateDelaySeconds - 1. Reads only return
- *   published seconds.
+ *   latestPublished() = floor(now / 1000) - aggregateDelaySeconds - 1, or earlier while an
+ *   ingest request that may carry events for the next seconds is still running (publishHold).
+ *   Reads only return published seconds.
  * - eviction: seconds < floor(now / 1000) - windowSeconds are dropped (checked on every apply,
  *   read and stats; no timer). oldestSecond() is that bound (or `completeFrom` when later).
  * - late events: a delta for a second still in the window is added to it; older ones are ignored
@@ -51,6 +52,12 @@ export interface WindowOptions {
    * read from the store, and apply() ignores their late deltas.
    */
   completeFrom?: number;
+  /**
+   * The newest second the requests still being ingested let publication reach
+   * (src/ingest/publication-hold.ts); publication stops there even when the clock is past it.
+   * Default: publication follows the clock alone.
+   */
+  publishHold?: () => number;
   /**
    * Memory budget in bytes (approximate, as stats() counts). Beyond it the oldest seconds are
    * dropped from memory before their time; readers then get them from the store. Default: none.
@@ -134,7 +141,11 @@ export function createWindow(opts: WindowOptions): Window {
 
   const currentSecond = (): number => Math.floor(clock.now() / 1000);
   const oldestSecond = (): number => Math.max(currentSecond() - windowSeconds, completeFrom, budgetFloor);
-  const latestPublished = (): number => currentSecond() - aggregateDelaySeconds - 1;
+  const publishHold = opts.publishHold;
+  const latestPublished = (): number => {
+    const byClock = currentSecond() - aggregateDelaySeconds - 1;
+    return publishHold === undefined ? byClock : Math.min(byClock, publishHold());
+  };
 
   /** Drops seconds that fell out of the window; cheap when the bound has not moved. */
   function evict(): number {

@@ -44,6 +44,8 @@ export const Errors = {
   INGEST_BAD_ENCODING: define('RTM_ERR_INGEST_BAD_ENCODING', 400, 'Request body could not be decoded'),
   INGEST_TOO_MANY_EVENTS: define('RTM_ERR_INGEST_TOO_MANY_EVENTS', 413, 'Too many events in one request'),
   INGEST_UNAVAILABLE: define('RTM_ERR_INGEST_UNAVAILABLE', 503, 'Ingest is temporarily unavailable'),
+  INGEST_BAD_IDEMPOTENCY_KEY: define('RTM_ERR_INGEST_BAD_IDEMPOTENCY_KEY', 400, 'Invalid Idempotency-Key'),
+  INGEST_IDEMPOTENCY_MISMATCH: define('RTM_ERR_INGEST_IDEMPOTENCY_MISMATCH', 422, 'Idempotency-Key reused with a different body'),
   // store writes outside ingest (usage entities, objects)
   STORE_UNAVAILABLE: define('RTM_ERR_STORE_UNAVAILABLE', 503, 'The store is temporarily unavailable'),
   // queries

@@ -26,6 +26,7 @@ export function formatSummary(s: ImportSummary, via: string): string {
   const out = [
     `imported ${fmt(s.events)} events from ${fmt(s.lines)} lines of ${s.files} file${s.files === 1 ? '' : 's'} (${fmt(s.rejected)} rejected) in ${secs.toFixed(1)} s, ${fmt(Math.round(s.lines / Math.max(secs, 0.001)))} lines/s, into ${via}`,
   ];
+  if (s.alreadyImported > 0) out.push(`${fmt(s.alreadyImported)} of these events had been imported before (same file, lines and options); the server did not count them again`);
   if (s.firstSecond !== undefined && s.lastSecond !== undefined) {
     out.push(`seconds: ${iso(s.firstSecond)} .. ${iso(s.lastSecond)} (${fmt(s.seconds)} distinct seconds with events)`);
   }
@@ -74,7 +75,16 @@ export function registerImportCommand(program: Command): void {
         const view = createProgressView(opts.quiet === true ? 'none' : process.stderr.isTTY ? 'bar' : 'lines', progressMs);
         let summary: ImportSummary;
         try {
-          summary = await runImport({ sources, parser, submitter: target.submitter, maxLineBytes: target.config.limits.maxLineBytes, batchSize, onProgress: (p) => view.update(p) });
+          summary = await runImport({
+            sources,
+            parser,
+            submitter: target.submitter,
+            maxLineBytes: target.config.limits.maxLineBytes,
+            batchSize,
+            // What decides the events besides the file: a re-run with the same options sends the same Idempotency-Keys.
+            keyScope: JSON.stringify([opts.format, opts.service, opts.logFormat, opts.map, opts.datacenter, opts.datacenterVar, batchSize]),
+            onProgress: (p) => view.update(p),
+          });
         } finally {
           view.stop();
         }

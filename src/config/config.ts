@@ -93,6 +93,25 @@ export interface Config {
   adminToken: string | undefined;
   /** Seconds to wait after a second ends before publishing it. Default 1. `RTM_AGGREGATE_DELAY`. */
   aggregateDelaySeconds: number;
+  /**
+   * Longest time, seconds, an ingest request still running holds back the publication of the
+   * seconds its events may be for (a second is published after AggregateDelay and once no
+   * request that arrived before that is still running, or has run this long). Default 10; 0
+   * publishes on the clock alone. `RTM_MAX_PUBLISH_HOLD_SECONDS`.
+   */
+  maxPublishHoldSeconds: number;
+  /**
+   * Seconds an `Idempotency-Key` of `POST /ingest` is remembered after its request was
+   * acknowledged: a retry with the same key and body in that time is answered again without
+   * being counted again. Default 86,400 (24 h); 0 ignores the header. `RTM_IDEMPOTENCY_WINDOW_SECONDS`.
+   */
+  idempotencyWindowSeconds: number;
+  /**
+   * Most Idempotency-Keys remembered (about 320 bytes of memory each, 80 MB at the default); beyond it the oldest are
+   * forgotten before their window ends (counted in rtm_ingest_idempotency_keys_evicted_total).
+   * Default 250,000. `RTM_IDEMPOTENCY_MAX_KEYS`.
+   */
+  idempotencyMaxKeys: number;
   /** Seconds of per-second records kept in memory. Default 600. `RTM_WINDOW_SECONDS`. */
   windowSeconds: number;
   /**
@@ -173,6 +192,9 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     adminToken: env['RTM_ADMIN_TOKEN'] || undefined,
     aggregateDelaySeconds: intFrom(env, 'RTM_AGGREGATE_DELAY', 1),
+    maxPublishHoldSeconds: intFrom(env, 'RTM_MAX_PUBLISH_HOLD_SECONDS', 10),
+    idempotencyWindowSeconds: intFrom(env, 'RTM_IDEMPOTENCY_WINDOW_SECONDS', DAY),
+    idempotencyMaxKeys: intFrom(env, 'RTM_IDEMPOTENCY_MAX_KEYS', 250_000),
     windowSeconds: intFrom(env, 'RTM_WINDOW_SECONDS', 600),
     windowMaxBytes: intFrom(env, 'RTM_WINDOW_MAX_BYTES', 1024 ** 3),
     timeZone: env['RTM_TZ'] ?? 'UTC',

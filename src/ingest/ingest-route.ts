@@ -12,10 +12,12 @@ import type { ServiceQuota } from '../api/limits/service-quota.ts';
 import { authenticateRequest } from '../api/request-principal.ts';
 import type { Limits } from '../config/config.ts';
 import type { Clock } from '../model/clock.ts';
-import { bodyFormatOf, decodeBody } from './body.ts';
+import { bodyFormatOf, decodeBody, type BodyFormat } from './body.ts';
+import { bodyFingerprint, scopedKey, type IdempotencyKeys } from './idempotency/idempotency-keys.ts';
 import { parseNdjson, type LineError, type ParseOptions, type ParseResult } from './ndjson-parser.ts';
 import type { ParsePool } from './parse-pool.ts';
 import type { IngestSink } from './sink.ts';
+import type { IdempotencyRecord } from './wal-payload.ts';
 
 export interface IngestRouteOptions {
   /** Where accepted batches go; `ingest` resolves once they are durable. */
@@ -29,8 +31,38 @@ export interface IngestRouteOptions {
   clock?: Clock;
   /** Worker threads that parse NDJSON bodies off the main thread. Default: parse on the main thread. */
   parsePool?: ParsePool | undefined;
-  /** Told the outcome of every answered request (self-metrics). */
+  /** Told the outcome of every answered request (self-metrics); not told of idempotent replays. */
   onLines?: (accepted: number, rejected: number) => void;
+  /**
+   * Remembered Idempotency-Keys: a request with a known key and the same body is answered again
+   * without being counted again. Default: the header is ignored.
+   */
+  idempotency?: IdempotencyKeys | undefined;
+  /** Told of each request answered from a remembered Idempotency-Key (self-metrics). */
+  onReplay?: () => void;
+  /**
+   * Holds back publication while an authenticated request runs (src/ingest/publication-hold.ts),
+   * so its events are not late for a ts/{t} cursor. Default: no hold.
+   */
+  publicationHold?: { begin(): () => void } | undefined;
+}
+
+/** Longest Idempotency-Key accepted (the length of a few UUIDs; Stripe allows 255). */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/**
+ * The client's key, or undefined without the header. draft-ietf-httpapi-idempotency-key-header
+ * makes it a structured-field string (quoted); the unquoted form most clients send is taken too.
+ */
+export function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (Array.isArray(header)) throw new RtmError(Errors.INGEST_BAD_IDEMPOTENCY_KEY, 'send one Idempotency-Key header, not several');
+  let key = header.trim();
+  if (key.length >= 2 && key.startsWith('"') && key.endsWith('"')) key = key.slice(1, -1);
+  if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x20-\x7e]+$/.test(key)) {
+    throw new RtmError(Errors.INGEST_BAD_IDEMPOTENCY_KEY, `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters`);
+  }
+  return key;
 }
 
 /** Errors listed in a response; `rejected` counts them all. */
@@ -61,8 +93,14 @@ function parseJsonBody(body: Buffer, opts: ParseOptions): ParseResult {
   return parseNdjson(body, opts);
 }
 
-export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, { sink, tokens, limits, serviceQuota, onLines, clock, parsePool }) => {
+export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, opts) => {
+  const { sink, tokens, limits, serviceQuota, onLines, clock, parsePool, idempotency, publicationHold } = opts;
   const principals = new WeakMap<FastifyRequest, Principal>();
+  /** Ends each running request's publication hold (idempotent). */
+  const holds = new WeakMap<FastifyRequest, () => void>();
+  const endHold = async (req: FastifyRequest): Promise<void> => holds.get(req)?.();
+  app.addHook('onResponse', endHold);
+  app.addHook('onRequestAbort', endHold);
   // The config allows "Infinity"; Fastify and zlib need a real byte count.
   const maxBodyBytes = Math.min(limits.maxBodyBytes, bufferConstants.MAX_LENGTH);
 
@@ -83,51 +121,106 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
     bodyLimit: maxBodyBytes,
     // Authenticate and check the media type before the body is read: a refused request does
     // not cost reading up to maxBodyBytes.
-    onRequest: async (req) => {
+    onRequest: async (req, reply) => {
       const principal = await authenticateRequest(req, tokens);
       if (!hasScope(principal, 'ingest')) throw new RtmError(Errors.AUTH_FORBIDDEN, 'this token may not ingest events');
       principals.set(req, principal);
       bodyFormatOf(req.headers['content-type']);
+      if (idempotency) idempotencyKeyOf(req.headers['idempotency-key']);
+      // From here until the answer (or the connection's end) the seconds this body may carry wait.
+      if (publicationHold) {
+        const end = publicationHold.begin();
+        holds.set(req, end);
+        reply.raw.once('close', end);
+      }
     },
     handler: async (req, reply) => {
       const principal = principals.get(req);
       if (principal === undefined) throw new RtmError(Errors.AUTH_MISSING);
       const format = bodyFormatOf(req.headers['content-type']);
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const body = await decodeBody(raw, req.headers['content-encoding'], maxBodyBytes);
+      const clientKey = idempotency ? idempotencyKeyOf(req.headers['idempotency-key']) : undefined;
+      if (idempotency === undefined || clientKey === undefined) return reply.code(200).send(await ingestBody(req, principal, format, raw, undefined));
 
-      const options: ParseOptions = {
-        dictionaries: sink.dictionaries,
-        maxLineBytes: limits.maxLineBytes,
-        maxEvents: limits.maxEventsPerRequest,
-        maxErrors: MAX_REPORTED_ERRORS,
-        maxSecond: clock ? Math.floor(clock.now() / 1000) + limits.maxFutureSeconds : undefined,
-        acceptService: (service) => {
-          if (!canIngest(principal, service)) return `service "${service}": this token may not ingest events for this service`;
-          if (serviceQuota && !serviceQuota.admit(principal.tokenId, service)) {
-            return `service "${service}": this token already writes ${limits.servicesPerToken} distinct services (RTM_MAX_SERVICES_PER_TOKEN)`;
-          }
-          return undefined;
-        },
-      };
-      const result = format === 'json' ? parseJsonBody(body, options) : parsePool ? await parsePool.parse(body, options) : parseNdjson(body, options);
-      if (result.tooManyEvents) {
-        throw new RtmError(
-          Errors.INGEST_TOO_MANY_EVENTS,
-          `the body has more than ${limits.maxEventsPerRequest} events; send at most ${limits.maxEventsPerRequest} per request (nothing of this one was accepted)`,
-        );
-      }
-      if (result.batch.length > 0) {
+      // With a key: answer a known one again, wait for one being committed, or take it.
+      const key = scopedKey(principal.tokenId, clientKey);
+      const hash = bodyFingerprint(format, req.headers['content-encoding'], raw);
+      for (;;) {
+        const claim = idempotency.claim(key, hash);
+        if (claim.kind === 'done') {
+          opts.onReplay?.();
+          const { accepted, rejected, errors = [] } = claim.record;
+          const response: IngestResponse = { accepted, rejected, errors };
+          return reply.code(200).header('idempotent-replayed', 'true').send(response);
+        }
+        if (claim.kind === 'mismatch') {
+          throw new RtmError(
+            Errors.INGEST_IDEMPOTENCY_MISMATCH,
+            'this Idempotency-Key was sent before with a different body; send a new key for new events, or the same body to retry',
+          );
+        }
+        if (claim.kind === 'wait') {
+          await claim.settled;
+          continue;
+        }
         try {
-          await sink.ingest(result.batch);
-        } catch (err) {
-          req.log.error({ err }, 'ingest sink failed');
-          throw new RtmError(Errors.INGEST_UNAVAILABLE, 'the events could not be stored; nothing of this request was accepted, retry later');
+          return reply.code(200).send(await ingestBody(req, principal, format, raw, { key, hash }));
+        } finally {
+          claim.release();
         }
       }
-      onLines?.(result.accepted, result.rejected);
-      const response: IngestResponse = { accepted: result.accepted, rejected: result.rejected, errors: result.errors };
-      return reply.code(200).send(response);
     },
   });
+
+  /** Decodes, parses and commits one body; with `keyed`, its key and answer are made durable with the events. */
+  async function ingestBody(
+    req: FastifyRequest,
+    principal: Principal,
+    format: BodyFormat,
+    raw: Buffer,
+    keyed: { key: string; hash: string } | undefined,
+  ): Promise<IngestResponse> {
+    const body = await decodeBody(raw, req.headers['content-encoding'], maxBodyBytes);
+    const options: ParseOptions = {
+      dictionaries: sink.dictionaries,
+      maxLineBytes: limits.maxLineBytes,
+      maxEvents: limits.maxEventsPerRequest,
+      maxErrors: MAX_REPORTED_ERRORS,
+      maxSecond: clock ? Math.floor(clock.now() / 1000) + limits.maxFutureSeconds : undefined,
+      acceptService: (service) => {
+        if (!canIngest(principal, service)) return `service "${service}": this token may not ingest events for this service`;
+        if (serviceQuota && !serviceQuota.admit(principal.tokenId, service)) {
+          return `service "${service}": this token already writes ${limits.servicesPerToken} distinct services (RTM_MAX_SERVICES_PER_TOKEN)`;
+        }
+        return undefined;
+      },
+    };
+    const result = format === 'json' ? parseJsonBody(body, options) : parsePool ? await parsePool.parse(body, options) : parseNdjson(body, options);
+    if (result.tooManyEvents) {
+      throw new RtmError(
+        Errors.INGEST_TOO_MANY_EVENTS,
+        `the body has more than ${limits.maxEventsPerRequest} events; send at most ${limits.maxEventsPerRequest} per request (nothing of this one was accepted)`,
+      );
+    }
+    const record: IdempotencyRecord | undefined = keyed && {
+      ...keyed,
+      at: clock?.now() ?? Date.now(),
+      accepted: result.accepted,
+      rejected: result.rejected,
+      ...(result.errors.length > 0 ? { errors: result.errors } : {}),
+    };
+    if (result.batch.length > 0) {
+      try {
+        await sink.ingest(result.batch, record);
+      } catch (err) {
+        req.log.error({ err }, 'ingest sink failed');
+        throw new RtmError(Errors.INGEST_UNAVAILABLE, 'the events could not be stored; nothing of this request was accepted, retry later');
+      }
+    }
+    // Durable with the events already (the pipeline remembers it when the WAL entry is fsynced);
+    // a body with nothing accepted has nothing to make durable, its answer is only remembered.
+    if (record !== undefined) idempotency?.remember(record);
+    onLines?.(result.accepted, result.rejected);
+    return { accepted: result.accepted, rejected: result.rejected, errors: result.errors };
+  }
 };

@@ -25,7 +25,7 @@ import { deltaSeconds, isEmptyDelta, type Delta } from '../model/delta.ts';
 import type { EventBatch } from '../model/event.ts';
 import { createPendingDeltas } from './pending-deltas.ts';
 import type { IngestSink } from './sink.ts';
-import { decodeWalPayload, encodeWalPayload } from './wal-payload.ts';
+import { decodeWalPayload, encodeWalPayload, type IdempotencyRecord } from './wal-payload.ts';
 import { openWal, type WalStats } from './wal/wal.ts';
 
 /** What the pipeline needs of the in-memory window (src/aggregate/window.ts implements it). */
@@ -64,6 +64,11 @@ export interface IngestPipelineOptions {
   walDir?: string;
   /** WAL segment size. Default 64 MiB. */
   walSegmentBytes?: number;
+  /**
+   * Where the Idempotency-Keys of the WAL entries go (src/ingest/idempotency/): `remember` when an
+   * entry is durable or replayed, `persist` before WAL segments are deleted. Default: none.
+   */
+  keys?: { remember(record: IdempotencyRecord): void; persist(): Promise<void> };
 }
 
 export interface IngestPipelineStats {
@@ -89,6 +94,7 @@ export interface IngestPipeline extends IngestSink {
 interface Queued {
   /** Events to aggregate in the commit, or a delta aggregated already (a parse worker's). */
   input: EventBatch | Delta;
+  key: IdempotencyRecord | undefined;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -136,7 +142,10 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
     const decoded: { lsn: number; delta: Delta }[] = [];
     for (const e of entries) {
       try {
-        decoded.push({ lsn: e.lsn, delta: decodeWalPayload(e.payload).delta });
+        const payload = decodeWalPayload(e.payload);
+        // Every replayed entry's keys, stored or not: the key file may not have them yet.
+        for (const k of payload.keys) opts.keys?.remember(k);
+        decoded.push({ lsn: e.lsn, delta: payload.delta });
       } catch (err) {
         wal.noteUndecodable();
         logger.error({ err, lsn: e.lsn }, 'WAL entry has a valid checksum but cannot be decoded; skipped');
@@ -176,6 +185,8 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
       inFlightLow = undefined;
     }
     try {
+      // The keys of the segments about to go must be in the key file first.
+      await opts.keys?.persist();
       await wal.truncate(lowestUnstored());
     } catch (err) {
       logger.warn({ err }, 'WAL truncation failed; retrying with the next write');
@@ -195,8 +206,15 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
   let committing: Promise<void> | undefined;
 
   const commitDelta = async (delta: Delta, group: readonly Queued[]): Promise<void> => {
+    const keys: IdempotencyRecord[] = [];
+    for (const q of group) if (q.key !== undefined) keys.push(q.key);
     try {
-      if (!isEmptyDelta(delta)) await wal.append(encodeWalPayload(delta), (lsn) => applyDelta(lsn, delta));
+      if (!isEmptyDelta(delta) || keys.length > 0) {
+        await wal.append(encodeWalPayload(delta, keys), (lsn) => {
+          if (!isEmptyDelta(delta)) applyDelta(lsn, delta);
+          for (const k of keys) opts.keys?.remember(k);
+        });
+      }
     } catch (err) {
       for (const q of group) q.reject(err);
       return;
@@ -237,10 +255,10 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
     committing = undefined;
   };
 
-  const enqueue = (input: EventBatch | Delta): Promise<void> => {
+  const enqueue = (input: EventBatch | Delta, key: IdempotencyRecord | undefined): Promise<void> => {
     if (closed) return Promise.reject(new Error('ingest pipeline is closed'));
     return new Promise<void>((resolve, reject) => {
-      queued.push({ input, resolve, reject });
+      queued.push({ input, key, resolve, reject });
       // Start a cycle after this turn's I/O callbacks: bodies parsed in the same turn share it.
       committing ??= new Promise<void>((started) => setImmediate(started)).then(commitLoop);
     });
@@ -248,13 +266,13 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
 
   return {
     dictionaries,
-    ingest(batch) {
-      if (batch.length === 0 && !closed) return Promise.resolve();
-      return enqueue(batch);
+    ingest(batch, key) {
+      if (batch.length === 0 && key === undefined && !closed) return Promise.resolve();
+      return enqueue(batch, key);
     },
-    ingestDelta(delta) {
-      if (isEmptyDelta(delta) && !closed) return Promise.resolve();
-      return enqueue(delta);
+    ingestDelta(delta, key) {
+      if (isEmptyDelta(delta) && key === undefined && !closed) return Promise.resolve();
+      return enqueue(delta, key);
     },
     flush: async () => {
       await committing;

@@ -11,16 +11,21 @@
  */
 import { decodeDelta, encodeDelta, encodedDeltaBytes } from '../model/delta-bytes.ts';
 import { deltaFromRecordSet, type Delta } from '../model/delta.ts';
+import type { LineError } from './ndjson-parser.ts';
 import { decodeRecordSet } from './wal/codec.ts';
 
-/** An acknowledged request's idempotency key and the answer it got. */
+/** An acknowledged request's idempotency key and the answer it got (src/ingest/idempotency/). */
 export interface IdempotencyRecord {
-  /** The token id and the client's key, `<tokenId>:<key>`. */
+  /** The token id and the client's key, hashed (scopedKey in idempotency-keys.ts). */
   key: string;
+  /** Fingerprint of the body (bodyFingerprint): a retry with another body is refused. */
+  hash: string;
   /** Unix ms when the request was acknowledged. */
   at: number;
   accepted: number;
   rejected: number;
+  /** The rejected lines listed in the answer (absent when none). */
+  errors?: LineError[];
 }
 
 export interface WalPayload {

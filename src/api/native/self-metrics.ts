@@ -13,11 +13,19 @@ export interface SelfMetricSources {
   /** The DuckDB store's backlogs (absent for an engine without them). */
   store?: { rollupBacklog(): number; compactionBacklog(): Record<Tier, number> };
   usageRecorder: { dropped(): number };
+  /** Ingest requests holding back publication (src/ingest/publication-hold.ts). */
+  publicationHold?: { stats(): { holding: number; expired: number } };
+  /** Remembered Idempotency-Keys (absent when they are off). */
+  idempotency?: { size(): number; evicted(): number };
 }
 
 export interface SelfMetrics {
   /** Ingested lines by outcome (accepted / rejected). */
   ingestLines: Counter<'outcome'>;
+  /** Events acknowledged for seconds already published (a ts/{t} cursor past them misses them). */
+  lateAfterPublish: Counter;
+  /** Ingest requests answered again from a remembered Idempotency-Key (not counted again). */
+  idempotentReplays: Counter;
   /** API request duration in seconds by dialect and status class. */
   requestSeconds: Histogram<'dialect' | 'status'>;
   /** Uploads cut off with 408: over RTM_REQUEST_TIMEOUT (`timeout`) or below RTM_MIN_BODY_RATE (`rate`). */
@@ -51,7 +59,19 @@ export function createSelfMetrics(registry: Registry, sources: SelfMetricSources
   gauge('rtm_window_edge_keys', 'Edge key-seconds held in the window', () => sources.window.stats().edgeKeys);
   gauge('rtm_window_bytes', 'Approximate bytes held by the window', () => sources.window.stats().bytes);
   gauge('rtm_usage_entities_dropped_total', 'Self-metering entities dropped because the store was behind', () => sources.usageRecorder.dropped());
-  const { store } = sources;
+  const { store, idempotency, publicationHold } = sources;
+  if (publicationHold) {
+    gauge('rtm_publish_holding_requests', 'Ingest requests running now that hold back the publication of their seconds', () => publicationHold.stats().holding);
+    gauge(
+      'rtm_publish_hold_expired_total',
+      'Ingest requests that ran longer than RTM_MAX_PUBLISH_HOLD_SECONDS, so publication went on without them',
+      () => publicationHold.stats().expired,
+    );
+  }
+  if (idempotency) {
+    gauge('rtm_ingest_idempotency_keys', 'Idempotency-Keys remembered (RTM_IDEMPOTENCY_WINDOW_SECONDS)', () => idempotency.size());
+    gauge('rtm_ingest_idempotency_keys_evicted_total', 'Idempotency-Keys forgotten before their window ended (RTM_IDEMPOTENCY_MAX_KEYS reached)', () => idempotency.evicted());
+  }
   if (store) {
     gauge('rtm_store_rollup_backlog', 'Rows buffered for the rollup tiers, not yet flushed', () => store.rollupBacklog());
     new Gauge({
@@ -87,6 +107,12 @@ export function createSelfMetrics(registry: Registry, sources: SelfMetricSources
       notifications: new Counter({ name: 'rtm_alert_notifications_total', help: 'Alert webhook notifications by outcome (delivered, failed after every retry)', labelNames: ['outcome'], registers }),
       retries: new Counter({ name: 'rtm_alert_webhook_retries_total', help: 'Alert webhook attempts retried after a failure', registers }),
     },
+    lateAfterPublish: new Counter({
+      name: 'rtm_ingest_late_after_publish_total',
+      help: 'Events acknowledged for seconds already published: in the store and rollups, but missed by a ts/{t} cursor already past them',
+      registers,
+    }),
+    idempotentReplays: new Counter({ name: 'rtm_ingest_idempotent_replays_total', help: 'Ingest requests answered again from a remembered Idempotency-Key, not counted again', registers }),
     ingestLines: new Counter({ name: 'rtm_ingest_lines_total', help: 'Ingested NDJSON lines by outcome', labelNames: ['outcome'], registers }),
     requestSeconds: new Histogram({
       name: 'rtm_http_request_duration_seconds',

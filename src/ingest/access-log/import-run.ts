@@ -5,7 +5,7 @@
  * durable the next one is parsed.
  */
 import { isUtf8 } from 'node:buffer';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { LineParser } from './line-parser.ts';
 import { createLineSplitter, cutAfterLines } from './line-splitter.ts';
 import { LogRecord } from './log-record.ts';
@@ -33,6 +33,8 @@ export interface ImportSummary {
   lines: number;
   /** Events acknowledged (durable). */
   events: number;
+  /** Of those, events the server had acknowledged before under the same Idempotency-Key (an earlier run), not counted again. */
+  alreadyImported: number;
   /** Lines rejected (blank lines are neither). */
   rejected: number;
   /** The first rejected lines (at most `maxErrors`). */
@@ -56,6 +58,13 @@ export interface ImportOptions {
   batchSize?: number;
   /** Rejected lines kept for the summary. Default 100. */
   maxErrors?: number;
+  /**
+   * Everything besides the file that decides a batch's events (format, service, mapping, batch
+   * size): part of each batch's Idempotency-Key, so a re-run with the same options sends the same
+   * keys (and is not counted twice) while a run with other options is not taken for a retry.
+   * Default ''.
+   */
+  keyScope?: string;
   onProgress?: (p: ImportProgress) => void;
 }
 
@@ -91,6 +100,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
   let lastService: unknown;
   let lines = 0;
   let events = 0;
+  let alreadyImported = 0;
   let rejected = 0;
   let rawBytes = 0;
   let seq = 0;
@@ -105,11 +115,13 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
   let batch: SubmitBatch = submitter.createBatch(batchSize);
   let batchLines = new Int32Array(batchSize);
   let batchFile = '';
+  let batchIdentity: string | undefined;
   /** The batch being made durable. */
   let inFlight: Promise<void> | undefined;
 
   const settle = (outcome: SubmitOutcome, file: string, linesOf: Int32Array): void => {
     events += outcome.accepted;
+    if (outcome.replayed === true) alreadyImported += outcome.accepted;
     for (const e of outcome.errors) reject(file, linesOf[e.index] ?? 0, e.reason);
     // Rejections beyond the ones the server listed still count.
     rejected += Math.max(0, outcome.rejected - outcome.errors.length);
@@ -120,10 +132,15 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
     const full = batch;
     const linesOf = batchLines;
     const file = batchFile;
+    // A file's batches are named by its identity and their line range, the same in every run
+    // over the same bytes; stdin has no identity to find again, its keys only cover retries.
+    const key =
+      batchIdentity === undefined
+        ? `rtm-import-${runId}-${seq++}`
+        : `rtm-import-${createHash('sha256').update(`${opts.keyScope ?? ''}\n${batchIdentity}\n${linesOf[0]}-${linesOf[full.length - 1]}`).digest('base64url')}`;
     batch = submitter.createBatch(batchSize);
     batchLines = new Int32Array(batchSize);
     if (inFlight) await inFlight;
-    const key = `rtm-import-${runId}-${seq++}`;
     inFlight = submitter.submit(full, key).then((outcome) => settle(outcome, file, linesOf));
   };
 
@@ -131,6 +148,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
     const file = source.name;
     if (batch.length > 0 && batchFile !== file) await ship();
     batchFile = file;
+    batchIdentity = source.identity;
     let pendingShip = false;
     const splitter = createLineSplitter(
       {
@@ -196,6 +214,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
     files: opts.sources.length,
     lines,
     events,
+    alreadyImported,
     rejected,
     errors,
     firstSecond: Number.isFinite(firstSecond) ? firstSecond : undefined,

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import { once } from 'node:events';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 
@@ -15,6 +16,11 @@ export interface LogSource {
   readonly name: string;
   /** Size in bytes on disk, when known (not for stdin). */
   readonly size: number | undefined;
+  /**
+   * What names this log across runs: the absolute path, device and inode of a file (undefined
+   * for stdin). Import's Idempotency-Keys derive from it, so a re-run sends the same keys.
+   */
+  readonly identity?: string | undefined;
   /** The decompressed bytes, chunk by chunk. */
   chunks(onRaw?: (bytes: number) => void): AsyncGenerator<Buffer>;
 }
@@ -60,10 +66,11 @@ async function* decompressed(input: Readable, onRaw: ((bytes: number) => void) |
 
 export function fileSource(name: string, stdin: Readable = process.stdin): LogSource {
   if (name === '-') return { name, size: undefined, chunks: (onRaw) => decompressed(stdin, onRaw) };
-  const size = fs.statSync(name).size;
+  const stat = fs.statSync(name);
   return {
     name,
-    size,
+    size: stat.size,
+    identity: `${path.resolve(name)}:${stat.dev}:${stat.ino}`,
     chunks: (onRaw) => decompressed(fs.createReadStream(name, { highWaterMark: CHUNK_BYTES }), onRaw),
   };
 }

@@ -28,6 +28,8 @@ export interface SubmitOutcome {
   rejected: number;
   /** The first rejections, by index of add() call that returned undefined. */
   errors: { index: number; reason: string }[];
+  /** Over HTTP: the server had acknowledged this key before and did not count the events again. */
+  replayed?: boolean;
 }
 
 export interface EventSubmitter {
@@ -192,7 +194,9 @@ export function createHttpSubmitter(opts: HttpSubmitterOptions): EventSubmitter 
     if (res.status === 200) {
       const r = parsed as { accepted?: unknown; rejected?: unknown; errors?: { line: number; reason: string }[] } | undefined;
       if (typeof r?.accepted !== 'number') return { retry: 'the server answered 200 without a count' };
-      return { outcome: { accepted: r.accepted, rejected: Number(r.rejected ?? 0), errors: (r.errors ?? []).map((e) => ({ index: e.line - 1, reason: e.reason })) } };
+      const errors = (r.errors ?? []).map((e) => ({ index: e.line - 1, reason: e.reason }));
+      const replayed = res.headers.get('idempotent-replayed') === 'true';
+      return { outcome: { accepted: r.accepted, rejected: Number(r.rejected ?? 0), errors, ...(replayed ? { replayed } : {}) } };
     }
     const e = (parsed as { error?: { code?: unknown; detail?: unknown } } | undefined)?.error;
     const detail = typeof e?.detail === 'string' ? `${e.detail} (${String(e.code)}, HTTP ${res.status})` : `HTTP ${res.status}`;
