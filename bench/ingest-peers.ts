@@ -135,6 +135,14 @@ for (const connections of CONNECTIONS) {
     await new Promise((r) => setTimeout(r, 3000));
     const wrong = run.failures === 0 && run.accepted === run.events ? await verify(server.url, run) : ['not every event was acknowledged'];
     const rss = peakRssMiB(pid);
+    // Where the memory is at the end (the window's own estimate; the rest is heap, buffers, DuckDB).
+    const metrics = await (await fetch(`${server.url}/rtm/v1/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    const gauge = (name: string): number => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
+    const mib = (n: number): string => `${(n / 1024 ** 2).toFixed(0)} MiB`;
+    console.log(
+      `server memory after the run: window ${mib(gauge('rtm_window_bytes'))} (${int(gauge('rtm_window_edge_keys'))} edge key-seconds), ` +
+        `pending rows ${int(gauge('rtm_pipeline_pending_rows'))}, rollup backlog ${int(gauge('rtm_store_rollup_backlog'))} rows`,
+    );
     console.log(
       `${connections} connections: ${int(run.accepted)} of ${int(run.events)} acknowledged (${run.rejected} rejected, ${run.failures} failed${run.firstFailure ? `: ${run.firstFailure}` : ''}) in ${seconds.toFixed(1)} s; ` +
         `server CPU ${((cpu1 - cpu0) / 1000).toFixed(1)} s, peak RSS ${rss.toFixed(0)} MiB; check: ${wrong.length === 0 ? 'every total equal' : `${wrong.length} mismatches, first ${wrong.slice(0, 3).join('; ')}`}`,

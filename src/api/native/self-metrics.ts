@@ -8,7 +8,7 @@ import type { WalStats } from '../../ingest/wal/wal.ts';
 import type { Tier } from '../../store/store.ts';
 
 export interface SelfMetricSources {
-  pipeline: { stats(): { appliedLsn: number; pendingSeconds: number; walSegments: number; wal?: WalStats } };
+  pipeline: { stats(): { appliedLsn: number; pendingSeconds: number; pendingRows: number; walSegments: number; wal?: WalStats } };
   window: { stats(): { seconds: number; edgeKeys: number; originKeys: number; bytes: number } };
   /** The DuckDB store's backlogs (absent for an engine without them). */
   store?: { rollupBacklog(): number; compactionBacklog(): Record<Tier, number> };
@@ -50,6 +50,7 @@ export function createSelfMetrics(registry: Registry, sources: SelfMetricSources
   };
   gauge('rtm_wal_applied_lsn', 'Highest WAL sequence number applied to the window and the store queue', () => sources.pipeline.stats().appliedLsn);
   gauge('rtm_pipeline_pending_seconds', 'Seconds with deltas not yet written to the store', () => sources.pipeline.stats().pendingSeconds);
+  gauge('rtm_pipeline_pending_rows', 'Rows of those deltas (a key may count more than once)', () => sources.pipeline.stats().pendingRows);
   gauge('rtm_wal_segments', 'WAL segment files on disk', () => sources.pipeline.stats().walSegments);
   const walStat = (key: keyof WalStats) => (): number => sources.pipeline.stats().wal?.[key] ?? 0;
   gauge('rtm_wal_corrupt_regions_total', 'Corrupt WAL regions skipped on start (bad checksum with valid entries after it, bad segment header)', walStat('corruptRegions'));
