@@ -6,7 +6,7 @@
  */
 import Fastify from 'fastify';
 import { createUsageRecorder, selfMeteringHook } from '../src/api/odsl/self-metering.ts';
-import { installRequestPrincipal } from '../src/api/request-principal.ts';
+import { installRequestPrincipal } from '../src/http/request-principal.ts';
 import { systemClock } from '../src/model/clock.ts';
 import { openDuckDb } from '../src/store/duckdb/database.ts';
 import { createDuckDbUsageStore } from '../src/store/duckdb/usage-store.ts';

@@ -7,7 +7,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { allErrorCodes, Errors, RtmError, type ErrorCode } from '../src/api/errors.ts';
+import { allErrorCodes, Errors, RtmError, type ErrorCode } from '../src/http/errors.ts';
 import type { Services } from '../src/services.ts';
 import { ADMIN_TOKEN, startHarness, type Harness } from './support/app-harness.ts';
 

@@ -9,7 +9,7 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, HARNESS_T0, startHarness, type Harness } from './support/app-harness.ts';
-import { AZION_PRODUCTS } from '../src/api/azion/products.ts';
+import { AZION_PRODUCTS } from '../src/model/azion-products.ts';
 
 const T = Math.floor(HARNESS_T0 / 1000) - 40;
 const DAY = '2026-01-01';

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { adminPrincipal, type TokenVerifier } from '../../src/api/auth.ts';
+import { adminPrincipal, type TokenVerifier } from '../../src/http/auth.ts';
 
 export const BENCH_TOKEN = 'bench-token';
 

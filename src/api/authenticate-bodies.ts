@@ -9,9 +9,9 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
-import type { TokenVerifier } from './auth.ts';
-import { hasBody } from './limits/slow-requests.ts';
-import { authenticateRequest } from './request-principal.ts';
+import type { TokenVerifier } from '../http/auth.ts';
+import { hasBody } from '../http/limits/slow-requests.ts';
+import { authenticateRequest } from '../http/request-principal.ts';
 
 export interface AuthenticateBodiesOptions {
   tokens: TokenVerifier;

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
-import { adminPrincipal, digestsEqual, sha256Hex, type TokenVerifier } from './auth.ts';
+import { adminPrincipal, digestsEqual, sha256Hex, type TokenVerifier } from '../http/auth.ts';
 
 const ADMIN_TOKEN_FILE = 'admin-token';
 

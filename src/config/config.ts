@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import type { Tier } from '../store/store.ts';
+import type { Tier } from '../model/tier.ts';
 
 export interface Limits {
   /** Largest accepted request body, bytes (after gzip decoding). Default 64 MiB. `RTM_MAX_BODY_BYTES`. */

@@ -5,7 +5,7 @@
  */
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { Errors, RtmError } from '../api/errors.ts';
+import { Errors, RtmError } from '../http/errors.ts';
 
 /**
  * Media types read as NDJSON. `application/json` is accepted too: one JSON object (even

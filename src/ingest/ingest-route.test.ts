@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SCOPES, type Principal, type TokenVerifier } from '../api/auth.ts';
+import { SCOPES, type Principal, type TokenVerifier } from '../http/auth.ts';
 import { loadConfig, type Limits } from '../config/config.ts';
 import { installErrorHandling } from '../app.ts';
 import { createFakeClock, type Clock } from '../model/clock.ts';

@@ -6,10 +6,10 @@
  */
 import { constants as bufferConstants, isUtf8 } from 'node:buffer';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { canIngest, hasScope, type Principal, type TokenVerifier } from '../api/auth.ts';
-import { Errors, RtmError } from '../api/errors.ts';
-import type { ServiceQuota } from '../api/limits/service-quota.ts';
-import { authenticateRequest } from '../api/request-principal.ts';
+import { canIngest, hasScope, type Principal, type TokenVerifier } from '../http/auth.ts';
+import { Errors, RtmError } from '../http/errors.ts';
+import type { ServiceQuota } from '../http/limits/service-quota.ts';
+import { authenticateRequest } from '../http/request-principal.ts';
 import type { Limits } from '../config/config.ts';
 import type { Clock } from '../model/clock.ts';
 import { bodyFormatOf, decodeBody, type BodyFormat } from './body.ts';

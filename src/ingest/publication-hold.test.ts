@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { SCOPES, type Principal, type TokenVerifier } from '../api/auth.ts';
+import { SCOPES, type Principal, type TokenVerifier } from '../http/auth.ts';
 import { installErrorHandling } from '../app.ts';
 import { createWindow } from '../aggregate/window.ts';
 import { loadConfig } from '../config/config.ts';

@@ -40,3 +40,6 @@ export type FilterNode =
   | { op: 'and' | 'or'; args: FilterNode[] }
   | { op: 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte'; field: string; value: FilterValue }
   | { op: 'in' | 'nin'; field: string; values: FilterValue[] };
+
+/** A filter leaf's comparison. */
+export type CmpOp = 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte';

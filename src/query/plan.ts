@@ -6,7 +6,7 @@
  * and finer tiers for the unaligned head and tail (the tail of a coarse bucket from a finer
  * tier). Each tier's share must fit its range limit (RTM_MAX_QUERY_RANGE_*).
  */
-import { checkQueryRange, type QueryRangeLimits } from '../api/query-range.ts';
+import { checkQueryRange, type QueryRangeLimits } from './query-range.ts';
 import { TIER_SECONDS, TIERS, type Tier } from '../store/store.ts';
 import type { Granularity } from './resolve.ts';
 

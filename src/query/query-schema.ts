@@ -4,7 +4,7 @@
  * checks what a schema cannot (metric names, families, from < to) and names the bad field.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Errors, RtmError } from '../api/errors.ts';
+import { Errors, RtmError } from '../http/errors.ts';
 import { GROUP_FIELDS } from './metrics.ts';
 
 export const GRANULARITIES = ['1s', '1m', '1h', '1d', 'all', 'auto'] as const;

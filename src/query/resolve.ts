@@ -3,7 +3,7 @@
  * chosen from the metrics, groupBy and filters, relative times made absolute, and every
  * mistake a 400 naming its field. Pure: no store, no clock (`now` is passed in).
  */
-import { Errors, RtmError } from '../api/errors.ts';
+import { Errors, RtmError } from '../http/errors.ts';
 import { ALL_METRIC_NAMES, FAMILY_KEYS, METRICS, type Family, type GroupField, type MetricDef } from './metrics.ts';
 import type { QueryBody } from './query-schema.ts';
 

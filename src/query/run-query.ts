@@ -4,7 +4,7 @@
  * renders.
  */
 import type { RealtimeSource } from '../aggregate/realtime-source.ts';
-import type { QueryRangeLimits } from '../api/query-range.ts';
+import type { QueryRangeLimits } from './query-range.ts';
 import type { Part } from './plan.ts';
 import { planQuery } from './plan.ts';
 import { readPart, type StoreReads } from './read-parts.ts';

@@ -9,9 +9,8 @@
 import type { Delta } from '../model/delta.ts';
 import type { DimensionRecord, EdgeRecord, OriginRecord } from '../model/record.ts';
 
-export type Tier = '1s' | '1m' | '1h' | '1d';
-export const TIERS: readonly Tier[] = ['1s', '1m', '1h', '1d'];
-export const TIER_SECONDS: Readonly<Record<Tier, number>> = { '1s': 1, '1m': 60, '1h': 3600, '1d': 86_400 };
+export { TIERS, TIER_SECONDS, type Tier } from '../model/tier.ts';
+import type { Tier } from '../model/tier.ts';
 
 /** One durable write: per-second rows (a Delta, rows additive) and the WAL position they carry. */
 export interface StoreWrite {

@@ -3,7 +3,7 @@
  * once, when the token is created. The DuckDB implementation is in ./duckdb/token-store.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { SCOPES, type Scope, type TokenVerifier } from '../api/auth.ts';
+import { SCOPES, type Scope, type TokenVerifier } from '../http/auth.ts';
 
 /** A token as listed: never its secret nor its hash. */
 export interface TokenInfo {

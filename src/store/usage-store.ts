@@ -8,6 +8,9 @@ import type { FilterNode, UsageEntity } from '../model/usage.ts';
 /** Sort keys in order of precedence; `dir` 1 ascending, -1 descending. Fields of USAGE_FILTER_FIELDS. */
 export type SortSpec = readonly { field: string; dir: 1 | -1 }[];
 
+/** Newest first. */
+export const DEFAULT_SORT: SortSpec = Object.freeze([{ field: 'timestamp', dir: -1 }]);
+
 /** An entity before insert: the store assigns a random `_id` when it is absent or empty. */
 export type NewUsageEntity = Omit<UsageEntity, '_id'> & { _id?: string };
 

@@ -13,7 +13,7 @@ import { buildApp } from '../../src/app.ts';
 import { testConfig, type Config } from '../../src/config/config.ts';
 import { createFakeClock, type FakeClock } from '../../src/model/clock.ts';
 import { createServices, type Services } from '../../src/services.ts';
-import type { Scope } from '../../src/api/auth.ts';
+import type { Scope } from '../../src/http/auth.ts';
 
 export const ADMIN_TOKEN = 'harness-admin-token-0123456789abcdef';
 

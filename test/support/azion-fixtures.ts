@@ -2,7 +2,7 @@
  * Builders for the Azion API tests: records with named fields, and a token verifier with fixed
  * principals (no DuckDB token store needed).
  */
-import { adminPrincipal, type Principal, type Scope, type TokenVerifier } from '../../src/api/auth.ts';
+import { adminPrincipal, type Principal, type Scope, type TokenVerifier } from '../../src/http/auth.ts';
 import { EDGE_FIELDS, edgeFieldIndex } from '../../src/model/fields.ts';
 import type { DimensionRecord, EdgeRecord } from '../../src/model/record.ts';
 

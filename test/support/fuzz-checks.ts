@@ -5,7 +5,7 @@
  */
 import type { LightMyRequestResponse } from 'fastify';
 import { dialectOf } from '../../src/app.ts';
-import { allErrorCodes, type Dialect } from '../../src/api/errors.ts';
+import { allErrorCodes, type Dialect } from '../../src/http/errors.ts';
 
 const REGISTRY = new Map(allErrorCodes().map((c) => [c.code, c]));
 

@@ -7,11 +7,11 @@
  * to some services sees and renames only those; the others look like they do not exist.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { canAccessService, hasScope } from '../auth.ts';
-import { Errors, RtmError } from '../errors.ts';
-import { authenticateRequest } from '../request-principal.ts';
+import { canAccessService, hasScope } from '../../http/auth.ts';
+import { Errors, RtmError } from '../../http/errors.ts';
+import { authenticateRequest } from '../../http/request-principal.ts';
 import { invalidServiceName, type Catalog } from '../../store/catalog.ts';
-import type { TokenVerifier } from '../auth.ts';
+import type { TokenVerifier } from '../../http/auth.ts';
 
 export interface ServiceAdminRouteOptions {
   catalog: Catalog;

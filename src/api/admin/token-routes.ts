@@ -10,9 +10,9 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyPluginAsync, FastifyRequest, FastifySchema, FastifySchemaCompiler } from 'fastify';
-import { hasScope, SCOPES, type Principal, type TokenVerifier } from '../auth.ts';
-import { Errors, RtmError } from '../errors.ts';
-import { authenticateRequest } from '../request-principal.ts';
+import { hasScope, SCOPES, type Principal, type TokenVerifier } from '../../http/auth.ts';
+import { Errors, RtmError } from '../../http/errors.ts';
+import { authenticateRequest } from '../../http/request-principal.ts';
 import { checkTokenInput, MAX_TOKEN_NAME, type TokenInfo, type TokenStore } from '../../store/token-store.ts';
 
 export interface AdminRouteOptions {

@@ -4,7 +4,7 @@
  * covers a bucket exactly.
  */
 import { TIER_SECONDS, type Tier } from '../../store/store.ts';
-import { DEFAULT_MAX_QUERY_RANGE_SECONDS, queryRangeProblem, type QueryRangeLimits } from '../query-range.ts';
+import { DEFAULT_MAX_QUERY_RANGE_SECONDS, queryRangeProblem, type QueryRangeLimits } from '../../query/query-range.ts';
 import type { AzionRange, Parsed } from './dates.ts';
 
 export const GRANULARITIES: Readonly<Record<string, number>> = {

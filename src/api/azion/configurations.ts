@@ -6,8 +6,8 @@
 import type { Product } from '../../model/event.ts';
 import type { Catalog, CatalogService } from '../../store/catalog.ts';
 import type { RecordFilter } from '../../store/store.ts';
-import { canRead, hasScope, type Principal } from '../auth.ts';
-import { Errors, RtmError } from '../errors.ts';
+import { canRead, hasScope, type Principal } from '../../http/auth.ts';
+import { Errors, RtmError } from '../../http/errors.ts';
 
 export interface AzionConfiguration {
   id: number;

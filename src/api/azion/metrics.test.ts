@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { edgeFieldIndex } from '../../model/fields.ts';
 import { PRODUCT_VALUES } from '../../model/event.ts';
 import { AZION_METRICS, findMetric, type Series } from './metrics.ts';
-import { AZION_PRODUCTS, productOf } from './products.ts';
+import { AZION_PRODUCTS, productOf } from '../../model/azion-products.ts';
 
 describe('Azion metric definitions', () => {
   it('every product of the seed maps to an event product, and each has its metrics', () => {

@@ -6,9 +6,9 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { RealtimeSource, SecondHints } from '../../aggregate/realtime-source.ts';
-import { canRead, type TokenVerifier } from '../auth.ts';
-import { authenticateRequest } from '../request-principal.ts';
-import { Errors, RtmError } from '../errors.ts';
+import { canRead, type TokenVerifier } from '../../http/auth.ts';
+import { authenticateRequest } from '../../http/request-principal.ts';
+import { Errors, RtmError } from '../../http/errors.ts';
 import { DEFAULT_FASTLY_LIMITS, MAX_LIMIT, planCursor, type CursorRequest, type FastlyLimits } from './cursor.ts';
 import { channelApi, domainsApi, originsApi, readEntries, type Api, type Rendered } from './entries.ts';
 import { createFragmentCache, type FragmentCache } from './fragment-cache.ts';

@@ -7,7 +7,7 @@ import type { RealtimeSource } from '../../aggregate/realtime-source.ts';
 import { edgeFieldIndex, EDGE_FIELDS, originFieldIndex, ORIGIN_FIELDS } from '../../model/fields.ts';
 import type { Clock } from '../../model/clock.ts';
 import type { EdgeRecord, OriginRecord } from '../../model/record.ts';
-import { SCOPES, type Principal, type Scope, type TokenVerifier } from '../auth.ts';
+import { SCOPES, type Principal, type Scope, type TokenVerifier } from '../../http/auth.ts';
 import { channelSeconds, domainSeconds, originSeconds } from './realtime-reader.ts';
 
 function vector(fields: Record<string, number>, index: ReadonlyMap<string, number>, length: number): Float64Array {

@@ -6,7 +6,7 @@
  *                 WAL is writable, else 503 RTM_ERR_SERVER_NOT_READY (detail: the failed checks)
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { Errors, RtmError } from '../errors.ts';
+import { Errors, RtmError } from '../../http/errors.ts';
 import type { Readiness } from './readiness.ts';
 
 export const HEALTH_PATHS: readonly string[] = ['/healthz', '/readyz'];

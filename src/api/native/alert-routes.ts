@@ -10,9 +10,9 @@ import type { AlertEvaluator } from '../../alerts/evaluator.ts';
 import { FilterSchema, type QueryBody } from '../../query/query-schema.ts';
 import { allowedValues, resolveQuery } from '../../query/resolve.ts';
 import type { AlertRule, AlertStore } from '../../store/alert-store.ts';
-import { canRead, hasScope, type Principal, type TokenVerifier } from '../auth.ts';
-import { Errors, RtmError } from '../errors.ts';
-import { authenticateRequest } from '../request-principal.ts';
+import { canRead, hasScope, type Principal, type TokenVerifier } from '../../http/auth.ts';
+import { Errors, RtmError } from '../../http/errors.ts';
+import { authenticateRequest } from '../../http/request-principal.ts';
 import { strictCompiler } from './strict-schema.ts';
 
 export interface AlertRouteOptions {

@@ -5,9 +5,9 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
-import { hasScope, type TokenVerifier } from '../auth.ts';
-import { Errors, RtmError } from '../errors.ts';
-import { authenticateRequest } from '../request-principal.ts';
+import { hasScope, type TokenVerifier } from '../../http/auth.ts';
+import { Errors, RtmError } from '../../http/errors.ts';
+import { authenticateRequest } from '../../http/request-principal.ts';
 
 export interface MetricsRouteOptions {
   registry: Registry;

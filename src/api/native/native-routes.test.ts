@@ -4,7 +4,7 @@ import type { ChannelSecond, RealtimeSource } from '../../aggregate/realtime-sou
 import { installErrorHandling } from '../../app.ts';
 import { dashboardRoutes } from '../../dashboard/dashboard-routes.ts';
 import { EDGE_FIELDS, edgeFieldIndex } from '../../model/fields.ts';
-import { SCOPES, type Principal, type TokenVerifier } from '../auth.ts';
+import { SCOPES, type Principal, type TokenVerifier } from '../../http/auth.ts';
 import { nativeRoutes } from './native-routes.ts';
 
 const T = 1_767_225_600;

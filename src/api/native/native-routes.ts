@@ -6,9 +6,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { RealtimeSource } from '../../aggregate/realtime-source.ts';
 import { EDGE_FIELDS, edgeFieldIndex } from '../../model/fields.ts';
-import { canRead, type TokenVerifier } from '../auth.ts';
-import { authenticateRequest } from '../request-principal.ts';
-import { Errors, RtmError } from '../errors.ts';
+import { canRead, type TokenVerifier } from '../../http/auth.ts';
+import { authenticateRequest } from '../../http/request-principal.ts';
+import { Errors, RtmError } from '../../http/errors.ts';
 import { deriveSummary, SUMMARY_FIELDS } from './summary.ts';
 
 export interface NativeRouteOptions {

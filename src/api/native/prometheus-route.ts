@@ -8,9 +8,9 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { canRead, hasScope, type TokenVerifier } from '../auth.ts';
-import { Errors, RtmError } from '../errors.ts';
-import { authenticateRequest } from '../request-principal.ts';
+import { canRead, hasScope, type TokenVerifier } from '../../http/auth.ts';
+import { Errors, RtmError } from '../../http/errors.ts';
+import { authenticateRequest } from '../../http/request-principal.ts';
 import { resolveQuery } from '../../query/resolve.ts';
 import { runQuery, type QuerySources } from '../../query/run-query.ts';
 import type { Row } from '../../query/rows.ts';

@@ -5,9 +5,9 @@
  */
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { hasScope, type TokenVerifier } from '../auth.ts';
-import { Errors, RtmError } from '../errors.ts';
-import { authenticateRequest } from '../request-principal.ts';
+import { hasScope, type TokenVerifier } from '../../http/auth.ts';
+import { Errors, RtmError } from '../../http/errors.ts';
+import { authenticateRequest } from '../../http/request-principal.ts';
 import { bodyFromQueryString, QueryBodySchema, QueryStringSchema, type QueryBody, type QueryString } from '../../query/query-schema.ts';
 import { resolveQuery } from '../../query/resolve.ts';
 import { runQuery, type QueryAnswer, type QuerySources } from '../../query/run-query.ts';

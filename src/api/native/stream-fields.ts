@@ -5,7 +5,7 @@
  */
 import { derive } from '../../model/derived-fields.ts';
 import { EDGE_FIELDS, edgeFieldIndex } from '../../model/fields.ts';
-import { Errors, RtmError } from '../errors.ts';
+import { Errors, RtmError } from '../../http/errors.ts';
 
 const DERIVED = ['bandwidth', 'edge_hit_ratio', 'origin_offload'] as const;
 

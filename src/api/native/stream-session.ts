@@ -7,7 +7,7 @@
  */
 import type { ChannelSecond, RealtimeSource } from '../../aggregate/realtime-source.ts';
 import type { PublishedSeconds } from '../../query/published-seconds.ts';
-import { renderError, type RtmError } from '../errors.ts';
+import { renderError, type RtmError } from '../../http/errors.ts';
 import { renderVector } from './stream-fields.ts';
 
 /** Why a stream ended (the self-metrics label). */

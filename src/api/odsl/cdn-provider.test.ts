@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Principal } from '../auth.ts';
-import { adminPrincipal } from '../auth.ts';
-import { RtmError } from '../errors.ts';
+import type { Principal } from '../../http/auth.ts';
+import { adminPrincipal } from '../../http/auth.ts';
+import { RtmError } from '../../http/errors.ts';
 import { cdnKeyLists, cdnRecordFilter, CDN_FILTER_FIELDS, chooseTier } from './cdn-provider.ts';
 import { parseEntityFilter } from './filter.ts';
 import { parseCalendar, type Calendar } from './timeseries/calendar.ts';

@@ -12,9 +12,9 @@
 import type { FilterNode, FilterValue } from '../../model/usage.ts';
 import type { MetricStore, RecordFilter, Tier } from '../../store/store.ts';
 import { TIER_SECONDS } from '../../store/store.ts';
-import { hasScope, type Principal } from '../auth.ts';
-import { Errors, RtmError } from '../errors.ts';
-import { checkQueryRange, DEFAULT_MAX_QUERY_RANGE_SECONDS, type QueryRangeLimits } from '../query-range.ts';
+import { hasScope, type Principal } from '../../http/auth.ts';
+import { Errors, RtmError } from '../../http/errors.ts';
+import { checkQueryRange, DEFAULT_MAX_QUERY_RANGE_SECONDS, type QueryRangeLimits } from '../../query/query-range.ts';
 import type { FieldType } from './filter.ts';
 import { alignsTo, type Calendar } from './timeseries/calendar.ts';
 import type { Observed } from './timeseries/observed.ts';

@@ -8,7 +8,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { FastifyRequest } from 'fastify';
-import { Errors, RtmError } from '../errors.ts';
+import { Errors, RtmError } from '../../http/errors.ts';
 
 type Counted = PassThrough & { receivedEncodedLength: number };
 

@@ -8,7 +8,8 @@ import { USAGE_FILTER_FIELDS } from '../../model/usage.ts';
 /** Most comparisons (and `$in` values) in one filter. */
 export const MAX_FILTER_TERMS = 512;
 
-export type CmpOp = 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte';
+export type { CmpOp } from '../../model/usage.ts';
+import type { CmpOp } from '../../model/usage.ts';
 export type FieldType = 'string' | 'number' | 'time';
 
 /** The usage entity's filterable fields and their types (timestamp: epoch ms, accepts ISO-8601). */

@@ -10,7 +10,7 @@ import type { FilterNode, FilterValue } from '../../model/usage.ts';
 import { parseExpression } from './filter-expression.ts';
 import { describe, FilterError, LeafBuilder, USAGE_FIELD_TYPES, type CmpOp, type FieldType } from './filter-leaf.ts';
 
-export { filterToSql, USAGE_COLUMNS } from './filter-sql.ts';
+export { filterToSql, USAGE_COLUMNS } from '../../store/duckdb/usage-filter-sql.ts';
 export { FilterError, MAX_FILTER_TERMS, OPERATOR_USAGE_FIELD_TYPES, parseIsoTime, USAGE_FIELD_TYPES, type FieldType } from './filter-leaf.ts';
 
 /** Longest accepted filter text, characters. */

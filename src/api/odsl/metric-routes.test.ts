@@ -5,8 +5,8 @@ import { createFakeClock } from '../../model/clock.ts';
 import { createDuckDbUsageStore } from '../../store/duckdb/usage-store.ts';
 import { openDuckDb, type DuckDb } from '../../store/duckdb/database.ts';
 import type { NewUsageEntity, UsageStore } from '../../store/usage-store.ts';
-import { adminPrincipal, type Principal, type Scope, type TokenVerifier } from '../auth.ts';
-import { installRequestPrincipal } from '../request-principal.ts';
+import { adminPrincipal, type Principal, type Scope, type TokenVerifier } from '../../http/auth.ts';
+import { installRequestPrincipal } from '../../http/request-principal.ts';
 import { odslMetricRoutes } from './metric-routes.ts';
 
 const T0 = Date.UTC(2024, 10, 20);

@@ -5,7 +5,7 @@ import { createFakeClock } from '../../model/clock.ts';
 import { openDuckDb, type DuckDb } from '../../store/duckdb/database.ts';
 import { createDuckDbObjectStore } from '../../store/duckdb/object-store.ts';
 import type { ObjectStore } from '../../store/object-store.ts';
-import { authenticate } from '../auth.ts';
+import { authenticate } from '../../http/auth.ts';
 import { odslObjectRoutes } from './object-routes.ts';
 import { bearer, createCdnStore, createFakeUsage, fakeTokens, NOW } from './timeseries-test-helpers.ts';
 

@@ -12,9 +12,9 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ObjectQuota, ObjectStore, PutResult } from '../../store/object-store.ts';
-import { hasScope, usageOwnerOf, type Principal, type TokenVerifier } from '../auth.ts';
-import { Errors, RtmError } from '../errors.ts';
-import { authenticateRequest } from '../request-principal.ts';
+import { hasScope, usageOwnerOf, type Principal, type TokenVerifier } from '../../http/auth.ts';
+import { Errors, RtmError } from '../../http/errors.ts';
+import { authenticateRequest } from '../../http/request-principal.ts';
 import { checkObject, METRIC_TIMESERIES_TYPE, timeseriesOf } from './object-schema.ts';
 import {
   createTimeseriesEvaluator,

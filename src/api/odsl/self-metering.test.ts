@@ -7,8 +7,8 @@ import type { UsageEntity } from '../../model/usage.ts';
 import { openDuckDb, type DuckDb } from '../../store/duckdb/database.ts';
 import { createDuckDbUsageStore } from '../../store/duckdb/usage-store.ts';
 import type { NewUsageEntity, UsageStore } from '../../store/usage-store.ts';
-import type { Principal, TokenVerifier } from '../auth.ts';
-import { authenticateRequest, installRequestPrincipal } from '../request-principal.ts';
+import type { Principal, TokenVerifier } from '../../http/auth.ts';
+import { authenticateRequest, installRequestPrincipal } from '../../http/request-principal.ts';
 import { odslMetricRoutes } from './metric-routes.ts';
 import { actionOfMethod, createUsageRecorder, selfMeteringHook, serviceOfPath, type UsageRecorder } from './self-metering.ts';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { USAGE_COLUMNS } from './filter.ts';
-import { parseSort, sortToSql } from './sort.ts';
+import { parseSort } from './sort.ts';
+import { sortToSql } from '../../store/duckdb/usage-sort-sql.ts';
 
 describe('parseSort', () => {
   it.each([

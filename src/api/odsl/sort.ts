@@ -7,8 +7,7 @@ import type { SortSpec } from '../../store/usage-store.ts';
 
 export type SortResult = { ok: true; sort: SortSpec } | { ok: false; error: string };
 
-/** Newest first. */
-export const DEFAULT_SORT: SortSpec = Object.freeze([{ field: 'timestamp', dir: -1 }]);
+export { DEFAULT_SORT } from '../../store/usage-store.ts';
 
 const MAX_SORT_KEYS = 8;
 const MAX_SORT_LENGTH = 512;
@@ -48,18 +47,4 @@ export function parseSort(text: string, fields: readonly string[] = USAGE_FILTER
     seen.add(field);
   }
   return { ok: true, sort: keys };
-}
-
-/**
- * ORDER BY for a sort: columns are checked identifiers; the id breaks ties so pages are stable.
- * Missing values sort last either way.
- */
-export function sortToSql(sort: SortSpec, columns: Readonly<Record<string, string>>, tieBreak = 'id'): string {
-  const parts = sort.map(({ field, dir }) => {
-    const c = Object.hasOwn(columns, field) ? columns[field] : undefined;
-    if (!c || !/^[a-z_][a-z0-9_]*$/.test(c)) throw new Error(`sortToSql: no column for field ${field}`);
-    return `"${c}" ${dir === 1 ? 'ASC' : 'DESC'} NULLS LAST`;
-  });
-  if (!sort.some(({ field }) => columns[field] === tieBreak)) parts.push(`"${tieBreak}" ASC`);
-  return parts.join(', ');
 }

@@ -3,8 +3,8 @@
  * array (filters evaluated with matchesFilter, as the DuckDB store evaluates them in SQL) and a
  * real in-memory DuckDB metric store whose sumEdge calls are recorded.
  */
-import type { Principal, TokenVerifier } from '../auth.ts';
-import { adminPrincipal } from '../auth.ts';
+import type { Principal, TokenVerifier } from '../../http/auth.ts';
+import { adminPrincipal } from '../../http/auth.ts';
 import type { UsageEntity } from '../../model/usage.ts';
 import type { MetricStore, SumQuery } from '../../store/store.ts';
 import { openDuckDb } from '../../store/duckdb/database.ts';

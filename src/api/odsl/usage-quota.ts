@@ -11,7 +11,7 @@
  * retention expiry.
  */
 import type { Clock } from '../../model/clock.ts';
-import { Errors, RtmError } from '../errors.ts';
+import { Errors, RtmError } from '../../http/errors.ts';
 import { usageEntityBytes, type UsageStore } from '../../store/usage-store.ts';
 import type { EntityInput } from './entity-input.ts';
 import { RESERVED_PROVIDERS } from './entity-input.ts';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installErrorHandling } from '../../app.ts';
 import { createFakeClock } from '../../model/clock.ts';
 import type { SumQuery } from '../../store/store.ts';
-import { authenticate } from '../auth.ts';
+import { authenticate } from '../../http/auth.ts';
 import { bearer, createCdnStore, createFakeUsage, fakeTokens, NOW } from './timeseries-test-helpers.ts';
 import { createVirtualTimeseriesHandler } from './virtual-timeseries.ts';
 

@@ -5,7 +5,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SCOPES, type Principal, type TokenVerifier } from '../../api/auth.ts';
+import { SCOPES, type Principal, type TokenVerifier } from '../../http/auth.ts';
 import { installErrorHandling } from '../../app.ts';
 import { loadConfig } from '../../config/config.ts';
 import { createFakeClock, type FakeClock } from '../../model/clock.ts';

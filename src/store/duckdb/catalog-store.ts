@@ -6,7 +6,7 @@
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { randomInt } from 'node:crypto';
-import { AZION_PRODUCTS } from '../../api/azion/products.ts';
+import { AZION_PRODUCTS } from '../../model/azion-products.ts';
 import type { RecordSet } from '../../model/record.ts';
 import type { Catalog, CatalogDomain, CatalogEntry, CatalogService } from '../catalog.ts';
 import { queryRows, type DuckDb } from './database.ts';

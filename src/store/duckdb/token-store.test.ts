@@ -3,18 +3,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { sha256Hex } from '../../api/auth.ts';
+import { sha256Hex } from '../../http/auth.ts';
 import { createFakeClock } from '../../model/clock.ts';
 import { checkTokenInput } from '../token-store.ts';
 import { openDuckDb, queryRows, type DuckDb } from './database.ts';
 import { createDuckDbTokenStore } from './token-store.ts';
 
 // Spy on the constant-time comparison while keeping its behaviour.
-vi.mock('../../api/auth.ts', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('../../api/auth.ts')>();
+vi.mock('../../http/auth.ts', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../http/auth.ts')>();
   return { ...actual, digestsEqual: vi.fn(actual.digestsEqual) };
 });
-const auth = await import('../../api/auth.ts');
+const auth = await import('../../http/auth.ts');
 
 let dir: string;
 let db: DuckDb;

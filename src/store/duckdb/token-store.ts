@@ -7,7 +7,7 @@
  * Map cannot go stale: create and revoke update the table first, then the Map.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { digestsEqual, sha256Hex, type Principal, type Scope } from '../../api/auth.ts';
+import { digestsEqual, sha256Hex, type Principal, type Scope } from '../../http/auth.ts';
 import type { Clock } from '../../model/clock.ts';
 import {
   checkTokenInput,

@@ -5,8 +5,9 @@
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { UsageEntity } from '../../model/usage.ts';
-import { filterToSql, USAGE_COLUMNS } from '../../api/odsl/filter-sql.ts';
-import { DEFAULT_SORT, sortToSql } from '../../api/odsl/sort.ts';
+import { filterToSql, USAGE_COLUMNS } from './usage-filter-sql.ts';
+import { DEFAULT_SORT } from '../usage-store.ts';
+import { sortToSql } from './usage-sort-sql.ts';
 import type { UsageStore } from '../usage-store.ts';
 import { queryRows, type DuckDb } from './database.ts';
 import { insertEntities, STAGING_SCHEMA } from './usage-append.ts';

@@ -3,8 +3,7 @@
  * every comparison but ne/nin). Columns are checked identifiers; values are bound parameters.
  */
 import type { DuckDBValue } from '@duckdb/node-api';
-import type { FilterNode, FilterValue } from '../../model/usage.ts';
-import type { CmpOp } from './filter-leaf.ts';
+import type { CmpOp, FilterNode, FilterValue } from '../../model/usage.ts';
 
 /** Usage entity field -> usage_entity column (`owner` is filterable by operators only: OPERATOR_USAGE_FIELD_TYPES). */
 export const USAGE_COLUMNS: Readonly<Record<string, string>> = Object.freeze({

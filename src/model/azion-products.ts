@@ -1,7 +1,7 @@
 /**
  * Azion product ids (the seed's table) and the event `product` each one reads.
  */
-import type { Product } from '../../model/event.ts';
+import type { Product } from './event.ts';
 
 export const AZION_PRODUCTS: Readonly<Record<string, Product>> = {
   '1441740010': 'edge_application',

@@ -5,7 +5,7 @@
  */
 import { DEFAULT_MAX_QUERY_RANGE_SECONDS } from '../config/config.ts';
 import type { Tier } from '../store/store.ts';
-import { Errors, RtmError } from './errors.ts';
+import { Errors, RtmError } from '../http/errors.ts';
 
 export type QueryRangeLimits = Readonly<Record<Tier, number>>;
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkQueryRange, DEFAULT_MAX_QUERY_RANGE_SECONDS, formatSeconds, queryRangeProblem } from './query-range.ts';
-import { RtmError } from './errors.ts';
+import { RtmError } from '../http/errors.ts';
 
 const advice = { narrow: 'narrow it', coarser: 'go coarser' };
 

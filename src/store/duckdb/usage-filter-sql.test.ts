@@ -5,11 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FilterNode } from '../../model/usage.ts';
-import { openDuckDb, type DuckDb } from '../../store/duckdb/database.ts';
-import { createDuckDbUsageStore } from '../../store/duckdb/usage-store.ts';
-import type { UsageStore } from '../../store/usage-store.ts';
-import { matchesFilter } from './filter.ts';
-import { filterToSql } from './filter-sql.ts';
+import { openDuckDb, type DuckDb } from './database.ts';
+import { createDuckDbUsageStore } from './usage-store.ts';
+import type { UsageStore } from '../usage-store.ts';
+import { matchesFilter } from '../../api/odsl/filter.ts';
+import { filterToSql } from './usage-filter-sql.ts';
 
 let db: DuckDb;
 let store: UsageStore;
