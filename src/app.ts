@@ -115,7 +115,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
 
   const realtime = createRealtimeReader(services.window, store);
   const maxRange = config.limits.maxQueryRangeSeconds;
-  const published = createPublishedSeconds({ source: realtime });
+  const published = createPublishedSeconds({ source: realtime, onError: (err) => services.logger.error({ err }, 'published-seconds notifier failed') });
   app.addHook('onClose', async () => published.close());
   await app.register(fastlyRoutes, {
     source: realtime,

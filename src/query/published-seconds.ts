@@ -9,6 +9,8 @@ export interface PublishedSecondsOptions {
   source: { latestPublished(): number };
   /** How often to look, ms. Default 100 (a tenth of a second's latency at most). */
   pollMs?: number;
+  /** Told of a failed look or listener (the timer goes on). Default: nowhere. */
+  onError?: (err: unknown) => void;
 }
 
 export interface PublishedSeconds {
@@ -31,11 +33,28 @@ export function createPublishedSeconds(opts: PublishedSecondsOptions): Published
   let last = source.latestPublished();
   let timer: NodeJS.Timeout | undefined;
 
+  const notify = (value: number): void => {
+    for (const l of [...listeners]) {
+      try {
+        l(value);
+      } catch (err) {
+        opts.onError?.(err);
+      }
+    }
+  };
+  // A timer callback that throws is an uncaught exception: the process would die of a failing
+  // window read or a listener's bug. Each is caught and reported; the next tick tries again.
   const tick = (): void => {
-    const now = source.latestPublished();
+    let now: number;
+    try {
+      now = source.latestPublished();
+    } catch (err) {
+      opts.onError?.(err);
+      return;
+    }
     if (now <= last) return;
     last = now;
-    for (const l of [...listeners]) l(now);
+    notify(now);
   };
   const start = (): void => {
     if (timer !== undefined) return;
@@ -79,7 +98,7 @@ export function createPublishedSeconds(opts: PublishedSecondsOptions): Published
       });
     },
     close() {
-      for (const l of [...listeners]) l(Number.POSITIVE_INFINITY);
+      notify(Number.POSITIVE_INFINITY);
       listeners.clear();
       stopIfIdle();
     },
