@@ -14,7 +14,7 @@ import { parseBodyToDelta } from './parse-body.ts';
 import { DICTIONARY_NAMES, type WorkerData, type WorkerFailure, type WorkerReply, type WorkerRequest } from './parse-protocol.ts';
 
 /** Names held (all dictionaries) beyond which the dictionaries start again empty. */
-export const MAX_NAMES = 1_000_000;
+const MAX_NAMES = 1_000_000;
 
 const maxNames = (workerData as WorkerData | null)?.maxNames ?? MAX_NAMES;
 let dictionaries: Dictionaries = createDictionaries();
