@@ -1,9 +1,12 @@
 /**
  * The layering `npm test` enforces: imports follow the data path, each layer importing only the
- * ones below it. Bottom to top:
+ * ones below it. The write path imports downstream, each stage knowing the next (ingest hands
+ * deltas to aggregate and the store, as Prometheus' scrape appends to the head and storage); the
+ * read path imports upstream (api asks query, query reads the window and the store). So the store
+ * is the bottom of both. Bottom to top:
  *   model, config, startup-error, build-info  (shapes, settings, shared utilities)
  *   http        (the error registry, auth, request principals, limits: HTTP plumbing)
- *   ingest -> aggregate -> store -> query -> alerts -> api -> dashboard, demo
+ *   store < aggregate < ingest < query < alerts < api < dashboard, demo
  *   app.ts, services.ts, main.ts               (composition)
  *   cli                                        (the commands, which start the composition)
  * Tests are exempt: a test may reach up to build the app it tests.
@@ -11,9 +14,9 @@
 const LAYERS = [
   ['^src/(model|config)/|^src/(startup-error|build-info)\\.ts$'],
   ['^src/http/'],
-  ['^src/ingest/'],
-  ['^src/aggregate/'],
   ['^src/store/'],
+  ['^src/aggregate/'],
+  ['^src/ingest/'],
   ['^src/query/'],
   ['^src/alerts/'],
   ['^src/api/'],

@@ -3,7 +3,9 @@
  * restarted, killed again, and finally stopped cleanly; then every tier of the store must count
  * each acknowledged event exactly once. A request in flight at the kill may or may not be
  * counted (its fsync may have happened before the kill, its response not), so per service:
- * acknowledged <= stored <= acknowledged + in flight.
+ * acknowledged <= stored <= acknowledged + in flight. Both ingest paths run: small bodies are
+ * parsed on the main thread, every fourth is large enough (> 64 KiB) to be parsed and aggregated
+ * on the parse worker, whose delta goes to the WAL as it is.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -21,7 +23,7 @@ const SERVICES = ['svc_a', 'svc_b', 'svc_c'];
 const KILLS = 3;
 const CLIENTS = 6;
 
-const startServer = (dataDir: string): Promise<ChildServer> => startChildServer({ dataDir, adminToken: TOKEN });
+const startServer = (dataDir: string): Promise<ChildServer> => startChildServer({ dataDir, adminToken: TOKEN, env: { RTM_INGEST_WORKERS: '1' } });
 
 interface Tally {
   sent: number;
@@ -48,7 +50,8 @@ async function ingestUntilDown(url: string, stop: { down: boolean }): Promise<vo
   const client = async (n: number): Promise<void> => {
     for (let round = 0; !stop.down; round++) {
       const service = SERVICES[(n + round) % SERVICES.length] as string;
-      const events = 1 + Math.floor(Math.random() * 20);
+      // Every fourth body goes to the parse worker (64 KiB and more: ~140 bytes an event).
+      const events = round % 4 === 3 ? 500 + Math.floor(Math.random() * 200) : 1 + Math.floor(Math.random() * 20);
       const tally = tallies.get(service) as Tally;
       tally.sent += events;
       tally.unanswered += events;

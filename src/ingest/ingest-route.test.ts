@@ -5,11 +5,16 @@ import { SCOPES, type Principal, type TokenVerifier } from '../http/auth.ts';
 import { loadConfig, type Limits } from '../config/config.ts';
 import { installErrorHandling } from '../app.ts';
 import { createFakeClock, type Clock } from '../model/clock.ts';
+import { summed } from '../../test/support/naive-reference.ts';
+import { aggregateBatch } from '../aggregate/aggregate-batch.ts';
+import { createServiceQuota } from '../http/limits/service-quota.ts';
+import { deltaToRecordSet, type Delta } from '../model/delta.ts';
 import { createDictionaries } from '../model/dictionary.ts';
 import type { EventBatch } from '../model/event.ts';
+import type { RecordSet } from '../model/record.ts';
 import { eventRows, type EventRow } from './event-rows.ts';
 import { ingestRoutes } from './ingest-route.ts';
-import { createParsePool } from './parse-pool.ts';
+import { createParsePool, type ParsePool } from './parse-pool.ts';
 import type { IngestSink } from './sink.ts';
 
 const ADMIN = 'admin-secret';
@@ -24,7 +29,10 @@ const principals: Record<string, Principal> = {
 const tokens: TokenVerifier = { verify: async (secret) => principals[secret] };
 
 interface FakeSink extends IngestSink {
+  /** The events of each batch ingested. */
   rows: EventRow[][];
+  /** The records of each batch or delta ingested. */
+  records: RecordSet[];
   fail: boolean;
 }
 
@@ -33,13 +41,16 @@ function fakeSink(): FakeSink {
   const sink: FakeSink = {
     dictionaries,
     rows: [],
+    records: [],
     fail: false,
     async ingest(batch: EventBatch) {
       if (sink.fail) throw new Error('disk on fire at /var/lib/rtm/wal-000042');
       sink.rows.push(eventRows(batch, dictionaries));
+      sink.records.push(aggregateBatch(batch, dictionaries));
     },
-    ingestDelta() {
-      return Promise.reject(new Error('the route parses on its own thread here (no parse pool)'));
+    async ingestDelta(delta: Delta) {
+      if (sink.fail) throw new Error('disk on fire at /var/lib/rtm/wal-000042');
+      sink.records.push(deltaToRecordSet(delta));
     },
   };
   return sink;
@@ -294,33 +305,69 @@ describe('POST /ingest', () => {
 });
 
 describe('POST /ingest with parse workers', () => {
-  it('answers as the main-thread parser does: events by name, refused services and bad lines with their numbers', async () => {
+  /** An app whose bodies all go to a parse worker (`pool`), or all parse in-thread. */
+  async function appWith(pool: ParsePool | undefined): Promise<{ app: FastifyInstance; sink: FakeSink }> {
+    const sink = fakeSink();
+    const instance = Fastify();
+    installErrorHandling(instance);
+    const limits = { ...loadConfig({}).limits, servicesPerToken: 2 };
+    await instance.register(ingestRoutes, { sink, tokens, limits, serviceQuota: createServiceQuota(limits), parsePool: pool });
+    return { app: instance, sink };
+  }
+
+  it('answers and counts exactly as in-thread parsing: bad lines, refused services, a token at its service quota', async () => {
     const pool = createParsePool({ workers: 1, minBodyBytes: 0 });
+    const here = await appWith(undefined);
+    const there = await appWith(pool);
     try {
-      const sink = fakeSink();
-      const instance = Fastify();
-      installErrorHandling(instance);
-      await instance.register(ingestRoutes, { sink, tokens, limits: loadConfig({}).limits, parsePool: pool });
-      app = instance;
-      const body = [event({ service: 'a' }), event({ service: 'b' }), '{nope', event({ service: 'a', datacenter: 'LHR' })].join('\n');
-      const res = await instance.inject({
-        method: 'POST',
-        url: '/ingest',
-        headers: { authorization: `Bearer ${LIMITED}`, 'content-type': 'application/x-ndjson' },
-        payload: body,
-      });
-      expect(res.statusCode).toBe(200);
-      const answer = res.json<{ accepted: number; rejected: number; errors: { line: number; reason: string }[] }>();
-      expect(answer.accepted).toBe(2);
-      expect(answer.rejected).toBe(2);
-      expect(answer.errors.map((e) => e.line)).toEqual([2, 3]);
-      expect(answer.errors[0]?.reason).toMatch(/service "b"/);
-      expect(sink.rows.flat().map((r) => [r.service, r.datacenter])).toEqual([
-        ['a', 'FRA'],
-        ['a', 'LHR'],
+      const bodies: [string, string][] = [
+        [ADMIN, [event({ service: 'a' }), event({ service: 'b', time_ms: 1.5 }), '{nope', event({ service: 'a', datacenter: 'LHR', cache: 'hit', time_ms: 0.3 })].join('\n')],
+        // The admin token's third and fourth services are over its quota of 2; 'a' is still fine.
+        [ADMIN, [event({ service: 'c' }), event({ service: 'a', status: 503 }), event({ service: 'd' }), event({ service: 'c', datacenter: 'bad dc' })].join('\n')],
+        // The limited token may write only 'a': 'b' is refused, a bad line of 'b' gets its own reason.
+        [LIMITED, [event({ service: 'b' }), event({ service: 'a', resp_body_bytes: 7 }), event({ service: 'b', status: 99 }), '', event({ service: 'b' })].join('\n')],
+        [ADMIN, Array.from({ length: 150 }, (_, i) => (i % 3 === 0 ? 'bad' : event({ service: i % 2 ? 'd' : 'a', timestamp: 1_732_096_800 + (i % 7) }))).join('\n')],
+      ];
+      const answers: unknown[][] = [[], []];
+      for (const [token, body] of bodies) {
+        for (const [k, { app }] of [here, there].entries()) {
+          const res = await app.inject({ method: 'POST', url: '/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, payload: body });
+          expect(res.statusCode).toBe(200);
+          answers[k]?.push(res.json());
+        }
+      }
+      expect(answers[1]).toEqual(answers[0]);
+      expect(answers[0]?.slice(0, 3)).toEqual([
+        { accepted: 3, rejected: 1, errors: [{ line: 3, reason: expect.stringMatching(/^not valid JSON/) as unknown }] },
+        {
+          accepted: 1,
+          rejected: 3,
+          errors: [
+            { line: 1, reason: 'service "c": this token already writes 2 distinct services (RTM_MAX_SERVICES_PER_TOKEN)' },
+            { line: 3, reason: 'service "d": this token already writes 2 distinct services (RTM_MAX_SERVICES_PER_TOKEN)' },
+            { line: 4, reason: expect.stringMatching(/^datacenter: /) as unknown },
+          ],
+        },
+        {
+          accepted: 1,
+          rejected: 3,
+          errors: [
+            { line: 1, reason: 'service "b": this token may not ingest events for this service' },
+            { line: 3, reason: expect.stringMatching(/^status: /) as unknown },
+            { line: 5, reason: 'service "b": this token may not ingest events for this service' },
+          ],
+        },
       ]);
+      // The totals the sinks got: the same numbers, by key, whether batches or worker deltas.
+      const totals = [here, there].map(({ sink }) => summed(sink.records));
+      for (const kind of ['edge', 'origin', 'dimension'] as const) {
+        const [a, b] = totals.map((t) => new Map([...t[kind]].sort()));
+        expect(b).toEqual(a);
+      }
+      expect([...(totals[0]?.edge.keys() ?? [])].map((k) => (JSON.parse(k) as unknown[])[1]).sort()).toEqual(['a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'b']);
+      expect(there.sink.rows).toEqual([]); // every body went to the worker
     } finally {
-      await pool.close();
+      await Promise.all([here.app.close(), there.app.close(), pool.close()]);
     }
   });
 });

@@ -14,13 +14,14 @@ import type { Limits } from '../config/config.ts';
 import type { Clock } from '../model/clock.ts';
 import { bodyFormatOf, decodeBody, type BodyFormat } from './body.ts';
 import { bodyFingerprint, scopedKey, type IdempotencyKeys } from './idempotency/idempotency-keys.ts';
-import { parseNdjson, type LineError, type ParseOptions, type ParseResult } from './ndjson-parser.ts';
+import type { LineError, ParseOptions } from './ndjson-parser.ts';
+import { parseInThread, type ParsedBody } from './parse-body.ts';
 import type { ParsePool } from './parse-pool.ts';
 import type { IngestSink } from './sink.ts';
 import type { IdempotencyRecord } from './wal-payload.ts';
 
 export interface IngestRouteOptions {
-  /** Where accepted batches go; `ingest` resolves once they are durable. */
+  /** Where accepted events go (a batch parsed here, or a parse worker's delta); resolves once they are durable. */
   sink: IngestSink;
   tokens: TokenVerifier;
   /** maxBodyBytes (raw and decoded), maxLineBytes, maxEventsPerRequest, servicesPerToken. */
@@ -78,7 +79,7 @@ export interface IngestResponse {
  * `application/json` may carry one pretty-printed object: if the whole body is one JSON object
  * no longer than a line may be, it is re-read as a one-line body. Anything else is NDJSON.
  */
-function parseJsonBody(body: Buffer, opts: ParseOptions): ParseResult {
+function parseJsonBody(body: Buffer, opts: ParseOptions): ParsedBody {
   if (body.length <= opts.maxLineBytes && body.includes(10) && isUtf8(body)) {
     let value: unknown;
     try {
@@ -87,10 +88,10 @@ function parseJsonBody(body: Buffer, opts: ParseOptions): ParseResult {
       value = undefined;
     }
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      return parseNdjson(Buffer.from(JSON.stringify(value)), opts);
+      return parseInThread(Buffer.from(JSON.stringify(value)), opts);
     }
   }
-  return parseNdjson(body, opts);
+  return parseInThread(body, opts);
 }
 
 export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, opts) => {
@@ -187,6 +188,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
       maxEvents: limits.maxEventsPerRequest,
       maxErrors: MAX_REPORTED_ERRORS,
       maxSecond: clock ? Math.floor(clock.now() / 1000) + limits.maxFutureSeconds : undefined,
+      // Asked once per distinct service of the body, after parsing (admission.ts).
       acceptService: (service) => {
         if (!canIngest(principal, service)) return `service "${service}": this token may not ingest events for this service`;
         if (serviceQuota && !serviceQuota.admit(principal.tokenId, service)) {
@@ -195,7 +197,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
         return undefined;
       },
     };
-    const result = format === 'json' ? parseJsonBody(body, options) : parsePool ? await parsePool.parse(body, options) : parseNdjson(body, options);
+    const result = format === 'json' ? parseJsonBody(body, options) : parsePool ? await parsePool.parse(body, options) : parseInThread(body, options);
     if (result.tooManyEvents) {
       throw new RtmError(
         Errors.INGEST_TOO_MANY_EVENTS,
@@ -209,9 +211,10 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
       rejected: result.rejected,
       ...(result.errors.length > 0 ? { errors: result.errors } : {}),
     };
-    if (result.batch.length > 0) {
+    if (result.accepted > 0) {
       try {
-        await sink.ingest(result.batch, record);
+        // A worker's delta is aggregated already; a batch parsed here is aggregated with its commit.
+        await (result.events.kind === 'delta' ? sink.ingestDelta(result.events.delta, record) : sink.ingest(result.events.batch, record));
       } catch (err) {
         req.log.error({ err }, 'ingest sink failed');
         throw new RtmError(Errors.INGEST_UNAVAILABLE, 'the events could not be stored; nothing of this request was accepted, retry later');

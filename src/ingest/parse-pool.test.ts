@@ -1,8 +1,14 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDictionaries } from '../model/dictionary.ts';
-import { eventRows } from './event-rows.ts';
-import { parseNdjson, type ParseOptions } from './ndjson-parser.ts';
+import { arbitraryEvent, eventLine } from '../../test/support/events.ts';
+import { expectNaive, expectSame, summed, type Naive } from '../../test/support/naive-reference.ts';
+import { aggregateBatches } from '../aggregate/aggregate-batch.ts';
+import { deltaStrings, deltaToRecordSet, type Delta } from '../model/delta.ts';
+import { createDictionaries, type Dictionaries } from '../model/dictionary.ts';
+import type { EventBatch } from '../model/event.ts';
+import type { RecordSet } from '../model/record.ts';
+import type { ParseOptions } from './ndjson-parser.ts';
+import { parseInThread, type ParsedBody } from './parse-body.ts';
 import { createParsePool } from './parse-pool.ts';
 
 const T0 = 1_767_225_600;
@@ -21,80 +27,153 @@ const line = fc.oneof(
       method: fc.option(fc.constantFrom('GET', 'POST')),
       backend: fc.option(fc.constantFrom('b1', 'b2')),
       resp_body_bytes: fc.nat({ max: 10_000 }),
+      time_ms: fc.double({ min: 0, max: 100, noNaN: true }),
     })
     .map(({ second, method, backend, ...rest }) =>
       JSON.stringify({ timestamp: T0 + second, ...rest, ...(method === null ? {} : { method }), ...(backend === null ? {} : { backend, origin_status: 200 }) }),
     ),
-  // Bad lines: invalid fields, garbage, blank.
+  // Bad lines: invalid fields (one with a refused service too), garbage, blank.
   fc.constantFrom('{"timestamp": 1, "service": "alpha"}', 'not json', '', '{"timestamp":"x","service":"refused","datacenter":"FRA","domain":"a","status":200}', '[1,2]'),
 );
 
-/** Service check like the route's: one refused service, and a quota of 2 others per call. */
-function checker(): (service: string) => string | undefined {
+/** Service check like the route's: one refused service, and a quota of 2 others, held across calls (one token). */
+function checker(): { accept: (service: string) => string | undefined; asked: string[] } {
   const admitted = new Set<string>();
-  return (service) => {
-    if (service === 'refused') return `service "${service}": not allowed`;
-    if (!admitted.has(service) && admitted.size >= 2) return `service "${service}": quota`;
-    admitted.add(service);
-    return undefined;
+  const asked: string[] = [];
+  return {
+    asked,
+    accept: (service) => {
+      asked.push(service);
+      if (service === 'refused') return `service "${service}": not allowed`;
+      if (!admitted.has(service) && admitted.size >= 2) return `service "${service}": quota`;
+      admitted.add(service);
+      return undefined;
+    },
   };
 }
 
+const options = (dictionaries: Dictionaries, over: Partial<ParseOptions> = {}): ParseOptions => ({ dictionaries, maxLineBytes: 4096, maxEvents: 1000, ...over });
+
+const response = (r: ParsedBody): unknown => ({ accepted: r.accepted, rejected: r.rejected, errors: r.errors, tooManyEvents: r.tooManyEvents });
+const deltaOf = (r: ParsedBody): Delta => {
+  if (r.events.kind !== 'delta') throw new Error('expected a worker delta');
+  return r.events.delta;
+};
+const batchOf = (r: ParsedBody): EventBatch => {
+  if (r.events.kind !== 'batch') throw new Error('expected an in-thread batch');
+  return r.events.batch;
+};
+/** Totals of a path: the in-thread batches aggregated together (a commit), the worker deltas summed. */
+const inThreadTotals = (rs: ParsedBody[], dicts: Dictionaries): Naive => summed([aggregateBatches(rs.map(batchOf), dicts)]);
+const workerTotals = (rs: ParsedBody[]): Naive => summed(rs.map((r) => deltaToRecordSet(deltaOf(r))));
+const expectSameTotals = (a: Naive, b: Naive): void => {
+  expectSame(a.edge, b.edge);
+  expectSame(a.origin, b.origin);
+  expect(new Map([...a.dimension].sort())).toEqual(new Map([...b.dimension].sort()));
+};
+
 describe('parse pool', () => {
-  it('gives what parseNdjson gives on the calling thread: events by name, counts, errors with lines', async () => {
-    // Two sinks' dictionaries, one shared by many bodies: the workers' names must map right.
-    const inThread = createDictionaries();
-    const pooled = createDictionaries();
-    pooled.service.id('zeta'); // ids differ between the two dictionaries
+  it('answers as in-thread parsing does, with the same totals: good and bad lines, refused services, a token at its quota', async () => {
+    const sinkDicts = createDictionaries();
+    sinkDicts.service.id('zeta'); // the sink's ids differ from any parse's
     await fc.assert(
-      fc.asyncProperty(fc.array(line, { maxLength: 40 }), fc.boolean(), fc.integer({ min: 1, max: 5 }), async (lines, check, maxErrors) => {
-        const body = Buffer.from(lines.join('\n'));
-        const opts = (dictionaries: ParseOptions['dictionaries']): ParseOptions => ({
-          dictionaries,
-          maxLineBytes: 4096,
-          maxEvents: 1000,
-          maxErrors,
-          acceptService: check ? checker() : undefined,
-        });
-        const want = parseNdjson(body, opts(inThread));
-        const got = await pool.parse(body, opts(pooled));
-        expect(got.accepted).toBe(want.accepted);
-        expect(got.rejected).toBe(want.rejected);
-        expect(got.errors).toEqual(want.errors);
-        expect(got.tooManyEvents).toBe(want.tooManyEvents);
-        expect(eventRows(got.batch, pooled)).toEqual(eventRows(want.batch, inThread));
+      fc.asyncProperty(fc.array(fc.array(line, { maxLength: 40 }), { minLength: 1, maxLength: 4 }), fc.boolean(), fc.integer({ min: 1, max: 5 }), async (bodies, check, maxErrors) => {
+        // One token per path, its quota state carried from body to body.
+        const here = checker();
+        const there = checker();
+        const inThread: ParsedBody[] = [];
+        const worker: ParsedBody[] = [];
+        for (const lines of bodies) {
+          const body = Buffer.from(lines.join('\n'));
+          inThread.push(parseInThread(body, options(sinkDicts, { maxErrors, acceptService: check ? here.accept : undefined })));
+          worker.push(await pool.parse(body, options(sinkDicts, { maxErrors, acceptService: check ? there.accept : undefined })));
+        }
+        expect(worker.map(response)).toEqual(inThread.map(response));
+        expect(there.asked).toEqual(here.asked);
+        expectSameTotals(workerTotals(worker), inThreadTotals(inThread, sinkDicts));
+      }),
+      { numRuns: 120 },
+    );
+  });
+
+  it('equals the naive reference of events.md on the worker path (parsed and aggregated on a worker)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(arbitraryEvent, { maxLength: 60 }), { minLength: 1, maxLength: 4 }), async (bodies) => {
+        const results = await Promise.all(bodies.map((events) => pool.parse(Buffer.from(events.map(eventLine).join('\n')), options(createDictionaries()))));
+        expect(results.map((r) => r.accepted)).toEqual(bodies.map((b) => b.length));
+        expectNaive(workerTotals(results), bodies.flat());
       }),
       { numRuns: 150 },
     );
   });
 
-  it('refuses the events of a refused service with their lines, and never interns its name', async () => {
+  it('reports refused services with their lines, and never interns their names or sends them on', async () => {
+    const lines = ['refused', 'alpha', 'refused', 'nope'].map((service, i) =>
+      JSON.stringify({ timestamp: T0, service, datacenter: `DC${i}`, domain: `d${i}.example`, status: 200, backend: `b${i}`, origin_status: 200 }),
+    );
+    const body = Buffer.from(lines.join('\n'));
+    const refuse = (s: string): string | undefined => (s === 'alpha' ? undefined : `service "${s}": not allowed`);
+    const want = {
+      accepted: 1,
+      rejected: 3,
+      errors: [
+        { line: 1, reason: 'service "refused": not allowed' },
+        { line: 3, reason: 'service "refused": not allowed' },
+        { line: 4, reason: 'service "nope": not allowed' },
+      ],
+      tooManyEvents: false,
+    };
     const dicts = createDictionaries();
-    const lines = ['refused', 'alpha', 'refused'].map((service) => JSON.stringify({ timestamp: T0, service, datacenter: 'FRA', domain: 'a.example', status: 200 }));
-    const result = await pool.parse(Buffer.from(lines.join('\n')), { dictionaries: dicts, maxLineBytes: 4096, maxEvents: 10, acceptService: checker() });
-    expect(result.errors).toEqual([
-      { line: 1, reason: 'service "refused": not allowed' },
-      { line: 3, reason: 'service "refused": not allowed' },
-    ]);
-    expect(eventRows(result.batch, dicts).map((e) => e.service)).toEqual(['alpha']);
-    expect(dicts.service.size).toBe(1);
+    const here = parseInThread(body, options(dicts, { acceptService: refuse }));
+    expect(response(here)).toEqual(want);
+    expect([dicts.service.size, dicts.datacenter.size, dicts.domain.size]).toEqual([1, 1, 1]);
+    const there = await pool.parse(body, options(createDictionaries(), { acceptService: refuse }));
+    expect(response(there)).toEqual(want);
+    const delta = deltaOf(there);
+    expect(deltaToRecordSet(delta).edge.map((r) => [r.service, r.datacenter, r.domain])).toEqual([['alpha', 'DC1', 'd1.example']]);
+    // Only the kept rows' names: no datacenter, domain or backend of a refused line.
+    expect(deltaStrings(delta).filter((s) => /refused|nope|DC[023]|d[023]\.|b[023]/.test(s))).toEqual([]);
   });
 
   it('parses concurrent bodies independently, each with its own events', async () => {
-    const dicts = createDictionaries();
     const bodies = Array.from({ length: 12 }, (_, k) =>
       Buffer.from(
         Array.from({ length: 50 + k }, (_, i) => JSON.stringify({ timestamp: T0 + i, service: `svc${k}`, datacenter: 'FRA', domain: 'a.example', status: 200 })).join('\n'),
       ),
     );
-    const results = await Promise.all(bodies.map((b) => pool.parse(b, { dictionaries: dicts, maxLineBytes: 4096, maxEvents: 1000 })));
+    const results = await Promise.all(bodies.map((b) => pool.parse(b, options(createDictionaries()))));
     expect(results.map((r) => r.accepted)).toEqual(bodies.map((_, k) => 50 + k));
-    expect(results.map((r) => new Set(eventRows(r.batch, dicts).map((e) => e.service)))).toEqual(bodies.map((_, k) => new Set([`svc${k}`])));
+    const perBody = (r: ParsedBody): [string, number][] => {
+      const rs: RecordSet = deltaToRecordSet(deltaOf(r));
+      return [...new Set(rs.edge.map((e) => e.service))].map((s) => [s, rs.edge.filter((e) => e.service === s).reduce((n, e) => n + (e.values[0] as number), 0)]);
+    };
+    expect(results.map(perBody)).toEqual(bodies.map((_, k) => [[`svc${k}`, 50 + k]]));
   });
 
-  it('stops at maxEvents like the in-thread parser', async () => {
+  it('stops at maxEvents like in-thread parsing, admitting nothing (no quota taken)', async () => {
     const body = Buffer.from(Array.from({ length: 5 }, () => JSON.stringify({ timestamp: T0, service: 's', datacenter: 'FRA', domain: 'a.example', status: 200 })).join('\n'));
-    const result = await pool.parse(body, { dictionaries: createDictionaries(), maxLineBytes: 4096, maxEvents: 3 });
-    expect(result.tooManyEvents).toBe(true);
+    for (const parse of [async (o: ParseOptions) => parseInThread(body, o), (o: ParseOptions) => pool.parse(body, o)]) {
+      const c = checker();
+      const result = await parse(options(createDictionaries(), { maxEvents: 3, acceptService: c.accept }));
+      expect(result.tooManyEvents).toBe(true);
+      expect(c.asked).toEqual([]);
+    }
+  });
+
+  it('gives the same answers across the worker starting its dictionaries again', async () => {
+    const small = createParsePool({ workers: 1, minBodyBytes: 0, workerMaxNames: 10 });
+    try {
+      for (let round = 0; round < 6; round++) {
+        const lines = Array.from({ length: 8 }, (_, i) => JSON.stringify({ timestamp: T0, service: `s${(round + i) % 5}`, datacenter: 'FRA', domain: `d${round}-${i}.example`, status: 200 }));
+        const body = Buffer.from(lines.join('\n'));
+        const dicts = createDictionaries();
+        const here = parseInThread(body, options(dicts));
+        const there = await small.parse(body, options(createDictionaries()));
+        expect(response(there)).toEqual(response(here));
+        expectSameTotals(workerTotals([there]), inThreadTotals([here], dicts));
+      }
+    } finally {
+      await small.close();
+    }
   });
 });

@@ -1,54 +1,50 @@
 /**
- * A parse-pool worker thread: parses NDJSON bodies into batches whose ids come from this
- * thread's own Dictionaries, and sends along the names it interned since its last reply, so the
- * main thread can map the ids to its own (parse-pool.ts). It does not check the services a
- * token may write (that state lives on the main thread): it records each event's line instead.
+ * A parse-pool worker thread: parses NDJSON bodies and aggregates each into a Delta
+ * (parseBodyToDelta), whose string table carries the names, so nothing of this thread's ids
+ * leaves it. Pure as seen from the main thread: a reply depends on the request alone (no
+ * closure or state of the request's token crosses; the service check runs on the main thread
+ * over the services the reply lists). The ids are this thread's own Dictionaries, kept across
+ * bodies (a name seen before costs a lookup, not an insert) and replaced by empty ones past
+ * MAX_NAMES, since no reply refers to them.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { RECORD_KIND_NAMES, type Delta } from '../model/delta.ts';
 import { createDictionaries, type Dictionaries } from '../model/dictionary.ts';
-import type { EventBatch } from '../model/event.ts';
-import { parseNdjson } from './ndjson-parser.ts';
-import { DICTIONARY_NAMES, type WorkerReply, type WorkerRequest } from './parse-protocol.ts';
+import { parseBodyToDelta } from './parse-body.ts';
+import { DICTIONARY_NAMES, type WorkerData, type WorkerFailure, type WorkerReply, type WorkerRequest } from './parse-protocol.ts';
 
-const dictionaries: Dictionaries = createDictionaries();
-/** Per dictionary, how many of its names the main thread has. */
-const sent = new Map(DICTIONARY_NAMES.map((d) => [d, 0]));
+/** Names held (all dictionaries) beyond which the dictionaries start again empty. */
+const MAX_NAMES = 1_000_000;
+
+const maxNames = (workerData as WorkerData | null)?.maxNames ?? MAX_NAMES;
+let dictionaries: Dictionaries = createDictionaries();
+
+/** The delta's arrays: moved to the main thread, not copied. */
+function deltaBuffers(d: Delta): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>([d.stringBytes.buffer as ArrayBuffer, d.stringEnd.buffer as ArrayBuffer]);
+  for (const kind of RECORD_KIND_NAMES) {
+    const p = d[kind];
+    for (const a of [p.second, p.keys, p.vecEnd, p.vec]) out.add(a.buffer as ArrayBuffer);
+  }
+  return [...out];
+}
 
 const port = parentPort;
 if (port === null) throw new Error('parse-worker.ts runs as a worker thread');
 port.on('message', (req: WorkerRequest) => {
   const body = Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength);
-  const result = parseNdjson(body, {
-    dictionaries,
-    maxLineBytes: req.maxLineBytes,
-    maxEvents: req.maxEvents,
-    maxSecond: req.maxSecond,
-    maxErrors: req.maxErrors,
-    recordLines: true,
-  });
-  const names = {} as WorkerReply['names'];
-  for (const d of DICTIONARY_NAMES) {
-    const interner = dictionaries[d];
-    const from = sent.get(d) ?? 0;
-    const fresh: string[] = [];
-    for (let id = from; id < interner.size; id++) fresh.push(interner.name(id));
-    names[d] = fresh;
-    sent.set(d, interner.size);
+  let reply: WorkerReply;
+  try {
+    reply = { id: req.id, ...parseBodyToDelta(body, req, dictionaries) };
+  } catch (err) {
+    // Never expected (bad lines are reported, not thrown); fails this body only, not the worker.
+    dictionaries = createDictionaries();
+    const failure: WorkerFailure = { id: req.id, failure: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+    port.postMessage(failure);
+    return;
   }
-  const { batch } = result;
-  const reply: WorkerReply = {
-    id: req.id,
-    batch,
-    lines: result.lines ?? new Int32Array(0),
-    rejected: result.rejected,
-    errors: result.errors,
-    tooManyEvents: result.tooManyEvents,
-    names,
-  };
-  // The columns move to the main thread without a copy.
-  const transfer = new Set<ArrayBuffer>();
-  for (const [key, column] of Object.entries(batch) as [keyof EventBatch, unknown][]) {
-    if (key !== 'length' && ArrayBuffer.isView(column)) transfer.add(column.buffer as ArrayBuffer);
-  }
-  port.postMessage(reply, [...transfer]);
+  let held = 0;
+  for (const d of DICTIONARY_NAMES) held += dictionaries[d].size;
+  if (held > maxNames) dictionaries = createDictionaries();
+  port.postMessage(reply, deltaBuffers(reply.delta));
 });

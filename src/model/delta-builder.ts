@@ -244,3 +244,43 @@ export function filterDelta(delta: Delta, keep: (second: number) => boolean): De
     dimension: pick(delta.dimension, RECORD_KEYS.dimension.key.length),
   };
 }
+
+/**
+ * `delta` without the rows of `services` (every kind's first key column is the service), in a new
+ * delta whose string table holds only the names of the rows kept: nothing of a refused service
+ * reaches the WAL. `delta` itself when none of its rows is dropped.
+ */
+export function dropServices(delta: Delta, services: ReadonlySet<string>): Delta {
+  if (services.size === 0) return delta;
+  const names = deltaStrings(delta);
+  const drop = new Set<number>();
+  names.forEach((name, id) => {
+    if (services.has(name)) drop.add(id);
+  });
+  if (drop.size === 0) return delta;
+  const strings = new StringTableWriter();
+  const remap = new Int32Array(names.length).fill(-1);
+  const pick = (part: DeltaPart, arity: number): DeltaPart => {
+    const w = new PartWriter(arity);
+    for (let i = 0; i < part.rows; i++) {
+      if (drop.has(part.keys[i * arity] as number)) continue;
+      const start = vecStart(part, i);
+      const end = part.vecEnd[i] as number;
+      w.reserve(end - start);
+      for (let k = 0; k < arity; k++) {
+        const id = part.keys[i * arity + k] as number;
+        let to = remap[id] as number;
+        if (to < 0) remap[id] = to = strings.id(names[id] as string);
+        w.keys[w.rows * arity + k] = to;
+      }
+      w.vec.set(part.vec.subarray(start, end), w.vecLength);
+      w.vecLength += end - start;
+      w.endRow(part.second[i] as number);
+    }
+    return w.finish();
+  };
+  const edge = pick(delta.edge, RECORD_KEYS.edge.key.length);
+  const origin = pick(delta.origin, RECORD_KEYS.origin.key.length);
+  const dimension = pick(delta.dimension, RECORD_KEYS.dimension.key.length);
+  return { ...strings.finish(), edge, origin, dimension };
+}

@@ -4,8 +4,8 @@ import { dimensionRecord, edgeRecord, originRecord } from '../store/record-fixtu
 import { createRecordAccumulator } from './record-accumulator.ts';
 import type { RecordSet } from './record.ts';
 import { decodeDelta, encodeDelta } from './delta-bytes.ts';
-import { createDeltaMerger, filterDelta } from './delta-builder.ts';
-import { deltaFromRecordSet, deltaSeconds, deltaToRecordSet, emptyDelta, isEmptyDelta } from './delta.ts';
+import { createDeltaMerger, dropServices, filterDelta } from './delta-builder.ts';
+import { deltaFromRecordSet, deltaSeconds, deltaStrings, deltaToRecordSet, emptyDelta, isEmptyDelta } from './delta.ts';
 
 const T0 = 1_704_067_200;
 
@@ -108,5 +108,26 @@ describe('Delta', () => {
     expect(deltaToRecordSet(first).dimension).toHaveLength(2);
     expect(isEmptyDelta(filterDelta(d, () => false))).toBe(true);
     expect(isEmptyDelta(emptyDelta())).toBe(true);
+  });
+
+  it('drops the rows of refused services, and their names from the string table', () => {
+    fc.assert(
+      fc.property(recordSets, fc.subarray(['', 'a', '\uFEFF', 'é']), (rs, refused) => {
+        const gone = new Set(refused);
+        const kept = dropServices(deltaFromRecordSet(rs), gone);
+        const want: RecordSet = {
+          edge: rs.edge.filter((r) => !gone.has(r.service)),
+          origin: rs.origin.filter((r) => !gone.has(r.service)),
+          dimension: rs.dimension.filter((r) => !gone.has(r.service)),
+        };
+        expect(plain(deltaToRecordSet(kept))).toEqual(plain(want));
+        // Only the strings of the rows kept are left ('GET', 'method', a datacenter may equal a refused name).
+        const used = new Set([...want.edge, ...want.origin, ...want.dimension].flatMap((r) => Object.values(r).filter((v): v is string => typeof v === 'string')));
+        expect(new Set(deltaStrings(kept))).toEqual(used);
+      }),
+      { numRuns: 200 },
+    );
+    const d = deltaFromRecordSet(sample());
+    expect(dropServices(d, new Set(['nobody']))).toBe(d);
   });
 });

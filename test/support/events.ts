@@ -150,3 +150,15 @@ export const arbitraryEvent: fc.Arbitrary<PlainEvent> = fc.record({
   waf: fc.constantFrom(undefined, ...present(WAF_VALUES)),
   product: fc.constantFrom('edge_application', 'image_processor'),
 });
+
+/** The NDJSON line of `e` (events.md section 1): what a client sends for it. */
+export function eventLine(e: PlainEvent): string {
+  const { second, origin_status, tls, waf, ...rest } = e;
+  return JSON.stringify({
+    timestamp: second,
+    ...rest,
+    ...(origin_status === undefined ? {} : { origin_status }),
+    ...(tls === undefined ? {} : { tls }),
+    ...(waf === undefined ? {} : { waf }),
+  });
+}

@@ -1,7 +1,8 @@
 /**
  * Distinct services per token: a token may write at most `servicesPerToken` different services
  * (bounds what one token can make the aggregator and the catalog hold). The ingest route asks
- * admit() per line; a line over the quota is rejected with its reason, the others are kept.
+ * admit() once per distinct service of a body (src/ingest/admission.ts); the lines of a service
+ * over the quota are rejected with its reason, the others are kept.
  */
 import type { Limits } from '../../config/config.ts';
 
