@@ -5,7 +5,8 @@
  * through a remap and vector bytes as they are. This is what lets the store writer cost a
  * copy per row instead of a hash-and-sum per key (the merger in delta-builder.ts).
  */
-import { RECORD_KIND_NAMES, arityOf, deltaStrings, vecStart, PartWriter, StringTableWriter, type Delta, type DeltaPart, type RecordKind } from './delta.ts';
+import { allocateEncodedDelta, decodeDelta } from './delta-bytes.ts';
+import { RECORD_KIND_NAMES, arityOf, deltaStrings, vecStart, PartWriter, StringTableWriter, type Delta, type DeltaPart } from './delta.ts';
 
 /** Copies row `i` of `part` into `w`, its key ids mapped through `map`. */
 function copyRow(part: DeltaPart, i: number, arity: number, map: (id: number) => number, w: PartWriter): void {
@@ -49,13 +50,26 @@ export interface ServiceBlock {
   delta: Delta;
 }
 
+export interface ServiceBlockBytes {
+  second: number;
+  service: string;
+  /** The block encoded (delta-bytes.ts): what the store writes. */
+  bytes: Uint8Array;
+}
+
+/** splitToBlockBytes, each block decoded (views on its bytes). */
+export function splitBySecondAndService(delta: Delta): ServiceBlock[] {
+  return splitToBlockBytes(delta).map((b) => ({ second: b.second, service: b.service, delta: decodeDelta(b.bytes) }));
+}
+
 /**
  * One block per distinct (second, service) of `delta` (every record kind's key starts with the
- * service), ordered by second then service id. Rows keep their order within a block.
- * Hot path (every store write): two passes over the rows (block ids and sizes, then copies into
- * exact-length arrays), no per-row allocation.
+ * service), ordered by second then service id, each already encoded. Rows keep their order
+ * within a block. Hot path (every store write): block ids and sizes in one pass over the rows,
+ * then each block written straight into its bytes (allocateEncodedDelta): one allocation per
+ * block, no Delta built and then encoded.
  */
-export function splitBySecondAndService(delta: Delta): ServiceBlock[] {
+export function splitToBlockBytes(delta: Delta): ServiceBlockBytes[] {
   const names = deltaStrings(delta);
   const n = Math.max(1, names.length);
   // Block of (second, service): seconds are few, so (second index * n + service) stays a small
@@ -121,56 +135,62 @@ export function splitBySecondAndService(delta: Delta): ServiceBlock[] {
   // Local ids: global id -> local id + 1 (0: not in this block yet), reset after each block.
   const local = new Uint32Array(n);
   const used = new Uint32Array(n);
-  const out: ServiceBlock[] = [];
+  const localKeys = layout.map(({ arity, rows }) => new Uint32Array(rows.length * arity));
+  const out: ServiceBlockBytes[] = [];
+  const stringStart = (id: number): number => (id === 0 ? 0 : (delta.stringEnd[id - 1] as number));
   for (const b of order) {
+    // Pass 1: the block's names, as local ids (so its string table's size is known).
     let usedCount = 0;
-    const parts = {} as Record<RecordKind, DeltaPart>;
-    for (const { kind, arity, part, start, rows, vecBytes } of layout) {
-      const from = start[b] as number;
-      const count = (start[b + 1] as number) - from;
-      const second = new Float64Array(count);
-      const keys = new Uint32Array(count * arity);
-      const vecEnd = new Uint32Array(count);
-      const vec = new Uint8Array(vecBytes[b] as number);
-      let at = 0;
-      for (let r = 0; r < count; r++) {
-        const i = rows[from + r] as number;
-        second[r] = part.second[i] as number;
-        for (let k = 0; k < arity; k++) {
-          const id = part.keys[i * arity + k] as number;
+    let stringBytes = 0;
+    layout.forEach(({ arity, part, start, rows }, k) => {
+      const lk = localKeys[k] as Uint32Array;
+      for (let r = start[b] as number; r < (start[b + 1] as number); r++) {
+        const i = rows[r] as number;
+        for (let a = 0; a < arity; a++) {
+          const id = part.keys[i * arity + a] as number;
           let l = local[id] as number;
           if (l === 0) {
             used[usedCount++] = id;
             l = local[id] = usedCount;
+            stringBytes += (delta.stringEnd[id] as number) - stringStart(id);
           }
-          keys[r * arity + k] = l - 1;
+          lk[r * arity + a] = l - 1;
         }
-        // A vector is a few dozen bytes: a loop beats a subarray view + set per row.
-        const src = part.vec;
-        for (let x = vecStart(part, i), end = part.vecEnd[i] as number; x < end; x++) vec[at++] = src[x] as number;
-        vecEnd[r] = at;
       }
-      parts[kind] = { rows: count, second, keys, vecEnd, vec };
-    }
-    // The block's string table: the used names' bytes, copied (not re-encoded).
-    let bytes = 0;
-    for (let u = 0; u < usedCount; u++) {
-      const id = used[u] as number;
-      bytes += (delta.stringEnd[id] as number) - (id === 0 ? 0 : (delta.stringEnd[id - 1] as number));
-    }
-    const stringBytes = new Uint8Array(bytes);
-    const stringEnd = new Uint32Array(usedCount);
+    });
+    const { bytes, delta: view } = allocateEncodedDelta({
+      strings: usedCount,
+      stringBytes,
+      rows: layout.map(({ start }) => (start[b + 1] as number) - (start[b] as number)),
+      vecBytes: layout.map(({ vecBytes }) => vecBytes[b] as number),
+    });
+    // Pass 2: the bytes. Strings copied (not re-encoded), then per kind the rows.
     let at = 0;
     for (let u = 0; u < usedCount; u++) {
       const id = used[u] as number;
-      const from = id === 0 ? 0 : (delta.stringEnd[id - 1] as number);
-      const to = delta.stringEnd[id] as number;
-      stringBytes.set(delta.stringBytes.subarray(from, to), at);
-      at += to - from;
-      stringEnd[u] = at;
+      for (let x = stringStart(id), end = delta.stringEnd[id] as number; x < end; x++) view.stringBytes[at++] = delta.stringBytes[x] as number;
+      view.stringEnd[u] = at;
       local[id] = 0;
     }
-    out.push({ second: blockSecond[b] as number, service: names[blockService[b] as number] as string, delta: { stringBytes, stringEnd, ...parts } });
+    layout.forEach(({ kind, arity, part, start, rows }, k) => {
+      const into = view[kind];
+      const from = start[b] as number;
+      const count = (start[b + 1] as number) - from;
+      into.keys.set((localKeys[k] as Uint32Array).subarray(from * arity, (from + count) * arity));
+      let pos = 0;
+      const src = part.vec;
+      const dst = into.vec;
+      for (let r = 0; r < count; r++) {
+        const i = rows[from + r] as number;
+        const second = part.second[i] as number;
+        if (!Number.isSafeInteger(second)) throw new RangeError(`record second ${second} is not an integer`);
+        into.second[r] = second;
+        // A vector is a few dozen bytes: a loop beats a subarray view + set per row.
+        for (let x = vecStart(part, i), end = part.vecEnd[i] as number; x < end; x++) dst[pos++] = src[x] as number;
+        into.vecEnd[r] = pos;
+      }
+    });
+    out.push({ second: blockSecond[b] as number, service: names[blockService[b] as number] as string, bytes });
   }
   return out;
 }

@@ -7,8 +7,8 @@
  * on start); the bulk scans (Azion, ODSL) read the columnar rollup tiers.
  */
 import { BIGINT, BLOB, VARCHAR, DuckDBBlobValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { decodeDelta, encodeDelta } from '../../model/delta-bytes.ts';
-import { concatDeltas, splitBySecondAndService } from '../../model/delta-concat.ts';
+import { decodeDelta } from '../../model/delta-bytes.ts';
+import { concatDeltas, splitToBlockBytes } from '../../model/delta-concat.ts';
 import { emptyDelta, type Delta } from '../../model/delta.ts';
 import type { RecordSet } from '../../model/record.ts';
 import type { DimensionSumQuery, DimensionSumRow, RecordQuery, SumQuery, SumRow } from '../store.ts';
@@ -41,7 +41,7 @@ const blockColumns = (writeId: number): Column<BlockRow>[] => {
 
 /** Appends `delta` as one block per (second, service) under `writeId`; call inside a transaction. */
 export async function appendSecondBlocks(c: DuckDBConnection, delta: Delta, writeId: number): Promise<void> {
-  const rows = splitBySecondAndService(delta).map((b) => ({ second: b.second, service: b.service, bytes: encodeDelta(b.delta) }));
+  const rows = splitToBlockBytes(delta);
   await appendTable(c, SECOND_BLOCKS_TABLE, blockColumns(writeId), rows);
 }
 
