@@ -6,7 +6,7 @@
  * copy per row instead of a hash-and-sum per key (the merger in delta-builder.ts).
  */
 import { allocateEncodedDelta, decodeDelta } from './delta-bytes.ts';
-import { RECORD_KIND_NAMES, arityOf, deltaStrings, vecStart, PartWriter, StringTableWriter, type Delta, type DeltaPart } from './delta.ts';
+import { RECORD_KIND_NAMES, arityOf, deltaStrings, vecStart, PartWriter, type Delta, type DeltaPart } from './delta.ts';
 
 /** Copies row `i` of `part` into `w`, its key ids mapped through `map`. */
 function copyRow(part: DeltaPart, i: number, arity: number, map: (id: number) => number, w: PartWriter): void {
@@ -23,15 +23,79 @@ function copyRow(part: DeltaPart, i: number, arity: number, map: (id: number) =>
   w.endRow(part.second[i] as number);
 }
 
+/**
+ * A string table built from other tables' UTF-8 bytes: interned by hashing and comparing bytes,
+ * so joining deltas decodes no string (a delta from a parse worker carries ~2,000 names).
+ */
+class ByteStringTable {
+  private bytes = new Uint8Array(1 << 16);
+  private length = 0;
+  private ends = new Uint32Array(1024);
+  private size = 0;
+  private slots = new Int32Array(2048).fill(-1);
+  /** The id of the string src[from, to), added when new. */
+  id(src: Uint8Array, from: number, to: number): number {
+    let h = 0x811c9dc5;
+    for (let x = from; x < to; x++) h = Math.imul(h ^ (src[x] as number), 0x01000193);
+    const mask = this.slots.length - 1;
+    const len = to - from;
+    for (let p = (h >>> 0) & mask; ; p = (p + 1) & mask) {
+      const id = this.slots[p] as number;
+      if (id < 0) {
+        this.slots[p] = this.add(src, from, to);
+        if (this.size * 2 > this.slots.length) this.rehash();
+        return this.size - 1;
+      }
+      const start = id === 0 ? 0 : (this.ends[id - 1] as number);
+      if ((this.ends[id] as number) - start !== len) continue;
+      let same = true;
+      for (let k = 0; k < len && same; k++) same = this.bytes[start + k] === src[from + k];
+      if (same) return id;
+    }
+  }
+  private add(src: Uint8Array, from: number, to: number): number {
+    const len = to - from;
+    if (this.length + len > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + len));
+      grown.set(this.bytes.subarray(0, this.length));
+      this.bytes = grown;
+    }
+    for (let x = from; x < to; x++) this.bytes[this.length++] = src[x] as number;
+    if (this.size === this.ends.length) {
+      const grown = new Uint32Array(this.size * 2);
+      grown.set(this.ends);
+      this.ends = grown;
+    }
+    this.ends[this.size] = this.length;
+    return this.size++;
+  }
+  private rehash(): void {
+    const slots = new Int32Array(this.slots.length * 2).fill(-1);
+    const mask = slots.length - 1;
+    for (let id = 0; id < this.size; id++) {
+      const start = id === 0 ? 0 : (this.ends[id - 1] as number);
+      let h = 0x811c9dc5;
+      for (let x = start; x < (this.ends[id] as number); x++) h = Math.imul(h ^ (this.bytes[x] as number), 0x01000193);
+      let p = (h >>> 0) & mask;
+      while ((slots[p] as number) >= 0) p = (p + 1) & mask;
+      slots[p] = id;
+    }
+    this.slots = slots;
+  }
+  finish(): { stringBytes: Uint8Array; stringEnd: Uint32Array } {
+    return { stringBytes: this.bytes.slice(0, this.length), stringEnd: this.ends.slice(0, this.size) };
+  }
+}
+
 /** The rows of every delta, in order, in one delta. A lone delta is returned as it is. */
 export function concatDeltas(deltas: readonly Delta[]): Delta {
   if (deltas.length === 1) return deltas[0] as Delta;
-  const strings = new StringTableWriter();
+  const strings = new ByteStringTable();
   const writers = RECORD_KIND_NAMES.map((kind) => new PartWriter(arityOf(kind)));
   for (const d of deltas) {
-    const names = deltaStrings(d);
-    const ids = new Uint32Array(names.length);
-    for (let i = 0; i < names.length; i++) ids[i] = strings.id(names[i] as string);
+    const count = d.stringEnd.length;
+    const ids = new Uint32Array(count);
+    for (let i = 0; i < count; i++) ids[i] = strings.id(d.stringBytes, i === 0 ? 0 : (d.stringEnd[i - 1] as number), d.stringEnd[i] as number);
     const map = (id: number): number => ids[id] as number;
     RECORD_KIND_NAMES.forEach((kind, k) => {
       const part = d[kind];
