@@ -107,6 +107,9 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     retention: config.retention,
     memoryBytes: config.duckdbMemoryBytes,
     usageRetentionSeconds: config.retention.usageSeconds,
+    // The machine has cores to spare for parse workers: the store writer's split takes one too.
+    writeWorker: config.ingestWorkers > 0,
+    logger,
   });
   closers.push(() => engine.close());
   const { tokens: tokenStore, metrics: store, catalog, usage, objects, alerts } = engine;
