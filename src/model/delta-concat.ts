@@ -6,6 +6,7 @@
  * copy per row instead of a hash-and-sum per key (the merger in delta-builder.ts).
  */
 import { allocateEncodedDelta, decodeDelta } from './delta-bytes.ts';
+import { groupRows } from './group-rows.ts';
 import { RECORD_KIND_NAMES, arityOf, deltaStrings, vecStart, PartWriter, type Delta, type DeltaPart } from './delta.ts';
 
 /** Copies row `i` of `part` into `w`, its key ids mapped through `map`. */
@@ -179,21 +180,12 @@ export function splitToBlockBytes(delta: Delta): ServiceBlockBytes[] {
   const layout = RECORD_KIND_NAMES.map((kind, k) => {
     const part = delta[kind];
     const rb = rowBlocks[k] as Int32Array;
-    const start = new Int32Array(blocks + 1);
     const vecBytes = new Float64Array(blocks);
     for (let i = 0; i < rb.length; i++) {
       const b = rb[i] as number;
-      start[b + 1] = (start[b + 1] as number) + 1;
       vecBytes[b] = (vecBytes[b] as number) + (part.vecEnd[i] as number) - vecStart(part, i);
     }
-    for (let b = 0; b < blocks; b++) start[b + 1] = (start[b + 1] as number) + (start[b] as number);
-    const fill = start.slice(0, blocks);
-    const rows = new Int32Array(rb.length);
-    for (let i = 0; i < rb.length; i++) {
-      const b = rb[i] as number;
-      rows[fill[b] as number] = i;
-      fill[b] = (fill[b] as number) + 1;
-    }
+    const { start, rows } = groupRows(rb, blocks);
     return { kind, arity: arityOf(kind), part, start, rows, vecBytes };
   });
   // Local ids: global id -> local id + 1 (0: not in this block yet), reset after each block.
