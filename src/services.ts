@@ -174,7 +174,8 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
         const late = eventsAtOrBefore(delta, window.latestPublished());
         if (late > 0) countLate(late);
       }
-      catalog.observe(sightingsOf(delta)).catch((err: unknown) => logger.error({ err }, 'catalog observe failed'));
+      // Awaited by the commit before it answers: new names are listed once acknowledged.
+      return catalog.observe(sightingsOf(delta)).catch((err: unknown) => logger.error({ err }, 'catalog observe failed'));
     },
   });
   // Closed first: it writes the published seconds to the store.
