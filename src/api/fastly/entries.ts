@@ -14,6 +14,7 @@ import type { ChannelSecond, DomainSecond, OriginSecond, RealtimeSource, SecondH
 import { HISTORY_SECONDS } from './cursor.ts';
 import type { ApiKind, FragmentCache } from './fragment-cache.ts';
 import { deflatePiece, type DeflatedPiece } from './gzip-join.ts';
+import { JsonBytes, writeChannelEntry } from './render-bytes.ts';
 import { channelEntryJson, domainEntryJson, originEntryJson } from './render-json.ts';
 
 /** One API: what it reads and how it writes an entry. */
@@ -23,13 +24,31 @@ export interface Api<S extends SecondHints> {
   vectors: SecondKind;
   read(source: RealtimeSource, service: string, from: number, to: number): Promise<S[]>;
   json(second: S): string;
+  /**
+   * Optional fast path for the seconds memory holds: renders each second of [from, to) the source
+   * lends (RealtimeSource.visitChannel) straight to bytes, the same bytes as json(); false when
+   * the source lends none (then read() and json() are used).
+   */
+  renderHeld?(source: RealtimeSource, service: string, from: number, to: number, each: (second: number, revision: number, json: Buffer) => void): boolean;
 }
+
+/** The scratch renderHeld writes into, one entry at a time. */
+const scratch = new JsonBytes();
 
 export const channelApi: Api<ChannelSecond> = {
   kind: 'channel',
   vectors: 'edge',
   read: (source, service, from, to) => source.channel(service, from, to),
   json: channelEntryJson,
+  renderHeld(source, service, from, to, each) {
+    if (source.visitChannel === undefined) return false;
+    source.visitChannel(service, from, to, (s) => {
+      scratch.reset();
+      writeChannelEntry(scratch, s);
+      each(s.second, s.revision, scratch.copy(0));
+    });
+    return true;
+  },
 };
 
 export const domainsApi: Api<DomainSecond> = {
@@ -100,7 +119,12 @@ export async function readEntries<S extends SecondHints>(
       open = true;
     }
   }
-  for (const [a, b] of runs) {
+  // Held runs first, before any await: what memory lends now is what versions() listed.
+  const rest = runs.filter(([a, b]) => {
+    if (a < held.heldFrom || api.renderHeld === undefined) return true;
+    return !api.renderHeld(source, service, a, b, (second, revision, json) => keep(second, revision, { second, json }, undefined));
+  });
+  for (const [a, b] of rest) {
     for (const s of await api.read(source, service, a, b)) keep(s.second, s.revision, { second: s.second, json: bytesOf(api.json(s)) }, undefined);
   }
   return [...out].sort(([a], [b]) => a - b).map(([, e]) => e);
