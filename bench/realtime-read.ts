@@ -172,7 +172,8 @@ const rows: BenchRow[] = [
     value: `${ms(p(real, 50))} / ${ms(p(real, 99))}`,
     baseline: `${ms(p(naive, 50))} / ${ms(p(naive, 99))} (naive: sum raw records, p50 / p99 of ${naive.length})`,
     ratio: `${ratio(p(naive, 50), p(real, 50))} (naive p50 / rtmetrics p50)`,
-    target: `p99 < 5 ms: ${p(real, 99) < 5 ? 'yes' : 'no'}`,
+    // Services are random over 1,000 and the rendered-entry cache holds ~95 of them: mostly cold reads (issue 8: cold p99 <= 50 ms).
+    target: `p99 <= 50 ms (mostly cold): ${p(real, 99) <= 50 ? 'yes' : 'no'}`,
   },
   {
     bench: 'realtime-read',

@@ -4,8 +4,10 @@
  *
  * With a source that lists its versions (the window, through the reader): the seconds below
  * memory are read and rendered (not cached), the held ones are looked up by revision, and the
- * misses are read in runs (usually one: the newest seconds) and cached. Without one (the store
- * alone, test fakes), everything is read and rendered.
+ * misses are read in runs (usually one: the newest seconds) and cached. The channel API renders
+ * its held runs from seconds the source lends (visitChannel, render-bytes.ts) when it can: no
+ * vectors copied out, no record objects. Without versions (the store alone, test fakes),
+ * everything is read and rendered.
  *
  * Races are harmless: a second that changes between the listing and the read is read as it is
  * now and cached under the revision the read carries, so a later request compares against that.
