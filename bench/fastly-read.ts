@@ -11,7 +11,7 @@
  * serialized by Fastify), on the same window, at the same moments.
  * Time goes on in ticks: the fake clock advances 1 s and a new second of records (plus late
  * deltas to the previous one) is applied for every service before each tick's requests.
- * Run: node --max-old-space-size=12288 --import tsx bench/fastly-read.ts [services] [pops] [domains] [ticks]
+ * Run: node --max-old-space-size=12288 --import tsx bench/fastly-read.ts [services] [pops] [domains] [ticks] [cold services]
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import zlib from 'node:zlib';
@@ -35,7 +35,8 @@ const SERVICES = Number(process.argv[2] ?? 1000);
 const POPS = Number(process.argv[3] ?? 60);
 const DOMAINS = Number(process.argv[4] ?? 2);
 const TICKS = Number(process.argv[5] ?? 30);
-const COLD = Math.floor(Math.min(250, SERVICES / 4)); // services read cold (then warm), as identity and as gzip clients
+// Services read cold (then warm), as identity and as gzip clients; fewer for a shorter run.
+const COLD = Math.floor(Math.min(Number(process.argv[6] ?? 250), SERVICES / 4));
 const POLLED = Math.min(150, COLD); // of each kind, polling every tick
 const WARM_PER_TICK = 20;
 const BASELINE_PER_TICK = 4;
@@ -193,6 +194,12 @@ function gcSummary(phase: string): void {
 // Services [0, COLD) are read as identity clients do, [COLD, 2 COLD) with gzip.
 const gzipService = (i: number): string => serviceName(COLD + i);
 
+// Warm-up, not recorded: the first requests of a process compile the read path (tens of ms).
+for (let i = 0; i < 3; i++) {
+  await get(`/v1/channel/${serviceName(2 * COLD + i)}/ts/h`);
+  await get(`/v1/channel/${serviceName(2 * COLD + i)}/ts/h`, { gzip: true });
+}
+
 // Cold: the first read of each service; the baseline (which caches nothing) reads others.
 for (let i = 0; i < COLD; i++) {
   const check = i % 25 === 0;
@@ -292,4 +299,4 @@ const rows: BenchRow[] = [
   row(`GET /v1/channel/{svc}/ts/{Timestamp} polling, ${POLLED} clients each second`, 'poll', 'beforePoll', false),
   row(`the same, Accept-Encoding: gzip, ${POLLED} other clients`, 'pollGzip', 'beforePoll', false),
 ];
-report(rows, `node --max-old-space-size=12288 --import tsx bench/fastly-read.ts ${SERVICES} ${POPS} ${DOMAINS} ${TICKS}`);
+report(rows, `node --max-old-space-size=12288 --import tsx bench/fastly-read.ts ${SERVICES} ${POPS} ${DOMAINS} ${TICKS} ${COLD}`);

@@ -110,22 +110,31 @@ async function timeGets(
   let bytes = 0;
   for (let i = -5; i < count; i++) {
     const service = serviceName(Math.floor(random() * services));
-    const t = now();
-    const res = await app.inject({ method: 'GET', url: url(service), headers });
-    const elapsed = now() - t;
-    if (res.statusCode !== 200) throw new Error(`${res.statusCode} ${res.body.slice(0, 300)}`);
-    if (!check || (i >= 0 && i % 50 !== 0)) {
-      samples.push(elapsed);
-      continue;
-    }
     // Every 50th answer is checked (parsing megabytes of JSON here would weigh on the GC).
-    const body = res.json() as { Data: { recorded: number; datacenter: Record<string, unknown> }[] };
-    if (body.Data.length !== expectSeconds || Object.keys(body.Data[0]?.datacenter ?? {}).length !== POPS) {
-      throw new Error(`unexpected answer: ${body.Data.length} seconds, ${res.body.slice(0, 200)}`);
+    const checked = check && (i < 0 || i % 50 === 0);
+    const t = now();
+    // The payload as a stream, timed to its last byte: the harness then does not also copy,
+    // concatenate and decode it (light-my-request does all three otherwise; a socket does none).
+    const res = await app.inject({ method: 'GET', url: url(service), headers, payloadAsStream: true });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.stream() as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (checked || res.statusCode !== 200) chunks.push(chunk);
+    }
+    const elapsed = now() - t;
+    const text = (): string => Buffer.concat(chunks).toString();
+    if (res.statusCode !== 200) throw new Error(`${res.statusCode} ${text().slice(0, 300)}`);
+    if (checked) {
+      const raw = text();
+      const body = JSON.parse(raw) as { Data: { recorded: number; datacenter: Record<string, unknown> }[] };
+      if (body.Data.length !== expectSeconds || Object.keys(body.Data[0]?.datacenter ?? {}).length !== POPS) {
+        throw new Error(`unexpected answer: ${body.Data.length} seconds, ${raw.slice(0, 200)}`);
+      }
     }
     if (i >= 0) {
       samples.push(elapsed);
-      bytes = res.rawPayload.length;
+      bytes = size;
     }
   }
   return { samples, bytes };
@@ -163,7 +172,8 @@ const rows: BenchRow[] = [
     value: `${ms(p(real, 50))} / ${ms(p(real, 99))}`,
     baseline: `${ms(p(naive, 50))} / ${ms(p(naive, 99))} (naive: sum raw records, p50 / p99 of ${naive.length})`,
     ratio: `${ratio(p(naive, 50), p(real, 50))} (naive p50 / rtmetrics p50)`,
-    target: `p99 < 5 ms: ${p(real, 99) < 5 ? 'yes' : 'no'}`,
+    // Services are random over 1,000 and the rendered-entry cache holds ~95 of them: mostly cold reads (issue 8: cold p99 <= 50 ms).
+    target: `p99 <= 50 ms (mostly cold): ${p(real, 99) <= 50 ? 'yes' : 'no'}`,
   },
   {
     bench: 'realtime-read',

@@ -142,3 +142,65 @@ export function readNestedGroups(rows: SecondRows, slot: number, names: readonly
   }
   return { fields, byInner, byOuter };
 }
+
+/**
+ * One service's second summed like readChannelGroups, but into a scratch array shared by every
+ * call: `values` holds the total at [0, width) and outer k at [(1 + k) * width, (2 + k) * width).
+ * Borrowed: valid until clearChannelGroups(), which must come before the next sum; nothing is
+ * allocated per vector, so a reader renders it at once (src/api/fastly/render-bytes.ts).
+ */
+export interface BorrowedChannelGroups {
+  fields: Uint16Array;
+  values: Float64Array;
+  width: number;
+  /** Outer (datacenter) names in group order: first appearance. */
+  outers: readonly string[];
+}
+
+/** The scratch of sumChannelGroups: all zeros between a clear and the next sum. */
+let scratch = new Float64Array(0);
+let rowGroup = new Int32Array(256);
+const outerGroup = new Map<number, number>();
+let lent: BorrowedChannelGroups | undefined;
+
+/** The slot's rows summed in total and per outer into the shared scratch; clearChannelGroups() it before the next. */
+export function sumChannelGroups(rows: SecondRows, slot: number, names: readonly string[]): BorrowedChannelGroups {
+  if (lent !== undefined) throw new Error('sumChannelGroups: the previous groups were not cleared');
+  const { width } = rows;
+  rows.collect(slot, cursor);
+  const c = cursor;
+  outerGroup.clear();
+  const outers: string[] = [];
+  if (rowGroup.length < c.count) rowGroup = new Int32Array(c.count * 2);
+  for (let i = 0; i < c.count; i++) {
+    const o = c.outer[i] as number;
+    let g = outerGroup.get(o);
+    if (g === undefined) {
+      g = outers.length;
+      outerGroup.set(o, g);
+      outers.push(names[o] as string);
+    }
+    rowGroup[i] = g;
+  }
+  const length = width * (1 + outers.length);
+  if (scratch.length < length) scratch = new Float64Array(Math.max(length, scratch.length * 2));
+  const buffer = scratch;
+  for (let i = 0; i < c.count; i++) {
+    addVectorInto(c.inTail[i] === 1 ? rows.tailVec : rows.baseVec, c.start[i] as number, c.end[i] as number, buffer, (1 + (rowGroup[i] as number)) * width, bits);
+  }
+  const fields = fieldsOf((width + 31) >>> 5);
+  for (let k = 0; k < outers.length; k++) addOver(fields, buffer, 0, (1 + k) * width);
+  lent = { fields, values: buffer, width, outers };
+  return lent;
+}
+
+/** Zeroes what sumChannelGroups set (its fields only), so the scratch is ready for the next sum. */
+export function clearChannelGroups(): void {
+  if (lent === undefined) return;
+  const { fields, values, width, outers } = lent;
+  for (let k = 0; k <= outers.length; k++) {
+    const at = k * width;
+    for (let j = 0; j < fields.length; j++) values[at + (fields[j] as number)] = 0;
+  }
+  lent = undefined;
+}

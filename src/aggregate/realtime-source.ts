@@ -58,6 +58,20 @@ export interface OriginSecond extends SecondHints {
   byDatacenter: ReadonlyMap<string, GroupedValues>;
 }
 
+/**
+ * A channel second lent by RealtimeSource.visitChannel: the vectors live in a scratch array
+ * (`values`: the aggregate at [0, width), datacenter k at [(1 + k) * width, (2 + k) * width)),
+ * valid only while the visit runs.
+ */
+export interface BorrowedChannelSecond extends SecondHints {
+  fields: Uint16Array;
+  revision: number;
+  values: Float64Array;
+  width: number;
+  /** Datacenter names, in the order of their vectors in `values`. */
+  datacenters: readonly string[];
+}
+
 export interface RealtimeSource {
   /**
    * The newest published second: every second <= this one has been published (clock time minus
@@ -74,4 +88,11 @@ export interface RealtimeSource {
    * Fastly layer reuse its renderings of unchanged seconds (src/api/fastly/fragment-cache.ts).
    */
   versions?(kind: SecondKind, service: string, from: number, to: number): HeldVersions;
+  /**
+   * Optional: channel() of the seconds memory holds (those versions() lists), each lent to
+   * `visit` in turn instead of copied out: no allocation per vector, for a caller that renders
+   * each second at once. Seconds memory does not hold are not visited; `visit` must not call
+   * back into the source.
+   */
+  visitChannel?(service: string, from: number, to: number, visit: (s: BorrowedChannelSecond) => void): void;
 }

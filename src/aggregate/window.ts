@@ -35,8 +35,8 @@ import type { Clock } from '../model/clock.ts';
 import { deltaFromRecordSet, deltaStrings, vecStart, type Delta, type DeltaPart } from '../model/delta.ts';
 import { EDGE_FIELDS, ORIGIN_FIELDS } from '../model/fields.ts';
 import type { RecordSet } from '../model/record.ts';
-import { readChannelGroups, readNestedGroups } from './grouped-rows.ts';
-import type { ChannelSecond, DomainSecond, HeldVersions, OriginSecond, RealtimeSource, SecondKind } from './realtime-source.ts';
+import { clearChannelGroups, readChannelGroups, readNestedGroups, sumChannelGroups } from './grouped-rows.ts';
+import type { BorrowedChannelSecond, ChannelSecond, DomainSecond, HeldVersions, OriginSecond, RealtimeSource, SecondKind } from './realtime-source.ts';
 import { SecondRows } from './sparse-rows.ts';
 
 export interface WindowOptions {
@@ -74,6 +74,8 @@ export interface Window extends RealtimeSource {
   oldestSecond(): number;
   /** Always given by the window (optional in RealtimeSource). */
   versions(kind: SecondKind, service: string, from: number, to: number): HeldVersions;
+  /** Always given by the window (optional in RealtimeSource). */
+  visitChannel(service: string, from: number, to: number, visit: (s: BorrowedChannelSecond) => void): void;
   /**
    * Memory accounting: seconds held, key rows (a compacted second's distinct keys, plus rows of
    * its tail not yet summed) and bytes (typed arrays' capacity plus a share for their objects).
@@ -287,6 +289,19 @@ export function createWindow(opts: WindowOptions): Window {
         const g = readChannelGroups(rows, slot, names);
         return [{ second, fields: g.fields, revision: held.revision[slot] as number, aggregated: g.total, byDatacenter: g.byOuter }];
       });
+    },
+
+    visitChannel(service, from, to, visit) {
+      for (const { second, held, slot } of heldSeconds(service, from, to)) {
+        const rows = held.edge;
+        if (rows === undefined || !rows.has(slot)) continue;
+        const g = sumChannelGroups(rows, slot, names);
+        try {
+          visit({ second, fields: g.fields, revision: held.revision[slot] as number, values: g.values, width: g.width, datacenters: g.outers });
+        } finally {
+          clearChannelGroups();
+        }
+      }
     },
 
     async domains(service, from, to) {

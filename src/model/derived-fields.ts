@@ -19,8 +19,6 @@ const I = {
   originRespBody: edgeIndex('origin_fetch_resp_body_bytes'),
 };
 
-const at = (v: Float64Array, i: number): number => v[i] ?? 0;
-
 export interface Derived {
   /** resp_header_bytes + resp_body_bytes + bereq_header_bytes + bereq_body_bytes. */
   bandwidth: number;
@@ -31,12 +29,22 @@ export interface Derived {
 }
 
 export function derive(v: Float64Array): Derived {
-  const lookups = at(v, I.edgeHits) + at(v, I.edgeMisses);
-  const edgeBytes = at(v, I.edgeRespHeader) + at(v, I.edgeRespBody);
-  const originBytes = at(v, I.originRespHeader) + at(v, I.originRespBody);
+  return deriveAt(v, 0);
+}
+
+/**
+ * derive() of the vector at buf[offset, offset + EDGE_FIELDS.length): for readers that sum many
+ * vectors into one scratch array (src/api/fastly/render-bytes.ts) and view none of them.
+ */
+export function deriveAt(buf: Float64Array, offset: number): Derived {
+  // No helper closure: this runs for every record of a read.
+  const edgeHits = buf[offset + I.edgeHits] ?? 0;
+  const lookups = edgeHits + (buf[offset + I.edgeMisses] ?? 0);
+  const edgeBytes = (buf[offset + I.edgeRespHeader] ?? 0) + (buf[offset + I.edgeRespBody] ?? 0);
+  const originBytes = (buf[offset + I.originRespHeader] ?? 0) + (buf[offset + I.originRespBody] ?? 0);
   return {
-    bandwidth: at(v, I.respHeader) + at(v, I.respBody) + at(v, I.bereqHeader) + at(v, I.bereqBody),
-    edgeHitRatio: lookups === 0 ? undefined : at(v, I.edgeHits) / lookups,
+    bandwidth: (buf[offset + I.respHeader] ?? 0) + (buf[offset + I.respBody] ?? 0) + (buf[offset + I.bereqHeader] ?? 0) + (buf[offset + I.bereqBody] ?? 0),
+    edgeHitRatio: lookups === 0 ? undefined : edgeHits / lookups,
     originOffload: edgeBytes === 0 ? undefined : (edgeBytes - originBytes) / edgeBytes,
   };
 }

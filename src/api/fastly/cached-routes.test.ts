@@ -45,6 +45,8 @@ async function setup(windowSeconds = 30) {
   const counted: RealtimeSource = {
     ...reader,
     channel: (service, from, to) => (windowReads.push([from, to]), reader.channel(service, from, to)),
+    // The channel's cached path reads memory through visitChannel (render-bytes.ts).
+    visitChannel: (service, from, to, visit) => (windowReads.push([from, to]), reader.visitChannel?.(service, from, to, visit)),
   };
   const cache = createFragmentCache({ maxBytes: 2 ** 24 });
   const cached = await appOver(counted, cache);

@@ -4,8 +4,10 @@
  *
  * With a source that lists its versions (the window, through the reader): the seconds below
  * memory are read and rendered (not cached), the held ones are looked up by revision, and the
- * misses are read in runs (usually one: the newest seconds) and cached. Without one (the store
- * alone, test fakes), everything is read and rendered.
+ * misses are read in runs (usually one: the newest seconds) and cached. The channel API renders
+ * its held runs from seconds the source lends (visitChannel, render-bytes.ts) when it can: no
+ * vectors copied out, no record objects. Without versions (the store alone, test fakes),
+ * everything is read and rendered.
  *
  * Races are harmless: a second that changes between the listing and the read is read as it is
  * now and cached under the revision the read carries, so a later request compares against that.
@@ -14,6 +16,7 @@ import type { ChannelSecond, DomainSecond, OriginSecond, RealtimeSource, SecondH
 import { HISTORY_SECONDS } from './cursor.ts';
 import type { ApiKind, FragmentCache } from './fragment-cache.ts';
 import { deflatePiece, type DeflatedPiece } from './gzip-join.ts';
+import { JsonBytes, writeChannelEntry } from './render-bytes.ts';
 import { channelEntryJson, domainEntryJson, originEntryJson } from './render-json.ts';
 
 /** One API: what it reads and how it writes an entry. */
@@ -23,13 +26,31 @@ export interface Api<S extends SecondHints> {
   vectors: SecondKind;
   read(source: RealtimeSource, service: string, from: number, to: number): Promise<S[]>;
   json(second: S): string;
+  /**
+   * Optional fast path for the seconds memory holds: renders each second of [from, to) the source
+   * lends (RealtimeSource.visitChannel) straight to bytes, the same bytes as json(); false when
+   * the source lends none (then read() and json() are used).
+   */
+  renderHeld?(source: RealtimeSource, service: string, from: number, to: number, each: (second: number, revision: number, json: Buffer) => void): boolean;
 }
+
+/** The scratch renderHeld writes into, one entry at a time. */
+const scratch = new JsonBytes();
 
 export const channelApi: Api<ChannelSecond> = {
   kind: 'channel',
   vectors: 'edge',
   read: (source, service, from, to) => source.channel(service, from, to),
   json: channelEntryJson,
+  renderHeld(source, service, from, to, each) {
+    if (source.visitChannel === undefined) return false;
+    source.visitChannel(service, from, to, (s) => {
+      scratch.reset();
+      writeChannelEntry(scratch, s);
+      each(s.second, s.revision, scratch.copy(0));
+    });
+    return true;
+  },
 };
 
 export const domainsApi: Api<DomainSecond> = {
@@ -100,7 +121,12 @@ export async function readEntries<S extends SecondHints>(
       open = true;
     }
   }
-  for (const [a, b] of runs) {
+  // Held runs first, before any await: what memory lends now is what versions() listed.
+  const rest = runs.filter(([a, b]) => {
+    if (a < held.heldFrom || api.renderHeld === undefined) return true;
+    return !api.renderHeld(source, service, a, b, (second, revision, json) => keep(second, revision, { second, json }, undefined));
+  });
+  for (const [a, b] of rest) {
     for (const s of await api.read(source, service, a, b)) keep(s.second, s.revision, { second: s.second, json: bytesOf(api.json(s)) }, undefined);
   }
   return [...out].sort(([a], [b]) => a - b).map(([, e]) => e);

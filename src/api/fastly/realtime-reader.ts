@@ -75,6 +75,9 @@ export function createRealtimeReader(window: WindowView, store: StoreReader): Re
   // the window, and heldFrom is the boundary below which it reads the store.
   const versions = window.versions?.bind(window);
   if (versions !== undefined) reader.versions = versions;
+  // Likewise: it visits only seconds memory holds, which versions() lists.
+  const visitChannel = window.visitChannel?.bind(window);
+  if (visitChannel !== undefined) reader.visitChannel = visitChannel;
   return reader;
 }
 

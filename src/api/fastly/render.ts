@@ -83,6 +83,11 @@ const planOf = (has: (i: number) => boolean): Plan => ({
 const FULL_PLAN = planOf(() => true);
 const plans = new WeakMap<Uint16Array, Plan>();
 
+/** The channel record's columns for a `fields` hint (renderChannel's, for render-bytes.ts). */
+export function channelColumns(fields: Uint16Array | undefined): Pick<Plan, 'channel' | 'histogram'> {
+  return plan(fields);
+}
+
 function plan(fields: Uint16Array | undefined): Plan {
   if (fields === undefined) return FULL_PLAN;
   let p = plans.get(fields);
