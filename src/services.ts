@@ -206,6 +206,7 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
         rollupBuffer: store.rollupBacklog() * ROLLUP_ROW_BYTES,
         pending: ingest.stats().pendingRows * ROLLUP_ROW_BYTES,
         catalog: Math.max(catalog.size?.() ?? 0, domainCap.size()) * CATALOG_DOMAIN_BYTES,
+        runtime: heapAndExternal(),
       };
     },
     rss: () => process.memoryUsage.rss(),
@@ -253,6 +254,12 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
       for (const close of closers.reverse()) await close();
     },
   };
+}
+
+/** The main thread's V8 heap in use plus the memory its objects hold outside it (buffers, typed arrays). */
+function heapAndExternal(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
 }
 
 /** The pipeline's view of a MetricStore (its write side on deltas, and what recovery reads). */

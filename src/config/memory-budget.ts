@@ -8,14 +8,17 @@
  * - rollupBuffer: sets the rows the rollup buffer holds before it flushes;
  * - pending: the store queue (deltas made durable, not yet stored): reported; it drains every second;
  * - catalog: the catalog mirror and the domain cap's sets: reported; bounded by
- *   RTM_MAX_DOMAINS_PER_SERVICE times the services.
+ *   RTM_MAX_DOMAINS_PER_SERVICE times the services;
+ * - runtime: the rest; reported as the main thread's V8 heap plus its external memory (buffers,
+ *   typed arrays: request bodies and deltas in flight).
  * docs/decisions.md "One memory budget" gives the reasons for the fractions.
  */
 
-export type MemoryShare = 'window' | 'duckdb' | 'rollupBuffer' | 'pending' | 'catalog';
+/** The shares; `runtime` is what the others leave (the main thread's V8 heap and buffers, the parse workers, ...). */
+export type MemoryShare = 'window' | 'duckdb' | 'rollupBuffer' | 'pending' | 'catalog' | 'runtime';
 
 /** Fraction of the budget per share; the rest (1 - their sum = 46.875%) is the runtime's. */
-export const MEMORY_SHARES: Readonly<Record<MemoryShare, number>> = Object.freeze({
+export const MEMORY_SHARES: Readonly<Record<Exclude<MemoryShare, 'runtime'>, number>> = Object.freeze({
   window: 1 / 4,
   duckdb: 1 / 8,
   rollupBuffer: 1 / 64,
@@ -48,7 +51,7 @@ export interface MemoryBudget {
 
 /** The shares of `totalBytes`; an explicit window or DuckDB size takes the place of its share. */
 export function memoryBudget(totalBytes: number, explicit: { windowBytes?: number | undefined; duckdbBytes?: number | undefined } = {}): MemoryBudget {
-  const share = (s: MemoryShare): number => Math.floor(totalBytes * MEMORY_SHARES[s]);
+  const share = (s: keyof typeof MEMORY_SHARES): number => Math.floor(totalBytes * MEMORY_SHARES[s]);
   const shares = {
     window: explicit.windowBytes ?? share('window'),
     // DuckDB refuses to run in much less than 64 MiB.
@@ -57,5 +60,6 @@ export function memoryBudget(totalBytes: number, explicit: { windowBytes?: numbe
     pending: share('pending'),
     catalog: share('catalog'),
   };
-  return { totalBytes, shares: Object.freeze(shares), rollupBufferRows: Math.max(10_000, Math.floor(shares.rollupBuffer / ROLLUP_ROW_BYTES)) };
+  const runtime = Math.max(0, totalBytes - Object.values(shares).reduce((a, b) => a + b, 0));
+  return { totalBytes, shares: Object.freeze({ ...shares, runtime }), rollupBufferRows: Math.max(10_000, Math.floor(shares.rollupBuffer / ROLLUP_ROW_BYTES)) };
 }

@@ -77,7 +77,7 @@ export function createSelfMetrics(registry: Registry, sources: SelfMetricSources
     });
     new Gauge({
       name: 'rtm_memory_used_bytes',
-      help: 'What each share of the memory budget holds now, bytes (window, duckdb, rollupBuffer, pending, catalog; estimates but duckdb)',
+      help: 'What each share of the memory budget holds now, bytes (window, duckdb, rollupBuffer, pending, catalog, runtime; estimates but duckdb and runtime)',
       labelNames: ['share'],
       registers,
       async collect() {
