@@ -25,6 +25,7 @@ import { peerStream, runPeerAggregator } from './support/peer-stream.ts';
 import { machineLine } from './support/fixtures.ts';
 import { int, ms, ratio, report, type BenchRow } from './support/report.ts';
 import { percentile } from './support/stats.ts';
+import { startFreshnessProbe } from './support/freshness-probe.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -126,7 +127,9 @@ for (const connections of CONNECTIONS) {
   try {
     const pid = server.child.pid as number;
     const cpu0 = cpuMs(pid);
+    const probe = startFreshnessProbe(server.url, TOKEN);
     const run = await runClient({ url: server.url, token: TOKEN, file: stream.eventsFile, connections, bodyBytes: Number(args['body-bytes']) });
+    const freshness = await probe.stop();
     const cpu1 = cpuMs(pid);
     const seconds = (run.endedAt - run.startedAt) / 1000;
     const eps = run.accepted / seconds;
@@ -164,6 +167,13 @@ for (const connections of CONNECTIONS) {
         baseline: `${int(1 / floorCpuPerEvent)} events/CPU-s (floor)`,
         ratio: ratio(perCpu, 1 / floorCpuPerEvent),
         target: `>= 0.5x: ${perCpu * floorCpuPerEvent >= 0.5 ? 'yes' : 'no'}`,
+      },
+      {
+        bench: 'ingest-peers',
+        what: `freshness under that load: acknowledged -> in a ts/{t} answer, p50 / p99 / max of ${freshness.length} probes (one a second)`,
+        value: freshness.length === 0 ? 'no probe completed' : `${ms(percentile(freshness, 50))} / ${ms(percentile(freshness, 99))} / ${ms(Math.max(...freshness))}`,
+        baseline: 'AggregateDelay (1 s) + 1 s',
+        target: `<= 2 s: ${freshness.length > 0 && Math.max(...freshness) <= 2000 ? 'yes' : 'no'}`,
       },
       {
         bench: 'ingest-peers',

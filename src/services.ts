@@ -22,6 +22,7 @@ import { eventsAtOrBefore } from './ingest/late-events.ts';
 import { createParsePool, type ParsePool } from './ingest/parse-pool.ts';
 import { createPublicationHold, type PublicationHold } from './ingest/publication-hold.ts';
 import { createIngestPipeline, type IngestPipeline, type PipelineStore } from './ingest/pipeline.ts';
+import { TupleIndex } from './model/delta-builder.ts';
 import { deltaStrings, type Delta } from './model/delta.ts';
 import type { EdgeRecord, RecordSet } from './model/record.ts';
 import { createDictionaries } from './model/dictionary.ts';
@@ -120,6 +121,9 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     memoryBytes: config.duckdbMemoryBytes,
     rollupBufferRows: config.memoryBudget.rollupBufferRows,
     usageRetentionSeconds: config.retention.usageSeconds,
+    // The machine has cores to spare for parse workers: the store writer's split takes one too.
+    writeWorker: config.ingestWorkers > 0,
+    logger,
   });
   closers.push(() => engine.close());
   const { tokens: tokenStore, metrics: store, catalog, usage, objects, alerts } = engine;
@@ -190,7 +194,8 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
       const sightings = sightingsOf(delta);
       // Replayed WAL entries the catalog may not have had time to register before a crash.
       for (const r of sightings.edge) domainCap.note(r.service, r.domain);
-      catalog.observe(sightings).catch((err: unknown) => logger.error({ err }, 'catalog observe failed'));
+      // Awaited by the commit before it answers: new names are listed once acknowledged.
+      return catalog.observe(sightings).catch((err: unknown) => logger.error({ err }, 'catalog observe failed'));
     },
   });
   // Closed first: it writes the published seconds to the store.
@@ -275,21 +280,31 @@ const NO_VALUES = new Float64Array(0);
 
 /**
  * The distinct (service, domain, product) of a delta's edge rows, with their earliest second, in
- * the shape Catalog.observe reads (names only: the vectors are not decoded).
+ * the shape Catalog.observe reads (names only: the vectors are not decoded). Hot path (every
+ * applied delta): the triples are found by their string ids (TupleIndex), names are looked up
+ * once per distinct triple.
  */
 function sightingsOf(delta: Delta): RecordSet {
-  const names = deltaStrings(delta);
   const p = delta.edge;
-  const seen = new Map<string, EdgeRecord>();
+  if (p.rows === 0) return { edge: [], origin: [], dimension: [] };
+  const index = new TupleIndex(3);
+  const triple = new Uint32Array(3);
+  const earliest: number[] = [];
+  const firstRow: number[] = [];
   for (let i = 0; i < p.rows; i++) {
     const at = i * 4;
-    const key = `${p.keys[at]},${p.keys[at + 2]},${p.keys[at + 3]}`;
+    triple[0] = p.keys[at] as number;
+    triple[1] = p.keys[at + 2] as number;
+    triple[2] = p.keys[at + 3] as number;
+    const slot = index.slotOf(0, triple, 0);
     const second = p.second[i] as number;
-    const known = seen.get(key);
-    if (known === undefined) {
-      const name = (k: number): string => names[p.keys[at + k] as number] as string;
-      seen.set(key, { second, service: name(0), datacenter: name(1), domain: name(2), product: name(3), values: NO_VALUES });
-    } else if (second < known.second) known.second = second;
+    if (slot === earliest.length) {
+      earliest.push(second);
+      firstRow.push(i);
+    } else if (second < (earliest[slot] as number)) earliest[slot] = second;
   }
-  return { edge: [...seen.values()], origin: [], dimension: [] };
+  const names = deltaStrings(delta);
+  const name = (i: number, k: number): string => names[p.keys[i * 4 + k] as number] as string;
+  const edge: EdgeRecord[] = firstRow.map((i, slot) => ({ second: earliest[slot] as number, service: name(i, 0), datacenter: name(i, 1), domain: name(i, 2), product: name(i, 3), values: NO_VALUES }));
+  return { edge, origin: [], dimension: [] };
 }

@@ -141,7 +141,7 @@ const FLAG_FIELDS = ['shield', 'compute', 'ipv6'] as const;
 
 for (const f of BYTE_FIELDS) {
   ACCEPTED.push([f, undefined, { [f]: 0 }], [f, '0', { [f]: 0 }], [f, '-0', { [f]: 0 }], [f, '12345', { [f]: 12_345 }]);
-  ACCEPTED.push([f, '9007199254740991', { [f]: Number.MAX_SAFE_INTEGER }], [f, '1e3', { [f]: 1000 }], [f, 'null', { [f]: 0 }]);
+  ACCEPTED.push([f, '1099511627776', { [f]: 2 ** 40 }], [f, '1e3', { [f]: 1000 }], [f, 'null', { [f]: 0 }]);
 }
 for (const f of MS_FIELDS) {
   ACCEPTED.push([f, undefined, { [f]: 0 }], [f, '0', { [f]: 0 }], [f, '1.25', { [f]: 1.25 }], [f, '0.1', { [f]: 0.1 }]);
@@ -242,11 +242,12 @@ const REJECTED: [string, string | undefined, string][] = [
 ];
 for (const f of BYTE_FIELDS) {
   REJECTED.push(
-    [f, '-1', `${f}: must be an integer >= 0 (at most 9007199254740991), got -1`],
+    [f, '-1', `${f}: must be an integer >= 0 (at most 1099511627776, 1 TiB per event), got -1`],
     [f, '1.5', `${f}: must be an integer >= 0`],
     [f, '9007199254740992', `${f}: must be an integer >= 0`],
+    [f, '1099511627777', `${f}: must be an integer >= 0 (at most 1099511627776, 1 TiB per event), got 1099511627777`],
     [f, '1152921504606846976', `${f}: must be an integer >= 0`],
-    [f, '1e400', `${f}: must be an integer >= 0 (at most 9007199254740991), got a number too large to represent`],
+    [f, '1e400', `${f}: must be an integer >= 0 (at most 1099511627776, 1 TiB per event), got a number too large to represent`],
     [f, '"10"', `${f}: must be an integer >= 0`],
     [f, 'true', `${f}: must be an integer >= 0`],
   );

@@ -57,7 +57,7 @@ export interface IngestPipelineOptions {
   aggregate: Aggregate;
   dictionaries: Dictionaries;
   /** Called with each durable delta, right after the window has it (e.g. the catalog registers names). */
-  onApplied?: (delta: Delta) => void;
+  onApplied?: (delta: Delta) => void | Promise<void>;
   /** Milliseconds between store writes. Default 1000. */
   writeIntervalMs?: number;
   /** WAL directory. Default `<config.dataDir>/wal`. */
@@ -115,7 +115,8 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
   let appliedLsn = 0;
   let closed = false;
 
-  const applyDelta = (lsn: number, delta: Delta): void => {
+  /** Applies a durable delta; resolves once onApplied's work (the catalog's new names) is done. */
+  const applyDelta = (lsn: number, delta: Delta): Promise<void> | undefined => {
     pending.add(lsn, delta);
     appliedLsn = Math.max(appliedLsn, lsn);
     try {
@@ -125,9 +126,11 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
       logger.error({ err, lsn }, 'window rejected a delta');
     }
     try {
-      opts.onApplied?.(delta);
+      const done = opts.onApplied?.(delta);
+      return done?.catch((err: unknown) => logger.error({ err }, 'onApplied failed'));
     } catch (err) {
       logger.error({ err }, 'onApplied failed');
+      return undefined;
     }
   };
 
@@ -157,7 +160,8 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
     for (const e of decoded) {
       const rest = filterDelta(e.delta, (s) => (stored.get(s) ?? -1) < e.lsn);
       if (!isEmptyDelta(rest)) {
-        applyDelta(e.lsn, rest);
+        // Replay registers its names before the server listens.
+        await applyDelta(e.lsn, rest);
         replayed++;
       }
     }
@@ -208,10 +212,11 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
   const commitDelta = async (delta: Delta, group: readonly Queued[]): Promise<void> => {
     const keys: IdempotencyRecord[] = [];
     for (const q of group) if (q.key !== undefined) keys.push(q.key);
+    let applied: Promise<void> | undefined;
     try {
       if (!isEmptyDelta(delta) || keys.length > 0) {
         await wal.append(encodeWalPayload(delta, keys), (lsn) => {
-          if (!isEmptyDelta(delta)) applyDelta(lsn, delta);
+          if (!isEmptyDelta(delta)) applied = applyDelta(lsn, delta);
           for (const k of keys) opts.keys?.remember(k);
         });
       }
@@ -219,6 +224,9 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
       for (const q of group) q.reject(err);
       return;
     }
+    // Answered once what the delta's names register is done (a new service is listed by the
+    // time its first event is acknowledged); it never fails the request: the events are durable.
+    await applied;
     for (const q of group) q.resolve();
   };
 

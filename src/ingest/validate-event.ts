@@ -60,7 +60,13 @@ const EXPECTED: Readonly<Record<string, string>> = {
   path: 'must be a string',
   client_ip: 'must be a string',
 };
-const INTEGER_EXPECTED = `must be an integer >= 0 (at most ${Number.MAX_SAFE_INTEGER})`;
+/**
+ * The most bytes one event may count in one field: 1 TiB. Sums must stay exact below 2^53 (the
+ * counters are doubles): with this cap a key's second, minute, hour or day can sum 8,192 events
+ * of the largest size before it could round, and a service moving 1 PB a day stays 9x below it.
+ */
+export const MAX_EVENT_BYTES = 2 ** 40;
+const INTEGER_EXPECTED = `must be an integer >= 0 (at most ${MAX_EVENT_BYTES}, 1 TiB per event)`;
 const NUMBER_EXPECTED = 'must be a finite number >= 0';
 const BOOLEAN_EXPECTED = 'must be true or false';
 
@@ -79,12 +85,12 @@ function invalid(raw: RawEvent, f: number): string {
   return `${name}: ${expectedOf(f)}, got ${describeRaw(raw, f)}`;
 }
 
-/** A byte count (0 when absent or null), or -1 when not a safe integer >= 0. */
+/** A byte count (0 when absent or null), or -1 when not an integer in [0, MAX_EVENT_BYTES]. */
 function byteCount(raw: RawEvent, f: number): number {
   const kind = raw.kind[f];
   const v = raw.num[f] as number;
   if (kind === K_ABSENT || kind === K_NULL) return 0;
-  return kind === K_NUMBER && Number.isSafeInteger(v) && v >= 0 ? v + 0 : -1; // + 0: -0 -> 0
+  return kind === K_NUMBER && Number.isInteger(v) && v >= 0 && v <= MAX_EVENT_BYTES ? v + 0 : -1; // + 0: -0 -> 0
 }
 
 /** A duration (0 when absent or null), or -1 when not a finite number >= 0. */

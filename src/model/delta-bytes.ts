@@ -67,6 +67,53 @@ export function encodeDelta(d: Delta, out?: Uint8Array, offset = 0): Uint8Array 
   return out === undefined ? buf : buf.subarray(offset, offset + size);
 }
 
+/** The sizes of a delta: how many strings and string bytes, and per kind (RECORD_KIND_NAMES order) rows and vector bytes. */
+export interface DeltaShape {
+  strings: number;
+  stringBytes: number;
+  rows: readonly number[];
+  vecBytes: readonly number[];
+}
+
+/**
+ * The bytes of a delta of `shape`, header written and arrays zeroed, and the Delta whose arrays
+ * are views on them: filling the views writes the encoding in place, with no copy afterwards
+ * (the store's blocks are built this way). The caller must fill every view.
+ */
+export function allocateEncodedDelta(shape: DeltaShape): { bytes: Uint8Array; delta: Delta } {
+  let size = HEADER + pad8(shape.strings * 4) + pad8(shape.stringBytes);
+  RECORD_KIND_NAMES.forEach((kind, k) => {
+    const rows = shape.rows[k] ?? 0;
+    size += pad8(rows * 8) + pad8(rows * arityOf(kind) * 4) + pad8(rows * 4) + pad8(shape.vecBytes[k] ?? 0);
+  });
+  const bytes = new Uint8Array(size);
+  const dv = new DataView(bytes.buffer);
+  dv.setUint32(0, MAGIC, true);
+  dv.setUint32(4, shape.strings, true);
+  dv.setUint32(8, shape.stringBytes, true);
+  let pos = HEADER;
+  const view = <T>(count: number, width: number, make: (b: ArrayBuffer, o: number, l: number) => T): T => {
+    const v = make(bytes.buffer, pos, count);
+    pos += pad8(count * width);
+    return v;
+  };
+  const stringEnd = view(shape.strings, 4, (b, o, l) => new Uint32Array(b, o, l));
+  const stringBytes = view(shape.stringBytes, 1, (b, o, l) => new Uint8Array(b, o, l));
+  const parts: Partial<Record<RecordKind, DeltaPart>> = {};
+  RECORD_KIND_NAMES.forEach((kind, k) => {
+    const rows = shape.rows[k] ?? 0;
+    const vecBytes = shape.vecBytes[k] ?? 0;
+    dv.setUint32(12 + k * 8, rows, true);
+    dv.setUint32(16 + k * 8, vecBytes, true);
+    const second = view(rows, 8, (b, o, l) => new Float64Array(b, o, l));
+    const keys = view(rows * arityOf(kind), 4, (b, o, l) => new Uint32Array(b, o, l));
+    const vecEnd = view(rows, 4, (b, o, l) => new Uint32Array(b, o, l));
+    const vec = view(vecBytes, 1, (b, o, l) => new Uint8Array(b, o, l));
+    parts[kind] = { rows, second, keys, vecEnd, vec };
+  });
+  return { bytes, delta: { stringBytes, stringEnd, edge: parts.edge as DeltaPart, origin: parts.origin as DeltaPart, dimension: parts.dimension as DeltaPart } };
+}
+
 /** Reads a delta encoded by encodeDelta; throws a RangeError when the bytes are not one. */
 export function decodeDelta(input: Uint8Array): Delta {
   if (input.length < HEADER) throw new RangeError('delta payload ends early');

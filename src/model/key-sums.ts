@@ -6,6 +6,7 @@
  * width, however many keys there are (a dense vector per key was ~2 KB each).
  */
 import { TupleIndex } from './delta-builder.ts';
+import { groupRows } from './group-rows.ts';
 import { arityOf, deltaStrings, vecStart, widthOf, type Delta, type RecordKind } from './delta.ts';
 import { addSparseStrided } from './sparse-vector.ts';
 
@@ -39,17 +40,7 @@ export function* sumByKey(joined: Delta, kind: RecordKind, bucketSeconds: number
   const slotOf = new Int32Array(part.rows);
   for (let i = 0; i < part.rows; i++) slotOf[i] = index.slotOf(floorTo(part.second[i] as number, bucketSeconds), part.keys, i * arity);
   const slots = index.size;
-  // The rows of each slot, by a counting sort.
-  const start = new Int32Array(slots + 1);
-  for (let i = 0; i < part.rows; i++) start[(slotOf[i] as number) + 1] = (start[(slotOf[i] as number) + 1] as number) + 1;
-  for (let s = 0; s < slots; s++) start[s + 1] = (start[s + 1] as number) + (start[s] as number);
-  const fill = start.slice(0, slots);
-  const rowsBySlot = new Int32Array(part.rows);
-  for (let i = 0; i < part.rows; i++) {
-    const s = slotOf[i] as number;
-    rowsBySlot[fill[s] as number] = i;
-    fill[s] = (fill[s] as number) + 1;
-  }
+  const { start, rows: rowsBySlot } = groupRows(slotOf, slots);
   const stride = Math.min(chunkRows, slots);
   const columns = new Float64Array(stride * width);
   for (let first = 0; first < slots; first += stride) {

@@ -4,6 +4,7 @@
  * file in the data dir) is the default and today the only engine; the ClickHouse cluster engine
  * plugs in here.
  */
+import type { Logger } from 'pino';
 import type { Clock } from '../model/clock.ts';
 import type { Retention } from '../config/config.ts';
 import type { AlertStore } from './alert-store.ts';
@@ -23,6 +24,10 @@ export interface StoreEngineOptions {
   rollupBufferRows?: number;
   /** Usage entities older than this are expired. */
   usageRetentionSeconds: number;
+  /** Do the store writes' CPU work (cutting 1 s blocks) on a worker thread. Default false. */
+  writeWorker?: boolean;
+  /** Where background failures are reported. */
+  logger?: Pick<Logger, 'error'>;
 }
 
 export interface StoreEngine {

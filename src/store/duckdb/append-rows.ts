@@ -110,6 +110,9 @@ export async function appendKeySums(connection: DuckDBConnection, table: string,
         for (let f = 0; f < width; f++) setDoubleColumn(chunk, 1 + arity + f, sums.columns.subarray(f * sums.stride + first, f * sums.stride + first + n));
         appender.appendDataChunk(chunk);
       }
+      // A flush of a busy minute is hundreds of chunks, all synchronous: give the event loop a
+      // turn between them, so ingest answers and real-time reads are not held for the whole flush.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     appender?.flushSync();
   } finally {

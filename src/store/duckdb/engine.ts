@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { createBlockSplitter } from '../block-splitter.ts';
 import type { StoreEngine, StoreEngineOptions } from '../engine.ts';
 import { createDuckDbAlertStore } from './alert-store.ts';
 import { createDuckDbCatalog } from './catalog-store.ts';
@@ -37,7 +38,9 @@ export async function openDuckDbEngine(opts: StoreEngineOptions): Promise<DuckDb
   try {
     const tokens = await createDuckDbTokenStore({ db, clock: opts.clock });
     closers.push(async () => tokens.close?.());
-    const metrics = await createDuckDbMetricStore(db, { retention: opts.retention, ...(opts.rollupBufferRows === undefined ? {} : { rollupBufferRows: opts.rollupBufferRows }) });
+    const splitter = createBlockSplitter({ worker: opts.writeWorker === true, ...(opts.logger ? { logger: opts.logger } : {}) });
+    closers.push(() => splitter.close());
+    const metrics = await createDuckDbMetricStore(db, { retention: opts.retention, splitter, ...(opts.rollupBufferRows === undefined ? {} : { rollupBufferRows: opts.rollupBufferRows }) });
     closers.push(() => metrics.close());
     const catalog = await createDuckDbCatalog({ db });
     closers.push(() => catalog.close());

@@ -7,7 +7,9 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { Retention } from '../../config/config.ts';
 import { edgeFieldIndex } from '../../model/fields.ts';
+import { splitToBlockBytes } from '../../model/delta-concat.ts';
 import { deltaSeconds } from '../../model/delta.ts';
+import type { BlockSplitter } from '../block-splitter.ts';
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
 import type { DuckDb } from './database.ts';
 import type { GroupDimension, MetricStore, RecordQuery, StoreWrite, Tier } from '../store.ts';
@@ -23,6 +25,8 @@ export interface DuckDbMetricStoreOptions {
   retention: Retention;
   /** Connections serving reads concurrently. Default 4. */
   readConnections?: number;
+  /** Cuts writes into their 1 s blocks (on a worker thread, or not). Default: in-thread. */
+  splitter?: BlockSplitter;
   /** Buffered rollup rows that force a flush. Default 1,000,000. */
   rollupBufferRows?: number;
 }
@@ -82,9 +86,10 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
         const seconds = [...deltaSeconds(write.delta)];
         if (seconds.length === 0) return;
         for (const s of seconds) if (!Number.isSafeInteger(s)) throw new RangeError(`record second ${s} is not an integer`);
+        const blocks = await (opts.splitter?.split(write.delta) ?? splitToBlockBytes(write.delta));
         const writeId = rollups.lastWriteId + 1;
         await inTransaction(writer, async () => {
-          await appendSecondBlocks(writer, write.delta, writeId);
+          await appendSecondBlocks(writer, blocks, writeId);
           for (let i = 0; i < seconds.length; i += PARAM_CHUNK) {
             const part = seconds.slice(i, i + PARAM_CHUNK);
             const params = part.flatMap((s) => [secondParam(s), BigInt(write.lsn)]);

@@ -7,8 +7,8 @@
  * on start); the bulk scans (Azion, ODSL) read the columnar rollup tiers.
  */
 import { BIGINT, BLOB, VARCHAR, DuckDBBlobValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { decodeDelta, encodeDelta } from '../../model/delta-bytes.ts';
-import { concatDeltas, splitBySecondAndService } from '../../model/delta-concat.ts';
+import { decodeDelta } from '../../model/delta-bytes.ts';
+import { concatDeltas, type ServiceBlockBytes } from '../../model/delta-concat.ts';
 import { emptyDelta, type Delta } from '../../model/delta.ts';
 import type { RecordSet } from '../../model/record.ts';
 import type { DimensionSumQuery, DimensionSumRow, RecordQuery, SumQuery, SumRow } from '../store.ts';
@@ -23,13 +23,7 @@ export interface SecondBlock {
   delta: Delta;
 }
 
-interface BlockRow {
-  second: number;
-  service: string;
-  bytes: Uint8Array;
-}
-
-const blockColumns = (writeId: number): Column<BlockRow>[] => {
+const blockColumns = (writeId: number): Column<ServiceBlockBytes>[] => {
   const id = BigInt(writeId);
   return [
     { type: BIGINT, value: (r) => BigInt(r.second) },
@@ -39,10 +33,9 @@ const blockColumns = (writeId: number): Column<BlockRow>[] => {
   ];
 };
 
-/** Appends `delta` as one block per (second, service) under `writeId`; call inside a transaction. */
-export async function appendSecondBlocks(c: DuckDBConnection, delta: Delta, writeId: number): Promise<void> {
-  const rows = splitBySecondAndService(delta).map((b) => ({ second: b.second, service: b.service, bytes: encodeDelta(b.delta) }));
-  await appendTable(c, SECOND_BLOCKS_TABLE, blockColumns(writeId), rows);
+/** Appends a write's blocks (splitToBlockBytes of its delta) under `writeId`; call inside a transaction. */
+export async function appendSecondBlocks(c: DuckDBConnection, blocks: readonly ServiceBlockBytes[], writeId: number): Promise<void> {
+  await appendTable(c, SECOND_BLOCKS_TABLE, blockColumns(writeId), blocks);
 }
 
 /** Blocks whose second is in [from, to) and (when listed) whose service is one of `services`. */

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { splitToBlockBytes } from '../model/delta-concat.ts';
+import { deltaFromRecordSet } from '../model/delta.ts';
+import { createBlockSplitter } from './block-splitter.ts';
+import { dimensionRecord, edgeRecord, originRecord } from './record-fixtures.ts';
+
+const T0 = 1_704_067_200;
+const delta = deltaFromRecordSet({
+  edge: Array.from({ length: 300 }, (_, i) => edgeRecord(T0 + (i % 7), `s${i % 5}`, { requests: i + 1, hits_time: i / 8 }, `P${i % 3}`, `d${i}.example`)),
+  origin: [originRecord(T0, 's1', { responses: 4 })],
+  dimension: [dimensionRecord(T0 + 1, 's2', 'status', '404', 2, 20)],
+});
+const plain = (blocks: { second: number; service: string; bytes: Uint8Array }[]) => blocks.map((b) => ({ ...b, bytes: Buffer.from(b.bytes).toString('base64') }));
+
+describe('block splitter', () => {
+  it('gives on its worker thread exactly the blocks of the in-thread split, and leaves the delta usable', async () => {
+    const splitter = createBlockSplitter({ worker: true });
+    try {
+      const expected = plain(splitToBlockBytes(delta));
+      expect(expected.length).toBeGreaterThan(20);
+      const [a, b] = await Promise.all([splitter.split(delta), splitter.split(delta)]);
+      expect(plain(a)).toEqual(expected);
+      expect(plain(b)).toEqual(expected);
+      // The delta was copied to the worker, not moved: the caller still reads it.
+      expect(delta.edge.rows).toBe(300);
+      expect(plain(splitToBlockBytes(delta))).toEqual(expected);
+    } finally {
+      await splitter.close();
+    }
+  });
+
+  it('rejects a delta that cannot be split with the same error as in-thread', async () => {
+    const bad = deltaFromRecordSet({ edge: [edgeRecord(T0 + 0.5, 's1', { requests: 1 })], origin: [], dimension: [] });
+    expect(() => splitToBlockBytes(bad)).toThrow(/not an integer/);
+    const splitter = createBlockSplitter({ worker: true });
+    try {
+      await expect(splitter.split(bad)).rejects.toThrow(/not an integer/);
+      // And it goes on working.
+      expect((await splitter.split(delta)).length).toBeGreaterThan(20);
+    } finally {
+      await splitter.close();
+    }
+  });
+});
