@@ -14,6 +14,7 @@ import { slowRequestPlugin } from './http/limits/slow-requests.ts';
 import { authenticateBodiesPlugin } from './api/authenticate-bodies.ts';
 import { HEALTH_PATHS, healthRoutes } from './api/health/health-routes.ts';
 import { createReadiness } from './api/health/readiness.ts';
+import { OVER_BUDGET_MARGIN } from './config/memory-budget.ts';
 import { adminRoutes } from './api/admin/token-routes.ts';
 import { serviceAdminRoutes } from './api/admin/service-routes.ts';
 import { azionRoutes } from './api/azion/routes.ts';
@@ -97,7 +98,12 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   });
   // The dashboard's static files and the health checks carry no data: no token, no limits.
   await app.register(dashboardRoutes);
-  const readiness = createReadiness({ ping: () => services.engine.ping(), walDir: path.join(config.dataDir, 'wal'), logger: services.logger });
+  const readiness = createReadiness({
+    ping: () => services.engine.ping(),
+    walDir: path.join(config.dataDir, 'wal'),
+    logger: services.logger,
+    memory: { rss: () => services.memory.rss(), budgetBytes: config.memoryBudget.totalBytes, margin: OVER_BUDGET_MARGIN },
+  });
   await app.register(healthRoutes, { readiness });
 
   // Limits cover every route registered after them.
@@ -118,6 +124,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     tokens,
     limits: config.limits,
     serviceQuota: services.serviceQuota,
+    domainCap: services.domainCap,
     clock,
     parsePool: services.parsePool,
     idempotency: services.idempotency,

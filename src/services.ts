@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
+import { CATALOG_DOMAIN_BYTES, ROLLUP_ROW_BYTES, type MemoryShare } from './config/memory-budget.ts';
 import type { Clock } from './model/clock.ts';
 import type { TokenVerifier } from './http/auth.ts';
 import { createTokenVerifier } from './api/tokens.ts';
@@ -16,6 +17,7 @@ import { aggregateToDelta } from './aggregate/aggregate-batch.ts';
 import { createWindow, type Window } from './aggregate/window.ts';
 import { openIdempotencyFile } from './ingest/idempotency/idempotency-file.ts';
 import { createIdempotencyKeys, type IdempotencyKeys } from './ingest/idempotency/idempotency-keys.ts';
+import { createDomainCap, type DomainCap } from './ingest/domain-cap.ts';
 import { eventsAtOrBefore } from './ingest/late-events.ts';
 import { createParsePool, type ParsePool } from './ingest/parse-pool.ts';
 import { createPublicationHold, type PublicationHold } from './ingest/publication-hold.ts';
@@ -45,6 +47,10 @@ export interface Services {
   tokenStore: TokenStore;
   /** Distinct services each token writes (RTM_MAX_SERVICES_PER_TOKEN). */
   serviceQuota: ServiceQuota;
+  /** Distinct domains each service has (RTM_MAX_DOMAINS_PER_SERVICE), seeded from the catalog. */
+  domainCap: DomainCap;
+  /** What each share of config.memoryBudget holds now, bytes (self-metrics), and the resident set. */
+  memory: MemoryUse;
   /** The storage engine every durable component below lives in (DuckDB in the data dir). */
   engine: StoreEngine;
   /** Per-second records and their rollups (DuckDB). */
@@ -79,6 +85,13 @@ export interface Services {
   close(): Promise<void>;
 }
 
+export interface MemoryUse {
+  /** Bytes per share now: the window's count, rows and domains times their sizes, DuckDB's own figure. */
+  use(): Promise<Readonly<Record<MemoryShare, number>>>;
+  /** The process's resident set, bytes. */
+  rss(): number;
+}
+
 export interface ServiceOptions {
   config: Config;
   clock: Clock;
@@ -106,6 +119,7 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     clock,
     retention: config.retention,
     memoryBytes: config.duckdbMemoryBytes,
+    rollupBufferRows: config.memoryBudget.rollupBufferRows,
     usageRetentionSeconds: config.retention.usageSeconds,
     // The machine has cores to spare for parse workers: the store writer's split takes one too.
     writeWorker: config.ingestWorkers > 0,
@@ -114,6 +128,9 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
   closers.push(() => engine.close());
   const { tokens: tokenStore, metrics: store, catalog, usage, objects, alerts } = engine;
   const tokens = await createTokenVerifier({ config, logger, store: tokenStore });
+  // The domains every service has already, so a restart does not reopen room under the cap.
+  const domainCap = createDomainCap(config.limits.domainsPerService);
+  if (Number.isFinite(domainCap.maxPerService)) for (const s of await catalog.services()) for (const d of s.domains) domainCap.note(s.service, d.domain);
   const maintenance = startStoreMaintenance({ store, clock, logger });
   closers.push(() => maintenance.stop());
 
@@ -174,8 +191,11 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
         const late = eventsAtOrBefore(delta, window.latestPublished());
         if (late > 0) countLate(late);
       }
+      const sightings = sightingsOf(delta);
+      // Replayed WAL entries the catalog may not have had time to register before a crash.
+      for (const r of sightings.edge) domainCap.note(r.service, r.domain);
       // Awaited by the commit before it answers: new names are listed once acknowledged.
-      return catalog.observe(sightingsOf(delta)).catch((err: unknown) => logger.error({ err }, 'catalog observe failed'));
+      return catalog.observe(sightings).catch((err: unknown) => logger.error({ err }, 'catalog observe failed'));
     },
   });
   // Closed first: it writes the published seconds to the store.
@@ -183,8 +203,29 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
   const parsePool = config.ingestWorkers > 0 ? createParsePool({ workers: config.ingestWorkers, logger }) : undefined;
   if (parsePool) closers.push(() => parsePool.close());
 
+  const memory: MemoryUse = {
+    async use() {
+      return {
+        window: window.stats().bytes,
+        duckdb: (await engine.memoryUsed?.().catch(() => 0)) ?? 0,
+        rollupBuffer: store.rollupBacklog() * ROLLUP_ROW_BYTES,
+        pending: ingest.stats().pendingRows * ROLLUP_ROW_BYTES,
+        catalog: Math.max(catalog.size?.() ?? 0, domainCap.size()) * CATALOG_DOMAIN_BYTES,
+        runtime: heapAndExternal(),
+      };
+    },
+    rss: () => process.memoryUsage.rss(),
+  };
   const registry = new Registry();
-  const self = createSelfMetrics(registry, { pipeline: ingest, window, store, usageRecorder, publicationHold, ...(idempotency ? { idempotency } : {}) });
+  const self = createSelfMetrics(registry, {
+    pipeline: ingest,
+    window,
+    store,
+    usageRecorder,
+    publicationHold,
+    memory: { budget: config.memoryBudget, ...memory },
+    ...(idempotency ? { idempotency } : {}),
+  });
   countLate = (events) => self.lateAfterPublish.inc(events);
 
   let closed = false;
@@ -195,6 +236,8 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     tokens,
     tokenStore,
     serviceQuota: createServiceQuota(config.limits),
+    domainCap,
+    memory,
     engine,
     store,
     catalog,
@@ -216,6 +259,12 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
       for (const close of closers.reverse()) await close();
     },
   };
+}
+
+/** The main thread's V8 heap in use plus the memory its objects hold outside it (buffers, typed arrays). */
+function heapAndExternal(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
 }
 
 /** The pipeline's view of a MetricStore (its write side on deltas, and what recovery reads). */

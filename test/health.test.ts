@@ -1,7 +1,7 @@
 /**
  * GET /healthz and GET /readyz through the real app: no token needed, and readiness fails (503,
  * the registry's native envelope, Retry-After, the failed check named) when the store does not
- * answer or the WAL directory cannot take writes.
+ * answer, the WAL directory cannot take writes or the process is over its memory budget.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -31,7 +31,7 @@ describe('health checks', () => {
     const h = await harness();
     const res = await h.inject({ url: '/readyz' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ status: 'ready', checks: { store: 'ok', wal: 'ok' } });
+    expect(res.json()).toEqual({ status: 'ready', checks: { store: 'ok', wal: 'ok', memory: 'ok' } });
     // Probes are not metered as API requests.
     await h.services.usageRecorder.flush();
     expect((await h.services.usage.list({ limit: 10, skip: 0 })).items.filter((e) => e.detail === '/readyz')).toEqual([]);
@@ -61,5 +61,19 @@ describe('health checks', () => {
     const res = await h.inject({ url: '/readyz' });
     expect(res.statusCode).toBe(503);
     expect(res.json().error.detail).toBe(`wal: ${walDir} is not a directory`);
+  });
+
+  it('GET /readyz is a 503 "over budget" when the resident set exceeds RTM_MEMORY_BUDGET_BYTES by more than 10%', async () => {
+    const h = await harness({
+      beforeBuild: (s) => {
+        s.memory.rss = () => 2 * s.config.memoryBudget.totalBytes;
+      },
+    });
+    const res = await h.inject({ url: '/readyz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.detail).toBe('memory: over budget: resident 8192 MiB, more than 10% over the budget of 4096 MiB (RTM_MEMORY_BUDGET_BYTES)');
+    // Within the margin it is ready again.
+    h.services.memory.rss = () => 1.09 * h.services.config.memoryBudget.totalBytes;
+    expect((await h.inject({ url: '/readyz' })).statusCode).toBe(200);
   });
 });

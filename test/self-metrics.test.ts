@@ -41,6 +41,20 @@ describe('GET /rtm/v1/metrics', () => {
     expect(res.body).toMatch(/rtm_http_request_duration_seconds_count\{dialect="native",status="2xx"\} \d+/);
   });
 
+  it('reports each share of the memory budget and what it holds now', async () => {
+    await h.waitForCatalog(['m']);
+    const res = await h.inject({ url: '/rtm/v1/metrics', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const { totalBytes, shares } = h.services.config.memoryBudget;
+    expect(sample(res.body, 'rtm_memory_budget_bytes{share="total"}')).toBe(totalBytes);
+    for (const [share, bytes] of Object.entries(shares)) expect(sample(res.body, `rtm_memory_budget_bytes{share="${share}"}`)).toBe(bytes);
+    // The window's use is its own gauge; the catalog's counts the service and 3 domains seen above.
+    expect(sample(res.body, 'rtm_memory_used_bytes{share="window"}')).toBe(sample(res.body, 'rtm_window_bytes'));
+    expect(sample(res.body, 'rtm_memory_used_bytes{share="catalog"}')).toBe(4 * 256);
+    expect(sample(res.body, 'rtm_memory_used_bytes{share="duckdb"}')).toBeGreaterThan(0);
+    expect(sample(res.body, 'rtm_memory_used_bytes{share="runtime"}')).toBeGreaterThan(0);
+    expect(sample(res.body, 'rtm_process_resident_bytes')).toBeGreaterThan(0);
+  });
+
   it('is for operators only: a tenant token is refused', async () => {
     const tenant = await h.token('tenant', ['m'], ['read', 'ingest', 'admin']);
     const res = await h.inject({ url: '/rtm/v1/metrics', headers: { authorization: `Bearer ${tenant.secret}` } });

@@ -24,4 +24,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RTM_MAX_QUERY_RANGE_1H: '-1' })).toThrow(/RTM_MAX_QUERY_RANGE_1H/);
     expect(() => loadConfig({ RTM_MAX_QUERY_RANGE_1S: '0' })).toThrow('RTM_MAX_QUERY_RANGE_1S must be above 0 (Infinity for no limit), got "0"');
   });
+  it('splits RTM_MEMORY_BUDGET_BYTES into its shares, the former window and DuckDB sizes at the default of 4 GiB', () => {
+    const GiB = 1024 ** 3;
+    const d = loadConfig({});
+    expect([d.memoryBudget.totalBytes, d.windowMaxBytes, d.duckdbMemoryBytes, d.limits.domainsPerService]).toEqual([4 * GiB, GiB, GiB / 2, 10_000]);
+    expect(d.memoryBudget.shares).toEqual({ window: GiB, duckdb: GiB / 2, rollupBuffer: GiB / 16, pending: GiB / 4, catalog: GiB / 4, runtime: 4 * GiB - (GiB + GiB / 2 + GiB / 16 + GiB / 2) });
+    // A rollup row counts 64 bytes: the buffer flushes at ~1M rows, as before the budget.
+    expect(d.memoryBudget.rollupBufferRows).toBe(1_048_576);
+    const small = loadConfig({ RTM_MEMORY_BUDGET_BYTES: String(256 * 1024 ** 2), RTM_MAX_DOMAINS_PER_SERVICE: '500' });
+    // DuckDB keeps its floor of 64 MiB (1/8 would be 32 MiB); the rollup buffer flushes at 4 MiB / 64 bytes.
+    expect([small.windowMaxBytes, small.duckdbMemoryBytes, small.memoryBudget.rollupBufferRows, small.limits.domainsPerService]).toEqual([64 * 1024 ** 2, 64 * 1024 ** 2, 65_536, 500]);
+    // An explicit window or DuckDB size takes its share's place.
+    const explicit = loadConfig({ RTM_WINDOW_MAX_BYTES: '1000000', RTM_DUCKDB_MEMORY_BYTES: String(GiB) });
+    expect([explicit.windowMaxBytes, explicit.duckdbMemoryBytes, explicit.memoryBudget.shares.window]).toEqual([1_000_000, GiB, 1_000_000]);
+    expect(() => loadConfig({ RTM_MEMORY_BUDGET_BYTES: 'Infinity' })).toThrow(/RTM_MEMORY_BUDGET_BYTES must be a byte count of at least 128 MiB/);
+    expect(() => loadConfig({ RTM_MEMORY_BUDGET_BYTES: '1000' })).toThrow(/RTM_MEMORY_BUDGET_BYTES/);
+  });
 });

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Tier } from '../model/tier.ts';
+import { DEFAULT_MEMORY_BUDGET_BYTES, memoryBudget, type MemoryBudget } from './memory-budget.ts';
 
 export interface Limits {
   /** Largest accepted request body, bytes (after gzip decoding). Default 64 MiB. `RTM_MAX_BODY_BYTES`. */
@@ -21,6 +22,12 @@ export interface Limits {
   maxFutureSeconds: number;
   /** Distinct services one token may write. Default 10,000; 0 turns it off. `RTM_MAX_SERVICES_PER_TOKEN`. */
   servicesPerToken: number;
+  /**
+   * Distinct domains one service may have, for its lifetime (the catalog's domains count after a
+   * restart); lines whose domain would be one more are rejected with a reason naming the cap.
+   * Default 10,000; 0 turns it off. `RTM_MAX_DOMAINS_PER_SERVICE`.
+   */
+  domainsPerService: number;
   /**
    * Seconds a client has to send a whole request body, counted from the request's start; beyond
    * it the server answers 408 RTM_ERR_REQUEST_TIMEOUT and closes the connection. Default 300;
@@ -116,9 +123,17 @@ export interface Config {
   windowSeconds: number;
   /**
    * Memory budget of that window, bytes; beyond it the oldest seconds are served from the store
-   * instead. Default 1 GiB. `RTM_WINDOW_MAX_BYTES`.
+   * instead. Default: the window's share of memoryBudget (1/4: 1 GiB of the default 4 GiB).
+   * `RTM_WINDOW_MAX_BYTES`.
    */
   windowMaxBytes: number;
+  /**
+   * The one memory budget of the process, bytes, and its shares (src/config/memory-budget.ts):
+   * the window, DuckDB, the rollup buffer, the store queue, the catalog, the rest for the runtime.
+   * /readyz answers "over budget" when the resident set exceeds it by more than 10%.
+   * Default 4 GiB. `RTM_MEMORY_BUDGET_BYTES`.
+   */
+  memoryBudget: MemoryBudget;
   /** IANA zone for Azion local dates and calendars. Default UTC. `RTM_TZ`. */
   timeZone: string;
   /** `environment` recorded on self-metering entities. Default `production`. `RTM_ENVIRONMENT`. */
@@ -133,7 +148,8 @@ export interface Config {
   ingestWorkers: number;
   /**
    * DuckDB's memory limit, bytes (its buffer pool, caches and operators; it spills to disk past
-   * it). Default 512 MiB: DuckDB's own default is 80% of RAM, which let one process grow to GBs.
+   * it). Default: DuckDB's share of memoryBudget (1/8: 512 MiB of the default 4 GiB; at least
+   * 64 MiB): DuckDB's own default is 80% of RAM, which let one process grow to GBs.
    * `RTM_DUCKDB_MEMORY_BYTES`.
    */
   duckdbMemoryBytes: number;
@@ -184,8 +200,20 @@ function positiveFrom(env: Env, name: string, fallback: number): number {
   return value;
 }
 
+/** RTM_MEMORY_BUDGET_BYTES: a real byte count (its shares are sizes handed to DuckDB and the window). */
+function budgetFrom(env: Env): number {
+  const value = intFrom(env, 'RTM_MEMORY_BUDGET_BYTES', DEFAULT_MEMORY_BUDGET_BYTES);
+  if (!Number.isFinite(value) || value < 128 * 1024 ** 2) throw new Error(`RTM_MEMORY_BUDGET_BYTES must be a byte count of at least 128 MiB (134217728), got "${env['RTM_MEMORY_BUDGET_BYTES']}"`);
+  return value;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(env['RTM_DATA_DIR'] ?? './data');
+  const explicit = (name: string): number | undefined => (env[name] === undefined || env[name] === '' ? undefined : intFrom(env, name, 0));
+  const budget = memoryBudget(budgetFrom(env), {
+    windowBytes: explicit('RTM_WINDOW_MAX_BYTES'),
+    duckdbBytes: explicit('RTM_DUCKDB_MEMORY_BYTES'),
+  });
   return Object.freeze({
     host: env['HOST'] ?? '127.0.0.1',
     port: intFrom(env, 'PORT', 8080),
@@ -196,12 +224,13 @@ export function loadConfig(env: Env = process.env): Config {
     idempotencyWindowSeconds: intFrom(env, 'RTM_IDEMPOTENCY_WINDOW_SECONDS', DAY),
     idempotencyMaxKeys: intFrom(env, 'RTM_IDEMPOTENCY_MAX_KEYS', 250_000),
     windowSeconds: intFrom(env, 'RTM_WINDOW_SECONDS', 600),
-    windowMaxBytes: intFrom(env, 'RTM_WINDOW_MAX_BYTES', 1024 ** 3),
+    windowMaxBytes: budget.shares.window,
+    memoryBudget: budget,
     timeZone: env['RTM_TZ'] ?? 'UTC',
     environment: env['RTM_ENVIRONMENT'] ?? 'production',
     walFsync: env['RTM_WAL_FSYNC'] !== '0',
     ingestWorkers: Math.min(64, Math.floor(intFrom(env, 'RTM_INGEST_WORKERS', Math.max(0, os.availableParallelism() - 1)))),
-    duckdbMemoryBytes: Math.max(64 * 1024 ** 2, intFrom(env, 'RTM_DUCKDB_MEMORY_BYTES', 512 * 1024 ** 2)),
+    duckdbMemoryBytes: budget.shares.duckdb,
     streamHeartbeatSeconds: positiveFrom(env, 'RTM_STREAM_HEARTBEAT_SECONDS', 15),
     fastlyLongPollSeconds: intFrom(env, 'RTM_FASTLY_LONG_POLL_SECONDS', 30),
     alertWebhook: Object.freeze({
@@ -217,6 +246,7 @@ export function loadConfig(env: Env = process.env): Config {
       requestsPerTokenPerSecond: intFrom(env, 'RTM_RATE_LIMIT_PER_SECOND', 1000),
       concurrentStreamsPerToken: intFrom(env, 'RTM_MAX_CONCURRENT_PER_TOKEN', 64),
       servicesPerToken: intFrom(env, 'RTM_MAX_SERVICES_PER_TOKEN', 10_000),
+      domainsPerService: intFrom(env, 'RTM_MAX_DOMAINS_PER_SERVICE', 10_000),
       requestTimeoutSeconds: intFrom(env, 'RTM_REQUEST_TIMEOUT', 300),
       headersTimeoutSeconds: positiveFrom(env, 'RTM_HEADERS_TIMEOUT', 30),
       minBodyBytesPerSecond: intFrom(env, 'RTM_MIN_BODY_RATE', 240),

@@ -1,13 +1,24 @@
 /**
- * Which services of a parsed body the token may write: the per-token check (permissions and the
- * stateful service quota) runs once per body over its distinct services, after parsing, in the
- * order each service first appears among the body's valid events. Parsing itself knows nothing
- * of tokens, so a parse worker and the main thread parse alike and the admission, the same code
- * for both, decides alone; an in-thread body and a worker body get the same answer.
+ * Which services and domains of a parsed body may be written: the per-token check (permissions
+ * and the stateful service quota) runs once per body over its distinct services, after parsing,
+ * in the order each service first appears among the body's valid events; then the per-service
+ * domain cap (domain-cap.ts) runs over each admitted service's distinct domains, in the order
+ * each first appears among that service's events. Parsing itself knows nothing of tokens or
+ * caps, so a parse worker and the main thread parse alike and the admission, the same code for
+ * both, decides alone; an in-thread body and a worker body get the same answer.
  */
 import type { EventBatch } from '../model/event.ts';
 import type { Interner } from '../model/dictionary.ts';
 import type { LineError } from './ndjson-parser.ts';
+
+/** One distinct domain of a service in a parsed body. */
+export interface DomainTally {
+  domain: string;
+  /** Its valid events (of this service). */
+  events: number;
+  /** The lines of its first events (at most the body's maxErrors): what a refusal reports. */
+  lines: number[];
+}
 
 /** One distinct service of a parsed body. */
 export interface ServiceTally {
@@ -16,31 +27,57 @@ export interface ServiceTally {
   events: number;
   /** The lines of its first events (at most the body's maxErrors): what a refusal reports. */
   lines: number[];
+  /** Its distinct domains, in order of first appearance among its events. */
+  domains: DomainTally[];
+}
+
+interface ServiceCounts {
+  tally: ServiceTally;
+  domains: Map<number, DomainTally>;
 }
 
 /**
- * The distinct services of `batch` in order of first appearance; `lines[i]` is the line of event
- * i. Per event one compare (a Map lookup only when the service changes).
+ * The distinct services of `batch` in order of first appearance, each with its distinct domains;
+ * `lines[i]` is the line of event i. Per event two compares (Map lookups only when the service
+ * or the domain changes from the event before).
  */
-export function tallyServices(batch: EventBatch, lines: Int32Array, services: Interner, maxLines: number): ServiceTally[] {
-  const byId = new Map<number, ServiceTally>();
+export function tallyServices(batch: EventBatch, lines: Int32Array, names: { service: Interner; domain: Interner }, maxLines: number): ServiceTally[] {
+  const byId = new Map<number, ServiceCounts>();
   const out: ServiceTally[] = [];
   let lastId = -1;
-  let last: ServiceTally | undefined;
+  let last: ServiceCounts | undefined;
+  let lastDomainId = -1;
+  let lastDomain: DomainTally | undefined;
   for (let i = 0; i < batch.length; i++) {
     const id = batch.service[i] as number;
+    const domainId = batch.domain[i] as number;
     if (id !== lastId) {
       last = byId.get(id);
       if (last === undefined) {
-        last = { service: services.name(id), events: 0, lines: [] };
+        last = { tally: { service: names.service.name(id), events: 0, lines: [], domains: [] }, domains: new Map() };
         byId.set(id, last);
-        out.push(last);
+        out.push(last.tally);
       }
       lastId = id;
+      lastDomainId = -1;
     }
-    const t = last as ServiceTally;
+    const s = last as ServiceCounts;
+    const t = s.tally;
+    const line = lines[i] as number;
     t.events++;
-    if (t.lines.length < maxLines) t.lines.push(lines[i] as number);
+    if (t.lines.length < maxLines) t.lines.push(line);
+    if (domainId !== lastDomainId) {
+      lastDomain = s.domains.get(domainId);
+      if (lastDomain === undefined) {
+        lastDomain = { domain: names.domain.name(domainId), events: 0, lines: [] };
+        s.domains.set(domainId, lastDomain);
+        t.domains.push(lastDomain);
+      }
+      lastDomainId = domainId;
+    }
+    const d = lastDomain as DomainTally;
+    d.events++;
+    if (d.lines.length < maxLines) d.lines.push(line);
   }
   return out;
 }
@@ -48,34 +85,64 @@ export function tallyServices(batch: EventBatch, lines: Int32Array, services: In
 export interface Admission {
   /** The services whose events must be dropped. */
   refused: Set<string>;
-  /** Their events (all counted as rejected). */
+  /** Per admitted service, the domains whose events must be dropped (absent: none). */
+  refusedDomains: Map<string, Set<string>>;
+  /** The events of both (all counted as rejected). */
   refusedEvents: number;
   /** The first `maxErrors` refused events, in line order, with the refusal. */
   errors: LineError[];
 }
 
+/** Undefined when the events may be written, else the reason to refuse their lines. */
+export type AcceptService = (service: string) => string | undefined;
+export type AcceptDomain = (service: string, domain: string) => string | undefined;
+
 /**
- * Asks `acceptService` (undefined = every service may be written; else the reason to refuse)
- * once per service, in order.
+ * Asks `acceptService` (undefined = every service may be written) once per service, in order,
+ * then `acceptDomain` (undefined = every domain) once per distinct domain of each admitted
+ * service, in order. Refused lines are reported in line order, the first `maxErrors` of them.
  */
-export function admitServices(services: readonly ServiceTally[], acceptService: ((service: string) => string | undefined) | undefined, maxErrors: number): Admission {
+export function admitServices(
+  services: readonly ServiceTally[],
+  acceptService: AcceptService | undefined,
+  maxErrors: number,
+  acceptDomain?: AcceptDomain,
+): Admission {
   const refused = new Set<string>();
+  const refusedDomains = new Map<string, Set<string>>();
   let refusedEvents = 0;
   let errors: LineError[] = [];
-  if (acceptService === undefined) return { refused, refusedEvents, errors };
-  for (const t of services) {
-    const reason = acceptService(t.service);
-    if (reason === undefined) continue;
-    refused.add(t.service);
-    refusedEvents += t.events;
-    // Each service keeps its first maxErrors lines: the first maxErrors of all are among them.
+  // Each service (domain) keeps its first maxErrors lines: the first maxErrors of all are among them.
+  const report = (lines: readonly number[], reason: string): void => {
+    // A full list whose last line comes before these keeps them all out (many refused domains).
+    const full = errors.length >= maxErrors;
+    if (lines.length === 0 || (full && (maxErrors === 0 || (lines[0] as number) > (errors[errors.length - 1] as LineError).line))) return;
     errors = mergeErrors(
       errors,
-      t.lines.map((line) => ({ line, reason })),
+      lines.map((line) => ({ line, reason })),
       maxErrors,
     );
+  };
+  for (const t of services) {
+    const reason = acceptService?.(t.service);
+    if (reason !== undefined) {
+      refused.add(t.service);
+      refusedEvents += t.events;
+      report(t.lines, reason);
+      continue;
+    }
+    if (acceptDomain === undefined) continue;
+    for (const d of t.domains) {
+      const why = acceptDomain(t.service, d.domain);
+      if (why === undefined) continue;
+      let set = refusedDomains.get(t.service);
+      if (set === undefined) refusedDomains.set(t.service, (set = new Set()));
+      set.add(d.domain);
+      refusedEvents += d.events;
+      report(d.lines, why);
+    }
   }
-  return { refused, refusedEvents, errors };
+  return { refused, refusedDomains, refusedEvents, errors };
 }
 
 /** Merges two line-ordered error lists, keeping the first `max`. */

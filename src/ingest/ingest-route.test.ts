@@ -8,6 +8,7 @@ import { createFakeClock, type Clock } from '../model/clock.ts';
 import { summed } from '../../test/support/naive-reference.ts';
 import { aggregateBatch } from '../aggregate/aggregate-batch.ts';
 import { createServiceQuota } from '../http/limits/service-quota.ts';
+import { createDomainCap } from './domain-cap.ts';
 import { deltaToRecordSet, type Delta } from '../model/delta.ts';
 import { createDictionaries } from '../model/dictionary.ts';
 import type { EventBatch } from '../model/event.ts';
@@ -306,12 +307,12 @@ describe('POST /ingest', () => {
 
 describe('POST /ingest with parse workers', () => {
   /** An app whose bodies all go to a parse worker (`pool`), or all parse in-thread. */
-  async function appWith(pool: ParsePool | undefined): Promise<{ app: FastifyInstance; sink: FakeSink }> {
+  async function appWith(pool: ParsePool | undefined, domainsPerService = 0): Promise<{ app: FastifyInstance; sink: FakeSink }> {
     const sink = fakeSink();
     const instance = Fastify();
     installErrorHandling(instance);
-    const limits = { ...loadConfig({}).limits, servicesPerToken: 2 };
-    await instance.register(ingestRoutes, { sink, tokens, limits, serviceQuota: createServiceQuota(limits), parsePool: pool });
+    const limits = { ...loadConfig({}).limits, servicesPerToken: 2, domainsPerService };
+    await instance.register(ingestRoutes, { sink, tokens, limits, serviceQuota: createServiceQuota(limits), domainCap: createDomainCap(domainsPerService), parsePool: pool });
     return { app: instance, sink };
   }
 
@@ -366,6 +367,49 @@ describe('POST /ingest with parse workers', () => {
       }
       expect([...(totals[0]?.edge.keys() ?? [])].map((k) => (JSON.parse(k) as unknown[])[1]).sort()).toEqual(['a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'b']);
       expect(there.sink.rows).toEqual([]); // every body went to the worker
+    } finally {
+      await Promise.all([here.app.close(), there.app.close(), pool.close()]);
+    }
+  });
+
+  it('rejects the lines of a domain past RTM_MAX_DOMAINS_PER_SERVICE exactly as in-thread parsing, the cap held across bodies', async () => {
+    const pool = createParsePool({ workers: 1, minBodyBytes: 0 });
+    const here = await appWith(undefined, 2);
+    const there = await appWith(pool, 2);
+    try {
+      const bodies = [
+        [event({ domain: 'one.example' }), event({ domain: 'TWO.example' }), event({ domain: 'three.example' }), event({ domain: 'one.example', service: 'b' })],
+        // 'two.example' is known (case-folded); 'three' and 'four' are past the cap of 'a'.
+        [event({ domain: 'four.example', backend: 'b1', origin_status: 200 }), event({ domain: 'two.example' }), '{bad', event({ domain: 'three.example' })],
+      ];
+      const answers: unknown[][] = [[], []];
+      for (const lines of bodies) {
+        for (const [k, { app }] of [here, there].entries()) {
+          const res = await app.inject({ method: 'POST', url: '/ingest', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/x-ndjson' }, payload: lines.join('\n') });
+          answers[k]?.push(res.json());
+        }
+      }
+      expect(answers[1]).toEqual(answers[0]);
+      const past = (d: string): string =>
+        `domain "${d}" of service "a": the service already has 2 distinct domains, the most one service may have (RTM_MAX_DOMAINS_PER_SERVICE)`;
+      expect(answers[0]).toEqual([
+        { accepted: 3, rejected: 1, errors: [{ line: 3, reason: past('three.example') }] },
+        {
+          accepted: 1,
+          rejected: 3,
+          errors: [
+            { line: 1, reason: past('four.example') },
+            { line: 3, reason: expect.stringMatching(/^not valid JSON/) as unknown },
+            { line: 4, reason: past('three.example') },
+          ],
+        },
+      ]);
+      const totals = [here, there].map(({ sink }) => summed(sink.records));
+      for (const kind of ['edge', 'origin', 'dimension'] as const) {
+        const [a, b] = totals.map((t) => new Map([...t[kind]].sort()));
+        expect(b).toEqual(a);
+      }
+      expect(totals[0]?.origin.size).toBe(0); // the refused line's backend is nowhere
     } finally {
       await Promise.all([here.app.close(), there.app.close(), pool.close()]);
     }

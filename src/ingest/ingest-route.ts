@@ -13,6 +13,7 @@ import { authenticateRequest } from '../http/request-principal.ts';
 import type { Limits } from '../config/config.ts';
 import type { Clock } from '../model/clock.ts';
 import { bodyFormatOf, decodeBody, type BodyFormat } from './body.ts';
+import { domainCapReason, type DomainCap } from './domain-cap.ts';
 import { bodyFingerprint, scopedKey, type IdempotencyKeys } from './idempotency/idempotency-keys.ts';
 import type { LineError, ParseOptions } from './ndjson-parser.ts';
 import { parseInThread, type ParsedBody } from './parse-body.ts';
@@ -28,6 +29,8 @@ export interface IngestRouteOptions {
   limits: Limits;
   /** Distinct services per token; lines beyond the quota are rejected. Default: no quota. */
   serviceQuota?: ServiceQuota;
+  /** Distinct domains per service; lines of a domain beyond the cap are rejected. Default: no cap. */
+  domainCap?: DomainCap;
   /** The server clock: events more than limits.maxFutureSeconds ahead of it are rejected. Default: no check. */
   clock?: Clock;
   /** Worker threads that parse NDJSON bodies off the main thread. Default: parse on the main thread. */
@@ -95,7 +98,7 @@ function parseJsonBody(body: Buffer, opts: ParseOptions): ParsedBody {
 }
 
 export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, opts) => {
-  const { sink, tokens, limits, serviceQuota, onLines, clock, parsePool, idempotency, publicationHold } = opts;
+  const { sink, tokens, limits, serviceQuota, domainCap, onLines, clock, parsePool, idempotency, publicationHold } = opts;
   const principals = new WeakMap<FastifyRequest, Principal>();
   /** Ends each running request's publication hold (idempotent). */
   const holds = new WeakMap<FastifyRequest, () => void>();
@@ -196,6 +199,8 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
         }
         return undefined;
       },
+      // Asked per distinct domain of each admitted service, after acceptService.
+      acceptDomain: domainCap && ((service, domain) => (domainCap.admit(service, domain) ? undefined : domainCapReason(service, domain, domainCap.maxPerService))),
     };
     const result = format === 'json' ? parseJsonBody(body, options) : parsePool ? await parsePool.parse(body, options) : parseInThread(body, options);
     if (result.tooManyEvents) {

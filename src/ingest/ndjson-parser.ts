@@ -20,6 +20,12 @@ export interface ParseOptions {
   maxEvents: number;
   /** Undefined when events of `service` may be ingested, else the reason to reject the line. Default: all may. */
   acceptService?: ((service: string) => string | undefined) | undefined;
+  /**
+   * Asked after acceptService, once per distinct domain of each admitted service of a body (the
+   * per-service domain cap): undefined when its events may be ingested, else the reason to reject
+   * its lines. Default: all may.
+   */
+  acceptDomain?: ((service: string, domain: string) => string | undefined) | undefined;
   /** Latest accepted second (server clock plus the allowed skew); later events are rejected. Default: none. */
   maxSecond?: number | undefined;
   /** Most errors kept in `errors` (all are counted in `rejected`). Default: all. */

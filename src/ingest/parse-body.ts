@@ -5,17 +5,20 @@
  * - on a parse worker (parse-worker.ts): parsed AND aggregated there into a Delta carrying its
  *   own strings, so the main thread neither maps ids nor aggregates.
  * Both parse with no token in mind (parseBody), on dictionaries of their own, and leave the
- * per-token service check to the admission (admission.ts) on the main thread; refused services'
- * events are then dropped from the batch or the delta. So a body gets the same response and the
- * same totals whichever way it went, and no name of a refused line is interned into the sink's
- * dictionaries (the service quota bounds what one token can make the process hold).
+ * per-token service check and the per-service domain cap to the admission (admission.ts) on the
+ * main thread; refused services' events are then dropped from the batch or the delta. A worker
+ * body with refused domains is parsed again on this thread with the admission's decision (a
+ * delta's origin rows cannot tell which domain's events they summed), so only bodies that hit the
+ * cap pay twice. So a body gets the same response and the same totals whichever way it went, and
+ * no name of a refused line is interned into the sink's dictionaries (the service quota and the
+ * domain cap bound what one token can make the process hold).
  */
 import { aggregateToDelta } from '../aggregate/aggregate-batch.ts';
 import { dropServices } from '../model/delta-builder.ts';
 import { emptyDelta, type Delta } from '../model/delta.ts';
 import { createDictionaries, type Dictionaries } from '../model/dictionary.ts';
 import type { EventBatch } from '../model/event.ts';
-import { admitServices, mergeErrors, tallyServices, type ServiceTally } from './admission.ts';
+import { admitServices, mergeErrors, tallyServices, type Admission, type ServiceTally } from './admission.ts';
 import { parseNdjson, type LineError, type ParseOptions } from './ndjson-parser.ts';
 import { DICTIONARY_NAMES, type DictionaryName } from './parse-protocol.ts';
 
@@ -51,7 +54,7 @@ export function parseBody(body: Buffer, limits: BodyLimits, dictionaries: Dictio
   // Picked one by one: `limits` may be a route's ParseOptions, whose acceptService is not for parsing.
   const { maxLineBytes, maxEvents, maxSecond, maxErrors } = limits;
   const r = parseNdjson(body, { dictionaries, maxLineBytes, maxEvents, maxSecond, maxErrors, recordLines: true });
-  const services = r.tooManyEvents ? [] : tallyServices(r.batch, r.lines ?? new Int32Array(0), dictionaries.service, maxErrors ?? Number.POSITIVE_INFINITY);
+  const services = r.tooManyEvents ? [] : tallyServices(r.batch, r.lines ?? new Int32Array(0), dictionaries, maxErrors ?? Number.POSITIVE_INFINITY);
   return { batch: r.batch, events: r.batch.length, rejected: r.rejected, errors: r.errors, tooManyEvents: r.tooManyEvents, services };
 }
 
@@ -61,53 +64,83 @@ export function parseBodyToDelta(body: Buffer, limits: BodyLimits, dictionaries:
   return { ...parsed, delta: parsed.tooManyEvents ? emptyDelta() : aggregateToDelta([batch], dictionaries) };
 }
 
-type Admit = Pick<ParseOptions, 'acceptService' | 'maxErrors'>;
+type Admit = Pick<ParseOptions, 'acceptService' | 'acceptDomain' | 'maxErrors'>;
 
-/** The response counts of an admitted body; `refused` are the services to drop. */
-function admit(parsed: UnadmittedBody, opts: Admit): { refused: Set<string>; accepted: number; rejected: number; errors: LineError[] } {
+/** The admission's decision on a body and its response counts. */
+interface Decision extends Pick<Admission, 'refused' | 'refusedDomains'> {
+  accepted: number;
+  rejected: number;
+  errors: LineError[];
+}
+
+/** The response counts of an admitted body; `refused` are the services to drop, `refusedDomains` the domains. */
+function admit(parsed: UnadmittedBody, opts: Admit): Decision {
   const maxErrors = opts.maxErrors ?? Number.POSITIVE_INFINITY;
   // A body refused whole (413) admits nothing, so it takes none of the token's service quota.
-  const a = parsed.tooManyEvents ? admitServices([], undefined, maxErrors) : admitServices(parsed.services, opts.acceptService, maxErrors);
+  const a = parsed.tooManyEvents ? admitServices([], undefined, maxErrors) : admitServices(parsed.services, opts.acceptService, maxErrors, opts.acceptDomain);
   return {
     refused: a.refused,
+    refusedDomains: a.refusedDomains,
     accepted: parsed.events - a.refusedEvents,
     rejected: parsed.rejected + a.refusedEvents,
     errors: a.refusedEvents === 0 ? parsed.errors : mergeErrors(parsed.errors, a.errors, maxErrors),
   };
 }
 
-/** A worker's delta admitted: refused services' rows dropped. */
-export function admitDelta(parsed: UnadmittedBody & { delta: Delta }, opts: Admit): ParsedBody {
-  const { refused, ...counts } = admit(parsed, opts);
-  return { ...counts, tooManyEvents: parsed.tooManyEvents, events: { kind: 'delta', delta: dropServices(parsed.delta, refused) } };
+/**
+ * A worker's delta admitted: refused services' rows dropped. With refused domains, `body` (the
+ * one the worker parsed) is parsed again here under the same decision.
+ */
+export function admitDelta(parsed: UnadmittedBody & { delta: Delta }, opts: ParseOptions, body: Buffer): ParsedBody {
+  const decision = admit(parsed, opts);
+  if (decision.refusedDomains.size > 0) return parseInThread(body, opts, decision);
+  const { refused, accepted, rejected, errors } = decision;
+  return { accepted, rejected, errors, tooManyEvents: parsed.tooManyEvents, events: { kind: 'delta', delta: dropServices(parsed.delta, refused) } };
 }
 
-/** Parses and admits a body on this thread: its accepted events in a batch on `opts.dictionaries`. */
-export function parseInThread(body: Buffer, opts: ParseOptions): ParsedBody {
+/**
+ * Parses and admits a body on this thread: its accepted events in a batch on `opts.dictionaries`.
+ * With `decided` (the admission of the same body parsed elsewhere), that decision is applied and
+ * the admission is not asked again.
+ */
+export function parseInThread(body: Buffer, opts: ParseOptions, decided?: Decision): ParsedBody {
   // Own dictionaries for the parse (dropped with the body): the sink's get only accepted names.
   const local = createDictionaries();
   const parsed = parseBody(body, opts, local);
-  const { refused, ...counts } = admit(parsed, opts);
+  const { refused, refusedDomains, ...counts } = decided ?? admit(parsed, opts);
   const { batch } = parsed;
   if (parsed.tooManyEvents) batch.length = 0;
-  else adoptBatch(batch, local, opts.dictionaries, refused);
+  else adoptBatch(batch, local, opts.dictionaries, refused, refusedDomains);
   return { ...counts, tooManyEvents: parsed.tooManyEvents, events: { kind: 'batch', batch } };
 }
 
 /**
- * In place: the events of `refused` services dropped, ids moved from `from` to `to` (each name
- * interned once, on first use). Per event a few typed-array reads and writes.
+ * In place: the events of `refused` services and of `refusedDomains` dropped, ids moved from
+ * `from` to `to` (each name interned once, on first use). Per event a few typed-array reads and
+ * writes (a Set lookup only for a domain refused in some service).
  */
-function adoptBatch(b: EventBatch, from: Dictionaries, to: Dictionaries, refused: ReadonlySet<string>): void {
+function adoptBatch(b: EventBatch, from: Dictionaries, to: Dictionaries, refused: ReadonlySet<string>, refusedDomains: ReadonlyMap<string, ReadonlySet<string>>): void {
   const columns = (Object.keys(b) as (keyof EventBatch)[]).filter((k) => k !== 'length').map((k) => b[k] as Float64Array);
   const idColumns = DICTIONARY_NAMES.map((d) => b[d]);
   const maps = DICTIONARY_NAMES.map((d) => new Int32Array(from[d].size).fill(-1));
   const drop = new Uint8Array(from.service.size);
   for (const name of refused) drop[from.service.id(name)] = 1;
+  // Local domain id -> the local service ids it is refused for.
+  const domainDrop = new Map<number, Set<number>>();
+  for (const [service, domains] of refusedDomains) {
+    const serviceId = from.service.id(service);
+    for (const domain of domains) {
+      const id = from.domain.id(domain);
+      let set = domainDrop.get(id);
+      if (set === undefined) domainDrop.set(id, (set = new Set()));
+      set.add(serviceId);
+    }
+  }
   const n = b.length;
   let kept = 0;
   for (let i = 0; i < n; i++) {
     if (drop[b.service[i] as number] === 1) continue;
+    if (domainDrop.size > 0 && domainDrop.get(b.domain[i] as number)?.has(b.service[i] as number) === true) continue;
     if (kept !== i) for (const col of columns) col[kept] = col[i] as number;
     for (let c = 0; c < idColumns.length; c++) {
       const col = idColumns[c] as Int32Array;

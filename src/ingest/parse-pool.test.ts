@@ -52,6 +52,24 @@ function checker(): { accept: (service: string) => string | undefined; asked: st
   };
 }
 
+/** A domain cap like domain-cap.ts: at most 2 distinct domains per service, held across calls. */
+function domainChecker(): { accept: (service: string, domain: string) => string | undefined; asked: string[] } {
+  const seen = new Map<string, Set<string>>();
+  const asked: string[] = [];
+  return {
+    asked,
+    accept: (service, domain) => {
+      asked.push(`${service}/${domain}`);
+      const set = seen.get(service) ?? new Set<string>();
+      seen.set(service, set);
+      if (set.has(domain)) return undefined;
+      if (set.size >= 2) return `domain "${domain}" of service "${service}": cap`;
+      set.add(domain);
+      return undefined;
+    },
+  };
+}
+
 const options = (dictionaries: Dictionaries, over: Partial<ParseOptions> = {}): ParseOptions => ({ dictionaries, maxLineBytes: 4096, maxEvents: 1000, ...over });
 
 const response = (r: ParsedBody): unknown => ({ accepted: r.accepted, rejected: r.rejected, errors: r.errors, tooManyEvents: r.tooManyEvents });
@@ -66,6 +84,12 @@ const batchOf = (r: ParsedBody): EventBatch => {
 /** Totals of a path: the in-thread batches aggregated together (a commit), the worker deltas summed. */
 const inThreadTotals = (rs: ParsedBody[], dicts: Dictionaries): Naive => summed([aggregateBatches(rs.map(batchOf), dicts)]);
 const workerTotals = (rs: ParsedBody[]): Naive => summed(rs.map((r) => deltaToRecordSet(deltaOf(r))));
+/** Worker answers with refused domains come back parsed again in-thread, as batches on `dicts`. */
+const mixedTotals = (rs: ParsedBody[], dicts: Dictionaries): Naive => {
+  const batches = rs.filter((r) => r.events.kind === 'batch').map(batchOf);
+  const deltas = rs.filter((r) => r.events.kind === 'delta').map((r) => deltaToRecordSet(deltaOf(r)));
+  return summed([...deltas, aggregateBatches(batches, dicts)]);
+};
 const expectSameTotals = (a: Naive, b: Naive): void => {
   expectSame(a.edge, b.edge);
   expectSame(a.origin, b.origin);
@@ -73,27 +97,67 @@ const expectSameTotals = (a: Naive, b: Naive): void => {
 };
 
 describe('parse pool', () => {
-  it('answers as in-thread parsing does, with the same totals: good and bad lines, refused services, a token at its quota', async () => {
+  it('answers as in-thread parsing does, with the same totals: good and bad lines, refused services, a token at its quota, a domain cap', async () => {
     const sinkDicts = createDictionaries();
     sinkDicts.service.id('zeta'); // the sink's ids differ from any parse's
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(line, { maxLength: 40 }), { minLength: 1, maxLength: 4 }), fc.boolean(), fc.integer({ min: 1, max: 5 }), async (bodies, check, maxErrors) => {
-        // One token per path, its quota state carried from body to body.
-        const here = checker();
-        const there = checker();
-        const inThread: ParsedBody[] = [];
-        const worker: ParsedBody[] = [];
-        for (const lines of bodies) {
-          const body = Buffer.from(lines.join('\n'));
-          inThread.push(parseInThread(body, options(sinkDicts, { maxErrors, acceptService: check ? here.accept : undefined })));
-          worker.push(await pool.parse(body, options(sinkDicts, { maxErrors, acceptService: check ? there.accept : undefined })));
-        }
-        expect(worker.map(response)).toEqual(inThread.map(response));
-        expect(there.asked).toEqual(here.asked);
-        expectSameTotals(workerTotals(worker), inThreadTotals(inThread, sinkDicts));
-      }),
-      { numRuns: 120 },
+      fc.asyncProperty(
+        fc.array(fc.array(line, { maxLength: 40 }), { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 5 }),
+        async (bodies, check, cap, maxErrors) => {
+          // One token per path, its quota state (and the domain cap's) carried from body to body.
+          const here = checker();
+          const there = checker();
+          const hereDomains = domainChecker();
+          const thereDomains = domainChecker();
+          const inThread: ParsedBody[] = [];
+          const worker: ParsedBody[] = [];
+          for (const lines of bodies) {
+            const body = Buffer.from(lines.join('\n'));
+            inThread.push(
+              parseInThread(body, options(sinkDicts, { maxErrors, acceptService: check ? here.accept : undefined, acceptDomain: cap ? hereDomains.accept : undefined })),
+            );
+            worker.push(
+              await pool.parse(body, options(sinkDicts, { maxErrors, acceptService: check ? there.accept : undefined, acceptDomain: cap ? thereDomains.accept : undefined })),
+            );
+          }
+          expect(worker.map(response)).toEqual(inThread.map(response));
+          expect(there.asked).toEqual(here.asked);
+          expect(thereDomains.asked).toEqual(hereDomains.asked);
+          expectSameTotals(mixedTotals(worker, sinkDicts), inThreadTotals(inThread, sinkDicts));
+        },
+      ),
+      { numRuns: 150 },
     );
+  });
+
+  it('rejects the lines of a domain past the cap with their line numbers, on both paths, and keeps its origin rows out', async () => {
+    // Service s has room for 2 domains: d3 (lines 3 and 5) is refused; t has its own room.
+    const lines = ['d1', 'd2', 'd3', 'd1', 'd3', 'd3'].map((d, i) =>
+      JSON.stringify({ timestamp: T0, service: i === 5 ? 't' : 's', datacenter: 'FRA', domain: `${d}.example`, status: 200, backend: `b${i}`, origin_status: 200 }),
+    );
+    const body = Buffer.from(lines.join('\n'));
+    const want = {
+      accepted: 4,
+      rejected: 2,
+      errors: [
+        { line: 3, reason: 'domain "d3.example" of service "s": cap' },
+        { line: 5, reason: 'domain "d3.example" of service "s": cap' },
+      ],
+      tooManyEvents: false,
+    };
+    for (const parse of [(o: ParseOptions) => Promise.resolve(parseInThread(body, o)), (o: ParseOptions) => pool.parse(body, o)]) {
+      const dicts = createDictionaries();
+      const r = await parse(options(dicts, { acceptDomain: domainChecker().accept }));
+      expect(response(r)).toEqual(want);
+      const totals = aggregateBatches([batchOf(r)], dicts);
+      expect(totals.edge.map((e) => `${e.service}/${e.domain}`).sort()).toEqual(['s/d1.example', 's/d2.example', 't/d3.example']);
+      // The refused lines' backends (b2, b4) are in no origin row.
+      expect(totals.origin.map((o) => o.backend).sort()).toEqual(['b0', 'b1', 'b3', 'b5']);
+      expect(dicts.backend.size).toBe(4);
+    }
   });
 
   it('equals the naive reference of events.md on the worker path (parsed and aggregated on a worker)', async () => {

@@ -36,6 +36,8 @@ export interface ParsePool {
 
 interface Waiting {
   opts: ParseOptions;
+  /** Parsed again here when the admission refuses some of its domains (parse-body.ts admitDelta). */
+  body: Buffer;
   resolve: (result: ParsedBody) => void;
   reject: (err: unknown) => void;
 }
@@ -69,7 +71,7 @@ export function createParsePool({ workers, minBodyBytes = 64 * 1024, logger, wor
         return;
       }
       try {
-        w.resolve(admitDelta(reply, w.opts));
+        w.resolve(admitDelta(reply, w.opts, w.body));
       } catch (err) {
         w.reject(err);
       }
@@ -113,7 +115,7 @@ export function createParsePool({ workers, minBodyBytes = 64 * 1024, logger, wor
       const req: WorkerRequest = { id, body: bytes, maxLineBytes: opts.maxLineBytes, maxEvents: opts.maxEvents, maxSecond: opts.maxSecond, maxErrors: opts.maxErrors };
       const target = slot;
       return new Promise<ParsedBody>((resolve, reject) => {
-        target.waiting.set(id, { opts, resolve, reject });
+        target.waiting.set(id, { opts, body, resolve, reject });
         target.worker.postMessage(req, [bytes.buffer]);
       });
     },

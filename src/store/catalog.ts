@@ -45,6 +45,8 @@ export interface Catalog {
   resolve(id: number): Promise<CatalogEntry | undefined>;
   /** Sets a service's display name; undefined when the service was never seen. */
   rename(service: string, name: string): Promise<CatalogService | undefined>;
+  /** Services plus domains held (in memory, for the memory budget's catalog share); absent when unknown. */
+  size?(): number;
   /** Releases the connection; the database itself belongs to its opener. */
   close(): Promise<void>;
 }

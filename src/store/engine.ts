@@ -20,6 +20,8 @@ export interface StoreEngineOptions {
   retention: Retention;
   /** The engine's own memory limit, bytes (DuckDB's memory_limit). */
   memoryBytes: number;
+  /** Rows the rollup tiers buffer before they flush (the rollup buffer's share of the memory budget). Default: the engine's own. */
+  rollupBufferRows?: number;
   /** Usage entities older than this are expired. */
   usageRetentionSeconds: number;
   /** Do the store writes' CPU work (cutting 1 s blocks) on a worker thread. Default false. */
@@ -37,6 +39,8 @@ export interface StoreEngine {
   usage: UsageStore;
   objects: ObjectStore;
   alerts: AlertStore;
+  /** Bytes the engine holds in memory now (DuckDB: its buffer manager), for self-metrics; absent when unknown. */
+  memoryUsed?(): Promise<number>;
   /** Resolves when the engine answers a trivial query (readiness). */
   ping(): Promise<void>;
   /** Closes every component, then the engine itself; idempotent. */

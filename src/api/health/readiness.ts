@@ -1,6 +1,7 @@
 /**
- * Readiness: can this process take traffic right now? The store answers a trivial query and the
- * WAL directory is a writable directory on a disk with room left. Each check says why it failed
+ * Readiness: can this process take traffic right now? The store answers a trivial query, the
+ * WAL directory is a writable directory on a disk with room left, and the resident set is not
+ * over the memory budget by more than its margin. Each check says why it failed
  * in words for an operator; driver text goes to the log only (5xx bodies never carry it).
  */
 import fs from 'node:fs/promises';
@@ -27,6 +28,20 @@ export interface ReadinessOptions {
   timeoutMs?: number;
   /** Below this many free bytes on the WAL's disk the server is not ready. Default 16 MiB. */
   minFreeBytes?: number;
+  /**
+   * The memory budget: not ready while `rss()` exceeds `budgetBytes` by more than `margin` (a
+   * fraction of it). Default: no memory check.
+   */
+  memory?: { rss(): number; budgetBytes: number; margin: number };
+}
+
+const MiB = 1024 ** 2;
+
+/** "ok", or "over budget" with the figures. */
+export function memoryCheck({ rss, budgetBytes, margin }: NonNullable<ReadinessOptions['memory']>): string {
+  const resident = rss();
+  if (resident <= budgetBytes * (1 + margin)) return 'ok';
+  return `over budget: resident ${Math.round(resident / MiB)} MiB, more than ${Math.round(margin * 100)}% over the budget of ${Math.round(budgetBytes / MiB)} MiB (RTM_MEMORY_BUDGET_BYTES)`;
 }
 
 /** Resolves to `fallback` when `p` takes longer than `ms`. */
@@ -42,7 +57,7 @@ async function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
   }
 }
 
-export function createReadiness({ ping, walDir, logger, timeoutMs = 2000, minFreeBytes = 16 * 1024 * 1024 }: ReadinessOptions): Readiness {
+export function createReadiness({ ping, walDir, logger, timeoutMs = 2000, minFreeBytes = 16 * 1024 * 1024, memory }: ReadinessOptions): Readiness {
   let closed = false;
 
   const store = async (): Promise<string> => {
@@ -75,7 +90,9 @@ export function createReadiness({ ping, walDir, logger, timeoutMs = 2000, minFre
         within(store(), timeoutMs, `the database did not answer within ${timeoutMs} ms`),
         within(wal(), timeoutMs, `${walDir} did not answer within ${timeoutMs} ms`),
       ]);
-      return { ready: s === 'ok' && w === 'ok', checks: { store: s, wal: w } };
+      const checks: Record<string, string> = { store: s, wal: w };
+      if (memory) checks['memory'] = memoryCheck(memory);
+      return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
     },
     async close() {
       closed = true;

@@ -4,6 +4,7 @@
  * two counters are incremented once per request.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { MemoryBudget, MemoryShare } from '../../config/memory-budget.ts';
 import type { WalStats } from '../../ingest/wal/wal.ts';
 import type { Tier } from '../../store/store.ts';
 
@@ -17,6 +18,8 @@ export interface SelfMetricSources {
   publicationHold?: { stats(): { holding: number; expired: number } };
   /** Remembered Idempotency-Keys (absent when they are off). */
   idempotency?: { size(): number; evicted(): number };
+  /** The memory budget, what each share holds now and the resident set (src/config/memory-budget.ts). */
+  memory?: { budget: MemoryBudget; use(): Promise<Readonly<Record<MemoryShare, number>>>; rss(): number };
 }
 
 export interface SelfMetrics {
@@ -60,7 +63,29 @@ export function createSelfMetrics(registry: Registry, sources: SelfMetricSources
   gauge('rtm_window_edge_keys', 'Edge key-seconds held in the window', () => sources.window.stats().edgeKeys);
   gauge('rtm_window_bytes', 'Approximate bytes held by the window', () => sources.window.stats().bytes);
   gauge('rtm_usage_entities_dropped_total', 'Self-metering entities dropped because the store was behind', () => sources.usageRecorder.dropped());
-  const { store, idempotency, publicationHold } = sources;
+  const { store, idempotency, publicationHold, memory } = sources;
+  if (memory) {
+    new Gauge({
+      name: 'rtm_memory_budget_bytes',
+      help: 'The memory budget (share="total", RTM_MEMORY_BUDGET_BYTES) and each share of it, bytes',
+      labelNames: ['share'],
+      registers,
+      collect() {
+        this.set({ share: 'total' }, memory.budget.totalBytes);
+        for (const [share, bytes] of Object.entries(memory.budget.shares)) this.set({ share }, bytes);
+      },
+    });
+    new Gauge({
+      name: 'rtm_memory_used_bytes',
+      help: 'What each share of the memory budget holds now, bytes (window, duckdb, rollupBuffer, pending, catalog, runtime; estimates but duckdb and runtime)',
+      labelNames: ['share'],
+      registers,
+      async collect() {
+        for (const [share, bytes] of Object.entries(await memory.use())) this.set({ share }, bytes);
+      },
+    });
+    gauge('rtm_process_resident_bytes', 'Resident set of the process, bytes: what the memory budget bounds (/readyz: over budget past it by 10%)', () => memory.rss());
+  }
   if (publicationHold) {
     gauge('rtm_publish_holding_requests', 'Ingest requests running now that hold back the publication of their seconds', () => publicationHold.stats().holding);
     gauge(

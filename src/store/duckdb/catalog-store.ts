@@ -187,6 +187,7 @@ export async function createDuckDbCatalog({ db, newId = randomCatalogId }: DuckD
         return snapshot(service);
       });
     },
+    size: () => byId.size,
     async close() {
       await exclusive(async () => connection.closeSync());
     },

@@ -40,7 +40,7 @@ export async function openDuckDbEngine(opts: StoreEngineOptions): Promise<DuckDb
     closers.push(async () => tokens.close?.());
     const splitter = createBlockSplitter({ worker: opts.writeWorker === true, ...(opts.logger ? { logger: opts.logger } : {}) });
     closers.push(() => splitter.close());
-    const metrics = await createDuckDbMetricStore(db, { retention: opts.retention, splitter });
+    const metrics = await createDuckDbMetricStore(db, { retention: opts.retention, splitter, ...(opts.rollupBufferRows === undefined ? {} : { rollupBufferRows: opts.rollupBufferRows }) });
     closers.push(() => metrics.close());
     const catalog = await createDuckDbCatalog({ db });
     closers.push(() => catalog.close());
@@ -51,10 +51,14 @@ export async function openDuckDbEngine(opts: StoreEngineOptions): Promise<DuckDb
     const alerts = await createDuckDbAlertStore({ db, clock: opts.clock });
     closers.push(() => alerts.close());
     let probe: Promise<DuckDBConnection> | undefined;
+    /** Its own connection: a metrics scrape and a readiness probe may overlap. */
+    let memoryProbe: Promise<DuckDBConnection> | undefined;
     closers.splice(1, 0, async () => {
       const c = probe;
-      probe = undefined;
+      const m = memoryProbe;
+      probe = memoryProbe = undefined;
       if (c) (await c.catch(() => undefined))?.closeSync();
+      if (m) (await m.catch(() => undefined))?.closeSync();
     });
     return {
       describe: `duckdb:${file}`,
@@ -65,6 +69,12 @@ export async function openDuckDbEngine(opts: StoreEngineOptions): Promise<DuckDb
       usage,
       objects,
       alerts,
+      async memoryUsed() {
+        memoryProbe ??= db.connect();
+        // Every tag of DuckDB's buffer manager (table data, indexes, hash tables, ...).
+        const rows = (await (await memoryProbe).runAndReadAll('SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()')).getRows();
+        return Number(rows[0]?.[0] ?? 0);
+      },
       async ping() {
         try {
           probe ??= db.connect();

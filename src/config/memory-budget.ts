@@ -1,0 +1,65 @@
+/**
+ * The process's one memory budget (RTM_MEMORY_BUDGET_BYTES) and its shares: every component that
+ * grows with traffic or cardinality gets a fixed fraction, and what is left is for the runtime
+ * (the V8 heaps of the main thread and the parse workers, request bodies being read, sockets,
+ * Idempotency-Keys). Each share is either enforced by its component or reported against it:
+ * - window: the window's byte budget (its oldest seconds leave memory beyond it), RTM_WINDOW_MAX_BYTES;
+ * - duckdb: DuckDB's memory_limit (it spills to disk past it), RTM_DUCKDB_MEMORY_BYTES;
+ * - rollupBuffer: sets the rows the rollup buffer holds before it flushes;
+ * - pending: the store queue (deltas made durable, not yet stored): reported; it drains every second;
+ * - catalog: the catalog mirror and the domain cap's sets: reported; bounded by
+ *   RTM_MAX_DOMAINS_PER_SERVICE times the services;
+ * - runtime: the rest; reported as the main thread's V8 heap plus its external memory (buffers,
+ *   typed arrays: request bodies and deltas in flight).
+ * docs/decisions.md "One memory budget" gives the reasons for the fractions.
+ */
+
+/** The shares; `runtime` is what the others leave (the main thread's V8 heap and buffers, the parse workers, ...). */
+export type MemoryShare = 'window' | 'duckdb' | 'rollupBuffer' | 'pending' | 'catalog' | 'runtime';
+
+/** Fraction of the budget per share; the rest (1 - their sum = 46.875%) is the runtime's. */
+export const MEMORY_SHARES: Readonly<Record<Exclude<MemoryShare, 'runtime'>, number>> = Object.freeze({
+  window: 1 / 4,
+  duckdb: 1 / 8,
+  rollupBuffer: 1 / 64,
+  pending: 1 / 16,
+  catalog: 1 / 16,
+});
+
+/** Default budget: 4 GiB, which keeps the window at 1 GiB and DuckDB at 512 MiB, their former defaults. */
+export const DEFAULT_MEMORY_BUDGET_BYTES = 4 * 1024 ** 3;
+
+/**
+ * Bytes a buffered rollup row takes (a delta row: second, keys, sparse vector, measured ~60) and
+ * a catalog domain takes (its mirror entry, id map entry and the cap's Set entry, ~250 measured
+ * with 500,000 domains): what turns row and domain counts into bytes against their shares.
+ */
+export const ROLLUP_ROW_BYTES = 64;
+export const CATALOG_DOMAIN_BYTES = 256;
+
+/** Over the budget by more than this fraction of it, /readyz answers "over budget". */
+export const OVER_BUDGET_MARGIN = 0.1;
+
+export interface MemoryBudget {
+  /** The whole budget, bytes. */
+  totalBytes: number;
+  /** Bytes per share (window and duckdb as configured, when set explicitly). */
+  shares: Readonly<Record<MemoryShare, number>>;
+  /** Rows the rollup buffer holds before it flushes (its share / ROLLUP_ROW_BYTES, at least 10,000). */
+  rollupBufferRows: number;
+}
+
+/** The shares of `totalBytes`; an explicit window or DuckDB size takes the place of its share. */
+export function memoryBudget(totalBytes: number, explicit: { windowBytes?: number | undefined; duckdbBytes?: number | undefined } = {}): MemoryBudget {
+  const share = (s: keyof typeof MEMORY_SHARES): number => Math.floor(totalBytes * MEMORY_SHARES[s]);
+  const shares = {
+    window: explicit.windowBytes ?? share('window'),
+    // DuckDB refuses to run in much less than 64 MiB.
+    duckdb: Math.max(64 * 1024 ** 2, explicit.duckdbBytes ?? share('duckdb')),
+    rollupBuffer: share('rollupBuffer'),
+    pending: share('pending'),
+    catalog: share('catalog'),
+  };
+  const runtime = Math.max(0, totalBytes - Object.values(shares).reduce((a, b) => a + b, 0));
+  return { totalBytes, shares: Object.freeze({ ...shares, runtime }), rollupBufferRows: Math.max(10_000, Math.floor(shares.rollupBuffer / ROLLUP_ROW_BYTES)) };
+}

@@ -1,0 +1,74 @@
+/**
+ * RTM_MAX_DOMAINS_PER_SERVICE through the real app, across a restart: the domains a service has
+ * count again after it, stored ones and ones only in the WAL (the catalog registers a domain
+ * when its delta is applied, and the cap is seeded from it; replayed deltas are noted too, for a
+ * crash before the catalog's write), so a restart does not reopen room under the cap.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.ts';
+import { testConfig } from '../src/config/config.ts';
+import { createFakeClock } from '../src/model/clock.ts';
+import { createServices } from '../src/services.ts';
+
+const TOKEN = 'domain-cap-admin-token-0123456789abcdef';
+const T0 = Date.UTC(2026, 0, 1, 0, 10, 0);
+const SECOND = T0 / 1000 - 5;
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await fs.rm(d, { recursive: true, force: true });
+});
+
+async function start(dataDir: string) {
+  const clock = createFakeClock(T0);
+  const base = testConfig(dataDir, { adminToken: TOKEN });
+  const services = await createServices({ config: { ...base, limits: { ...base.limits, domainsPerService: 2 } }, clock, logger: pino({ level: 'silent' }) });
+  const app = await buildApp(services);
+  const ingest = async (...domains: string[]) => {
+    const payload = domains.map((domain) => JSON.stringify({ timestamp: SECOND, service: 'shop', datacenter: 'FRA', domain, status: 200 })).join('\n');
+    const res = await app.inject({ method: 'POST', url: '/ingest', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-ndjson' }, payload });
+    expect(res.statusCode).toBe(200);
+    return res.json() as { accepted: number; rejected: number; errors: { line: number; reason: string }[] };
+  };
+  return { services, app, clock, ingest, close: async () => (await app.close(), await services.close()) };
+}
+
+describe('RTM_MAX_DOMAINS_PER_SERVICE', () => {
+  it('keeps counting the domains a service had before a restart: stored ones and ones only in the WAL', async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rtm-domain-cap-'));
+    dirs.push(dataDir);
+    const first = await start(dataDir);
+    expect(await first.ingest('a.example')).toEqual({ accepted: 1, rejected: 0, errors: [] });
+    // a.example reaches the store and the catalog.
+    first.clock.set(T0 + 10_000);
+    await first.services.ingest.flush();
+    for (let i = 0; i < 200 && (await first.services.catalog.services()).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    // b.example for a second not published: it stays in the WAL only (close writes published seconds).
+    first.clock.set(T0);
+    const later = { timestamp: T0 / 1000 + 100, service: 'shop', datacenter: 'FRA', domain: 'b.example', status: 200 };
+    const res = await first.app.inject({ method: 'POST', url: '/ingest', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-ndjson' }, payload: JSON.stringify(later) });
+    expect(res.json()).toEqual({ accepted: 1, rejected: 0, errors: [] });
+    await first.close();
+
+    const second = await start(dataDir);
+    try {
+      expect(second.services.domainCap.count('shop')).toBe(2);
+      expect(await second.ingest('B.example', 'c.example', 'a.example')).toEqual({
+        accepted: 2,
+        rejected: 1,
+        errors: [
+          {
+            line: 2,
+            reason: 'domain "c.example" of service "shop": the service already has 2 distinct domains, the most one service may have (RTM_MAX_DOMAINS_PER_SERVICE)',
+          },
+        ],
+      });
+    } finally {
+      await second.close();
+    }
+  });
+});

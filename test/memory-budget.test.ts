@@ -1,0 +1,126 @@
+/**
+ * Issue 9 item 4: memory grew without bound with domain cardinality. Through the real server (a
+ * child process, so its resident set is its own) with a small RTM_MEMORY_BUDGET_BYTES and a
+ * per-service domain cap, 500,000 distinct (service, domain) pairs are ingested: the server's
+ * peak resident set (VmHWM) stays within the budget plus the readiness margin, the lines past the
+ * cap are rejected with their line numbers and a reason naming the cap, and every accepted total
+ * reads back exact, per domain.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startChildServer, type ChildServer } from './support/child-server.ts';
+
+const TOKEN = 'memory-budget-admin-token-0123456789';
+const MiB = 1024 ** 2;
+const BUDGET = 1024 * MiB;
+/** /readyz's margin (OVER_BUDGET_MARGIN): the bound the peak is held to. */
+const MARGIN = 0.1;
+const SERVICES = 50;
+const DOMAINS_PER_SERVICE = 10_000; // 500,000 distinct domains in all
+const CAP = 1_000; // so 50,000 are accepted and 450,000 rejected
+const LINES_PER_BODY = 25_000;
+const BODIES = (SERVICES * DOMAINS_PER_SERVICE) / LINES_PER_BODY;
+
+/** Global line L: the (L / SERVICES)-th domain of service L % SERVICES, so every body crosses all services. */
+const serviceOf = (l: number): string => `svc${String(l % SERVICES).padStart(2, '0')}`;
+const domainIndexOf = (l: number): number => Math.floor(l / SERVICES);
+const domainOf = (l: number): string => `d${domainIndexOf(l)}.${serviceOf(l)}.example`;
+/** Each domain's bytes, distinct per line so a lost or doubled event shows. */
+const bytesOf = (l: number): number => 100 + (l % 997);
+
+async function peakRss(pid: number): Promise<number> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1];
+  if (kb === undefined) throw new Error('no VmHWM in /proc status');
+  return Number(kb) * 1024;
+}
+
+const call = (url: string, init: RequestInit = {}): Promise<Response> =>
+  fetch(url, { ...init, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
+
+describe('memory budget', () => {
+  let dataDir = '';
+  let server: ChildServer | undefined;
+  afterAll(async () => {
+    await server?.kill();
+    if (dataDir !== '') await fs.rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('holds 500,000 distinct domains within RTM_MEMORY_BUDGET_BYTES, rejects those past the cap by line, every accepted total exact', { timeout: 120_000 }, async () => {
+    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rtm-budget-'));
+    server = await startChildServer({
+      dataDir,
+      adminToken: TOKEN,
+      env: { RTM_MEMORY_BUDGET_BYTES: String(BUDGET), RTM_MAX_DOMAINS_PER_SERVICE: String(CAP), RTM_WAL_FSYNC: '0' },
+    });
+    const base = server.url;
+    const pid = server.child.pid as number;
+    const second0 = Math.floor(Date.now() / 1000) - 30;
+    const secondOf = (l: number): number => second0 + (l % 10);
+
+    // Two bodies in flight at a time, each crossing every service.
+    const answers: { accepted: number; rejected: number; errors: { line: number; reason: string }[] }[] = [];
+    let next = 0;
+    const sender = async (): Promise<void> => {
+      for (let b = next++; b < BODIES; b = next++) {
+        const lines: string[] = [];
+        for (let l = b * LINES_PER_BODY; l < (b + 1) * LINES_PER_BODY; l++) {
+          lines.push(`{"timestamp":${secondOf(l)},"service":"${serviceOf(l)}","datacenter":"FRA","domain":"${domainOf(l)}","status":200,"resp_body_bytes":${bytesOf(l)}}`);
+        }
+        const res = await call(`${base}/ingest`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: lines.join('\n') });
+        expect(res.status).toBe(200);
+        answers[b] = (await res.json()) as (typeof answers)[number];
+      }
+    };
+    await Promise.all([sender(), sender()]);
+
+    // Rejected exactly the lines whose domain is past the cap, each body's first 100 by line number.
+    const reason = (l: number): string =>
+      `domain "${domainOf(l)}" of service "${serviceOf(l)}": the service already has ${CAP} distinct domains, the most one service may have (RTM_MAX_DOMAINS_PER_SERVICE)`;
+    for (let b = 0; b < BODIES; b++) {
+      const past: number[] = [];
+      for (let l = b * LINES_PER_BODY; l < (b + 1) * LINES_PER_BODY; l++) if (domainIndexOf(l) >= CAP) past.push(l);
+      expect(answers[b]?.rejected).toBe(past.length);
+      expect(answers[b]?.accepted).toBe(LINES_PER_BODY - past.length);
+      expect(answers[b]?.errors).toEqual(past.slice(0, 100).map((l) => ({ line: l - b * LINES_PER_BODY + 1, reason: reason(l) })));
+    }
+    expect(answers.reduce((n, a) => n + a.accepted, 0)).toBe(SERVICES * CAP);
+
+    // Every accepted domain reads back with its exact requests and bytes (window and store alike).
+    const want = new Map<string, number>();
+    for (let l = 0; l < SERVICES * DOMAINS_PER_SERVICE; l++) if (domainIndexOf(l) < CAP) want.set(`${serviceOf(l)} ${domainOf(l)}`, bytesOf(l));
+    // Polled: a service is listed once the catalog has registered it (after its first store write).
+    let got = new Map<string, number>();
+    let requests = 0;
+    const deadline = Date.now() + 40_000;
+    for (;;) {
+      const res = await call(`${base}/rtm/v1/query`, {
+        method: 'POST',
+        body: JSON.stringify({ from: second0 - 60, to: second0 + 60, granularity: 'all', metrics: ['requests', 'body_size'], groupBy: ['service', 'domain'] }),
+      });
+      expect(res.status).toBe(200);
+      const answer = (await res.json()) as { final_through: number; rows: { service: string; domain: string; requests: number; body_size: number }[] };
+      got = new Map(answer.rows.map((r) => [`${r.service} ${r.domain}`, r.body_size]));
+      requests = answer.rows.reduce((n, r) => n + r.requests, 0);
+      if ((answer.final_through >= second0 + 9 && requests >= SERVICES * CAP) || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    expect(requests).toBe(SERVICES * CAP);
+    expect(got.size).toBe(want.size);
+    const wrong = [...want].filter(([k, v]) => got.get(k) !== v).slice(0, 5);
+    expect(wrong).toEqual([]);
+
+    // The budget's shares as the server reports them.
+    const metrics = await (await call(`${base}/rtm/v1/metrics`)).text();
+    const gauge = (name: string, share: string): number => Number(new RegExp(`^${name}\\{share="${share}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(gauge('rtm_memory_budget_bytes', 'total')).toBe(BUDGET);
+    for (const share of ['window', 'duckdb']) expect(gauge('rtm_memory_used_bytes', share)).toBeLessThanOrEqual(gauge('rtm_memory_budget_bytes', share));
+
+    const peak = await peakRss(pid);
+    console.log(`memory budget test: peak RSS ${(peak / MiB).toFixed(0)} MiB of a ${(BUDGET / MiB).toFixed(0)} MiB budget; ${metrics.split('\n').filter((l) => l.startsWith('rtm_memory_used_bytes')).join('; ')}`);
+    expect(peak).toBeLessThanOrEqual(BUDGET * (1 + MARGIN));
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+  });
+});
