@@ -23,12 +23,17 @@ export interface Drained {
   maxLsn: number;
   /** The entries drained, to put back when the write fails. */
   entries: readonly Entry[];
+  /** Entries holding published rows were left for the next drain (the row bound was reached). */
+  partial: boolean;
 }
 
 export interface PendingDeltas {
   add(lsn: number, delta: Delta): void;
-  /** Removes the rows of seconds <= `published`; undefined when there are none. */
-  drain(published: number): Drained | undefined;
+  /**
+   * Removes the rows of seconds <= `published`, taking entries in lsn order until they hold
+   * `maxRows` rows (a store write's memory is bounded by it); undefined when there are none.
+   */
+  drain(published: number, maxRows?: number): Drained | undefined;
   /** Puts drained entries back (their store write failed). */
   restore(drained: Drained): void;
   /** Lowest lsn held, or undefined when empty. */
@@ -68,19 +73,29 @@ export function createPendingDeltas(): PendingDeltas {
       entries.push({ lsn, delta, minSecond: min, maxSecond: max });
       rows += deltaRows(delta);
     },
-    drain(published) {
+    drain(published, maxRows = Number.POSITIVE_INFINITY) {
       const taken: Entry[] = [];
       const kept: Entry[] = [];
       const parts: Delta[] = [];
       let maxLsn = 0;
+      let takenRows = 0;
+      let partial = false;
       for (const e of entries) {
         if (e.minSecond > published) {
+          kept.push(e);
+          continue;
+        }
+        // Bound reached: this entry and every later one wait (lsn order keeps the invariant:
+        // every delta of a written second with lsn <= the write's lsn is in the write).
+        if (takenRows >= maxRows || partial) {
+          partial = true;
           kept.push(e);
           continue;
         }
         if (e.maxSecond <= published) {
           taken.push(e);
           parts.push(e.delta);
+          takenRows += deltaRows(e.delta);
         } else {
           // Straddles the bound: the published part goes, the rest stays under the same lsn.
           const part = filterDelta(e.delta, (s) => s <= published);
@@ -89,13 +104,14 @@ export function createPendingDeltas(): PendingDeltas {
           kept.push({ lsn: e.lsn, delta: rest, minSecond: r.min, maxSecond: r.max });
           taken.push({ lsn: e.lsn, delta: part, minSecond: e.minSecond, maxSecond: published });
           parts.push(part);
+          takenRows += deltaRows(part);
         }
         maxLsn = Math.max(maxLsn, e.lsn);
       }
       if (taken.length === 0) return undefined;
       entries = kept;
       rows = kept.reduce((n, e) => n + deltaRows(e.delta), 0);
-      return { delta: concatDeltas(parts), maxLsn, entries: taken };
+      return { delta: concatDeltas(parts), maxLsn, entries: taken, partial };
     },
     restore(drained) {
       entries = [...drained.entries, ...entries].sort((a, b) => a.lsn - b.lsn);

@@ -91,10 +91,20 @@ describe('ingest pipeline', () => {
     const clock = createFakeClock(T0 * 1000 + 500);
     return { dir, clock, store: fakeStore() };
   };
-  const start = async (dir: string, clock: FakeClock, store: PipelineStore, agg: Aggregate = aggregate) => {
+  const start = async (dir: string, clock: FakeClock, store: PipelineStore, agg: Aggregate = aggregate, storeWriteMaxRows?: number) => {
     const w = fakeWindow(clock);
     const dictionaries = createDictionaries();
-    const pipeline = await createIngestPipeline({ config: testConfig(dir), clock, logger, store, window: w.window, aggregate: agg, dictionaries, writeIntervalMs: 3_600_000 });
+    const pipeline = await createIngestPipeline({
+      config: testConfig(dir),
+      clock,
+      logger,
+      store,
+      window: w.window,
+      aggregate: agg,
+      dictionaries,
+      writeIntervalMs: 3_600_000,
+      ...(storeWriteMaxRows === undefined ? {} : { storeWriteMaxRows }),
+    });
     return { pipeline, window: w, dictionaries };
   };
 
@@ -148,6 +158,28 @@ describe('ingest pipeline', () => {
     // New lsns follow the replayed ones.
     await second.pipeline.ingest(batchOf(second.dictionaries, [[T0 + 6, 's1']]));
     expect(second.pipeline.stats().appliedLsn).toBe(3);
+  });
+
+  it('writes a large backlog in bounded writes, each with the lsn it holds, and a crash between them loses and doubles nothing', async () => {
+    const { dir, clock, store } = await setup();
+    const first = await start(dir, clock, store.store, aggregate, 1);
+    // Three WAL entries with published rows, one that also has an unpublished second.
+    await first.pipeline.ingest(batchOf(first.dictionaries, [[T0, 's1'], [T0, 's2']]));
+    await first.pipeline.ingest(batchOf(first.dictionaries, [[T0, 's1']]));
+    await first.pipeline.ingest(batchOf(first.dictionaries, [[T0, 's3'], [T0 + 5, 's1']]));
+    clock.advance(2000);
+    // One write per entry (each over the 1-row bound), in lsn order, each stored under its own lsn.
+    store.failWrites(0);
+    await first.pipeline.flush();
+    expect(store.writes.map((w) => w.lsn)).toEqual([1, 2, 3]);
+    expect(store.total()).toBe(4);
+    // A crash before T0 + 5 is stored: the restart replays only that row.
+    const second = await start(dir, clock, store.store, aggregate, 1);
+    open.push(second.pipeline);
+    expect(second.window.total()).toBe(5);
+    clock.advance(10_000);
+    await second.pipeline.flush();
+    expect(store.total()).toBe(5);
   });
 
   it('keeps deltas when a store write fails and writes them with the next one', async () => {

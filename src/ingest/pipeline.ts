@@ -62,6 +62,8 @@ export interface IngestPipelineOptions {
   writeIntervalMs?: number;
   /** WAL directory. Default `<config.dataDir>/wal`. */
   walDir?: string;
+  /** Rows one store write takes at most (its memory is bounded by them). Default 262,144. */
+  storeWriteMaxRows?: number;
   /** WAL segment size. Default 64 MiB. */
   walSegmentBytes?: number;
   /**
@@ -110,6 +112,7 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
     ...(opts.walSegmentBytes === undefined ? {} : { segmentBytes: opts.walSegmentBytes }),
   });
   const pending = createPendingDeltas();
+  const storeWriteMaxRows = opts.storeWriteMaxRows ?? 262_144;
   /** Lowest lsn of the store write in flight (its entries left `pending`). */
   let inFlightLow: number | undefined;
   let appliedLsn = 0;
@@ -172,14 +175,18 @@ export async function createIngestPipeline(opts: IngestPipelineOptions): Promise
   // The store writer: published seconds from the queue to the store, one write at a time.
   let writing: Promise<void> = Promise.resolve();
   const writeOnce = async (): Promise<void> => {
-    const published = window.latestPublished();
-    // Read the lsn and drain in one tick: no delta can be applied in between.
-    const lsn = appliedLsn;
-    const drained = pending.drain(published);
-    if (drained !== undefined) {
+    // Bounded writes, one after another, until the published seconds are all in the store.
+    for (let more = true; more; ) {
+      const published = window.latestPublished();
+      // Read the lsn and drain in one tick: no delta can be applied in between.
+      const lsn = appliedLsn;
+      const drained = pending.drain(published, storeWriteMaxRows);
+      if (drained === undefined) break;
+      more = drained.partial;
       inFlightLow = drained.entries.reduce((low, e) => Math.min(low, e.lsn), Number.POSITIVE_INFINITY);
       try {
-        await store.append(lsn, drained.delta);
+        // A partial drain holds every delta of its seconds up to its own highest lsn only.
+        await store.append(drained.partial ? drained.maxLsn : lsn, drained.delta);
       } catch (err) {
         logger.error({ err }, 'store write failed; retrying with the next write');
         pending.restore(drained);
