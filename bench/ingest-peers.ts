@@ -123,7 +123,12 @@ for (const connections of CONNECTIONS) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-bench-peers-'));
   const env: Record<string, string> = { RTM_RATE_LIMIT_PER_SECOND: '100000' };
   if (args.workers !== undefined) env.RTM_INGEST_WORKERS = args.workers;
-  const server = await startChildServer({ dataDir, adminToken: TOKEN, env, nodeArgs: args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`] });
+  const server = await startChildServer({ dataDir, adminToken: TOKEN, env, nodeArgs: args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`],
+    // The server's errors are the bench's to show (a 5xx in the read-back says nothing by itself).
+    onLogLine: (line) => {
+      if (/"level":(50|60)/.test(line)) console.error(`server: ${line.slice(0, 2000)}`);
+    },
+  });
   try {
     const pid = server.child.pid as number;
     const cpu0 = cpuMs(pid);

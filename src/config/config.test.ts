@@ -24,16 +24,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RTM_MAX_QUERY_RANGE_1H: '-1' })).toThrow(/RTM_MAX_QUERY_RANGE_1H/);
     expect(() => loadConfig({ RTM_MAX_QUERY_RANGE_1S: '0' })).toThrow('RTM_MAX_QUERY_RANGE_1S must be above 0 (Infinity for no limit), got "0"');
   });
-  it('splits RTM_MEMORY_BUDGET_BYTES into its shares, the former window and DuckDB sizes at the default of 4 GiB', () => {
+  it('splits RTM_MEMORY_BUDGET_BYTES into its shares: the window and DuckDB 1 GiB each at the default of 4 GiB', () => {
     const GiB = 1024 ** 3;
     const d = loadConfig({});
-    expect([d.memoryBudget.totalBytes, d.windowMaxBytes, d.duckdbMemoryBytes, d.limits.domainsPerService]).toEqual([4 * GiB, GiB, GiB / 2, 10_000]);
-    expect(d.memoryBudget.shares).toEqual({ window: GiB, duckdb: GiB / 2, rollupBuffer: GiB / 16, pending: GiB / 4, catalog: GiB / 4, runtime: 4 * GiB - (GiB + GiB / 2 + GiB / 16 + GiB / 2) });
-    // A rollup row counts 64 bytes: the buffer flushes at ~1M rows, as before the budget.
-    expect(d.memoryBudget.rollupBufferRows).toBe(1_048_576);
+    expect([d.memoryBudget.totalBytes, d.windowMaxBytes, d.duckdbMemoryBytes, d.limits.domainsPerService]).toEqual([4 * GiB, GiB, GiB, 10_000]);
+    expect(d.memoryBudget.shares).toEqual({ window: GiB, duckdb: GiB, rollupBuffer: GiB / 16, pending: GiB / 4, catalog: GiB / 4, runtime: 4 * GiB - (GiB + GiB + GiB / 16 + GiB / 2) });
+    // The flush is bounded by DuckDB's share (8 KiB of DuckDB memory per flushed row), below the
+    // buffer's own share (64 bytes a row: 1M rows).
+    expect(d.memoryBudget.rollupBufferRows).toBe(131_072);
     const small = loadConfig({ RTM_MEMORY_BUDGET_BYTES: String(256 * 1024 ** 2), RTM_MAX_DOMAINS_PER_SERVICE: '500' });
-    // DuckDB keeps its floor of 64 MiB (1/8 would be 32 MiB); the rollup buffer flushes at 4 MiB / 64 bytes.
-    expect([small.windowMaxBytes, small.duckdbMemoryBytes, small.memoryBudget.rollupBufferRows, small.limits.domainsPerService]).toEqual([64 * 1024 ** 2, 64 * 1024 ** 2, 65_536, 500]);
+    // DuckDB gets 1/4 (64 MiB, its floor); the rollup buffer flushes at 64 MiB / 8 KiB rows.
+    expect([small.windowMaxBytes, small.duckdbMemoryBytes, small.memoryBudget.rollupBufferRows, small.limits.domainsPerService]).toEqual([64 * 1024 ** 2, 64 * 1024 ** 2, 10_000, 500]);
     // An explicit window or DuckDB size takes its share's place.
     const explicit = loadConfig({ RTM_WINDOW_MAX_BYTES: '1000000', RTM_DUCKDB_MEMORY_BYTES: String(GiB) });
     expect([explicit.windowMaxBytes, explicit.duckdbMemoryBytes, explicit.memoryBudget.shares.window]).toEqual([1_000_000, GiB, 1_000_000]);

@@ -148,7 +148,7 @@ export interface Config {
   ingestWorkers: number;
   /**
    * DuckDB's memory limit, bytes (its buffer pool, caches and operators; it spills to disk past
-   * it). Default: DuckDB's share of memoryBudget (1/8: 512 MiB of the default 4 GiB; at least
+   * it). Default: DuckDB's share of memoryBudget (1/4: 1 GiB of the default 4 GiB; at least
    * 64 MiB): DuckDB's own default is 80% of RAM, which let one process grow to GBs.
    * `RTM_DUCKDB_MEMORY_BYTES`.
    */

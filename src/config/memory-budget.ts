@@ -17,16 +17,16 @@
 /** The shares; `runtime` is what the others leave (the main thread's V8 heap and buffers, the parse workers, ...). */
 export type MemoryShare = 'window' | 'duckdb' | 'rollupBuffer' | 'pending' | 'catalog' | 'runtime';
 
-/** Fraction of the budget per share; the rest (1 - their sum = 46.875%) is the runtime's. */
+/** Fraction of the budget per share; the rest (1 - their sum = 35.9%) is the runtime's. */
 export const MEMORY_SHARES: Readonly<Record<Exclude<MemoryShare, 'runtime'>, number>> = Object.freeze({
   window: 1 / 4,
-  duckdb: 1 / 8,
+  duckdb: 1 / 4,
   rollupBuffer: 1 / 64,
   pending: 1 / 16,
   catalog: 1 / 16,
 });
 
-/** Default budget: 4 GiB, which keeps the window at 1 GiB and DuckDB at 512 MiB, their former defaults. */
+/** Default budget: 4 GiB: the window 1 GiB (its former default), DuckDB 1 GiB. */
 export const DEFAULT_MEMORY_BUDGET_BYTES = 4 * 1024 ** 3;
 
 /**
@@ -35,6 +35,14 @@ export const DEFAULT_MEMORY_BUDGET_BYTES = 4 * 1024 ** 3;
  * with 500,000 domains): what turns row and domain counts into bytes against their shares.
  */
 export const ROLLUP_ROW_BYTES = 64;
+/**
+ * DuckDB memory a rollup flush takes per summed row: a row of ~265 DOUBLE columns (~2.2 KB) held
+ * uncommitted in the staging table, copied into the 1 m table and grouped for the 1 h and 1 d
+ * ones in the same transaction. A flush larger than DuckDB's share left it unable to checkpoint
+ * (5M peers' events at 512 MiB: "failed to pin block", the database invalidated), so the flush
+ * threshold also follows DuckDB's share.
+ */
+export const ROLLUP_FLUSH_DUCKDB_BYTES_PER_ROW = 8 * 1024;
 export const CATALOG_DOMAIN_BYTES = 256;
 
 /** Over the budget by more than this fraction of it, /readyz answers "over budget". */
@@ -45,7 +53,10 @@ export interface MemoryBudget {
   totalBytes: number;
   /** Bytes per share (window and duckdb as configured, when set explicitly). */
   shares: Readonly<Record<MemoryShare, number>>;
-  /** Rows the rollup buffer holds before it flushes (its share / ROLLUP_ROW_BYTES, at least 10,000). */
+  /**
+   * Rows the rollup buffer holds before it flushes: its share / ROLLUP_ROW_BYTES, and no more
+   * than DuckDB's share / ROLLUP_FLUSH_DUCKDB_BYTES_PER_ROW; at least 10,000.
+   */
   rollupBufferRows: number;
 }
 
@@ -61,5 +72,6 @@ export function memoryBudget(totalBytes: number, explicit: { windowBytes?: numbe
     catalog: share('catalog'),
   };
   const runtime = Math.max(0, totalBytes - Object.values(shares).reduce((a, b) => a + b, 0));
-  return { totalBytes, shares: Object.freeze({ ...shares, runtime }), rollupBufferRows: Math.max(10_000, Math.floor(shares.rollupBuffer / ROLLUP_ROW_BYTES)) };
+  const rollupBufferRows = Math.max(10_000, Math.floor(Math.min(shares.rollupBuffer / ROLLUP_ROW_BYTES, shares.duckdb / ROLLUP_FLUSH_DUCKDB_BYTES_PER_ROW)));
+  return { totalBytes, shares: Object.freeze({ ...shares, runtime }), rollupBufferRows };
 }

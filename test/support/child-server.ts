@@ -15,6 +15,8 @@ export interface ChildServerOptions {
   env?: Record<string, string>;
   /** Node options before the script (a benchmark's `--cpu-prof`, say). */
   nodeArgs?: string[];
+  /** Told every stdout line after the listening one (the server's log). */
+  onLogLine?: (line: string) => void;
 }
 
 export interface ChildServer {
@@ -52,6 +54,7 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
     // Every line is read (and dropped once listening): a full pipe would stall the server.
     const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
     lines.on('line', (line) => {
+      options.onLogLine?.(line);
       if (!line.includes('rtmetrics listening')) return;
       try {
         const msg = JSON.parse(line) as { msg?: string; url?: string };
