@@ -104,7 +104,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     logger: services.logger,
     memory: { rss: () => services.memory.rss(), budgetBytes: config.memoryBudget.totalBytes, margin: OVER_BUDGET_MARGIN },
   });
-  await app.register(healthRoutes, { readiness });
+  await app.register(healthRoutes, { readiness, fatal: () => services.engine.fatal() });
 
   // Limits cover every route registered after them.
   const limited = { limits: config.limits, tokens: services.tokens };

@@ -53,6 +53,28 @@ describe('health checks', () => {
     expect((await h.inject({ url: '/healthz' })).statusCode).toBe(200);
   });
 
+  it('GET /healthz is a 503 asking for a restart once DuckDB has invalidated its database, and ready stays failed', async () => {
+    const invalidated =
+      'FATAL Error: Failed: database has been invalidated because of a previous fatal error. The database must be restarted prior to being used again.';
+    const h = await harness({
+      beforeBuild: (s) => {
+        s.engine.ping = () => Promise.reject(new Error(invalidated));
+      },
+    });
+    const live = await h.inject({ url: '/healthz' });
+    expect(live.statusCode).toBe(503);
+    expect(live.headers['retry-after']).toBe('1');
+    expect(live.json()).toEqual({
+      error: {
+        code: 'RTM_ERR_SERVER_MUST_RESTART',
+        message: 'The server must be restarted',
+        detail: 'the database was invalidated by a fatal error; restart the server (the WAL replays what the store lacks)',
+      },
+    });
+    expect(live.body).not.toContain('FATAL');
+    expect((await h.inject({ url: '/readyz' })).statusCode).toBe(503);
+  });
+
   it('GET /readyz is a 503 naming the WAL when wal/ is no longer a writable directory', async () => {
     const h = await harness();
     const walDir = path.join(h.dataDir, 'wal');

@@ -83,6 +83,7 @@ export const Errors = {
   ODSL_BAD_BODY: define('RTM_ERR_ODSL_BAD_BODY', 400, 'Invalid metric entity body'),
   // server state
   SERVER_NOT_READY: define('RTM_ERR_SERVER_NOT_READY', 503, 'The server is not ready'),
+  SERVER_MUST_RESTART: define('RTM_ERR_SERVER_MUST_RESTART', 503, 'The server must be restarted'),
   // per-token storage quotas (the operator's admin token has none)
   QUOTA_OBJECTS: define('RTM_ERR_QUOTA_OBJECTS', 403, 'Object quota exceeded for this token'),
   QUOTA_USAGE_ENTITIES: define('RTM_ERR_QUOTA_USAGE_ENTITIES', 403, 'Usage entity quota exceeded for this token'),

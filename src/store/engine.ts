@@ -43,6 +43,11 @@ export interface StoreEngine {
   memoryUsed?(): Promise<number>;
   /** Resolves when the engine answers a trivial query (readiness). */
   ping(): Promise<void>;
+  /**
+   * Why the engine cannot go on without a restart of the process (liveness), or undefined: a
+   * store that only fails now and then is not dead, one that has invalidated itself is.
+   */
+  fatal(): Promise<string | undefined>;
   /** Closes every component, then the engine itself; idempotent. */
   close(): Promise<void>;
 }

@@ -13,16 +13,23 @@ export const HEALTH_PATHS: readonly string[] = ['/healthz', '/readyz'];
 
 export interface HealthRouteOptions {
   readiness: Readiness;
+  /** Why the process cannot go on without a restart (StoreEngine.fatal), or undefined. */
+  fatal: () => Promise<string | undefined>;
 }
 
-export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, { readiness }) => {
+export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, { readiness, fatal }) => {
   app.addHook('onClose', () => readiness.close());
   // No caching anywhere between the probe and the process.
   app.addHook('onSend', async (_req, reply) => {
     void reply.header('cache-control', 'no-store');
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // Liveness: fails only when a restart is the cure (an orchestrator then restarts the process).
+  app.get('/healthz', async () => {
+    const why = await fatal();
+    if (why !== undefined) throw new RtmError(Errors.SERVER_MUST_RESTART, why);
+    return { status: 'ok' };
+  });
 
   app.get('/readyz', async () => {
     const report = await readiness.check();

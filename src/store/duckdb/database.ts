@@ -38,6 +38,15 @@ export async function openDuckDb(file: string, opts: DuckDbOptions = {}): Promis
   };
 }
 
+/**
+ * Whether DuckDB has invalidated its database ("database has been invalidated because of a
+ * previous fatal error ... must be restarted"): no query will succeed until the process reopens it.
+ */
+export function isInvalidatedError(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : String(err);
+  return /database has been invalidated|must be restarted/i.test(message);
+}
+
 export type SqlParams = readonly DuckDBValue[] | Record<string, DuckDBValue>;
 
 /** Runs a statement and returns its rows as objects (column name -> JS value). */

@@ -9,7 +9,7 @@ import { createBlockSplitter } from '../block-splitter.ts';
 import type { StoreEngine, StoreEngineOptions } from '../engine.ts';
 import { createDuckDbAlertStore } from './alert-store.ts';
 import { createDuckDbCatalog } from './catalog-store.ts';
-import { openDuckDb, type DuckDb } from './database.ts';
+import { isInvalidatedError, openDuckDb, type DuckDb } from './database.ts';
 import { createDuckDbMetricStore, type DuckDbMetricStore } from './metric-store.ts';
 import { createDuckDbObjectStore } from './object-store.ts';
 import { createDuckDbTokenStore } from './token-store.ts';
@@ -60,7 +60,7 @@ export async function openDuckDbEngine(opts: StoreEngineOptions): Promise<DuckDb
       if (c) (await c.catch(() => undefined))?.closeSync();
       if (m) (await m.catch(() => undefined))?.closeSync();
     });
-    return {
+    const engine: DuckDbEngine = {
       describe: `duckdb:${file}`,
       db,
       metrics,
@@ -84,8 +84,18 @@ export async function openDuckDbEngine(opts: StoreEngineOptions): Promise<DuckDb
           throw err;
         }
       },
+      async fatal() {
+        try {
+          // Through the object: a test may replace its ping.
+          await engine.ping();
+          return undefined;
+        } catch (err) {
+          return isInvalidatedError(err) ? 'the database was invalidated by a fatal error; restart the server (the WAL replays what the store lacks)' : undefined;
+        }
+      },
       close: closeAll,
     };
+    return engine;
   } catch (err) {
     await closeAll().catch(() => undefined);
     throw err;
