@@ -182,6 +182,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
       ...config.alertWebhook,
       onOutcome: (outcome) => alertMetrics.notifications.inc({ outcome }),
       onRetry: () => alertMetrics.retries.inc(),
+      onRefused: (url, reason) => services.logger.warn({ url, reason }, 'alert webhook refused: private or loopback address (RTM_ALERT_WEBHOOK_ALLOW_PRIVATE=1 allows it)'),
     }),
     onEvaluated: () => alertMetrics.evaluations.inc(),
     onFiringChanged: (n) => alertMetrics.firing.set(n),

@@ -40,7 +40,8 @@ beforeAll(async () => {
   const addr = receiver.address();
   if (addr === null || typeof addr === 'string') throw new Error('no port');
   hookUrl = `http://127.0.0.1:${addr.port}/hook`;
-  h = await startHarness({ config: { alertWebhook: { attempts: 4, baseDelayMs: 20, timeoutMs: 2000 } } });
+  // The receiver is on 127.0.0.1: private targets allowed, as an operator would for a local one.
+  h = await startHarness({ config: { alertWebhook: { attempts: 4, baseDelayMs: 20, timeoutMs: 2000, allowPrivate: true } } });
 }, 60_000);
 
 afterAll(async () => {

@@ -165,7 +165,8 @@ export interface Config {
    * the first retry's delay in ms, doubled for each next one (default 500,
    * `RTM_ALERT_WEBHOOK_BACKOFF_MS`), and the per-attempt timeout in ms (default 5000).
    */
-  alertWebhook: { attempts: number; baseDelayMs: number; timeoutMs: number };
+  /** Alert webhook delivery; `allowPrivate`: to loopback and private addresses too (default false, `RTM_ALERT_WEBHOOK_ALLOW_PRIVATE=1`). */
+  alertWebhook: { attempts: number; baseDelayMs: number; timeoutMs: number; allowPrivate: boolean };
   /** pino level. Default info. `LOG_LEVEL`. */
   logLevel: string;
   limits: Limits;
@@ -237,6 +238,7 @@ export function loadConfig(env: Env = process.env): Config {
       attempts: positiveFrom(env, 'RTM_ALERT_WEBHOOK_ATTEMPTS', 5),
       baseDelayMs: intFrom(env, 'RTM_ALERT_WEBHOOK_BACKOFF_MS', 500),
       timeoutMs: 5000,
+      allowPrivate: env['RTM_ALERT_WEBHOOK_ALLOW_PRIVATE'] === '1',
     }),
     logLevel: env['LOG_LEVEL'] ?? 'info',
     limits: Object.freeze({
