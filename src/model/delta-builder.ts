@@ -2,23 +2,11 @@
  * Summing rows into deltas. `SlotVectors` is the accumulator of the hot paths: one dense slab of
  * slot x field sums plus a bitmap of the fields each slot touched, so emitting a slot's sparse
  * vector costs its non-zero fields, not the ~265 of the layout, and leaves the slot zeroed for
- * reuse (no per-build allocation or clearing of the slab). `createDeltaMerger` sums whole deltas
- * by key (several workers' deltas, a second's rows before a store write).
+ * reuse (no per-build allocation or clearing of the slab). `TupleIndex` finds the slot of a
+ * (second, key ids) tuple.
  */
-import {
-  RECORD_KIND_NAMES,
-  RECORD_KEYS,
-  PartWriter,
-  StringTableWriter,
-  arityOf,
-  deltaStrings,
-  vecStart,
-  widthOf,
-  type Delta,
-  type DeltaPart,
-  type RecordKind,
-} from './delta.ts';
-import { ByteReader, readSparseVector, writeVarint } from './sparse-vector.ts';
+import { RECORD_KEYS, PartWriter, StringTableWriter, deltaStrings, vecStart, type Delta, type DeltaPart } from './delta.ts';
+import { writeVarint } from './sparse-vector.ts';
 
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
@@ -156,64 +144,6 @@ export class TupleIndex {
       this.table[p] = slot;
     }
   }
-}
-
-export interface DeltaMerger {
-  /** Adds the rows of `delta` (those whose second passes `keep`, all when absent). */
-  add(delta: Delta, keep?: (second: number) => boolean): void;
-  /** Rows held (distinct keys). */
-  readonly rows: number;
-  /** One row per distinct key with the summed vector; the merger is spent afterwards. */
-  build(): Delta;
-}
-
-/** Sums deltas by key: one row per (kind, second, key) in the result. */
-export function createDeltaMerger(): DeltaMerger {
-  const strings = new StringTableWriter();
-  const parts = RECORD_KIND_NAMES.map((kind) => ({
-    kind,
-    index: new TupleIndex(arityOf(kind)),
-    sums: new SlotVectors(widthOf(kind), 64),
-  }));
-  let mapped = new Uint32Array(64);
-  return {
-    add(delta, keep) {
-      const names = deltaStrings(delta);
-      if (mapped.length < names.length) mapped = new Uint32Array(names.length * 2);
-      for (let i = 0; i < names.length; i++) mapped[i] = strings.id(names[i] as string);
-      for (const { kind, index, sums } of parts) {
-        const part: DeltaPart = delta[kind];
-        const arity = index.arity;
-        const local = new Uint32Array(arity);
-        for (let i = 0; i < part.rows; i++) {
-          const second = part.second[i] as number;
-          if (keep !== undefined && !keep(second)) continue;
-          for (let k = 0; k < arity; k++) local[k] = mapped[part.keys[i * arity + k] as number] as number;
-          const slot = index.slotOf(second, local, 0);
-          sums.ensure(index.size);
-          const r = new ByteReader(part.vec.subarray(vecStart(part, i), part.vecEnd[i]), 0, 'delta vector');
-          readSparseVector(r, sums.width, (f, v) => sums.add(slot, f, v));
-        }
-      }
-    },
-    get rows() {
-      return parts.reduce((n, p) => n + p.index.size, 0);
-    },
-    build() {
-      const out: Partial<Record<RecordKind, DeltaPart>> = {};
-      for (const { kind, index, sums } of parts) {
-        const w = new PartWriter(index.arity);
-        for (let slot = 0; slot < index.size; slot++) {
-          w.reserve(0);
-          for (let k = 0; k < index.arity; k++) w.keys[w.rows * index.arity + k] = index.keys[slot * index.arity + k] as number;
-          sums.emit(slot, w);
-          w.endRow(index.seconds[slot] as number);
-        }
-        out[kind] = w.finish();
-      }
-      return { ...strings.finish(), edge: out.edge as DeltaPart, origin: out.origin as DeltaPart, dimension: out.dimension as DeltaPart };
-    },
-  };
 }
 
 /** The rows of `delta` whose second passes `keep`, in a new delta (the string table is shared as is). */

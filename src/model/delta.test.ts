@@ -1,10 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dimensionRecord, edgeRecord, originRecord } from '../store/record-fixtures.ts';
-import { createRecordAccumulator } from './record-accumulator.ts';
 import type { RecordSet } from './record.ts';
 import { decodeDelta, encodeDelta } from './delta-bytes.ts';
-import { createDeltaMerger, dropServices, filterDelta } from './delta-builder.ts';
+import { dropServices, filterDelta } from './delta-builder.ts';
 import { deltaFromRecordSet, deltaSeconds, deltaStrings, deltaToRecordSet, emptyDelta, isEmptyDelta } from './delta.ts';
 
 const T0 = 1_704_067_200;
@@ -76,28 +75,6 @@ describe('Delta', () => {
         }
       }),
       { numRuns: 300 },
-    );
-  });
-
-  it('the merger sums rows per key exactly like the record accumulator', () => {
-    fc.assert(
-      fc.property(recordSets, recordSets, (a, b) => {
-        const merger = createDeltaMerger();
-        merger.add(deltaFromRecordSet(a));
-        merger.add(deltaFromRecordSet(b));
-        const acc = createRecordAccumulator();
-        acc.add(a);
-        acc.add(b);
-        const sortKey = (r: { second: number; service: string }): string => JSON.stringify(r);
-        const norm = (rs: RecordSet): unknown => {
-          const p = plain(rs) as Record<string, { second: number; service: string }[]>;
-          for (const k of Object.keys(p)) p[k]?.sort((x, y) => sortKey(x).localeCompare(sortKey(y)));
-          return p;
-        };
-        // Keys whose sums are all zero keep an empty row in the merger; the accumulator keeps them too.
-        expect(norm(deltaToRecordSet(merger.build()))).toEqual(norm(acc.snapshot()));
-      }),
-      { numRuns: 150 },
     );
   });
 
