@@ -9,7 +9,7 @@ import { createRecordAccumulator } from '../../src/model/record-accumulator.ts';
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../src/model/record.ts';
 import { ident, KEY_COLUMNS, RECORD_KINDS, VALUE_COLUMNS, type RecordKind } from '../../src/store/duckdb/schema.ts';
 import { TIER_SECONDS, TIERS, type StoreWrite } from '../../src/store/store.ts';
-import { deltaSeconds } from '../../src/model/delta.ts';
+import { deltaSeconds, deltaToRecordSet } from '../../src/model/delta.ts';
 
 type Row = EdgeRecord | OriginRecord | DimensionRecord;
 
@@ -58,7 +58,7 @@ export async function createWideStoreBaseline(c: DuckDBConnection): Promise<Wide
     async append(write) {
       const perTier = TIERS.map((tier) => {
         const acc = createRecordAccumulator(TIER_SECONDS[tier]);
-        acc.addDelta(write.delta);
+        acc.add(deltaToRecordSet(write.delta));
         return { tier, records: acc.drain() as RecordSet };
       });
       const seconds = [...deltaSeconds(write.delta)];

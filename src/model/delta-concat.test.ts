@@ -23,7 +23,7 @@ const recordSets = fc
 /** The sums per key of some deltas, as plain data (what every reader must agree on). */
 function sums(deltas: readonly Delta[]): unknown {
   const acc = createRecordAccumulator(1);
-  for (const d of deltas) acc.addDelta(d);
+  for (const d of deltas) acc.add(deltaToRecordSet(d));
   const rs = acc.snapshot();
   const key = (r: object): string => JSON.stringify(r);
   const plain = (list: readonly object[]) => list.map((r) => ('values' in r ? { ...r, values: Array.from((r as { values: Float64Array }).values) } : r)).map(key).sort();

@@ -1,17 +1,13 @@
 /**
- * Sums record deltas per key, optionally re-bucketed to a coarser width. The store uses it to
- * pre-sum a write per rollup tier (one row per key and bucket); the ingest pipeline uses it to
- * hold the deltas not yet written to the store.
+ * Sums records per key, optionally re-bucketed to a coarser width: the reference model the
+ * store's conformance suite and the pipeline's tests check sums against (the runtime sums Deltas
+ * instead: model/key-sums.ts, the window's slabs).
  */
-import { deltaStrings, visitRow, type Delta, type DeltaPart } from './delta.ts';
-import { EDGE_FIELDS, ORIGIN_FIELDS } from './fields.ts';
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from './record.ts';
 
 export interface RecordAccumulator {
   /** Adds every record of `records`, its second floored to the accumulator's bucket width. */
   add(records: RecordSet): void;
-  /** Adds every row of `delta` the same way, without making a record of each row first. */
-  addDelta(delta: Delta): void;
   /** Number of distinct keys held. */
   readonly size: number;
   /** The distinct buckets held, ascending. */
@@ -75,52 +71,7 @@ export function createRecordAccumulator(bucketSeconds = 1): RecordAccumulator {
     dimension: rs.dimension.map((r) => ({ ...r })),
   });
 
-  /** Adds row i's vector into the held record of `key`, made by `make` when the key is new. */
-  const addRow = <R extends { values: Float64Array }>(map: Map<string, R>, key: string, part: DeltaPart, i: number, make: () => R): void => {
-    let held = map.get(key);
-    if (held === undefined) map.set(key, (held = make()));
-    const v = held.values;
-    visitRow(part, i, v.length, (f, x) => {
-      v[f] = (v[f] as number) + x;
-    });
-  };
-
   return {
-    addDelta(delta) {
-      const names = deltaStrings(delta);
-      const at = (part: DeltaPart, arity: number, i: number, k: number): string => names[part.keys[i * arity + k] as number] as string;
-      for (let i = 0, p = delta.edge; i < p.rows; i++) {
-        const b = bucketOf(p.second[i] as number);
-        const r = { service: at(p, 4, i, 0), datacenter: at(p, 4, i, 1), domain: at(p, 4, i, 2), product: at(p, 4, i, 3) };
-        addRow(edge, edgeKey(b, r as EdgeRecord), p, i, () => ({ second: b, ...r, values: new Float64Array(EDGE_FIELDS.length) }));
-      }
-      for (let i = 0, p = delta.origin; i < p.rows; i++) {
-        const b = bucketOf(p.second[i] as number);
-        const r = { service: at(p, 3, i, 0), datacenter: at(p, 3, i, 1), backend: at(p, 3, i, 2) };
-        addRow(origin, originKey(b, r as OriginRecord), p, i, () => ({ second: b, ...r, values: new Float64Array(ORIGIN_FIELDS.length) }));
-      }
-      for (let i = 0, p = delta.dimension; i < p.rows; i++) {
-        const b = bucketOf(p.second[i] as number);
-        const r: DimensionRecord = {
-          second: b,
-          service: at(p, 5, i, 0),
-          domain: at(p, 5, i, 1),
-          product: at(p, 5, i, 2),
-          dimension: at(p, 5, i, 3) as DimensionRecord['dimension'],
-          value: at(p, 5, i, 4),
-          count: 0,
-          bytes: 0,
-        };
-        const key = dimensionKey(b, r);
-        let held = dimension.get(key);
-        if (held === undefined) dimension.set(key, (held = r));
-        const into = held;
-        visitRow(p, i, 2, (f, x) => {
-          if (f === 0) into.count += x;
-          else into.bytes += x;
-        });
-      }
-    },
     add(records) {
       for (const r of records.edge) {
         const b = bucketOf(r.second);
