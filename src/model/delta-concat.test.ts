@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dimensionRecord, edgeRecord, originRecord } from '../store/record-fixtures.ts';
 import { decodeDelta, encodeDelta } from './delta-bytes.ts';
-import { concatDeltas, splitBySecondAndService } from './delta-concat.ts';
+import { concatDeltas, splitToBlockBytes } from './delta-concat.ts';
 import { deltaFromRecordSet, deltaStrings, deltaToRecordSet, type Delta } from './delta.ts';
 import { createRecordAccumulator } from './record-accumulator.ts';
 import type { RecordSet } from './record.ts';
@@ -49,12 +49,12 @@ describe('concatDeltas', () => {
   });
 });
 
-describe('splitBySecondAndService', () => {
+describe('splitToBlockBytes', () => {
   it('cuts a delta into one block per (second, service) that add up to it, each with only its names (property)', () => {
     fc.assert(
       fc.property(recordSets, (rs) => {
         const delta = deltaFromRecordSet(rs);
-        const blocks = splitBySecondAndService(delta);
+        const blocks = splitToBlockBytes(delta).map((b) => ({ ...b, delta: decodeDelta(b.bytes) }));
         const expected = new Set([...rs.edge, ...rs.origin, ...rs.dimension].map((r) => JSON.stringify([r.second, r.service])));
         expect(blocks.map((b) => JSON.stringify([b.second, b.service])).sort()).toEqual([...expected].sort());
         // Ordered by second.

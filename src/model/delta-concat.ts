@@ -1,13 +1,13 @@
 /**
  * Re-shaping deltas without summing: `concatDeltas` puts the rows of several deltas in one (one
- * string table), `splitBySecondAndService` cuts a delta into one block per (second, service).
+ * string table), `splitToBlockBytes` cuts a delta into one encoded block per (second, service).
  * Rows are additive (delta.ts), so neither needs to look inside a vector: both copy key ids
  * through a remap and vector bytes as they are. This is what lets the store writer cost a
  * copy per row instead of a hash-and-sum per key (the merger in delta-builder.ts).
  */
-import { allocateEncodedDelta, decodeDelta } from './delta-bytes.ts';
+import { allocateEncodedDelta } from './delta-bytes.ts';
 import { groupRows } from './group-rows.ts';
-import { RECORD_KIND_NAMES, arityOf, deltaStrings, vecStart, PartWriter, type Delta, type DeltaPart } from './delta.ts';
+import { RECORD_KIND_NAMES, arityOf, deltaString, vecStart, PartWriter, type Delta, type DeltaPart } from './delta.ts';
 
 /** Copies row `i` of `part` into `w`, its key ids mapped through `map`. */
 function copyRow(part: DeltaPart, i: number, arity: number, map: (id: number) => number, w: PartWriter): void {
@@ -108,23 +108,11 @@ export function concatDeltas(deltas: readonly Delta[]): Delta {
   return { ...strings.finish(), edge, origin, dimension };
 }
 
-export interface ServiceBlock {
-  second: number;
-  service: string;
-  /** The rows of this (second, service) only, with a string table of their names only. */
-  delta: Delta;
-}
-
 export interface ServiceBlockBytes {
   second: number;
   service: string;
   /** The block encoded (delta-bytes.ts): what the store writes. */
   bytes: Uint8Array;
-}
-
-/** splitToBlockBytes, each block decoded (views on its bytes). */
-export function splitBySecondAndService(delta: Delta): ServiceBlock[] {
-  return splitToBlockBytes(delta).map((b) => ({ second: b.second, service: b.service, delta: decodeDelta(b.bytes) }));
 }
 
 /**
@@ -135,8 +123,8 @@ export function splitBySecondAndService(delta: Delta): ServiceBlock[] {
  * block, no Delta built and then encoded.
  */
 export function splitToBlockBytes(delta: Delta): ServiceBlockBytes[] {
-  const names = deltaStrings(delta);
-  const n = Math.max(1, names.length);
+  // Only the blocks' service names are decoded; the rest is copied as bytes.
+  const n = Math.max(1, delta.stringEnd.length);
   // Block of (second, service): seconds are few, so (second index * n + service) stays a small
   // integer key in the common case.
   const secondIndex = new Map<number, number>();
@@ -246,7 +234,7 @@ export function splitToBlockBytes(delta: Delta): ServiceBlockBytes[] {
         into.vecEnd[r] = pos;
       }
     });
-    out.push({ second: blockSecond[b] as number, service: names[blockService[b] as number] as string, bytes });
+    out.push({ second: blockSecond[b] as number, service: deltaString(delta, blockService[b] as number), bytes });
   }
   return out;
 }

@@ -74,21 +74,22 @@ const utf8Encoder = new TextEncoder();
 
 const decodedStrings = new WeakMap<Uint32Array, readonly string[]>();
 
+/** String `id` of a delta, decoded (one name, without decoding the whole table). */
+export function deltaString(d: Delta, id: number): string {
+  const start = id === 0 ? 0 : (d.stringEnd[id - 1] as number);
+  try {
+    return utf8Decoder.decode(d.stringBytes.subarray(start, d.stringEnd[id]));
+  } catch {
+    throw new RangeError('delta string is not UTF-8');
+  }
+}
+
 /** The delta's strings, decoded once per delta (cached). */
 export function deltaStrings(d: Delta): readonly string[] {
   let names = decodedStrings.get(d.stringEnd);
   if (names === undefined) {
     const out: string[] = new Array<string>(d.stringEnd.length);
-    let start = 0;
-    for (let i = 0; i < d.stringEnd.length; i++) {
-      const end = d.stringEnd[i] as number;
-      try {
-        out[i] = utf8Decoder.decode(d.stringBytes.subarray(start, end));
-      } catch {
-        throw new RangeError('delta string is not UTF-8');
-      }
-      start = end;
-    }
+    for (let i = 0; i < d.stringEnd.length; i++) out[i] = deltaString(d, i);
     names = out;
     decodedStrings.set(d.stringEnd, names);
   }
