@@ -24,6 +24,13 @@ function copyRow(part: DeltaPart, i: number, arity: number, map: (id: number) =>
   w.endRow(part.second[i] as number);
 }
 
+/** FNV-1a of buf[from, to). */
+function hashBytes(buf: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let x = from; x < to; x++) h = Math.imul(h ^ (buf[x] as number), 0x01000193);
+  return h;
+}
+
 /**
  * A string table built from other tables' UTF-8 bytes: interned by hashing and comparing bytes,
  * so joining deltas decodes no string (a delta from a parse worker carries ~2,000 names).
@@ -36,8 +43,7 @@ class ByteStringTable {
   private slots = new Int32Array(2048).fill(-1);
   /** The id of the string src[from, to), added when new. */
   id(src: Uint8Array, from: number, to: number): number {
-    let h = 0x811c9dc5;
-    for (let x = from; x < to; x++) h = Math.imul(h ^ (src[x] as number), 0x01000193);
+    const h = hashBytes(src, from, to);
     const mask = this.slots.length - 1;
     const len = to - from;
     for (let p = (h >>> 0) & mask; ; p = (p + 1) & mask) {
@@ -74,9 +80,7 @@ class ByteStringTable {
     const slots = new Int32Array(this.slots.length * 2).fill(-1);
     const mask = slots.length - 1;
     for (let id = 0; id < this.size; id++) {
-      const start = id === 0 ? 0 : (this.ends[id - 1] as number);
-      let h = 0x811c9dc5;
-      for (let x = start; x < (this.ends[id] as number); x++) h = Math.imul(h ^ (this.bytes[x] as number), 0x01000193);
+      const h = hashBytes(this.bytes, id === 0 ? 0 : (this.ends[id - 1] as number), this.ends[id] as number);
       let p = (h >>> 0) & mask;
       while ((slots[p] as number) >= 0) p = (p + 1) & mask;
       slots[p] = id;
