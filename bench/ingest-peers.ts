@@ -52,6 +52,33 @@ function cpuMs(pid: number): number {
   return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
 }
 
+/** CPU ms of each thread of a process, by tid, with its name (Linux /proc/PID/task). */
+function threadCpuMs(pid: number): Map<number, { name: string; ms: number }> {
+  const out = new Map<number, { name: string; ms: number }>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), { name, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 });
+    } catch {
+      // the thread ended between readdir and read
+    }
+  }
+  return out;
+}
+
+/** Where the server's CPU went during the run: the threads that used at least 1% of it. */
+function threadCpuLine(pid: number, before: Map<number, { name: string; ms: number }>, after: Map<number, { name: string; ms: number }>): string {
+  const used = [...after].map(([tid, t]) => ({ tid, name: tid === pid ? 'main' : t.name, ms: t.ms - (before.get(tid)?.ms ?? 0) }));
+  const total = used.reduce((a, t) => a + t.ms, 0);
+  const byName = new Map<string, number>();
+  for (const t of used) byName.set(t.name, (byName.get(t.name) ?? 0) + t.ms);
+  const parts = [...byName].filter(([, v]) => v >= total / 100).sort((a, b) => b[1] - a[1]).map(([n, v]) => `${n} ${(v / 1000).toFixed(1)} s (${((100 * v) / total).toFixed(0)}%)`);
+  const top = used.filter((t) => t.ms >= total / 100).sort((a, b) => b.ms - a.ms).map((t) => `${t.tid === pid ? 'main' : t.tid} ${(t.ms / 1000).toFixed(1)}`);
+  return `server CPU by thread (threads still alive at the end): ${parts.join(', ')}; by tid: ${top.join(', ')}`;
+}
+
 function peakRssMiB(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
@@ -132,10 +159,12 @@ for (const connections of CONNECTIONS) {
   try {
     const pid = server.child.pid as number;
     const cpu0 = cpuMs(pid);
+    const threads0 = threadCpuMs(pid);
     const probe = startFreshnessProbe(server.url, TOKEN);
     const run = await runClient({ url: server.url, token: TOKEN, file: stream.eventsFile, connections, bodyBytes: Number(args['body-bytes']) });
     const freshness = await probe.stop();
     const cpu1 = cpuMs(pid);
+    console.log(threadCpuLine(pid, threads0, threadCpuMs(pid)));
     const seconds = (run.endedAt - run.startedAt) / 1000;
     const eps = run.accepted / seconds;
     const perCpu = run.accepted / ((cpu1 - cpu0) / 1000);

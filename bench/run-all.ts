@@ -27,6 +27,10 @@ const SCRIPTS: readonly Script[] = [
   // Issue 8's yardstick: the peers' high-cardinality stream (5M events, 1.95M keys) through the
   // durable HTTP server, against agg.js scan-typed in the same run (~4-8 min at today's rate).
   { name: 'ingest-peers', nodeArgs: ['--import', 'tsx'], args: ['--events', '5000000', '--connections', '4'], timeoutS: 1500 },
+  // Where the server's CPU goes, piece by piece, on the same stream: a parse worker's job
+  // (parse + aggregate) against the floor, and the store (one write per second, as live).
+  { name: 'parse-peers', nodeArgs: ['--import', 'tsx'], args: ['--events', '1000000', '--rounds', '3'], timeoutS: 300 },
+  { name: 'store-peers', nodeArgs: ['--import', 'tsx'], args: ['--events', '1000000'], timeoutS: 600 },
   // Generates the 5M-line log, imports it, then runs GoAccess on it (~10 min at its 7.7K lines/s).
   { name: 'import', nodeArgs: ['--import', 'tsx'], args: [], timeoutS: 1800 },
 ];

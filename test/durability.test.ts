@@ -16,6 +16,7 @@ import { edgeFieldIndex, EDGE_FIELDS } from '../src/model/fields.ts';
 import { decodeDelta } from '../src/model/delta-bytes.ts';
 import { addRowInto } from '../src/model/delta.ts';
 import { openDuckDb, queryRows } from '../src/store/duckdb/database.ts';
+import { sparseFieldSum } from '../src/store/duckdb/schema.ts';
 import { startChildServer, type ChildServer } from './support/child-server.ts';
 
 const TOKEN = 'durability-test-admin-token-0123456789';
@@ -84,7 +85,7 @@ async function ingestUntilDown(url: string, stop: { down: boolean }): Promise<vo
 /** Requests per service in a tier's table, read as the server left it (no store is opened). */
 async function requestsPerService(c: DuckDBConnection, tier: string): Promise<Map<string, number>> {
   if (tier !== '1s') {
-    const rows = await queryRows(c, `SELECT service, sum(requests) AS requests FROM edge_${tier} GROUP BY service`);
+    const rows = await queryRows(c, `SELECT service, ${sparseFieldSum('edge', 'requests')} AS requests FROM edge_${tier} GROUP BY service`);
     return new Map(rows.map((r) => [String(r['service']), Number(r['requests'])]));
   }
   // The 1 s tier keeps a block (an encoded Delta) per second and service (docs/store.md).

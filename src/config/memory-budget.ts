@@ -37,8 +37,7 @@ export const DEFAULT_MEMORY_BUDGET_BYTES = 4 * 1024 ** 3;
 export const ROLLUP_ROW_BYTES = 64;
 /**
  * DuckDB memory a rollup flush takes per summed row: a row of ~265 DOUBLE columns (~2.2 KB) held
- * uncommitted in the staging table, copied into the 1 m table and grouped for the 1 h and 1 d
- * ones in the same transaction. A flush larger than DuckDB's share left it unable to checkpoint
+ * uncommitted in the 1 m table, and its share of the 1 h and 1 d rows, in one transaction. A flush larger than DuckDB's share left it unable to checkpoint
  * (5M peers' events at 512 MiB: "failed to pin block", the database invalidated), so the flush
  * threshold also follows DuckDB's share.
  */

@@ -1,14 +1,14 @@
 /**
  * Sums delta rows per (bucket, key) in chunks, for the rollup flush: rows are additive and come
- * from many store writes; a rollup table wants one row per key and bucket. The sums are laid out
- * column-major (field f of row r at f * chunkRows + r), the layout of a DuckDB data chunk, so
- * each field is handed over as one array. Memory: the key index plus one slab of chunkRows x
- * width, however many keys there are (a dense vector per key was ~2 KB each).
+ * from many store writes; a rollup table wants one row per key and bucket. A sum row stays
+ * sparse (its non-zero fields' indexes, ascending, and their sums), the layout of the rollup
+ * tables' field lists, and costs what its rows' non-zero fields cost, not the record width (an
+ * edge row has ~265 fields of which ~15 are non-zero). Memory: the key index plus one chunk.
  */
 import { TupleIndex } from './delta-builder.ts';
 import { groupRows } from './group-rows.ts';
 import { arityOf, deltaStrings, vecStart, widthOf, type Delta, type RecordKind } from './delta.ts';
-import { addSparseStrided } from './sparse-vector.ts';
+import { addSparseTracked } from './sparse-vector.ts';
 
 export interface KeySumChunk {
   /** Rows (distinct keys) in this chunk. */
@@ -18,9 +18,10 @@ export interface KeySumChunk {
   /** rows * arity ids into `names`. */
   keys: Uint32Array;
   names: readonly string[];
-  /** Column-major sums: field f of row r at f * stride + r. */
-  columns: Float64Array;
-  stride: number;
+  /** Row r's fields are ids[fieldStart[r], fieldStart[r + 1]) (ascending), their sums the same span of `sums`. */
+  fieldStart: Uint32Array;
+  ids: Uint16Array;
+  sums: Float64Array;
 }
 
 const floorTo = (second: number, width: number): number => second - (((second % width) + width) % width);
@@ -42,17 +43,44 @@ export function* sumByKey(joined: Delta, kind: RecordKind, bucketSeconds: number
   const slots = index.size;
   const { start, rows: rowsBySlot } = groupRows(slotOf, slots);
   const stride = Math.min(chunkRows, slots);
-  const columns = new Float64Array(stride * width);
+  const scratch = new Float64Array(width);
+  const seen = new Uint8Array(width);
+  const touched = new Uint16Array(width);
+  const fieldStart = new Uint32Array(stride + 1);
+  let ids = new Uint16Array(stride * 16);
+  let sums = new Float64Array(stride * 16);
   for (let first = 0; first < slots; first += stride) {
     const n = Math.min(stride, slots - first);
-    columns.fill(0);
+    let at = 0;
     for (let r = 0; r < n; r++) {
       const s = first + r;
+      let count = 0;
       for (let j = start[s] as number; j < (start[s + 1] as number); j++) {
         const i = rowsBySlot[j] as number;
-        addSparseStrided(part.vec, vecStart(part, i), part.vecEnd[i] as number, width, columns, r, stride);
+        count = addSparseTracked(part.vec, vecStart(part, i), part.vecEnd[i] as number, width, scratch, seen, touched, count);
+      }
+      const fields = touched.subarray(0, count);
+      // One row (the common case) touches its fields in order already.
+      if ((start[s + 1] as number) - (start[s] as number) > 1) fields.sort();
+      if (at + count > ids.length) {
+        const grown = Math.max(ids.length * 2, at + count);
+        const nextIds = new Uint16Array(grown);
+        nextIds.set(ids.subarray(0, at));
+        ids = nextIds;
+        const nextSums = new Float64Array(grown);
+        nextSums.set(sums.subarray(0, at));
+        sums = nextSums;
+      }
+      fieldStart[r] = at;
+      for (let k = 0; k < count; k++) {
+        const f = fields[k] as number;
+        ids[at] = f;
+        sums[at++] = scratch[f] as number;
+        scratch[f] = 0;
+        seen[f] = 0;
       }
     }
-    yield { rows: n, bucket: index.seconds.subarray(first, first + n), keys: index.keys.subarray(first * arity, (first + n) * arity), names, columns, stride };
+    fieldStart[n] = at;
+    yield { rows: n, bucket: index.seconds.subarray(first, first + n), keys: index.keys.subarray(first * arity, (first + n) * arity), names, fieldStart, ids, sums };
   }
 }

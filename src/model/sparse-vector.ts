@@ -113,11 +113,12 @@ export function addSparseVector(bytes: Uint8Array, into: Float64Array): void {
 }
 
 /**
- * Adds the vector encoded in buf[start, end) into `into`, field f at `offset + f * stride` (a
- * column-major slab when stride is the slab's row count). Hot path of the rollup sums: no reader
- * object and no callback per field. Throws a RangeError on malformed bytes or an index past `length`.
+ * Adds the vector encoded in buf[start, end) into the dense scratch `into` (indexes below
+ * `length`) and appends each index it touches for the first time (`seen[i]` 0) to `touched` from
+ * position `count`; returns the new count. How the rollup sums fold rows sparsely: the cost
+ * follows the non-zero fields, not the width. Throws a RangeError on malformed bytes.
  */
-export function addSparseStrided(buf: Uint8Array, start: number, end: number, length: number, into: Float64Array, offset: number, stride: number): void {
+export function addSparseTracked(buf: Uint8Array, start: number, end: number, length: number, into: Float64Array, seen: Uint8Array, touched: Uint16Array, count: number): number {
   let pos = start;
   const varint = (): number => {
     let v = 0;
@@ -132,6 +133,7 @@ export function addSparseStrided(buf: Uint8Array, start: number, end: number, le
     }
   };
   let index = -1;
+  let touchedCount = count;
   for (let n = varint(); n > 0; n--) {
     const tag = varint();
     index += Math.floor(tag / 2) + 1;
@@ -144,7 +146,11 @@ export function addSparseStrided(buf: Uint8Array, start: number, end: number, le
       pos += 8;
       v = f64[0] as number;
     }
-    const at = offset + index * stride;
-    into[at] = (into[at] as number) + v;
+    if (seen[index] === 0) {
+      seen[index] = 1;
+      touched[touchedCount++] = index;
+    }
+    into[index] = (into[index] as number) + v;
   }
+  return touchedCount;
 }

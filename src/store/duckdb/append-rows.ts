@@ -8,6 +8,8 @@
 import {
   BIGINT,
   DOUBLE,
+  LIST,
+  USMALLINT,
   VARCHAR,
   DuckDBDataChunk,
   type DuckDBAppender,
@@ -19,8 +21,8 @@ import {
 import type { DimensionRecord, EdgeRecord, OriginRecord } from '../../model/record.ts';
 import type { Tier } from '../store.ts';
 import type { KeySumChunk } from '../../model/key-sums.ts';
-import { setDoubleColumn } from './bulk-columns.ts';
-import { KEY_COLUMNS, VALUE_COLUMNS, type RecordKind } from './schema.ts';
+import { setDoubleColumn, setListColumn } from './bulk-columns.ts';
+import { isSparseKind, KEY_COLUMNS, VALUE_COLUMNS, type RecordKind } from './schema.ts';
 
 // DuckDB's standard vector size: the most rows one data chunk holds.
 const CHUNK_ROWS = 2048;
@@ -83,15 +85,39 @@ export async function appendTable<T>(connection: DuckDBConnection, table: string
 export const appendRows = (connection: DuckDBConnection, kind: RecordKind, tier: Tier, rows: readonly Row[], table = `${kind}_${tier}`): Promise<void> =>
   appendTable(connection, table, columnsOf(kind), rows);
 
+/** DuckDB list entries of rows [first, first + n) of a sum chunk: per row offset and length (uint64 each) as four uint32 words. */
+function listEntriesOf(sums: KeySumChunk, first: number, n: number): Uint32Array {
+  const entries = new Uint32Array(n * 4);
+  const base = sums.fieldStart[first] as number;
+  for (let r = 0; r < n; r++) {
+    const from = sums.fieldStart[first + r] as number;
+    entries[r * 4] = from - base;
+    entries[r * 4 + 2] = (sums.fieldStart[first + r + 1] as number) - from;
+  }
+  return entries;
+}
+
+/** Rows [first, first + n) of a sum chunk as dense columns: field f of row r at f * n + r. */
+function denseColumnsOf(sums: KeySumChunk, width: number, first: number, n: number): Float64Array {
+  const columns = new Float64Array(width * n);
+  for (let r = 0; r < n; r++) {
+    for (let j = sums.fieldStart[first + r] as number; j < (sums.fieldStart[first + r + 1] as number); j++) columns[(sums.ids[j] as number) * n + r] = sums.sums[j] as number;
+  }
+  return columns;
+}
+
 /**
- * Appends summed rows (model/key-sums.ts) to a table of the rollup layout: the bucket and key
- * columns cell by cell, every value column in one native copy (bulk-columns.ts). Call inside a
+ * Appends summed rows (model/key-sums.ts) to a rollup table: the bucket and key columns cell by
+ * cell, the fields in one native copy each (a DOUBLE column per field for dimension rows, the
+ * two lists of the sparse layout for edge and origin rows: schema.ts). Call inside a
  * transaction for atomicity.
  */
 export async function appendKeySums(connection: DuckDBConnection, table: string, kind: RecordKind, chunks: Iterable<KeySumChunk>): Promise<void> {
   const arity = KEY_COLUMNS[kind].length;
   const width = VALUE_COLUMNS[kind].length;
-  const types: DuckDBType[] = [BIGINT, ...KEY_COLUMNS[kind].map(() => VARCHAR), ...VALUE_COLUMNS[kind].map(() => DOUBLE)];
+  const sparse = isSparseKind(kind);
+  const valueTypes = sparse ? [LIST(USMALLINT), LIST(DOUBLE)] : VALUE_COLUMNS[kind].map(() => DOUBLE);
+  const types: DuckDBType[] = [BIGINT, ...KEY_COLUMNS[kind].map(() => VARCHAR), ...valueTypes];
   let appender: DuckDBAppender | undefined;
   try {
     for (const sums of chunks) {
@@ -107,7 +133,16 @@ export async function appendKeySums(connection: DuckDBConnection, table: string,
           for (let r = 0; r < n; r++) column.setItem(r, sums.names[sums.keys[(first + r) * arity + k] as number] as string);
           column.flush();
         }
-        for (let f = 0; f < width; f++) setDoubleColumn(chunk, 1 + arity + f, sums.columns.subarray(f * sums.stride + first, f * sums.stride + first + n));
+        if (sparse) {
+          const entries = listEntriesOf(sums, first, n);
+          const from = sums.fieldStart[first] as number;
+          const to = sums.fieldStart[first + n] as number;
+          setListColumn(chunk, 1 + arity, entries, sums.ids.subarray(from, to));
+          setListColumn(chunk, 2 + arity, entries, sums.sums.subarray(from, to));
+        } else {
+          const columns = denseColumnsOf(sums, width, first, n);
+          for (let f = 0; f < width; f++) setDoubleColumn(chunk, 1 + arity + f, columns.subarray(f * n, (f + 1) * n));
+        }
         appender.appendDataChunk(chunk);
       }
       // A flush of a busy minute is hundreds of chunks, all synchronous: give the event loop a

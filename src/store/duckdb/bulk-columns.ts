@@ -25,3 +25,25 @@ export function setDoubleColumn(chunk: DuckDBDataChunk, column: number, values: 
   const vector = bindings.data_chunk_get_vector(chunk.chunk, column);
   bindings.copy_data_to_vector(vector, 0, values.buffer as ArrayBuffer, values.byteOffset, values.byteLength);
 }
+
+interface ListBindings {
+  list_vector_reserve(vector: unknown, capacity: number): void;
+  list_vector_set_size(vector: unknown, size: number): void;
+  list_vector_get_child(vector: unknown): unknown;
+}
+const listBindings = bindings as unknown as ListBindings & Bindings;
+
+/**
+ * Sets column `column` (a LIST, no NULLs) of a chunk: row r's list is `child[offset[r] ..
+ * offset[r] + length[r])`. `entries` holds DuckDB's list entries, row by row a little-endian
+ * uint64 offset and uint64 length as four uint32 words; `child` the values back to back (a typed
+ * array of the child type's width: Uint16Array for USMALLINT, Float64Array for DOUBLE).
+ */
+export function setListColumn(chunk: DuckDBDataChunk, column: number, entries: Uint32Array, child: Uint16Array | Float64Array): void {
+  const vector = listBindings.data_chunk_get_vector(chunk.chunk, column);
+  listBindings.list_vector_reserve(vector, child.length);
+  listBindings.list_vector_set_size(vector, child.length);
+  listBindings.copy_data_to_vector(vector, 0, entries.buffer as ArrayBuffer, entries.byteOffset, entries.byteLength);
+  // After the reserve: it may have moved the child's buffer.
+  if (child.length > 0) listBindings.copy_data_to_vector(listBindings.list_vector_get_child(vector), 0, child.buffer as ArrayBuffer, child.byteOffset, child.byteLength);
+}

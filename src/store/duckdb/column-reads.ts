@@ -1,12 +1,13 @@
 /**
- * SQL reads of the tables that keep a column per field: the rollup tiers.
- * Sums happen in DuckDB (GROUP BY), so a read costs the columns it touches; metric-store.ts adds
- * the buffered rollups (buffered-reads.ts) to what these return.
+ * SQL reads of the rollup tiers. Sums happen in DuckDB (GROUP BY): over a column per field for
+ * dimension rows, over the field lists of the sparse layout (schema.ts) for edge and origin
+ * rows, so a read costs the fields it asks for. metric-store.ts adds the buffered rollups
+ * (buffered-reads.ts) to what these return.
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
 import type { DimensionSumQuery, DimensionSumRow, RecordQuery, SumQuery, SumRow } from '../store.ts';
-import { ident, keyColumns, sumColumns, tableName, VALUE_COLUMNS, type RecordKind } from './schema.ts';
+import { ident, isSparseKind, KEY_COLUMNS, keyColumns, sparseFieldSum, sparseFieldSums, sumColumns, tableName, VALUE_COLUMNS, type RecordKind, type SparseKind } from './schema.ts';
 import { inList, whereOf } from './sql.ts';
 
 const str = (v: DuckDBValue | undefined): string => String(v);
@@ -18,52 +19,59 @@ async function columns(c: DuckDBConnection, sql: string, params: DuckDBValue[]):
   return { rows: reader.currentRowCount, cols: reader.getColumns() };
 }
 
-const vectorAt = (cols: Cols, first: number, length: number, i: number): Float64Array => {
-  const values = new Float64Array(length);
-  for (let f = 0; f < length; f++) values[f] = n(cols[first + f]?.[i]);
-  return values;
-};
-
-/** Row `i` of `SELECT bucket, <keys>, <sums>` as a record of each kind. */
-const toRecord: { [K in RecordKind]: (cols: Cols, i: number) => RecordSet[K][number] } = {
-  edge: (cols, i): EdgeRecord => ({
-    second: n(cols[0]?.[i]),
-    service: str(cols[1]?.[i]),
-    datacenter: str(cols[2]?.[i]),
-    domain: str(cols[3]?.[i]),
-    product: str(cols[4]?.[i]),
-    values: vectorAt(cols, 5, VALUE_COLUMNS.edge.length, i),
-  }),
-  origin: (cols, i): OriginRecord => ({
-    second: n(cols[0]?.[i]),
-    service: str(cols[1]?.[i]),
-    datacenter: str(cols[2]?.[i]),
-    backend: str(cols[3]?.[i]),
-    values: vectorAt(cols, 4, VALUE_COLUMNS.origin.length, i),
-  }),
-  dimension: (cols, i): DimensionRecord => ({
-    second: n(cols[0]?.[i]),
-    service: str(cols[1]?.[i]),
-    domain: str(cols[2]?.[i]),
-    product: str(cols[3]?.[i]),
-    dimension: str(cols[4]?.[i]) === 'status' ? 'status' : 'method',
-    value: str(cols[5]?.[i]),
-    count: n(cols[6]?.[i]),
-    bytes: n(cols[7]?.[i]),
-  }),
-};
+/** Row `i` of `SELECT bucket, <keys>, SUM("count"), SUM("bytes")` of the dimension table. */
+const dimensionRecord = (cols: Cols, i: number): DimensionRecord => ({
+  second: n(cols[0]?.[i]),
+  service: str(cols[1]?.[i]),
+  domain: str(cols[2]?.[i]),
+  product: str(cols[3]?.[i]),
+  dimension: str(cols[4]?.[i]) === 'status' ? 'status' : 'method',
+  value: str(cols[5]?.[i]),
+  count: n(cols[6]?.[i]),
+  bytes: n(cols[7]?.[i]),
+});
 
 /** `<kind>_<tier>` summed per key, ordered by bucket and key. */
 export async function readColumnRecords<K extends RecordKind>(c: DuckDBConnection, kind: K, query: RecordQuery): Promise<RecordSet[K]> {
+  if (isSparseKind(kind)) return (await readSparseRecords(c, kind, query)) as RecordSet[K];
   const where = whereOf(kind, query);
   const keys = keyColumns(kind);
   const sql =
     `SELECT bucket, ${keys}, ${sumColumns(kind)} FROM ${tableName(kind, query.tier)} ` +
     `WHERE ${where.sql} GROUP BY bucket, ${keys} ORDER BY bucket, ${keys}`;
   const { rows, cols } = await columns(c, sql, where.params);
-  const out: RecordSet[K][number][] = [];
-  for (let i = 0; i < rows; i++) out.push(toRecord[kind](cols, i));
+  const out: DimensionRecord[] = [];
+  for (let i = 0; i < rows; i++) out.push(dimensionRecord(cols, i));
   return out as RecordSet[K];
+}
+
+/**
+ * A sparse kind's records: the long-form sums (one row per key and non-zero field), ordered by
+ * key, folded back into one vector per key here.
+ */
+async function readSparseRecords(c: DuckDBConnection, kind: SparseKind, query: RecordQuery): Promise<(EdgeRecord | OriginRecord)[]> {
+  const where = whereOf(kind, query);
+  const keys = keyColumns(kind);
+  const arity = KEY_COLUMNS[kind].length;
+  const width = VALUE_COLUMNS[kind].length;
+  const { rows, cols } = await columns(c, `${sparseFieldSums(kind, query.tier, where.sql)} ORDER BY bucket, ${keys}`, where.params);
+  const out: (EdgeRecord | OriginRecord)[] = [];
+  let values: Float64Array | undefined;
+  for (let i = 0; i < rows; i++) {
+    let same = values !== undefined && cols[0]?.[i] === cols[0]?.[i - 1];
+    for (let k = 1; same && k <= arity; k++) same = cols[k]?.[i] === cols[k]?.[i - 1];
+    if (!same) {
+      values = new Float64Array(width);
+      const key = (k: number): string => str(cols[1 + k]?.[i]);
+      out.push(
+        kind === 'edge'
+          ? { second: n(cols[0]?.[i]), service: key(0), datacenter: key(1), domain: key(2), product: key(3), values }
+          : { second: n(cols[0]?.[i]), service: key(0), datacenter: key(1), backend: key(2), values },
+      );
+    }
+    (values as Float64Array)[n(cols[1 + arity]?.[i])] = n(cols[2 + arity]?.[i]);
+  }
+  return out;
 }
 
 /** sumEdge over a rollup table (fields and groups already checked by the caller). */
@@ -71,7 +79,7 @@ export async function sumColumnEdge(c: DuckDBConnection, query: SumQuery): Promi
   const groupBy = query.groupBy ?? [];
   const where = whereOf('edge', query);
   const groups = ['b', ...groupBy.map(ident)].join(', ');
-  const sums = query.fields.map((f) => `SUM(${ident(f)})`);
+  const sums = query.fields.map((f) => sparseFieldSum('edge', f));
   const select = ['bucket - bucket % ? AS b', ...groupBy.map(ident), ...sums].join(', ');
   const sql = `SELECT ${select} FROM ${tableName('edge', query.tier)} WHERE ${where.sql} GROUP BY ${groups} ORDER BY ${groups}`;
   const { rows, cols } = await columns(c, sql, [BigInt(query.bucketSeconds), ...where.params]);

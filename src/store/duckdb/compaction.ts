@@ -18,7 +18,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Retention } from '../../config/config.ts';
 import { TIER_SECONDS, TIERS, type Tier } from '../store.ts';
-import { keyColumns, RECORD_KINDS, sumColumns, tableName, tablesOf } from './schema.ts';
+import { isSparseKind, keyColumns, RECORD_KINDS, sparseFieldSums, sumColumns, tableName, tablesOf } from './schema.ts';
 import { createLock, inTransaction, secondParam } from './sql.ts';
 
 export interface Maintenance {
@@ -82,11 +82,11 @@ export async function createMaintenance(c: DuckDBConnection, retention: Retentio
       const params = [secondParam(from), secondParam(to)];
       for (const kind of RECORD_KINDS) {
         const table = tableName(kind, tier);
-        await c.run(
-          `CREATE OR REPLACE TEMP TABLE rtm_compact AS SELECT bucket, ${keyColumns(kind)}, ${sumColumns(kind)} ` +
-            `FROM ${table} WHERE bucket >= ? AND bucket < ? GROUP BY bucket, ${keyColumns(kind)}`,
-          params,
-        );
+        const folded = isSparseKind(kind)
+          ? `SELECT bucket, ${keyColumns(kind)}, CAST(list(fid ORDER BY fid) AS USMALLINT[]), list(s ORDER BY fid) ` +
+            `FROM (${sparseFieldSums(kind, tier, 'bucket >= ? AND bucket < ?')}) GROUP BY bucket, ${keyColumns(kind)}`
+          : `SELECT bucket, ${keyColumns(kind)}, ${sumColumns(kind)} FROM ${table} WHERE bucket >= ? AND bucket < ? GROUP BY bucket, ${keyColumns(kind)}`;
+        await c.run(`CREATE OR REPLACE TEMP TABLE rtm_compact AS ${folded}`, params);
         await c.run(`DELETE FROM ${table} WHERE bucket >= ? AND bucket < ?`, params);
         await c.run(`INSERT INTO ${table} SELECT * FROM rtm_compact`);
         await c.run('DROP TABLE rtm_compact');

@@ -4,6 +4,7 @@ import { edgeRecord } from '../record-fixtures.ts';
 import { TIERS } from '../store.ts';
 import { openDuckDb, queryRows } from './database.ts';
 import { createDuckDbMetricStore } from './metric-store.ts';
+import { KEY_COLUMNS, sparseFieldSum, VALUE_COLUMNS } from './schema.ts';
 import { deltaFromRecordSet } from '../../model/delta.ts';
 
 describeMetricStoreConformance('duckdb', async ({ retention }) => {
@@ -40,7 +41,7 @@ describe('DuckDB metric store internals', () => {
     await store.compact();
     expect([await count('second_blocks'), await count('edge_1m'), await count('edge_1h'), await count('edge_1d')]).toEqual([70, 2, 1, 1]);
     expect(store.compactionBacklog()).toEqual({ '1s': 0, '1m': 0, '1h': 0, '1d': 0 });
-    const sum = await queryRows(c, 'SELECT sum(requests) AS r FROM edge_1d');
+    const sum = await queryRows(c, `SELECT ${sparseFieldSum('edge', 'requests')} AS r FROM edge_1d`);
     expect(sum[0]?.['r']).toBe(70);
     c.closeSync();
     await store.close();
@@ -60,6 +61,33 @@ describe('DuckDB metric store internals', () => {
     await store.append({ lsn: 2, delta: deltaFromRecordSet({ edge: [good], origin: [], dimension: [] }) });
     await store.flushRollups();
     for (const tier of TIERS) expect((await store.readEdge({ tier, from: 0, to: 2 * T0, filter: {} })).map((r) => r.values[0]), tier).toEqual([1]);
+    await store.close();
+    db.close();
+  });
+  it('moves rollup tables of the layout with a column per field to the sparse one, every sum kept', async () => {
+    const db = await openDuckDb(':memory:');
+    const c = await db.connect();
+    // The earlier layout: bucket, keys, a DOUBLE column per field.
+    const dense = (kind: 'edge' | 'origin', tier: string): string =>
+      `CREATE TABLE ${kind}_${tier} (bucket BIGINT NOT NULL, ${KEY_COLUMNS[kind].map((k) => `"${k}" VARCHAR NOT NULL`).join(', ')}, ` +
+      `${VALUE_COLUMNS[kind].map((v) => `"${v}" DOUBLE NOT NULL`).join(', ')})`;
+    for (const tier of ['1m', '1h', '1d']) for (const kind of ['edge', 'origin'] as const) await c.run(dense(kind, tier));
+    const r = edgeRecord(T0, 's1', { requests: 3, hits: 2, resp_body_bytes: 9_007_199_254_740_000 });
+    const values = Array.from(r.values).join(', ');
+    for (const tier of ['1m', '1h', '1d']) {
+      await c.run(`INSERT INTO edge_${tier} VALUES (${T0}, 's1', 'FRA', 'a.example', 'edge_application', ${values})`);
+      await c.run(`INSERT INTO edge_${tier} VALUES (${T0}, 's1', 'FRA', 'a.example', 'edge_application', ${values})`);
+    }
+    c.closeSync();
+    const store = await createDuckDbMetricStore(db, { retention: CONFORMANCE_RETENTION });
+    const twice = Array.from(r.values, (v) => 2 * v);
+    for (const tier of ['1m', '1h', '1d'] as const) {
+      const got = await store.readEdge({ tier, from: 0, to: 2 * T0, filter: {} });
+      expect(got.map((x) => [x.second, x.service, x.datacenter, x.domain, x.product]), tier).toEqual([[T0, 's1', 'FRA', 'a.example', 'edge_application']]);
+      expect(Array.from(got[0]?.values ?? []), tier).toEqual(twice);
+    }
+    const sums = await store.sumEdge({ tier: '1d', from: 0, to: 2 * T0, filter: {}, bucketSeconds: 86_400, fields: ['requests', 'resp_body_bytes', 'miss'] });
+    expect(sums).toEqual([{ bucket: T0, group: [], values: [6, 18_014_398_509_480_000, 0] }]);
     await store.close();
     db.close();
   });

@@ -17,7 +17,7 @@ import { bufferedFor, mergeDimensionSums, mergeEdgeSums, mergeRecords } from './
 import { readColumnRecords, sumColumnDimension, sumColumnEdge } from './column-reads.ts';
 import { createMaintenance } from './compaction.ts';
 import { openRollupBuffer } from './rollup-buffer.ts';
-import { OLD_LAYOUT_PROBE, schemaStatements, type RecordKind } from './schema.ts';
+import { denseLayoutProbe, isSparseKind, OLD_LAYOUT_PROBE, RECORD_KINDS, ROLLUP_TIERS, schemaStatements, sparseMigration, type RecordKind } from './schema.ts';
 import { appendSecondBlocks, readSecondDelta, readSecondRecords, sumSecondDimension, sumSecondEdge } from './second-tier.ts';
 import { checkBucketSeconds, createConnectionPool, createLock, inTransaction, secondParam } from './sql.ts';
 
@@ -58,6 +58,14 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
   if ((await writer.runAndReadAll(OLD_LAYOUT_PROBE)).currentRowCount > 0) {
     writer.closeSync();
     throw new Error('this database holds the 1 s tier in a layout of an earlier development version (a table per record kind); start with a new data dir (docs/store.md)');
+  }
+  for (const kind of RECORD_KINDS.filter(isSparseKind)) {
+    for (const tier of ROLLUP_TIERS) {
+      if ((await writer.runAndReadAll(denseLayoutProbe(kind, tier))).currentRowCount === 0) continue;
+      await inTransaction(writer, async () => {
+        for (const statement of sparseMigration(kind, tier)) await writer.run(statement);
+      });
+    }
   }
   for (const statement of schemaStatements()) await writer.run(statement);
   const maintenanceConnection = await db.connect();

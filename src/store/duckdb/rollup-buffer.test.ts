@@ -7,6 +7,7 @@ import { edgeRecord } from '../record-fixtures.ts';
 import { TIERS, type Tier } from '../store.ts';
 import { openDuckDb, queryRows, type DuckDb } from './database.ts';
 import { createDuckDbMetricStore, type DuckDbMetricStore } from './metric-store.ts';
+import { sparseFieldSum } from './schema.ts';
 import { deltaFromRecordSet } from '../../model/delta.ts';
 
 // 2024-01-01T00:00:00Z
@@ -38,7 +39,7 @@ describe('DuckDB rollup buffer', () => {
     const c = await db.connect();
     try {
       const out: Record<string, number> = {};
-      for (const tier of ['1m', '1h', '1d']) out[tier] = Number((await queryRows(c, `SELECT coalesce(sum(requests), 0) AS r FROM edge_${tier}`))[0]?.['r']);
+      for (const tier of ['1m', '1h', '1d']) out[tier] = Number((await queryRows(c, `SELECT ${sparseFieldSum('edge', 'requests')} AS r FROM edge_${tier}`))[0]?.['r']);
       return out;
     } finally {
       c.closeSync();

@@ -14,7 +14,10 @@ export function ident(name: string): string {
   return `"${name}"`;
 }
 
-export const tableName = (kind: RecordKind, tier: Tier): string => ident(`${kind}_${tier}`);
+/** The table of a kind and tier, unquoted (what DuckDB's Appender takes). */
+export const rawTableName = (kind: RecordKind, tier: Tier): string => `${kind}_${tier}`;
+/** The table of a kind and tier, quoted for SQL. */
+export const tableName = (kind: RecordKind, tier: Tier): string => ident(rawTableName(kind, tier));
 
 /** Key columns of each table after `bucket`, in table order. */
 export const KEY_COLUMNS: Readonly<Record<RecordKind, readonly string[]>> = {
@@ -32,7 +35,20 @@ export const VALUE_COLUMNS: Readonly<Record<RecordKind, readonly string[]>> = {
 
 export const RECORD_KINDS: readonly RecordKind[] = ['edge', 'origin', 'dimension'];
 
-/** The tiers kept as one table per record kind with a DOUBLE column per field. */
+/**
+ * The record kinds whose rollup rows keep their fields sparse: two aligned lists per row, the
+ * indexes (into VALUE_COLUMNS) of its non-zero fields, ascending, and their values. An edge row
+ * has ~265 fields of which ~15 are non-zero: a DOUBLE column per field made every rollup flush
+ * copy, compress and checkpoint 265 values a key (the biggest CPU cost of high-cardinality
+ * ingest), where the lists hold 15. SQL still sums them (list_position / UNNEST). Dimension rows
+ * have two fields and stay a column each.
+ */
+export type SparseKind = 'edge' | 'origin';
+export const isSparseKind = (kind: RecordKind): kind is SparseKind => kind !== 'dimension';
+export const FIELD_IDS = 'field_ids';
+export const FIELD_VALUES = 'field_values';
+
+/** The tiers kept as one table per record kind (the 1 s tier is blocks). */
 export const ROLLUP_TIERS: readonly Tier[] = TIERS.filter((t) => t !== '1s');
 
 /**
@@ -49,26 +65,46 @@ export const SECOND_BLOCKS = ident(SECOND_BLOCKS_TABLE);
 /** The tables of a tier, for the jobs that treat every table of a tier alike (expiry). */
 export const tablesOf = (tier: Tier): string[] => (tier === '1s' ? [SECOND_BLOCKS] : RECORD_KINDS.map((k) => tableName(k, tier)));
 
-/**
- * Where a rollup flush stages its minute rows (emptied in the same transaction): the hour and
- * day rows are then summed from them in SQL, so the Appender, whose work runs on the JS thread,
- * writes each row once instead of once per rollup tier.
- */
-export const stagingTable = (kind: RecordKind): string => `${kind}_rollup_staging`;
+/** Where rollup flushes staged their minute rows before they summed every tier themselves; dropped on open. */
+const formerStagingTable = (kind: RecordKind): string => `${kind}_rollup_staging`;
 
 function createTable(kind: RecordKind, tier: Tier, name = tableName(kind, tier)): string {
   const cols = ['bucket BIGINT NOT NULL', ...KEY_COLUMNS[kind].map((c) => `${ident(c)} VARCHAR NOT NULL`)];
   // DOUBLE: every counter is an integer below 2^53 or a sum of milliseconds; one type keeps
   // the vector layout a plain Float64Array end to end.
-  cols.push(...VALUE_COLUMNS[kind].map((c) => `${ident(c)} DOUBLE NOT NULL`));
+  if (isSparseKind(kind)) cols.push(`${ident(FIELD_IDS)} USMALLINT[] NOT NULL`, `${ident(FIELD_VALUES)} DOUBLE[] NOT NULL`);
+  else cols.push(...VALUE_COLUMNS[kind].map((c) => `${ident(c)} DOUBLE NOT NULL`));
   return `CREATE TABLE IF NOT EXISTS ${name} (${cols.join(', ')})`;
 }
+
+/**
+ * Statements that turn a sparse kind's rollup table of the earlier layout (a DOUBLE column per
+ * field) into the list layout, keeping every row; run in one transaction when `denseLayoutProbe`
+ * finds the old table.
+ */
+export function sparseMigration(kind: SparseKind, tier: Tier): string[] {
+  const table = tableName(kind, tier);
+  const next = ident(`${rawTableName(kind, tier)}_sparse`);
+  const values = `[${VALUE_COLUMNS[kind].map(ident).join(', ')}]`;
+  return [
+    createTable(kind, tier, next),
+    `INSERT INTO ${next} SELECT bucket, ${keyColumns(kind)}, ` +
+      `CAST(list_filter(range(${VALUE_COLUMNS[kind].length}), lambda i: vals[i + 1] <> 0) AS USMALLINT[]), list_filter(vals, lambda x: x <> 0) ` +
+      `FROM (SELECT bucket, ${keyColumns(kind)}, ${values} AS vals FROM ${table})`,
+    `DROP TABLE ${table}`,
+    `ALTER TABLE ${next} RENAME TO ${table}`,
+  ];
+}
+
+/** Returns a row when `<kind>_<tier>` exists in the layout with a column per field. */
+export const denseLayoutProbe = (kind: SparseKind, tier: Tier): string =>
+  `SELECT 1 FROM duckdb_columns() WHERE table_name = '${rawTableName(kind, tier)}' AND column_name = '${VALUE_COLUMNS[kind][0] as string}'`;
 
 /** Every statement that creates the schema; idempotent. */
 export function schemaStatements(): string[] {
   const out: string[] = [];
   for (const tier of ROLLUP_TIERS) for (const kind of RECORD_KINDS) out.push(createTable(kind, tier));
-  for (const kind of RECORD_KINDS) out.push(createTable(kind, '1m', ident(stagingTable(kind))));
+  for (const kind of RECORD_KINDS) out.push(`DROP TABLE IF EXISTS ${ident(formerStagingTable(kind))}`);
   out.push(`CREATE TABLE IF NOT EXISTS ${SECOND_BLOCKS} (bucket BIGINT NOT NULL, service VARCHAR NOT NULL, write_id BIGINT NOT NULL, block BLOB NOT NULL)`);
   out.push('CREATE TABLE IF NOT EXISTS published_lsn (second BIGINT PRIMARY KEY, lsn BIGINT NOT NULL)');
   out.push('CREATE TABLE IF NOT EXISTS store_state (name VARCHAR PRIMARY KEY, value BIGINT NOT NULL)');
@@ -81,8 +117,24 @@ export function schemaStatements(): string[] {
  */
 export const OLD_LAYOUT_PROBE = "SELECT 1 FROM duckdb_tables() WHERE table_name IN ('edge_1s', 'origin_1s', 'dimension_1s')";
 
-/** `SUM("f") AS "f"` for each value column: how reads and compaction fold delta rows. */
+/** `SUM("f") AS "f"` for each value column of a dense kind: how reads and compaction fold its delta rows. */
 export const sumColumns = (kind: RecordKind): string =>
   VALUE_COLUMNS[kind].map((c) => `SUM(${ident(c)}) AS ${ident(c)}`).join(', ');
+
+/**
+ * The rows of a sparse kind's table matching `where`, summed per (bucket, key, field) in long
+ * form: `bucket, <keys>, fid, s`. How reads and compaction fold its delta rows.
+ */
+export const sparseFieldSums = (kind: SparseKind, tier: Tier, where: string): string =>
+  `SELECT bucket, ${keyColumns(kind)}, fid, SUM(val) AS s FROM (` +
+  `SELECT bucket, ${keyColumns(kind)}, UNNEST(${ident(FIELD_IDS)}) AS fid, UNNEST(${ident(FIELD_VALUES)}) AS val FROM ${tableName(kind, tier)} WHERE ${where}` +
+  `) GROUP BY bucket, ${keyColumns(kind)}, fid`;
+
+/** `SUM` of one field of a sparse kind's rows (0 where no row has it). */
+export const sparseFieldSum = (kind: SparseKind, field: string): string => {
+  const index = VALUE_COLUMNS[kind].indexOf(field);
+  if (index < 0) throw new Error(`unknown ${kind} field ${JSON.stringify(field)}`);
+  return `coalesce(SUM(list_extract(${ident(FIELD_VALUES)}, list_position(${ident(FIELD_IDS)}, CAST(${index} AS USMALLINT)))), 0)`;
+};
 
 export const keyColumns = (kind: RecordKind): string => KEY_COLUMNS[kind].map(ident).join(', ');
