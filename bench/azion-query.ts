@@ -16,7 +16,8 @@ import { azionRoutes } from '../src/api/azion/routes.ts';
 import { createFakeClock } from '../src/model/clock.ts';
 import { EDGE_FIELDS } from '../src/model/fields.ts';
 import type { EdgeRecord, RecordSet } from '../src/model/record.ts';
-import { appendRows } from '../src/store/duckdb/append-rows.ts';
+import { splitToBlockBytes } from '../src/model/delta-concat.ts';
+import { appendSecondBlocks } from '../src/store/duckdb/second-tier.ts';
 import { createDuckDbCatalog } from '../src/store/duckdb/catalog-store.ts';
 import { openDuckDb } from '../src/store/duckdb/database.ts';
 import { createDuckDbMetricStore } from '../src/store/duckdb/metric-store.ts';
@@ -84,9 +85,11 @@ const SQL_FIELDS: Readonly<Record<string, string>> = {
  * row with about `requestsPerKey` requests (0.5x to 1.5x, pseudo-random per row).
  */
 function generateSql(tier: '1d' | '1m', last: number, width: number, count: number, requestsPerKey: number): string {
-  const values = EDGE_FIELDS.map((f) => SQL_FIELDS[f] ?? '0').join(', ');
+  // The sparse layout (docs/store.md): the ids of the fields set and their values.
+  const set = EDGE_FIELDS.flatMap((f, i) => (SQL_FIELDS[f] === undefined ? [] : [[i, SQL_FIELDS[f]] as const]));
+  const lists = `CAST([${set.map(([i]) => i).join(', ')}] AS USMALLINT[]), [${set.map(([, sql]) => `CAST(${sql} AS DOUBLE)`).join(', ')}]`;
   return (
-    `INSERT INTO edge_${tier} SELECT b, 'svc-' || s, 'P' || p, 'd' || d || '.svc-' || s || '.example', 'edge_application', ${values} ` +
+    `INSERT INTO edge_${tier} SELECT b, 'svc-' || s, 'P' || p, 'd' || d || '.svc-' || s || '.example', 'edge_application', ${lists} ` +
     `FROM (SELECT b, s, d, p, r, round(r * 0.8) AS h FROM (` +
     `SELECT ${last} - i * ${width} AS b, s, d, p, round(${requestsPerKey} * (0.5 + random())) AS r ` +
     `FROM range(${count}) t(i), range(${SERVICES}) ts(s), range(${DOMAINS}) td(d), range(${POPS}) tp(p)))`
@@ -163,7 +166,7 @@ await withTempDir('azion', async (dir) => {
     const set = records(recordsAt(second, 10, WRITE_SERVICES));
     const t = now();
     await base.run('BEGIN TRANSACTION');
-    await appendRows(base, 'edge', '1s', set.edge);
+    await appendSecondBlocks(base, splitToBlockBytes(deltaFromRecordSet(set)), 1_000_000 + second);
     await base.run('COMMIT');
     secondOnlyCost.push(now() - t);
   };

@@ -1,8 +1,8 @@
 /**
- * Writes records into one rollup table (one DOUBLE column per field, schema.ts) through DuckDB's
- * Appender fed with whole data chunks, and any other table from rows of values (the 1 s blocks).
- * Hot path (every rollup flush): numbers go straight into the chunk's typed vectors, one native
- * call per column and chunk. The Appender joins the connection's open transaction, so a write
+ * Writes summed rows into a rollup table (schema.ts: field lists for edge and origin rows, a
+ * DOUBLE column per field for dimension rows) through DuckDB's Appender fed with whole data
+ * chunks, and any other table from rows of values (the 1 s blocks). Hot path (every rollup
+ * flush): numbers go straight into the chunk's vectors, one native call per list or column and chunk. The Appender joins the connection's open transaction, so a write
  * stays atomic.
  */
 import {
@@ -18,8 +18,6 @@ import {
   type DuckDBValue,
   type DuckDBVector,
 } from '@duckdb/node-api';
-import type { DimensionRecord, EdgeRecord, OriginRecord } from '../../model/record.ts';
-import type { Tier } from '../store.ts';
 import type { KeySumChunk } from '../../model/key-sums.ts';
 import { setDoubleColumn, setListColumn } from './bulk-columns.ts';
 import { isSparseKind, KEY_COLUMNS, VALUE_COLUMNS, type RecordKind } from './schema.ts';
@@ -27,36 +25,10 @@ import { isSparseKind, KEY_COLUMNS, VALUE_COLUMNS, type RecordKind } from './sch
 // DuckDB's standard vector size: the most rows one data chunk holds.
 const CHUNK_ROWS = 2048;
 
-type Row = EdgeRecord | OriginRecord | DimensionRecord;
-
-const keyGetters: Readonly<Record<RecordKind, readonly ((r: Row) => string)[]>> = {
-  edge: [(r) => (r as EdgeRecord).service, (r) => (r as EdgeRecord).datacenter, (r) => (r as EdgeRecord).domain, (r) => (r as EdgeRecord).product],
-  origin: [(r) => (r as OriginRecord).service, (r) => (r as OriginRecord).datacenter, (r) => (r as OriginRecord).backend],
-  dimension: [
-    (r) => (r as DimensionRecord).service,
-    (r) => (r as DimensionRecord).domain,
-    (r) => (r as DimensionRecord).product,
-    (r) => (r as DimensionRecord).dimension,
-    (r) => (r as DimensionRecord).value,
-  ],
-};
-
-const valueOf = (kind: RecordKind, r: Row, i: number): number => {
-  if (kind === 'dimension') return i === 0 ? (r as DimensionRecord).count : (r as DimensionRecord).bytes;
-  return (r as EdgeRecord | OriginRecord).values[i] ?? 0;
-};
-
 /** One column of a table: its type and its value for a row. */
 export interface Column<T> {
   type: DuckDBType;
   value: (r: T) => DuckDBValue;
-}
-
-function columnsOf(kind: RecordKind): Column<Row>[] {
-  const columns: Column<Row>[] = [{ type: BIGINT, value: (r) => BigInt(r.second) }];
-  for (const get of keyGetters[kind]) columns.push({ type: VARCHAR, value: get });
-  VALUE_COLUMNS[kind].forEach((_, v) => columns.push({ type: DOUBLE, value: (r) => valueOf(kind, r, v) }));
-  return columns;
 }
 
 /** Appends `rows` to `table`, whose columns `columns` fill in order; call inside a transaction for atomicity. */
@@ -80,10 +52,6 @@ export async function appendTable<T>(connection: DuckDBConnection, table: string
     appender.closeSync();
   }
 }
-
-/** Appends `rows` to a table of the rollup layout (`<kind>_<tier>` when absent); call inside a transaction for atomicity. */
-export const appendRows = (connection: DuckDBConnection, kind: RecordKind, tier: Tier, rows: readonly Row[], table = `${kind}_${tier}`): Promise<void> =>
-  appendTable(connection, table, columnsOf(kind), rows);
 
 /** DuckDB list entries of rows [first, first + n) of a sum chunk: per row offset and length (uint64 each) as four uint32 words. */
 function listEntriesOf(sums: KeySumChunk, first: number, n: number): Uint32Array {
