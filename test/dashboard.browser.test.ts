@@ -111,4 +111,27 @@ describe('dashboard', () => {
     expect(fs.statSync(shot).size).toBeGreaterThan(10_000);
     expect(errors).toEqual([]);
   }, 120_000);
+  it('works at 1,000 services: the picker counts them all, a search finds one, its charts load', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const names = Array.from({ length: 1000 }, (_, i) => `svc-${String(i).padStart(4, '0')}`);
+    const t = now();
+    const body = names.map((service, i) => JSON.stringify({ timestamp: t, service, datacenter: 'FRA', domain: `www.${service}.example`, status: 200, cache: 'hit', resp_body_bytes: 1000 + i })).join('\n');
+    expect((await h.ingest(ADMIN_TOKEN, `${body}\n`)).accepted).toBe(1000);
+    await h.waitForCatalog(names);
+    // A fresh load (the same URL but its hash would stay in the page), which lists the services anew.
+    await page.goto('about:blank');
+    await page.goto(`${base}/dashboard#token=${ADMIN_TOKEN}`);
+    await page.fill('#service-search', '');
+    await expect.poll(() => page.textContent('#service-count'), { timeout: 30_000 }).toBe('1003 of 1003');
+    // The picker holds a bounded list, not a thousand options.
+    expect(await page.$$eval('#service option', (o) => o.length)).toBeLessThanOrEqual(301);
+    await page.fill('#service-search', 'svc-0421');
+    expect(await page.textContent('#service-count')).toBe('1 of 1003');
+    expect(await page.$$eval('#service option', (o) => o.map((x) => x.textContent))).toContain('svc-0421');
+    await page.selectOption('#service', 'svc-0421');
+    await page.waitForFunction(() => document.body.dataset['loaded'] === 'yes' && Number(document.querySelector('[data-chart="requests"]')?.getAttribute('data-points') ?? 0) > 0, undefined, { timeout: 30_000 });
+    expect(await page.$$eval('#pops tr.row', (rows) => rows.map((r) => r.textContent ?? ''))).toEqual([expect.stringContaining('FRA')]);
+    expect(errors).toEqual([]);
+  }, 120_000);
 });
