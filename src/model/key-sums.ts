@@ -84,3 +84,43 @@ export function* sumByKey(joined: Delta, kind: RecordKind, bucketSeconds: number
     yield { rows: n, bucket: index.seconds.subarray(first, first + n), keys: index.keys.subarray(first * arity, (first + n) * arity), names, fieldStart, ids, sums };
   }
 }
+
+/** Every sum row of one (kind, bucket width), materialized: what a worker thread hands back. */
+export interface KeySums {
+  rows: number;
+  bucket: Float64Array;
+  /** rows * arity ids into the summed delta's string table. */
+  keys: Uint32Array;
+  /** Row r's fields are ids[fieldStart[r], fieldStart[r + 1]); rows + 1 entries. */
+  fieldStart: Uint32Array;
+  ids: Uint16Array;
+  sums: Float64Array;
+}
+
+/** sumByKey of `kind` for each bucket width, each into arrays of its own (transferable). */
+export function sumAllByKey(joined: Delta, kind: RecordKind, bucketSeconds: readonly number[]): KeySums[] {
+  return bucketSeconds.map((width) => {
+    // One chunk holding every key: its arrays are this call's alone.
+    for (const c of sumByKey(joined, kind, width, Number.MAX_SAFE_INTEGER)) {
+      const total = c.fieldStart[c.rows] as number;
+      return { rows: c.rows, bucket: c.bucket, keys: c.keys, fieldStart: c.fieldStart.subarray(0, c.rows + 1), ids: c.ids.subarray(0, total), sums: c.sums.subarray(0, total) };
+    }
+    return { rows: 0, bucket: new Float64Array(0), keys: new Uint32Array(0), fieldStart: new Uint32Array(1), ids: new Uint16Array(0), sums: new Float64Array(0) };
+  });
+}
+
+/** The rows of `sums` as chunks of at most `chunkRows` (views, no copies); `names` is the summed delta's string table. */
+export function* chunksOf(sums: KeySums, names: readonly string[], arity: number, chunkRows = 2048): Generator<KeySumChunk> {
+  for (let first = 0; first < sums.rows; first += chunkRows) {
+    const n = Math.min(chunkRows, sums.rows - first);
+    yield {
+      rows: n,
+      bucket: sums.bucket.subarray(first, first + n),
+      keys: sums.keys.subarray(first * arity, (first + n) * arity),
+      names,
+      fieldStart: sums.fieldStart.subarray(first, first + n + 1),
+      ids: sums.ids,
+      sums: sums.sums,
+    };
+  }
+}

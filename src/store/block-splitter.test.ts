@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { splitToBlockBytes } from '../model/delta-concat.ts';
 import { deltaFromRecordSet } from '../model/delta.ts';
-import { createBlockSplitter } from './block-splitter.ts';
+import { createBlockSplitter, rollupSums } from './block-splitter.ts';
 import { dimensionRecord, edgeRecord, originRecord } from './record-fixtures.ts';
 
 const T0 = 1_704_067_200;
@@ -24,6 +24,27 @@ describe('block splitter', () => {
       // The delta was copied to the worker, not moved: the caller still reads it.
       expect(delta.edge.rows).toBe(300);
       expect(plain(splitToBlockBytes(delta))).toEqual(expected);
+    } finally {
+      await splitter.close();
+    }
+  });
+
+  it('sums a rollup flush on its worker thread exactly as in-thread, per kind and bucket width', async () => {
+    const splitter = createBlockSplitter({ worker: true });
+    try {
+      const widths = [60, 3600, 86_400];
+      const expected = rollupSums(delta, widths);
+      expect(expected.edge.map((s) => s.rows)).toEqual([300, 300, 300]);
+      const got = await splitter.sums(delta, widths);
+      const plainSums = (r: typeof got) =>
+        Object.fromEntries(Object.entries(r).map(([k, list]) => [k, list.map((s) => ({ rows: s.rows, bucket: [...s.bucket], keys: [...s.keys], fieldStart: [...s.fieldStart], ids: [...s.ids], sums: [...s.sums] }))]));
+      expect(plainSums(got)).toEqual(plainSums(expected));
+      // Every edge row carries its requests (field 0), summed: 1 + 2 + ... + 300 in all.
+      const e = got.edge[0];
+      let requests = 0;
+      for (let r = 0; r < (e?.rows ?? 0); r++) if (e?.ids[e.fieldStart[r] as number] === 0) requests += e.sums[e.fieldStart[r] as number] as number;
+      expect(requests).toBe((300 * 301) / 2);
+      expect(delta.edge.rows).toBe(300);
     } finally {
       await splitter.close();
     }

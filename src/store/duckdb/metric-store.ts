@@ -8,7 +8,7 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { Retention } from '../../config/config.ts';
 import { edgeFieldIndex } from '../../model/fields.ts';
 import { splitToBlockBytes } from '../../model/delta-concat.ts';
-import { deltaSeconds } from '../../model/delta.ts';
+import { deltaSeconds, type Delta } from '../../model/delta.ts';
 import type { BlockSplitter } from '../block-splitter.ts';
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
 import type { DuckDb } from './database.ts';
@@ -68,11 +68,13 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
     }
   }
   for (const statement of schemaStatements()) await writer.run(statement);
+  const splitter = opts.splitter;
   const maintenanceConnection = await db.connect();
   const maintenance = await createMaintenance(maintenanceConnection, opts.retention);
   const rollupConnection = await db.connect();
   const rollups = await openRollupBuffer(rollupConnection, {
     onFlushed: (tier, buckets) => maintenance.noteWrite(tier, buckets),
+    ...(splitter === undefined ? {} : { sums: (delta: Delta, widths: readonly number[]) => splitter.sums(delta, widths) }),
     ...(opts.rollupBufferRows === undefined ? {} : { maxRows: opts.rollupBufferRows }),
   });
   const readers = createConnectionPool(() => db.connect(), opts.readConnections ?? 4);

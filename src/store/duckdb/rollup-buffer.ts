@@ -16,9 +16,10 @@
  * a read that overlapped a commit is run again (a sequence counter, as in a seqlock).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { RECORD_KIND_NAMES, deltaRows, type Delta } from '../../model/delta.ts';
+import { arityOf, deltaRows, deltaStrings, RECORD_KIND_NAMES, type Delta } from '../../model/delta.ts';
 import { concatDeltas } from '../../model/delta-concat.ts';
-import { sumByKey } from '../../model/key-sums.ts';
+import { chunksOf, type KeySums } from '../../model/key-sums.ts';
+import { rollupSums, type RollupSums } from '../block-splitter.ts';
 import { TIER_SECONDS, type Tier } from '../store.ts';
 import { appendKeySums } from './append-rows.ts';
 import { rawTableName, RECORD_KINDS, ROLLUP_TIERS } from './schema.ts';
@@ -30,6 +31,8 @@ const MINUTE = 60;
 export interface RollupBufferOptions {
   /** Buffered rows that force a flush. Default 1,000,000 (~60 MB). */
   maxRows?: number;
+  /** Sums a flush per key and bucket (on the block-split worker when it has one). Default: in-thread. */
+  sums?: (delta: Delta, bucketSeconds: readonly number[]) => Promise<RollupSums>;
   /** Told which buckets of which tier each flush wrote (compaction tracks them). */
   onFlushed?: (tier: Tier, buckets: number[]) => void;
 }
@@ -103,15 +106,23 @@ export async function openRollupBuffer(c: DuckDBConnection, opts: RollupBufferOp
     flushing = drained;
     let endCommit = (): void => undefined;
     try {
-      await c.run('BEGIN TRANSACTION');
+      // Every tier's sums are made before the transaction (on the worker when there is one):
+      // one key index per tier over the same delta rows, sparse; the flush only appends them,
+      // each list or column as one native copy. Grouping minute rows into hours and days in
+      // SQL cost more CPU than all of ingest's JavaScript: a hash aggregate of one state per
+      // key and field (265 of them) touches ~4 KB of fresh memory per key.
+      let began = false;
       try {
-        // Every tier's rows summed here (one key index per tier over the same delta rows) and
-        // appended, each field as one native copy: DuckDB only stores them. Grouping the minute
-        // rows into hours and days in SQL cost more CPU than all of ingest's JavaScript: a hash
-        // aggregate of one state per key and field (265 of them) touches ~4 KB of fresh memory per key.
         const joined = concatDeltas(drained);
+        const widths = ROLLUP_TIERS.map((t) => TIER_SECONDS[t]);
+        const sums = await (opts.sums?.(joined, widths) ?? Promise.resolve().then(() => rollupSums(joined, widths)));
+        const names = deltaStrings(joined);
+        await c.run('BEGIN TRANSACTION');
+        began = true;
         for (const kind of RECORD_KINDS) {
-          for (const tier of ROLLUP_TIERS) await appendKeySums(c, rawTableName(kind, tier), kind, sumByKey(joined, kind, TIER_SECONDS[tier]));
+          for (let t = 0; t < ROLLUP_TIERS.length; t++) {
+            await appendKeySums(c, rawTableName(kind, ROLLUP_TIERS[t] as Tier), kind, chunksOf(sums[kind][t] as KeySums, names, arityOf(kind)));
+          }
         }
         await c.run("INSERT OR REPLACE INTO store_state VALUES ('rolled_up_write_id', ?)", [BigInt(upTo)]);
         while (pinned > 0) await unpinned;
@@ -119,7 +130,7 @@ export async function openRollupBuffer(c: DuckDBConnection, opts: RollupBufferOp
         committed = new Promise((resolve) => (endCommit = resolve));
         await c.run('COMMIT');
       } catch (err) {
-        await c.run('ROLLBACK').catch(() => undefined);
+        if (began) await c.run('ROLLBACK').catch(() => undefined);
         // Back into the buffer in the same tick `flushing` is cleared: reads never miss them.
         buffer = [...drained, ...buffer];
         bufferedRows = buffer.reduce((n, d) => n + deltaRows(d), 0);
