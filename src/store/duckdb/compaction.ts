@@ -77,21 +77,33 @@ export async function createMaintenance(c: DuckDBConnection, retention: Retentio
     for (let i = 0; i < RECHECK_ON_OPEN[tier]; i++) dirty.get(tier)?.add(high - i * TIER_SECONDS[tier]);
   }
 
-  const compactRange = (tier: Tier, from: number, to: number): Promise<void> =>
-    inTransaction(c, async () => {
-      const params = [secondParam(from), secondParam(to)];
-      for (const kind of RECORD_KINDS) {
-        const table = tableName(kind, tier);
-        const folded = isSparseKind(kind)
-          ? `SELECT bucket, ${keyColumns(kind)}, CAST(list(fid ORDER BY fid) AS USMALLINT[]), list(s ORDER BY fid) ` +
-            `FROM (${sparseFieldSums(kind, tier, 'bucket >= ? AND bucket < ?')}) GROUP BY bucket, ${keyColumns(kind)}`
-          : `SELECT bucket, ${keyColumns(kind)}, ${sumColumns(kind)} FROM ${table} WHERE bucket >= ? AND bucket < ? GROUP BY bucket, ${keyColumns(kind)}`;
-        await c.run(`CREATE OR REPLACE TEMP TABLE rtm_compact AS ${folded}`, params);
-        await c.run(`DELETE FROM ${table} WHERE bucket >= ? AND bucket < ?`, params);
-        await c.run(`INSERT INTO ${table} SELECT * FROM rtm_compact`);
-        await c.run('DROP TABLE rtm_compact');
+  /**
+   * Folds [from, to) of every table of a tier, one service at a time, each in a transaction of
+   * its own: a fold's memory is one service's keys (a GROUP BY of every key of a busy hour or
+   * day ran DuckDB out of its memory limit at the peers' cardinality), and every commit keeps
+   * every sum (its DELETE and INSERT cover the same rows).
+   */
+  const compactRange = async (tier: Tier, from: number, to: number): Promise<void> => {
+    const range = [secondParam(from), secondParam(to)];
+    for (const kind of RECORD_KINDS) {
+      const table = tableName(kind, tier);
+      const services = (await c.runAndReadAll(`SELECT DISTINCT service FROM ${table} WHERE bucket >= ? AND bucket < ?`, range)).getRows().map((r) => String(r[0]));
+      const where = 'bucket >= ? AND bucket < ? AND service = ?';
+      // The field lists need no order: every reader finds a field by its id (schema.ts).
+      const folded = isSparseKind(kind)
+        ? `SELECT bucket, ${keyColumns(kind)}, CAST(list(fid) AS USMALLINT[]), list(s) FROM (${sparseFieldSums(kind, tier, where)}) GROUP BY bucket, ${keyColumns(kind)}`
+        : `SELECT bucket, ${keyColumns(kind)}, ${sumColumns(kind)} FROM ${table} WHERE ${where} GROUP BY bucket, ${keyColumns(kind)}`;
+      for (const service of services) {
+        const params = [...range, service];
+        await inTransaction(c, async () => {
+          await c.run(`CREATE OR REPLACE TEMP TABLE rtm_compact AS ${folded}`, params);
+          await c.run(`DELETE FROM ${table} WHERE ${where}`, params);
+          await c.run(`INSERT INTO ${table} SELECT * FROM rtm_compact`);
+          await c.run('DROP TABLE rtm_compact');
+        });
       }
-    });
+    }
+  };
 
   const expireTier = async (tier: Tier, limit: number): Promise<void> => {
     // 1 s rows the rollup tiers do not hold yet stay: a restart rebuilds the rollups from them.

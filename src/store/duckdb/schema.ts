@@ -37,7 +37,8 @@ export const RECORD_KINDS: readonly RecordKind[] = ['edge', 'origin', 'dimension
 
 /**
  * The record kinds whose rollup rows keep their fields sparse: two aligned lists per row, the
- * indexes (into VALUE_COLUMNS) of its non-zero fields, ascending, and their values. An edge row
+ * indexes (into VALUE_COLUMNS) of its non-zero fields and their values (ascending as a flush
+ * writes them; compaction may reorder them, and no reader relies on the order). An edge row
  * has ~265 fields of which ~15 are non-zero: a DOUBLE column per field made every rollup flush
  * copy, compress and checkpoint 265 values a key (the biggest CPU cost of high-cardinality
  * ingest), where the lists hold 15. SQL still sums them (list_position / UNNEST). Dimension rows
