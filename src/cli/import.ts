@@ -20,7 +20,7 @@ interface ImportCommandOptions extends LogCommandOptions {
   progressMs: string;
   worker: boolean;
   workers: string;
-  duckdbMemory: string;
+  duckdbMemory?: string;
 }
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
@@ -55,7 +55,7 @@ export function registerImportCommand(program: Command): void {
     .option('--batch <events>', 'events per ingest batch', '50000')
     .option('--no-worker', 'in process: parse on the main thread (default: on worker threads, while the main thread writes)')
     .option('--workers <n>', 'in process: parse worker threads (default: cores - 1, at least 1, at most 4)', String(Math.max(1, Math.min(4, os.availableParallelism() - 1))))
-    .option('--duckdb-memory <MiB>', "in process: DuckDB's memory limit while importing (the config's when lower)", '128')
+    .option('--duckdb-memory <MiB>', "in process: DuckDB's memory limit while importing, when lower than the config's (RTM_DUCKDB_MEMORY_BYTES); too low and a store write fails")
     .option('--progress-ms <ms>', 'interval of the plain progress lines printed when stderr is not a terminal', '5000')
     .action(async (files: string[], opts: ImportCommandOptions) => {
       let target: Awaited<ReturnType<typeof openIngestTarget>> | undefined;
@@ -81,9 +81,9 @@ export function registerImportCommand(program: Command): void {
         if (!Number.isInteger(workers) || workers < 1) throw new CliError('--workers must be a positive integer');
         const batchSize = Number(opts.batch);
         if (!Number.isInteger(batchSize) || batchSize < 1) throw new CliError('--batch must be a positive integer');
-        const duckdbMiB = Number(opts.duckdbMemory);
-        if (!(duckdbMiB >= 64)) throw new CliError('--duckdb-memory must be at least 64 (MiB)');
-        target = await openIngestTarget({ ...opts, duckdbMemoryBytes: duckdbMiB * 1024 ** 2 }, (attempt, reason) => process.stderr.write(`import: attempt ${attempt} failed (${reason}); retrying\n`));
+        const duckdbMiB = opts.duckdbMemory === undefined ? undefined : Number(opts.duckdbMemory);
+        if (duckdbMiB !== undefined && !(duckdbMiB >= 64)) throw new CliError('--duckdb-memory must be at least 64 (MiB)');
+        target = await openIngestTarget({ ...opts, ...(duckdbMiB === undefined ? {} : { duckdbMemoryBytes: duckdbMiB * 1024 ** 2 }) }, (attempt, reason) => process.stderr.write(`import: attempt ${attempt} failed (${reason}); retrying\n`));
         const progressMs = Number(opts.progressMs);
         if (!(progressMs > 0)) throw new CliError('--progress-ms must be above 0');
         const view = createProgressView(opts.quiet === true ? 'none' : process.stderr.isTTY ? 'bar' : 'lines', progressMs);
