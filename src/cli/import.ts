@@ -2,7 +2,6 @@
  * `rtmetrics import FILE... --service S [--format nginx|fastly|json]`: access logs (plain, gzip,
  * or `-` for stdin) into rtmetrics through the durable ingest path (docs/import.md).
  */
-import os from 'node:os';
 import type { Command } from 'commander';
 import { createLineParser } from '../ingest/access-log/formats.ts';
 import { runImportOnWorker } from '../ingest/access-log/import-parallel.ts';
@@ -18,7 +17,6 @@ interface ImportCommandOptions extends LogCommandOptions {
   progress?: boolean;
   batch?: string;
   progressMs: string;
-  worker: boolean;
   workers: string;
   duckdbMemory?: string;
 }
@@ -53,8 +51,7 @@ export function registerImportCommand(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .option('--quiet', 'no progress')
     .option('--batch <events>', 'events per ingest batch', '50000')
-    .option('--no-worker', 'in process: parse on the main thread (default: on worker threads, while the main thread writes)')
-    .option('--workers <n>', 'in process: parse worker threads (default: cores - 1, at least 1, at most 4)', String(Math.max(1, Math.min(4, os.availableParallelism() - 1))))
+    .option('--workers <n>', 'in process: parse worker threads while the main thread writes; 0 parses on the main thread', '0')
     .option('--duckdb-memory <MiB>', "in process: DuckDB's memory limit while importing, when lower than the config's (RTM_DUCKDB_MEMORY_BYTES); too low and a store write fails")
     .option('--progress-ms <ms>', 'interval of the plain progress lines printed when stderr is not a terminal', '5000')
     .action(async (files: string[], opts: ImportCommandOptions) => {
@@ -78,7 +75,7 @@ export function registerImportCommand(program: Command): void {
           }
         });
         const workers = Number(opts.workers);
-        if (!Number.isInteger(workers) || workers < 1) throw new CliError('--workers must be a positive integer');
+        if (!Number.isInteger(workers) || workers < 0) throw new CliError('--workers must be 0 or a positive integer');
         const batchSize = Number(opts.batch);
         if (!Number.isInteger(batchSize) || batchSize < 1) throw new CliError('--batch must be a positive integer');
         const duckdbMiB = opts.duckdbMemory === undefined ? undefined : Number(opts.duckdbMemory);
@@ -91,7 +88,7 @@ export function registerImportCommand(program: Command): void {
         const deltas = target.submitter.deltas;
         try {
           summary =
-            deltas !== undefined && opts.worker
+            deltas !== undefined && workers > 0
               ? await runImportOnWorker({ sources, format, submitter: deltas, workers, maxLineBytes: target.config.limits.maxLineBytes, batchSize, onProgress: (p) => view.update(p) })
               : await runImport({
                   sources,

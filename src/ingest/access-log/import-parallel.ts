@@ -5,7 +5,8 @@
  * turn; a worker parses, validates and aggregates them into Deltas; this thread makes each delta
  * durable (the pipeline's WAL, then the window and the store). Memory is bounded at every step:
  * at most `chunksAhead` chunks wait for each worker, at most `deltasAhead` deltas wait for the
- * WAL, and the reader waits while the rows not yet in the store exceed `maxBacklogRows`. A line
+ * WAL, and while the rows not yet in the store exceed `maxBacklogRows` the reader has them
+ * written and waits. A line
  * longer than a chunk stays in one segment, so the worker's line splitter skips it as it does
  * in-thread. The summary is the one runImport gives for the same input (the workers' tallies merged).
  */
@@ -34,7 +35,10 @@ export interface WorkerImportOptions {
   chunksAhead?: number;
   /** Deltas made but not yet durable. Default: workers + 1. */
   deltasAhead?: number;
-  /** Rows durable but not yet in the store above which reading pauses. Default 1,000,000. */
+  /**
+   * Rows durable but not yet in the store above which reading pauses while they are written
+   * (gen.js logs make about 0.8 rows per line). Default 100,000.
+   */
   maxBacklogRows?: number;
   onProgress?: (p: ImportProgress) => void;
 }
@@ -62,7 +66,7 @@ export async function runImportOnWorker(opts: WorkerImportOptions): Promise<Impo
   if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`an import needs at least one worker, got ${workers}`);
   const chunksAhead = opts.chunksAhead ?? 3;
   const deltasAhead = opts.deltasAhead ?? workers + 1;
-  const maxBacklogRows = opts.maxBacklogRows ?? 1_000_000;
+  const maxBacklogRows = opts.maxBacklogRows ?? 100_000;
   const maxErrors = opts.maxErrors ?? 100;
   const data: ImportWorkerData = { format: opts.format, maxLineBytes: opts.maxLineBytes, batchSize: opts.batchSize ?? 50_000, maxErrors };
   const knownTotal = opts.sources.every((s) => s.size !== undefined) ? opts.sources.reduce((n, s) => n + (s.size ?? 0), 0) : undefined;
@@ -138,11 +142,12 @@ export async function runImportOnWorker(opts: WorkerImportOptions): Promise<Impo
 
   const waitUntil = async (ready: () => boolean): Promise<void> => {
     while (failure === undefined && !ready()) {
-      // The store backlog shrinks without a message: it is polled.
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        if (submitter.backlogRows() > maxBacklogRows) setTimeout(poke, 10);
-      });
+      if (submitter.backlogRows() > maxBacklogRows) {
+        // Written now rather than at the store writer's next tick: the backlog shrinks without a message.
+        await submitter.drain();
+        continue;
+      }
+      await new Promise<void>((resolve) => (wake = resolve));
     }
     if (failure !== undefined) throw failure;
   };

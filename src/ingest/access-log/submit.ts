@@ -61,6 +61,8 @@ export interface DeltaSubmitter {
   submit(delta: Delta, events: number): Promise<SubmitOutcome>;
   /** Rows durable but not yet in the store: a reader waits while they are many (bounded memory). */
   backlogRows(): number;
+  /** Writes the durable rows to the store now (instead of at the writer's next tick); resolves when written. */
+  drain(): Promise<void>;
 }
 
 /** What the in-process submitter needs: Services.ingest (src/services.ts) satisfies it. */
@@ -70,6 +72,8 @@ export interface LocalIngest {
   /** A delta aggregated elsewhere, with its own string table. */
   ingestDelta(delta: Delta): Promise<void>;
   stats(): { appliedLsn: number; pendingRows: number };
+  /** Writes what is pending to the store now. */
+  flush(): Promise<void>;
 }
 
 /** Known fields: index in LogRecord.values -> index in RawEvent. */
@@ -153,6 +157,7 @@ export function createLocalSubmitter(opts: LocalSubmitterOptions): EventSubmitte
         return { accepted: events, rejected: 0, errors: [] };
       },
       backlogRows: () => ingest.stats().pendingRows,
+      drain: () => ingest.flush(),
     },
     close: opts.close ?? (async () => {}),
   };
