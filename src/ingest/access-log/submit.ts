@@ -125,11 +125,19 @@ export function createLocalSubmitter(opts: LocalSubmitterOptions): EventSubmitte
     return validator;
   };
 
+  /**
+   * EventBatches whose events are durable (aggregated into the WAL entry): reused, since a new
+   * one zeroes ~150 bytes per event of capacity. The validator writes every column of a row.
+   */
+  const free: EventBatch[] = [];
+
   class LocalBatch implements SubmitBatch {
     readonly events: EventBatch;
     private readonly validator = validatorFor();
     constructor(readonly capacity: number) {
-      this.events = createEventBatch(capacity);
+      const i = free.findIndex((b) => b.second.length === capacity);
+      this.events = i >= 0 ? (free.splice(i, 1)[0] as EventBatch) : createEventBatch(capacity);
+      this.events.length = 0;
     }
     get length(): number {
       return this.events.length;
@@ -146,8 +154,11 @@ export function createLocalSubmitter(opts: LocalSubmitterOptions): EventSubmitte
     createBatch: (capacity) => new LocalBatch(capacity),
     async submit(batch) {
       const events = (batch as LocalBatch).events;
-      if (events.length > 0) await ingest.ingest(events);
-      return { accepted: events.length, rejected: 0, errors: [] };
+      const accepted = events.length;
+      if (accepted > 0) await ingest.ingest(events);
+      // Aggregated and durable: nothing refers to its rows any more. Two suffice (one filling, one in flight).
+      if (free.length < 2) free.push(events);
+      return { accepted, rejected: 0, errors: [] };
     },
     durableMark: () => ingest.stats().appliedLsn,
     deltas: {
