@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { createLineParser } from '../ingest/access-log/formats.ts';
+import { runImportOnWorker } from '../ingest/access-log/import-parallel.ts';
 import { runImport, type ImportSummary } from '../ingest/access-log/import-run.ts';
 import { fileSource, type LogSource } from '../ingest/access-log/source.ts';
 import { CliError } from './admin-http.ts';
@@ -16,6 +17,8 @@ interface ImportCommandOptions extends LogCommandOptions {
   progress?: boolean;
   batch?: string;
   progressMs: string;
+  workers: string;
+  duckdbMemory?: string;
 }
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
@@ -48,18 +51,22 @@ export function registerImportCommand(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .option('--quiet', 'no progress')
     .option('--batch <events>', 'events per ingest batch', '50000')
+    .option('--workers <n>', 'in process: parse worker threads while the main thread writes; 0 parses on the main thread', '0')
+    .option('--duckdb-memory <MiB>', "in process: DuckDB's memory limit while importing, when lower than the config's (RTM_DUCKDB_MEMORY_BYTES); too low and a store write fails")
     .option('--progress-ms <ms>', 'interval of the plain progress lines printed when stderr is not a terminal', '5000')
     .action(async (files: string[], opts: ImportCommandOptions) => {
       let target: Awaited<ReturnType<typeof openIngestTarget>> | undefined;
       try {
-        const parser = createLineParser({
+        const format = {
           format: opts.format,
           service: opts.service,
           logFormat: opts.logFormat,
           mapFile: opts.map,
           datacenter: opts.datacenter,
           datacenterVar: opts.datacenterVar,
-        });
+        };
+        // Built here too when a worker parses: a bad format or mapping fails before anything is opened.
+        const parser = createLineParser(format);
         const sources: LogSource[] = files.map((f) => {
           try {
             return fileSource(f);
@@ -67,24 +74,32 @@ export function registerImportCommand(program: Command): void {
             throw new CliError(`${f}: ${err instanceof Error ? err.message : String(err)}`);
           }
         });
+        const workers = Number(opts.workers);
+        if (!Number.isInteger(workers) || workers < 0) throw new CliError('--workers must be 0 or a positive integer');
         const batchSize = Number(opts.batch);
         if (!Number.isInteger(batchSize) || batchSize < 1) throw new CliError('--batch must be a positive integer');
-        target = await openIngestTarget(opts, (attempt, reason) => process.stderr.write(`import: attempt ${attempt} failed (${reason}); retrying\n`));
+        const duckdbMiB = opts.duckdbMemory === undefined ? undefined : Number(opts.duckdbMemory);
+        if (duckdbMiB !== undefined && !(duckdbMiB >= 64)) throw new CliError('--duckdb-memory must be at least 64 (MiB)');
+        target = await openIngestTarget({ ...opts, ...(duckdbMiB === undefined ? {} : { duckdbMemoryBytes: duckdbMiB * 1024 ** 2 }) }, (attempt, reason) => process.stderr.write(`import: attempt ${attempt} failed (${reason}); retrying\n`));
         const progressMs = Number(opts.progressMs);
         if (!(progressMs > 0)) throw new CliError('--progress-ms must be above 0');
         const view = createProgressView(opts.quiet === true ? 'none' : process.stderr.isTTY ? 'bar' : 'lines', progressMs);
         let summary: ImportSummary;
+        const deltas = target.submitter.deltas;
         try {
-          summary = await runImport({
-            sources,
-            parser,
-            submitter: target.submitter,
-            maxLineBytes: target.config.limits.maxLineBytes,
-            batchSize,
-            // What decides the events besides the file: a re-run with the same options sends the same Idempotency-Keys.
-            keyScope: JSON.stringify([opts.format, opts.service, opts.logFormat, opts.map, opts.datacenter, opts.datacenterVar, batchSize]),
-            onProgress: (p) => view.update(p),
-          });
+          summary =
+            deltas !== undefined && workers > 0
+              ? await runImportOnWorker({ sources, format, submitter: deltas, workers, maxLineBytes: target.config.limits.maxLineBytes, batchSize, onProgress: (p) => view.update(p) })
+              : await runImport({
+                  sources,
+                  parser,
+                  submitter: target.submitter,
+                  maxLineBytes: target.config.limits.maxLineBytes,
+                  batchSize,
+                  // What decides the events besides the file: a re-run with the same options sends the same Idempotency-Keys.
+                  keyScope: JSON.stringify([opts.format, opts.service, opts.logFormat, opts.map, opts.datacenter, opts.datacenterVar, batchSize]),
+                  onProgress: (p) => view.update(p),
+              });
         } finally {
           view.stop();
         }

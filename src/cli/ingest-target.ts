@@ -18,6 +18,8 @@ export interface IngestTargetOptions {
   url?: string;
   token?: string;
   dataDir?: string;
+  /** In process: DuckDB's memory limit, bytes, when lower than the config's. Default: the config's. */
+  duckdbMemoryBytes?: number;
 }
 
 export interface LogCommandOptions extends IngestTargetOptions {
@@ -60,7 +62,8 @@ export async function openIngestTarget(opts: IngestTargetOptions, onRetry?: (att
   const logger = pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel }, pino.destination(2));
   let services;
   try {
-    services = await createServices({ config: { ...config, ingestWorkers: 0 }, clock: systemClock, logger });
+    const duckdbMemoryBytes = Math.min(config.duckdbMemoryBytes, opts.duckdbMemoryBytes ?? Number.POSITIVE_INFINITY);
+    services = await createServices({ config: { ...config, ingestWorkers: 0, duckdbMemoryBytes }, clock: systemClock, logger });
   } catch (err) {
     throw new CliError(`cannot open the data dir ${config.dataDir}: ${err instanceof Error ? err.message : String(err)}`);
   }

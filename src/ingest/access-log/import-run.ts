@@ -7,6 +7,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash, randomUUID } from 'node:crypto';
 import type { LineParser } from './line-parser.ts';
+import { createImportTally, type RejectedLine, type TallyResult } from './import-tally.ts';
 import { createLineSplitter, cutAfterLines } from './line-splitter.ts';
 import { LogRecord } from './log-record.ts';
 import type { LogSource } from './source.ts';
@@ -22,11 +23,7 @@ export interface ImportProgress {
   rejected: number;
 }
 
-export interface RejectedLine {
-  file: string;
-  line: number;
-  reason: string;
-}
+export type { RejectedLine } from './import-tally.ts';
 
 export interface ImportSummary {
   files: number;
@@ -91,25 +88,12 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
   const started = performance.now();
   const runId = randomUUID();
   const rec = new LogRecord();
-  const errors: RejectedLine[] = [];
-  const services = new Set<string>();
-  const seconds = new Set<number>();
-  let lastSecondSeen = Number.NaN;
-  let firstSecond = Number.POSITIVE_INFINITY;
-  let lastSecond = Number.NEGATIVE_INFINITY;
-  let lastService: unknown;
-  let lines = 0;
+  const tally = createImportTally(maxErrors);
   let events = 0;
   let alreadyImported = 0;
-  let rejected = 0;
   let rawBytes = 0;
   let seq = 0;
   const knownTotal = opts.sources.every((s) => s.size !== undefined) ? opts.sources.reduce((n, s) => n + (s.size ?? 0), 0) : undefined;
-
-  const reject = (file: string, line: number, reason: string): void => {
-    rejected++;
-    if (errors.length < maxErrors) errors.push({ file, line, reason });
-  };
 
   /** The batch being filled, with the file line of each record in it. */
   let batch: SubmitBatch = submitter.createBatch(batchSize);
@@ -122,9 +106,9 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
   const settle = (outcome: SubmitOutcome, file: string, linesOf: Int32Array): void => {
     events += outcome.accepted;
     if (outcome.replayed === true) alreadyImported += outcome.accepted;
-    for (const e of outcome.errors) reject(file, linesOf[e.index] ?? 0, e.reason);
+    for (const e of outcome.errors) tally.reject(file, linesOf[e.index] ?? 0, e.reason);
     // Rejections beyond the ones the server listed still count.
-    rejected += Math.max(0, outcome.rejected - outcome.errors.length);
+    tally.rejected += Math.max(0, outcome.rejected - outcome.errors.length);
   };
 
   const ship = async (): Promise<void> => {
@@ -156,30 +140,18 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
         line(buf, start, end, line) {
           const reason = parseLineInto(buf, start, end, parser, rec, batch);
           if (reason === BLANK) return;
-          lines++;
+          tally.lines++;
           if (reason !== undefined) {
-            reject(file, line, reason);
+            tally.reject(file, line, reason);
             return;
           }
           batchLines[batch.length - 1] = line;
-          const t = rec.values[0]; // timestamp is field 0
-          const second = typeof t === 'number' ? Math.floor(t) : lastSecondSeen;
-          if (second !== lastSecondSeen) {
-            seconds.add(second);
-            lastSecondSeen = second;
-            if (second < firstSecond) firstSecond = second;
-            if (second > lastSecond) lastSecond = second;
-          }
-          const service = rec.get('service');
-          if (service !== lastService) {
-            services.add(service as string);
-            lastService = service;
-          }
+          tally.accept(rec);
           if (batch.length >= batchSize) pendingShip = true;
         },
         tooLong(line, bytes) {
-          lines++;
-          reject(file, line, `line is ${bytes} bytes, longer than the limit of ${maxLineBytes} bytes`);
+          tally.lines++;
+          tally.reject(file, line, `line is ${bytes} bytes, longer than the limit of ${maxLineBytes} bytes`);
         },
       },
       { maxLineBytes },
@@ -201,27 +173,39 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
         pos = cut;
         await onChunkLines();
       }
-      opts.onProgress?.({ file, bytes: rawBytes, totalBytes: knownTotal, lines, events, rejected });
+      opts.onProgress?.({ file, bytes: rawBytes, totalBytes: knownTotal, lines: tally.lines, events, rejected: tally.rejected });
     }
     splitter.end();
     await onChunkLines();
   }
   await ship();
   if (inFlight) await inFlight;
-  opts.onProgress?.({ file: '', bytes: rawBytes, totalBytes: knownTotal, lines, events, rejected });
+  opts.onProgress?.({ file: '', bytes: rawBytes, totalBytes: knownTotal, lines: tally.lines, events, rejected: tally.rejected });
 
+  return summaryOf(opts.sources.length, tally.result(), events, alreadyImported, rawBytes, started);
+}
+
+/** The summary of an import from its tally and what was acknowledged. */
+export function summaryOf(
+  files: number,
+  tally: TallyResult,
+  events: number,
+  alreadyImported: number,
+  bytes: number,
+  started: number,
+): ImportSummary {
   return {
-    files: opts.sources.length,
-    lines,
+    files,
+    lines: tally.lines,
     events,
     alreadyImported,
-    rejected,
-    errors,
-    firstSecond: Number.isFinite(firstSecond) ? firstSecond : undefined,
-    lastSecond: Number.isFinite(lastSecond) ? lastSecond : undefined,
-    seconds: seconds.size,
-    services: [...services].sort(),
-    bytes: rawBytes,
+    rejected: tally.rejected,
+    errors: tally.errors,
+    firstSecond: tally.firstSecond,
+    lastSecond: tally.lastSecond,
+    seconds: tally.seconds,
+    services: tally.services,
+    bytes,
     elapsedMs: performance.now() - started,
   };
 }

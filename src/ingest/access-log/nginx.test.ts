@@ -90,3 +90,43 @@ describe('nginx variables to event fields', () => {
     expect(() => createNginxParser({ service: 's', logFormat: '$status', datacenterVar: 'pop' })).toThrow(/has no \$pop/);
   });
 });
+
+describe('the hand-written checks of the hot path agree with the patterns they replaced', () => {
+  // The reference: what the parser did before (regular expressions, Number, toUpperCase lookup).
+  const DEFAULTS = { service: 'shop', datacenter: 'FRA' };
+  const REF_CACHE: Readonly<Record<string, string>> = { HIT: 'hit', STALE: 'hit', UPDATING: 'hit', REVALIDATED: 'hit', MISS: 'miss', EXPIRED: 'miss', BYPASS: 'pass', PASS: 'pass' };
+  const refTime = (v: string): Partial<Record<EventField, FieldValue>> | string =>
+    /^\d+(\.\d+)?$/.test(v) ? { ...DEFAULTS, time_ms: Math.round(Number(v) * 1e6) / 1e3 } : `$request_time: ${JSON.stringify(v)} is not valid`;
+  const refMethod = (v: string): boolean => /^[A-Z]{1,16}$/.test(v);
+  const refCache = (v: string): Partial<Record<EventField, FieldValue>> | string => {
+    const c = REF_CACHE[v.toUpperCase()];
+    return c === undefined ? `$upstream_cache_status: ${JSON.stringify(v)} is not valid` : { ...DEFAULTS, cache: c };
+  };
+  // Generated values around every edge: digits, dots, signs, exponents, spaces, letters.
+  let x = 7;
+  const rnd = (n: number): number => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return (x >>> 8) % n;
+  };
+  const pick = (alphabet: string, max: number): string => Array.from({ length: 1 + rnd(max) }, () => alphabet[rnd(alphabet.length)]).join('');
+
+  it('$request_time: 2,000 generated values', () => {
+    const values = ['0', '0.036', '12.5', '1.', '.5', '1..2', '1.2.3', '-1', '+1', '1e3', '0x10', ' 1', '1 ', '00.000', '123456789012.123456'];
+    for (let i = 0; i < 2000; i++) values.push(pick('0123456789.', 8), pick('0123456789.e-+x ', 6));
+    for (const v of values) expect(parse('$request_time', v), v).toEqual(v === '-' ? DEFAULTS : refTime(v)); // '-' is nginx's "no value"
+  });
+
+  it('$request method: 2,000 generated methods', () => {
+    const values = ['GET', 'get', 'G3T', 'ABCDEFGHIJKLMNOP', 'ABCDEFGHIJKLMNOPQ', 'É', '@', '[', 'Z'];
+    for (let i = 0; i < 2000; i++) values.push(pick('AZGETaz@[`{0É', 18));
+    for (const v of values) {
+      const got = parse('$request', `${v} /p HTTP/1.1`);
+      expect(typeof got === 'object' && got.method === v, v).toBe(refMethod(v));
+    }
+  });
+
+  it('$upstream_cache_status: the names in any case, and names of Object.prototype', () => {
+    const values = ['HIT', 'hit', 'Hit', 'miss', 'Expired', 'bypass', 'pass', 'constructor', 'toString', '__proto__', 'hasOwnProperty', 'HITS', ''];
+    for (const v of values) expect(parse('$upstream_cache_status', v), v).toEqual(v === '' ? DEFAULTS : refCache(v));
+  });
+});

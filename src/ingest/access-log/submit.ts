@@ -9,8 +9,11 @@
  *   with an `Idempotency-Key` so that a retry of a request whose answer was lost is not counted twice.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { aggregateToDelta } from '../../aggregate/aggregate-batch.ts';
 import { createEventBatch, type EventBatch } from '../../model/event.ts';
-import type { Dictionaries } from '../../model/dictionary.ts';
+import type { Delta } from '../../model/delta.ts';
+import { createDictionaries, type Dictionaries } from '../../model/dictionary.ts';
+import { DICTIONARY_NAMES } from '../parse-protocol.ts';
 import { createRawEvent, F, K_ABSENT, K_FALSE, K_NUMBER, K_STRING, K_TRUE, type RawEvent } from '../raw-event.ts';
 import { createEventValidator, type EventValidator } from '../validate-event.ts';
 import { FIELD_LIST, type LogRecord } from './log-record.ts';
@@ -45,14 +48,32 @@ export interface EventSubmitter {
    * read before it was submitted (the data dir has one writer). Undefined over HTTP.
    */
   durableMark(): number | undefined;
+  /** In process only: the way in for records a worker thread validated and aggregated (createDeltaBatcher). */
+  readonly deltas?: DeltaSubmitter;
   close(): Promise<void>;
+}
+
+/** Deltas in: what the parse pool's workers give the server's pipeline, for `rtmetrics import`'s worker. */
+export interface DeltaSubmitter {
+  /** The latest accepted second now (the route's clock-skew bound); +Infinity when none. */
+  maxSecond(): number;
+  /** Resolves once `delta` (of `events` events) is durable. */
+  submit(delta: Delta, events: number): Promise<SubmitOutcome>;
+  /** Rows durable but not yet in the store: a reader waits while they are many (bounded memory). */
+  backlogRows(): number;
+  /** Writes the durable rows to the store now (instead of at the writer's next tick); resolves when written. */
+  drain(): Promise<void>;
 }
 
 /** What the in-process submitter needs: Services.ingest (src/services.ts) satisfies it. */
 export interface LocalIngest {
   readonly dictionaries: Dictionaries;
   ingest(batch: EventBatch): Promise<void>;
-  stats(): { appliedLsn: number };
+  /** A delta aggregated elsewhere, with its own string table. */
+  ingestDelta(delta: Delta): Promise<void>;
+  stats(): { appliedLsn: number; pendingRows: number };
+  /** Writes what is pending to the store now. */
+  flush(): Promise<void>;
 }
 
 /** Known fields: index in LogRecord.values -> index in RawEvent. */
@@ -104,11 +125,19 @@ export function createLocalSubmitter(opts: LocalSubmitterOptions): EventSubmitte
     return validator;
   };
 
+  /**
+   * EventBatches whose events are durable (aggregated into the WAL entry): reused, since a new
+   * one zeroes ~150 bytes per event of capacity. The validator writes every column of a row.
+   */
+  const free: EventBatch[] = [];
+
   class LocalBatch implements SubmitBatch {
     readonly events: EventBatch;
     private readonly validator = validatorFor();
     constructor(readonly capacity: number) {
-      this.events = createEventBatch(capacity);
+      const i = free.findIndex((b) => b.second.length === capacity);
+      this.events = i >= 0 ? (free.splice(i, 1)[0] as EventBatch) : createEventBatch(capacity);
+      this.events.length = 0;
     }
     get length(): number {
       return this.events.length;
@@ -125,11 +154,74 @@ export function createLocalSubmitter(opts: LocalSubmitterOptions): EventSubmitte
     createBatch: (capacity) => new LocalBatch(capacity),
     async submit(batch) {
       const events = (batch as LocalBatch).events;
-      if (events.length > 0) await ingest.ingest(events);
-      return { accepted: events.length, rejected: 0, errors: [] };
+      const accepted = events.length;
+      if (accepted > 0) await ingest.ingest(events);
+      // Aggregated and durable: nothing refers to its rows any more. Two suffice (one filling, one in flight).
+      if (free.length < 2) free.push(events);
+      return { accepted, rejected: 0, errors: [] };
     },
     durableMark: () => ingest.stats().appliedLsn,
+    deltas: {
+      maxSecond: () => opts.maxSecond?.() ?? Number.POSITIVE_INFINITY,
+      async submit(delta, events) {
+        await ingest.ingestDelta(delta);
+        return { accepted: events, rejected: 0, errors: [] };
+      },
+      backlogRows: () => ingest.stats().pendingRows,
+      drain: () => ingest.flush(),
+    },
     close: opts.close ?? (async () => {}),
+  };
+}
+
+/** Names a worker's dictionaries hold before they start again empty (no delta refers to its ids). */
+const MAX_WORKER_NAMES = 1_000_000;
+
+export interface DeltaBatcher {
+  /** Records added since the last take(). */
+  readonly length: number;
+  /** Checks a record with the ingest validator (bounded by `maxSecond`) into the batch; undefined, or why it is rejected. */
+  add(rec: LogRecord, maxSecond: number): string | undefined;
+  /** The added records aggregated into one Delta (names in its own string table); the batch starts again empty. */
+  take(): Delta;
+}
+
+/**
+ * For a worker thread: the in-process submitter's validation, then the aggregation the server's
+ * parse workers do (aggregateToDelta), with this thread's own dictionaries, so the delta can be
+ * moved to the main thread's pipeline (DeltaSubmitter). Hot path: one reused EventBatch.
+ */
+export function createDeltaBatcher(capacity: number): DeltaBatcher {
+  const raw = createRawEvent();
+  const events = createEventBatch(capacity);
+  let dictionaries = createDictionaries();
+  let validator: EventValidator | undefined;
+  let validatorMaxSecond = Number.NaN;
+  return {
+    get length() {
+      return events.length;
+    },
+    add(rec, maxSecond) {
+      if (events.length >= capacity) throw new RangeError('batch is full');
+      if (validator === undefined || maxSecond !== validatorMaxSecond) {
+        validator = createEventValidator({ dictionaries, maxSecond });
+        validatorMaxSecond = maxSecond;
+      }
+      fillRaw(raw, rec);
+      return validator.append(raw, events);
+    },
+    take() {
+      const delta = aggregateToDelta([events], dictionaries);
+      events.length = 0;
+      let held = 0;
+      for (const d of DICTIONARY_NAMES) held += dictionaries[d].size;
+      if (held > MAX_WORKER_NAMES) {
+        // The validator caches ids of these dictionaries.
+        dictionaries = createDictionaries();
+        validator = undefined;
+      }
+      return delta;
+    },
   };
 }
 
