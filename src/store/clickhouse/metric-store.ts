@@ -9,7 +9,8 @@ import type { Retention } from '../../config/config.ts';
 import { edgeFieldIndex } from '../../model/fields.ts';
 import { deltaSeconds, type Delta } from '../../model/delta.ts';
 import { TIER_SECONDS, type Tier } from '../../model/tier.ts';
-import type { GroupDimension, MetricStore, RecordQuery } from '../store.ts';
+import type { StoreBacklog } from '../engine.ts';
+import { TIERS, type GroupDimension, type MetricStore, type RecordQuery } from '../store.ts';
 import { intLiteral, literal, type ClickHouseConnection } from './client.ts';
 import { insertExactlyOnce, insertIdempotent, type LedgerOptions } from './ledger.ts';
 import { readRecords, readSecondsDelta, sumDimension, sumEdge } from './reads.ts';
@@ -33,7 +34,7 @@ export interface ClickHouseMetricStoreOptions {
   onRetry?: (batch: InsertBatch, err: unknown) => void;
 }
 
-export interface ClickHouseMetricStore extends MetricStore {
+export interface ClickHouseMetricStore extends MetricStore, StoreBacklog {
   /** Inserts that failed and were checked against the ledger since start. */
   retries(): number;
 }
@@ -55,7 +56,8 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
   const spool: WriteSpool | undefined = opts.spoolDir === undefined ? undefined : openWriteSpool(opts.spoolDir);
   let closed = false;
   let retries = 0;
-  const dirty = new Set<string>();
+  /** Rollup partitions written since the last compaction round, by `table/partition`. */
+  const dirty = new Map<string, { table: string; tier: Tier; partition: number }>();
   const ledger = (checkFirst: boolean): LedgerOptions => ({
     keepTrying: () => !closed,
     checkFirst,
@@ -75,7 +77,7 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    for (const b of batches) if (b.tier !== '1s') dirty.add(`${b.table}\t${b.partition}`);
+    for (const b of batches) if (b.tier !== '1s') dirty.set(`${b.table}/${b.partition}`, { table: b.table, tier: b.tier, partition: b.partition });
     // Only now: appliedLsn must not claim a second before every tier holds it.
     for (let i = 0; i < seconds.length; i += SECONDS_CHUNK) {
       const rows = seconds.slice(i, i + SECONDS_CHUNK).map((second) => ({ node: nodeId, second, lsn }));
@@ -152,14 +154,20 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
     async compact() {
       // SummingMergeTree folds rows of a key as it merges; this only asks for the merges of the
       // rollup partitions written since the last round sooner (no FINAL: a merge of what is there).
-      for (const entry of [...dirty]) {
-        dirty.delete(entry);
-        const [table, partition] = entry.split('\t') as [string, string];
+      for (const [key, { table, partition }] of [...dirty]) {
+        dirty.delete(key);
         await conn.command(`OPTIMIZE TABLE ${conn.database}.${table} PARTITION ${partition}`);
       }
     },
 
     retries: () => retries,
+    // Every tier is written with each append: nothing is buffered.
+    rollupBacklog: () => 0,
+    compactionBacklog() {
+      const out = Object.fromEntries(TIERS.map((t) => [t, 0])) as Record<Tier, number>;
+      for (const { tier } of dirty.values()) out[tier]++;
+      return out;
+    },
 
     async close() {
       if (closed) return;
