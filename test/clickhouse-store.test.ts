@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { deltaFromRecordSet, type Delta } from '../src/model/delta.ts';
 import { createClickHouseConnection, type ClickHouseConnection } from '../src/store/clickhouse/client.ts';
 import { createClickHouseMetricStore, type ClickHouseMetricStore } from '../src/store/clickhouse/metric-store.ts';
@@ -67,7 +67,7 @@ describe('ClickHouse metric store: exactly once', () => {
     cleanups.push(() => proxy.close());
     return proxy;
   };
-  const open = async (url: string, database: string, extra: { insertTimeoutMs?: number; spoolDir?: string } = {}): Promise<ClickHouseMetricStore> => {
+  const open = async (url: string, database: string, extra: { insertTimeoutMs?: number; spoolDir?: string; deliveryWaitMs?: number } = {}): Promise<ClickHouseMetricStore> => {
     const store = await createClickHouseMetricStore({
       conn: createClickHouseConnection({ url, database }),
       nodeId: 'node-a',
@@ -145,6 +145,55 @@ describe('ClickHouse metric store: exactly once', () => {
     expect(fs.readdirSync(spoolDir).filter((f) => f.endsWith('.write'))).toEqual([]);
     expect(await totals(second)).toEqual(expected(2));
     expect(await second.appliedLsn([T0, T0 + 1])).toEqual(new Map([[T0, 1], [T0 + 1, 2]]));
+  });
+
+  it('acknowledges from the spool while ClickHouse is down and delivers every write once when it is back', async () => {
+    const own = await startClickHouseServer();
+    cleanups.push(() => own.stop());
+    const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-chspool-'));
+    cleanups.push(async () => fs.rmSync(spoolDir, { recursive: true, force: true }));
+    const store = await open(own.url, freshDatabase(), { spoolDir, deliveryWaitMs: 200, insertTimeoutMs: 2000 });
+    await store.append({ lsn: 1, delta: wideWrite(0) });
+    // Delivered before the kill (a first write to new tables may outlast the 200 ms wait).
+    await vi.waitFor(() => expect(store.undelivered()).toBe(0), { timeout: 10_000, interval: 20 });
+    await own.kill();
+    const started = Date.now();
+    for (let i = 1; i < 4; i++) await store.append({ lsn: i + 1, delta: wideWrite(i) });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(store.undelivered()).toBe(3);
+    expect(fs.readdirSync(spoolDir).filter((f) => f.endsWith('.write'))).toHaveLength(3);
+    await own.restart();
+    await vi.waitFor(() => expect(store.undelivered()).toBe(0), { timeout: 20_000, interval: 100 });
+    expect(fs.readdirSync(spoolDir).filter((f) => f.endsWith('.write'))).toEqual([]);
+    expect(await totals(store)).toEqual(expected(4));
+    expect((await store.appliedLsn([T0 + 3])).get(T0 + 3)).toBe(4);
+  });
+
+  it('counts every write once when the server is SIGKILLed during writes and restarted', async () => {
+    const own = await startClickHouseServer();
+    cleanups.push(() => own.stop());
+    const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-chspool-'));
+    cleanups.push(async () => fs.rmSync(spoolDir, { recursive: true, force: true }));
+    const store = await open(own.url, freshDatabase(), { spoolDir, deliveryWaitMs: 100, insertTimeoutMs: 2000 });
+    // Big writes (2,000 edge keys), so the kill lands inside inserts, not between them.
+    const big = (i: number): Delta =>
+      deltaFromRecordSet({ edge: Array.from({ length: 2000 }, (_, k) => edgeRecord(T0 + i, 's1', { requests: 1 }, 'FRA', `d${k}.example`)), origin: [], dimension: [] });
+    const writes = 12;
+    const killer = (async () => {
+      await new Promise((r) => setTimeout(r, 400));
+      await own.kill();
+      await new Promise((r) => setTimeout(r, 300));
+      await own.restart();
+    })();
+    for (let i = 0; i < writes; i++) await store.append({ lsn: i + 1, delta: big(i) });
+    await killer;
+    await vi.waitFor(() => expect(store.undelivered()).toBe(0), { timeout: 30_000, interval: 100 });
+    const all = { from: 0, to: 4_000_000_000, filter: {} };
+    for (const tier of TIERS) {
+      const sum = (await store.readEdge({ ...all, tier })).reduce((s, r) => s + (r.values[0] ?? 0), 0);
+      expect(sum, tier).toBe(writes * 2000);
+    }
+    expect(store.retries()).toBeGreaterThan(0);
   });
 
   it('refuses a database holding another schema version', async () => {

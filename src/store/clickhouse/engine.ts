@@ -51,6 +51,7 @@ export async function openClickHouseEngine(opts: ClickHouseEngineOptions): Promi
       nodeId: opts.nodeId,
       retention: opts.retention,
       spoolDir: path.join(opts.dataDir, 'clickhouse-spool'),
+      onError: (err) => opts.logger?.error({ err }, 'ClickHouse write delivery stopped; the write stays in the spool for the next start'),
     });
     closers.push(() => metrics.close());
     const db = await openDuckDb(duckDbFile(opts.dataDir), { memoryBytes: opts.memoryBytes });

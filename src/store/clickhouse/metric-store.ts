@@ -2,7 +2,8 @@
  * The MetricStore on ClickHouse (18.16 and later). A write becomes one insert per (record kind,
  * tier, partition), each with its ledger row (./ledger.ts), sent at once; then the write's
  * published_lsn rows. A write is recorded in the node's spool first (./write-spool.ts), so a node
- * killed mid-write finishes it on start. Layout and reasons: docs/store.md ("ClickHouse").
+ * killed mid-write finishes it on start, and a ClickHouse that is away does not hold the caller
+ * longer than `deliveryWaitMs` (./write-queue.ts). Layout and reasons: docs/store.md ("ClickHouse").
  */
 import { randomUUID } from 'node:crypto';
 import type { Retention } from '../../config/config.ts';
@@ -17,6 +18,7 @@ import { readRecords, readSecondsDelta, sumDimension, sumEdge } from './reads.ts
 import { createRetentionKeeper } from './retention.ts';
 import { ensureSchema, keyColumns, PUBLISHED_LSN } from './schema.ts';
 import { writeBatches, type InsertBatch } from './write-batches.ts';
+import { createWriteQueue } from './write-queue.ts';
 import { openWriteSpool, type WriteSpool } from './write-spool.ts';
 
 export interface ClickHouseMetricStoreOptions {
@@ -28,6 +30,10 @@ export interface ClickHouseMetricStoreOptions {
   spoolDir?: string;
   /** Limit of one insert attempt, ms. Default 30,000. */
   insertTimeoutMs?: number;
+  /** Longest wait of an append for its delivery once the write is in the spool, ms. Default 5,000. */
+  deliveryWaitMs?: number;
+  /** Where failures of background deliveries are reported. */
+  onError?: (err: unknown) => void;
   /** First pause between retries, ms. Default 100. */
   retryDelayMs?: number;
   /** Told each failed insert attempt before it is checked and resent. */
@@ -37,6 +43,8 @@ export interface ClickHouseMetricStoreOptions {
 export interface ClickHouseMetricStore extends MetricStore, StoreBacklog {
   /** Inserts that failed and were checked against the ledger since start. */
   retries(): number;
+  /** Writes accepted (in the spool) and not yet in ClickHouse. */
+  undelivered(): number;
 }
 
 const GROUP_COLUMNS: ReadonlySet<GroupDimension> = new Set(['service', 'datacenter', 'domain', 'product']);
@@ -90,30 +98,26 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
     await spool?.done(w.file);
   }
 
-  let tail: Promise<unknown> = Promise.resolve();
-  const serialized = <T>(task: () => Promise<T>): Promise<T> => {
-    const result = tail.then(task, task);
-    tail = result.catch(() => undefined);
-    return result;
-  };
+  const queue = createWriteQueue({
+    send: (w) => send(w.writeId, w.lsn, w.delta, w.seconds, false),
+    ...(spool === undefined ? {} : { spool }),
+    ...(opts.deliveryWaitMs === undefined ? {} : { waitMs: opts.deliveryWaitMs }),
+    onError: (err) => opts.onError?.(err),
+  });
   const visible = <Q extends RecordQuery>(query: Q): Q => ({ ...query, from: Math.max(query.from, retention.keepFrom(query.tier)) });
   const open = (): void => {
     if (closed) throw new Error('the store is closed');
   };
 
   return {
-    append: (write) =>
-      serialized(async () => {
-        open();
-        const seconds = [...deltaSeconds(write.delta)];
-        if (seconds.length === 0) return;
-        for (const s of seconds) if (!Number.isSafeInteger(s)) throw new RangeError(`record second ${s} is not an integer`);
-        if (!Number.isSafeInteger(write.lsn) || write.lsn < 0) throw new RangeError(`write lsn ${write.lsn} is not a non-negative integer`);
-        const writeId = `${nodeId}:${randomUUID()}`;
-        const file = await spool?.put(writeId, write.lsn, write.delta);
-        await send(writeId, write.lsn, write.delta, seconds, false);
-        if (file !== undefined) await spool?.done(file);
-      }),
+    async append(write) {
+      open();
+      const seconds = [...deltaSeconds(write.delta)];
+      if (seconds.length === 0) return;
+      for (const s of seconds) if (!Number.isSafeInteger(s)) throw new RangeError(`record second ${s} is not an integer`);
+      if (!Number.isSafeInteger(write.lsn) || write.lsn < 0) throw new RangeError(`write lsn ${write.lsn} is not a non-negative integer`);
+      await queue.enqueue({ writeId: `${nodeId}:${randomUUID()}`, lsn: write.lsn, delta: write.delta, seconds });
+    },
 
     async appliedLsn(seconds) {
       open();
@@ -161,6 +165,7 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
     },
 
     retries: () => retries,
+    undelivered: () => queue.pending(),
     // Every tier is written with each append: nothing is buffered.
     rollupBacklog: () => 0,
     compactionBacklog() {
@@ -171,8 +176,9 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
 
     async close() {
       if (closed) return;
+      // Deliveries in progress stop retrying; what is undelivered stays in the spool for the next start.
       closed = true;
-      await tail;
+      await queue.idle();
       await conn.close();
     },
   };
