@@ -196,6 +196,25 @@ describe('ClickHouse metric store: exactly once', () => {
     expect(store.retries()).toBeGreaterThan(0);
   });
 
+  it('shares the retention horizon: a node opened later hides the rows another node expired', async () => {
+    const { url } = await clickhouse();
+    const database = freshDatabase();
+    const retention = { ...CONFORMANCE_RETENTION, minuteSeconds: 86_400 };
+    const conn = (): ClickHouseConnection => createClickHouseConnection({ url, database });
+    const a = await createClickHouseMetricStore({ conn: conn(), nodeId: 'node-a', retention });
+    cleanups.push(() => a.close());
+    await a.append({ lsn: 1, delta: wideWrite(0) });
+    await a.append({ lsn: 2, delta: wideWrite(100) });
+    // Minute T0 is past retention, minute T0 + 60 (second T0 + 100) is not; one partition holds both.
+    await a.expire(T0 + 86_400 + 60);
+    const minutes = async (store: MetricStore): Promise<number[]> =>
+      [...new Set((await store.readEdge({ tier: '1m', from: 0, to: T0 + 86_400, filter: {} })).map((r) => r.second))];
+    expect(await minutes(a)).toEqual([T0 + 60]);
+    const b = await createClickHouseMetricStore({ conn: conn(), nodeId: 'node-b', retention });
+    cleanups.push(() => b.close());
+    expect(await minutes(b)).toEqual([T0 + 60]);
+  });
+
   it('refuses a database holding another schema version', async () => {
     const { url } = await clickhouse();
     const database = freshDatabase();

@@ -60,7 +60,7 @@ function checkBucketSeconds(tier: Tier, bucketSeconds: number): void {
 export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOptions): Promise<ClickHouseMetricStore> {
   const { conn, nodeId } = opts;
   await ensureSchema(conn, nodeId);
-  const retention = createRetentionKeeper(conn, opts.retention);
+  const retention = await createRetentionKeeper(conn, opts.retention);
   const spool: WriteSpool | undefined = opts.spoolDir === undefined ? undefined : openWriteSpool(opts.spoolDir);
   let closed = false;
   let retries = 0;

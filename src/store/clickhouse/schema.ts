@@ -26,6 +26,7 @@ export const partitionOf = (tier: Tier, bucket: number): number => Math.floor(bu
 export const tableOf = (kind: RecordKind, tier: Tier): string => `${kind}_${tier}`;
 export const PUBLISHED_LSN = 'published_lsn';
 export const SCHEMA_VERSION_TABLE = 'schema_version';
+export const RETENTION_HORIZON = 'retention_horizon';
 
 export const keyColumns = (kind: RecordKind): readonly string[] => RECORD_KEYS[kind].key;
 
@@ -50,6 +51,8 @@ export function schemaStatements(db: string): string[] {
     `CREATE TABLE IF NOT EXISTS ${db}.${PUBLISHED_LSN} (node String, second Int64, lsn UInt64) ` +
       `ENGINE = ReplacingMergeTree(lsn) PARTITION BY intDiv(second, ${PARTITION_SECONDS['1s']}) ORDER BY (node, second)`,
   );
+  // The lowest visible bucket per tier (retention.ts): shared, so every node hides the same rows.
+  out.push(`CREATE TABLE IF NOT EXISTS ${db}.${RETENTION_HORIZON} (tier String, keep_from Int64) ENGINE = ReplacingMergeTree(keep_from) ORDER BY tier`);
   return out;
 }
 
