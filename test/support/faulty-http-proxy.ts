@@ -14,6 +14,8 @@ export interface FaultyProxy {
   url: string;
   /** Requests that got a fault, by kind. */
   faults: { drop: number; delay: number };
+  /** Content-Encoding of every INSERT body seen ('' for none). */
+  insertEncodings: Set<string>;
   close(): Promise<void>;
 }
 
@@ -27,10 +29,12 @@ export interface FaultyProxyOptions {
 export async function startFaultyProxy(opts: FaultyProxyOptions): Promise<FaultyProxy> {
   const upstream = new URL(opts.upstream);
   const faults = { drop: 0, delay: 0 };
+  const insertEncodings = new Set<string>();
   const sockets = new Set<net.Socket>();
   const server = http.createServer((req, res) => {
     const query = decodeURIComponent(new URL(req.url ?? '/', 'http://x').searchParams.get('query') ?? '');
     const fault = opts.fault(query);
+    if (query.startsWith('INSERT')) insertEncodings.add(String(req.headers['content-encoding'] ?? ''));
     const forward = http.request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
@@ -66,6 +70,7 @@ export async function startFaultyProxy(opts: FaultyProxyOptions): Promise<Faulty
   return {
     url: `http://127.0.0.1:${port}`,
     faults,
+    insertEncodings,
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

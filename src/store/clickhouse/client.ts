@@ -5,7 +5,8 @@
  * parsed from the message, and inserts in `JSONEachRow` with a gzip body, so a body cut short by a
  * dropped connection fails to inflate on the server instead of committing the rows it got.
  */
-import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { Readable } from 'node:stream';
+import { ClickHouseLogLevel, createClient, drainStream, type ClickHouseClient } from '@clickhouse/client';
 
 export interface ClickHouseConnectionOptions {
   url: string;
@@ -62,6 +63,8 @@ export interface ClickHouseConnection {
   command(sql: string, options?: RequestOptions): Promise<void>;
   /** Inserts rows (objects keyed by column name; Nested columns as `name.k`) in one request. */
   insert(table: string, rows: readonly Record<string, unknown>[], options?: RequestOptions): Promise<void>;
+  /** Inserts JSONEachRow text (one row a line) in one request. */
+  insertText(table: string, ndjson: string, options?: RequestOptions): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -113,6 +116,12 @@ export function createClickHouseConnection(opts: ClickHouseConnectionOptions): C
     insert: (table, rows, o) =>
       wrap(`insert into ${table}`, async () => {
         await client.insert({ table, values: rows as Record<string, unknown>[], format: 'JSONEachRow', ...base(o) });
+      }),
+    insertText: (table, ndjson, o) =>
+      wrap(`insert into ${table}`, async () => {
+        // exec, not insert: insert would JSON-encode each chunk of a stream as a row again.
+        const result = await client.exec({ query: `INSERT INTO ${table} FORMAT JSONEachRow`, values: Readable.from([Buffer.from(ndjson)]), ...base(o) });
+        await drainStream(result.stream);
       }),
     close: () => client.close(),
   };

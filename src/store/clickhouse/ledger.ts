@@ -70,11 +70,12 @@ export async function ledgerPresent(conn: ClickHouseConnection, batch: InsertBat
  */
 export async function insertExactlyOnce(conn: ClickHouseConnection, batch: InsertBatch, id: string, keys: readonly string[], opts: LedgerOptions): Promise<void> {
   const queryId = queryIdOf(id, batch.table);
-  const rows = [...batch.rows, ledgerRow(batch, id, keys)];
+  const body = `${batch.lines.join('\n')}\n${JSON.stringify(ledgerRow(batch, id, keys))}\n`;
+  const rowCount = batch.lines.length + 1;
   const checkTimeoutMs = opts.checkTimeoutMs ?? 10_000;
   let delay = opts.retryDelayMs ?? 100;
   // One part: the whole batch is one block (write-batches.ts keeps batches below this).
-  const settings = { max_insert_block_size: Math.max(1_048_576, rows.length + 1) };
+  const settings = { max_insert_block_size: Math.max(1_048_576, rowCount + 1) };
   for (let attempt = opts.checkFirst === true ? 1 : 0; ; attempt++) {
     if (attempt > 0) {
       try {
@@ -89,7 +90,7 @@ export async function insertExactlyOnce(conn: ClickHouseConnection, batch: Inser
       }
     }
     try {
-      await conn.insert(`${conn.database}.${batch.table}`, rows, {
+      await conn.insertText(`${conn.database}.${batch.table}`, body, {
         queryId,
         settings,
         ...(opts.insertTimeoutMs === undefined ? {} : { timeoutMs: opts.insertTimeoutMs }),

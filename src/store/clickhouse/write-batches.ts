@@ -17,8 +17,8 @@ export interface InsertBatch {
   table: string;
   tier: Tier;
   partition: number;
-  /** Data rows; the ledger row is added by the ledger protocol. */
-  rows: InsertRow[];
+  /** Data rows as JSONEachRow lines; the ledger row is added by the ledger protocol. */
+  lines: string[];
   /** The lowest bucket of the rows: where the ledger row goes (same partition, found by index). */
   firstBucket: number;
   kind: RecordKind;
@@ -31,46 +31,89 @@ export const MAX_BATCH_ROWS = 500_000;
 export function writeBatches(delta: Delta): InsertBatch[] {
   const out: InsertBatch[] = [];
   for (const kind of RECORD_KIND_NAMES) {
-    if (delta[kind].rows === 0) continue;
-    for (const tier of TIERS) out.push(...kindTierBatches(delta, kind, tier));
+    const part = delta[kind];
+    if (part.rows === 0) continue;
+    const perSecond = encodeRows(delta, kind, 1);
+    for (const tier of TIERS) {
+      let rows = perSecond;
+      if (tier !== '1s') {
+        // The usual write (its seconds within one bucket of the tier): the tier's rows are the
+        // 1 s rows under that bucket (a key of two seconds twice: rows add up); no second pass.
+        const only = singleBucket(part.second, TIER_SECONDS[tier]);
+        rows = only === undefined ? encodeRows(delta, kind, TIER_SECONDS[tier]) : { buckets: new Float64Array(perSecond.tails.length).fill(only), tails: perSecond.tails };
+      }
+      out.push(...batchesOf(kind, tier, rows));
+    }
   }
   return out;
 }
 
-function kindTierBatches(delta: Delta, kind: RecordKind, tier: Tier): InsertBatch[] {
+const floorTo = (second: number, width: number): number => second - (((second % width) + width) % width);
+
+/** The one bucket of `width` all these seconds fall in, or undefined. */
+function singleBucket(seconds: Float64Array, width: number): number | undefined {
+  const first = floorTo(seconds[0] as number, width);
+  for (let i = 1; i < seconds.length; i++) if (floorTo(seconds[i] as number, width) !== first) return undefined;
+  return first;
+}
+
+interface EncodedRows {
+  buckets: Float64Array;
+  /** Each row's JSON line after `{"bucket":N,`. */
+  tails: string[];
+}
+
+/**
+ * Hot path (every key of every write): the summed slab is read field by field (its memory
+ * order), each row's non-zero fields collected, and each row written as JSON by hand; only the
+ * key strings go through JSON.stringify.
+ */
+function encodeRows(delta: Delta, kind: RecordKind, bucketSeconds: number): EncodedRows {
   const keys = keyColumns(kind);
   const arity = arityOf(kind);
   const width = widthOf(kind);
-  const byPartition = new Map<number, InsertBatch[]>();
-  for (const chunk of sumByKey(delta, kind, TIER_SECONDS[tier])) {
-    for (let r = 0; r < chunk.rows; r++) {
-      const bucket = chunk.bucket[r] as number;
-      const row: InsertRow = { bucket };
-      for (let k = 0; k < arity; k++) row[keys[k] as string] = chunk.names[chunk.keys[r * arity + k] as number] as string;
-      row['ledger'] = '';
-      row['rows'] = 1;
-      const ks: number[] = [];
-      const vs: number[] = [];
-      for (let f = 0; f < width; f++) {
-        const v = chunk.columns[f * chunk.stride + r] as number;
+  const prefixes = keys.map((k, i) => `${i === 0 ? '' : ','}"${k}":`);
+  const buckets: number[] = [];
+  const tails: string[] = [];
+  for (const chunk of sumByKey(delta, kind, bucketSeconds)) {
+    const ks: number[][] = Array.from({ length: chunk.rows }, () => []);
+    const vs: number[][] = Array.from({ length: chunk.rows }, () => []);
+    for (let f = 0; f < width; f++) {
+      const base = f * chunk.stride;
+      for (let r = 0; r < chunk.rows; r++) {
+        const v = chunk.columns[base + r] as number;
         if (v !== 0) {
-          ks.push(f);
-          vs.push(v);
+          (ks[r] as number[]).push(f);
+          (vs[r] as number[]).push(v);
         }
       }
-      row['fieldsMap.k'] = ks;
-      row['fieldsMap.v'] = vs;
-      const partition = partitionOf(tier, bucket);
-      let list = byPartition.get(partition);
-      if (list === undefined) byPartition.set(partition, (list = []));
-      let batch = list[list.length - 1];
-      if (batch === undefined || batch.rows.length >= MAX_BATCH_ROWS) {
-        batch = { table: tableOf(kind, tier), tier, partition, rows: [], firstBucket: bucket, kind };
-        list.push(batch);
-      }
-      batch.rows.push(row);
-      if (bucket < batch.firstBucket) batch.firstBucket = bucket;
     }
+    const quoted = chunk.names.map((n) => JSON.stringify(n));
+    for (let r = 0; r < chunk.rows; r++) {
+      let line = '';
+      for (let k = 0; k < arity; k++) line += prefixes[k] + (quoted[chunk.keys[r * arity + k] as number] as string);
+      line += `,"ledger":"","rows":1,"fieldsMap.k":[${(ks[r] as number[]).join(',')}],"fieldsMap.v":[${(vs[r] as number[]).join(',')}]}`;
+      buckets.push(chunk.bucket[r] as number);
+      tails.push(line);
+    }
+  }
+  return { buckets: Float64Array.from(buckets), tails };
+}
+
+function batchesOf(kind: RecordKind, tier: Tier, rows: EncodedRows): InsertBatch[] {
+  const byPartition = new Map<number, InsertBatch[]>();
+  for (let i = 0; i < rows.tails.length; i++) {
+    const bucket = rows.buckets[i] as number;
+    const partition = partitionOf(tier, bucket);
+    let list = byPartition.get(partition);
+    if (list === undefined) byPartition.set(partition, (list = []));
+    let batch = list[list.length - 1];
+    if (batch === undefined || batch.lines.length >= MAX_BATCH_ROWS) {
+      batch = { table: tableOf(kind, tier), tier, partition, lines: [], firstBucket: bucket, kind };
+      list.push(batch);
+    }
+    batch.lines.push(`{"bucket":${bucket},${rows.tails[i] as string}`);
+    if (bucket < batch.firstBucket) batch.firstBucket = bucket;
   }
   return [...byPartition.values()].flat();
 }
