@@ -102,6 +102,17 @@ async function waitReady(url: string, child: ChildProcess, dir: string, timeoutM
   throw new Error(`clickhouse-server at ${url} was not ready within ${timeoutMs} ms`);
 }
 
+/** Servers still running: killed when the test process exits, so a crashed test leaves none behind. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+const track = (child: ChildProcess): ChildProcess => {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+};
+
 function serverAt(dir: string, ports: Ports, spawnIt: () => ChildProcess, first: ChildProcess): ClickHouseServer {
   let child = first;
   const url = `http://127.0.0.1:${ports.http}`;
@@ -151,8 +162,7 @@ export async function startClickHouseCluster(count = 1, clusterName = 'rtm_test'
       const configFile = writeConfig(dir, p, clusterName);
       // Every shard knows every shard: rewrite with the full list.
       fs.writeFileSync(configFile, fs.readFileSync(configFile, 'utf8').replace(/<remote_servers>.*<\/remote_servers>/s, remoteServers(clusterName, ports)));
-      const spawnIt = (): ChildProcess =>
-        spawn(CLICKHOUSE_BINARY, [`--config-file=${configFile}`], { cwd: dir, stdio: 'ignore', detached: false });
+      const spawnIt = (): ChildProcess => track(spawn(CLICKHOUSE_BINARY, [`--config-file=${configFile}`], { cwd: dir, stdio: 'ignore' }));
       const child = spawnIt();
       const server = serverAt(dir, p, spawnIt, child);
       shards.push(server);
