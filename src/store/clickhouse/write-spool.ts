@@ -53,7 +53,10 @@ export function openWriteSpool(dir: string): WriteSpool {
       await fs.promises.rm(file, { force: true });
     },
     async pending() {
-      const names = (await fs.promises.readdir(dir)).filter((n) => n.endsWith('.write')).sort();
+      const all = await fs.promises.readdir(dir);
+      // A .tmp is a write the process died while spooling: never sent (the rename comes first).
+      for (const n of all.filter((n) => n.endsWith('.write.tmp'))) await fs.promises.rm(path.join(dir, n), { force: true });
+      const names = all.filter((n) => n.endsWith('.write')).sort();
       const out: SpooledWrite[] = [];
       for (const name of names) {
         const file = path.join(dir, name);
