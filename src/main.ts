@@ -31,7 +31,7 @@ export async function startServer(config: Config, clock: Clock = systemClock, lo
     await services.close().catch(() => undefined);
     throw err;
   }
-  log.info({ url, dataDir: config.dataDir }, 'rtmetrics listening');
+  log.info({ url, dataDir: config.dataDir, store: services.engine.describe, nodeId: config.nodeId }, 'rtmetrics listening');
   let stopped = false;
   return {
     app,

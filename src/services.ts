@@ -28,8 +28,8 @@ import type { EdgeRecord, RecordSet } from './model/record.ts';
 import { createDictionaries } from './model/dictionary.ts';
 import type { Catalog } from './store/catalog.ts';
 import type { AlertStore } from './store/alert-store.ts';
-import { openDuckDbEngine } from './store/duckdb/engine.ts';
 import type { StoreEngine } from './store/engine.ts';
+import { openStoreEngine } from './store/open-engine.ts';
 import { createStoreWatermark } from './query/store-watermark.ts';
 import { startStoreMaintenance } from './store/maintenance.ts';
 import type { ObjectStore } from './store/object-store.ts';
@@ -51,7 +51,7 @@ export interface Services {
   domainCap: DomainCap;
   /** What each share of config.memoryBudget holds now, bytes (self-metrics), and the resident set. */
   memory: MemoryUse;
-  /** The storage engine every durable component below lives in (DuckDB in the data dir). */
+  /** The storage engine every durable component below lives in (config.store: DuckDB in the data dir, or ClickHouse). */
   engine: StoreEngine;
   /** Per-second records and their rollups (DuckDB). */
   store: MetricStore;
@@ -114,7 +114,9 @@ export async function createServices(opts: ServiceOptions): Promise<Services> {
 }
 
 async function composeServices({ config, clock, logger }: ServiceOptions, closers: (() => Promise<void>)[]): Promise<Services> {
-  const engine = await openDuckDbEngine({
+  const engine = await openStoreEngine({
+    store: config.store,
+    nodeId: config.nodeId,
     dataDir: config.dataDir,
     clock,
     retention: config.retention,

@@ -6,6 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Tier } from '../model/tier.ts';
 import { DEFAULT_MEMORY_BUDGET_BYTES, memoryBudget, type MemoryBudget } from './memory-budget.ts';
+import { nodeIdFrom, storeConfigFrom, type StoreConfig } from './store-config.ts';
+
+export type { ClickHouseConfig, StoreConfig } from './store-config.ts';
 
 export interface Limits {
   /** Largest accepted request body, bytes (after gzip decoding). Default 64 MiB. `RTM_MAX_BODY_BYTES`. */
@@ -96,6 +99,10 @@ export interface Config {
   port: number;
   /** Where the store, the WAL and the generated admin token live. Default ./data. `RTM_DATA_DIR`. */
   dataDir: string;
+  /** Where the metrics live: `duckdb` in the data dir (default) or `clickhouse`. `RTM_STORE`, `RTM_CLICKHOUSE_*` (store-config.ts). */
+  store: StoreConfig;
+  /** This node's name in a shared store. Default: host name + a digest of the data dir. `RTM_NODE_ID`. */
+  nodeId: string;
   /** Token with every permission on every service; generated and kept in dataDir when unset. `RTM_ADMIN_TOKEN`. */
   adminToken: string | undefined;
   /** Seconds to wait after a second ends before publishing it. Default 1. `RTM_AGGREGATE_DELAY`. */
@@ -219,6 +226,8 @@ export function loadConfig(env: Env = process.env): Config {
     host: env['HOST'] ?? '127.0.0.1',
     port: intFrom(env, 'PORT', 8080),
     dataDir,
+    store: storeConfigFrom(env),
+    nodeId: nodeIdFrom(env, dataDir),
     adminToken: env['RTM_ADMIN_TOKEN'] || undefined,
     aggregateDelaySeconds: intFrom(env, 'RTM_AGGREGATE_DELAY', 1),
     maxPublishHoldSeconds: intFrom(env, 'RTM_MAX_PUBLISH_HOLD_SECONDS', 10),

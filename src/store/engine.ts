@@ -1,8 +1,8 @@
 /**
  * The storage engine seam: every durable component the runtime needs, opened by one factory, so
  * main.ts, the tests and the CLI never name an engine's files or tables. DuckDB (embedded, one
- * file in the data dir) is the default and today the only engine; the ClickHouse cluster engine
- * plugs in here.
+ * file in the data dir) is the default; ClickHouse (./clickhouse/engine.ts) is the other; the
+ * factory that picks one is ./open-engine.ts.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../model/clock.ts';
@@ -10,7 +10,7 @@ import type { Retention } from '../config/config.ts';
 import type { AlertStore } from './alert-store.ts';
 import type { Catalog } from './catalog.ts';
 import type { ObjectStore } from './object-store.ts';
-import type { MetricStore } from './store.ts';
+import type { MetricStore, Tier } from './store.ts';
 import type { TokenStore } from './token-store.ts';
 import type { UsageStore } from './usage-store.ts';
 
@@ -30,10 +30,18 @@ export interface StoreEngineOptions {
   logger?: Pick<Logger, 'error'>;
 }
 
+/** What every engine's metric store reports of its pending work (self-metrics, memory use). */
+export interface StoreBacklog {
+  /** Rows held in memory for the rollup tiers, not yet written (0 for an engine that writes them at once). */
+  rollupBacklog(): number;
+  /** Rollup buckets (DuckDB) or partitions (ClickHouse) per tier waiting for compaction. */
+  compactionBacklog(): Record<Tier, number>;
+}
+
 export interface StoreEngine {
   /** Which engine and where (for logs and /readyz), e.g. `duckdb:/data/rtmetrics.duckdb`. */
   readonly describe: string;
-  metrics: MetricStore;
+  metrics: MetricStore & StoreBacklog;
   tokens: TokenStore;
   catalog: Catalog;
   usage: UsageStore;

@@ -1,7 +1,7 @@
 /**
  * The store interface: what the aggregator writes and the APIs read. DuckDB (embedded, default)
- * implements it in ./duckdb; a ClickHouse engine will implement the same interface later, and
- * both pass one conformance suite (./store-conformance.ts).
+ * implements it in ./duckdb, ClickHouse in ./clickhouse; both pass one conformance suite
+ * (./store-conformance.ts).
  *
  * Rows are deltas: rows with the same key add up (append-only, like a SummingMergeTree), so a
  * late event is one more appended row and every read sums.

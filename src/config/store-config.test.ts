@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { nodeIdFrom, storeConfigFrom } from './store-config.ts';
+
+describe('store config', () => {
+  it('defaults to DuckDB', () => {
+    expect(storeConfigFrom({})).toEqual({ engine: 'duckdb' });
+  });
+
+  it('reads the ClickHouse settings', () => {
+    expect(
+      storeConfigFrom({ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'http://10.0.0.1:8123, http://10.0.0.2:8123', RTM_CLICKHOUSE_USER: 'rtm', RTM_CLICKHOUSE_PASSWORD: 'pw' }),
+    ).toEqual({ engine: 'clickhouse', clickhouse: { urls: ['http://10.0.0.1:8123', 'http://10.0.0.2:8123'], database: 'rtm', user: 'rtm', password: 'pw' } });
+  });
+
+  it.each([
+    [{ RTM_STORE: 'mysql' }, /RTM_STORE must be duckdb or clickhouse, got "mysql"/],
+    [{ RTM_STORE: 'clickhouse' }, /needs RTM_CLICKHOUSE_URLS/],
+    [{ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'localhost:8123' }, /"localhost:8123" is not an http\(s\) URL/],
+    [{ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'nope' }, /"nope" is not a URL/],
+    [{ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'http://h:8123', RTM_CLICKHOUSE_DATABASE: 'a-b' }, /RTM_CLICKHOUSE_DATABASE must be a plain identifier/],
+  ])('refuses %j', (env, message) => {
+    expect(() => storeConfigFrom(env)).toThrow(message);
+  });
+
+  it('derives a node id per host and data dir unless one is set', () => {
+    const a = nodeIdFrom({}, '/data/a');
+    expect(a).not.toBe(nodeIdFrom({}, '/data/b'));
+    expect(a).toBe(nodeIdFrom({}, '/data/a'));
+    expect(nodeIdFrom({ RTM_NODE_ID: 'edge-1' }, '/data/a')).toBe('edge-1');
+    expect(() => nodeIdFrom({ RTM_NODE_ID: 'a b' }, '/data/a')).toThrow(/RTM_NODE_ID must be/);
+  });
+});

@@ -1,0 +1,54 @@
+/**
+ * Which storage engine holds the metrics, and how to reach it (part of Config, parsed from the
+ * environment by loadConfig).
+ */
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+
+export interface ClickHouseConfig {
+  /** HTTP URLs, one per shard. Required with RTM_STORE=clickhouse. `RTM_CLICKHOUSE_URLS` (comma-separated). */
+  urls: readonly string[];
+  /** Database of the metric tables. Default `rtm`. `RTM_CLICKHOUSE_DATABASE`. */
+  database: string;
+  /** Default ClickHouse's `default` user with no password. `RTM_CLICKHOUSE_USER` / `RTM_CLICKHOUSE_PASSWORD`. */
+  user: string | undefined;
+  password: string | undefined;
+}
+
+export type StoreConfig = { engine: 'duckdb' } | { engine: 'clickhouse'; clickhouse: ClickHouseConfig };
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** `RTM_STORE`: `duckdb` (default, embedded in the data dir) or `clickhouse`. */
+export function storeConfigFrom(env: Env): StoreConfig {
+  const engine = env['RTM_STORE'] || 'duckdb';
+  if (engine === 'duckdb') return { engine };
+  if (engine !== 'clickhouse') throw new Error(`RTM_STORE must be duckdb or clickhouse, got "${engine}"`);
+  const urls = (env['RTM_CLICKHOUSE_URLS'] ?? '').split(',').map((u) => u.trim()).filter((u) => u !== '');
+  if (urls.length === 0) throw new Error('RTM_STORE=clickhouse needs RTM_CLICKHOUSE_URLS (comma-separated HTTP URLs, one per shard, e.g. http://127.0.0.1:8123)');
+  for (const u of urls) {
+    let parsed: URL;
+    try {
+      parsed = new URL(u);
+    } catch {
+      throw new Error(`RTM_CLICKHOUSE_URLS: "${u}" is not a URL (e.g. http://127.0.0.1:8123)`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`RTM_CLICKHOUSE_URLS: "${u}" is not an http(s) URL`);
+  }
+  const database = env['RTM_CLICKHOUSE_DATABASE'] || 'rtm';
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) throw new Error(`RTM_CLICKHOUSE_DATABASE must be a plain identifier ([A-Za-z_][A-Za-z0-9_]*), got "${database}"`);
+  return {
+    engine,
+    clickhouse: Object.freeze({ urls: Object.freeze(urls), database, user: env['RTM_CLICKHOUSE_USER'] || undefined, password: env['RTM_CLICKHOUSE_PASSWORD'] || undefined }),
+  };
+}
+
+/**
+ * `RTM_NODE_ID`: this node's name in a shared store (unique per node). Default: the host name
+ * and a digest of the data dir, so two nodes on one host with their own data dirs differ.
+ */
+export function nodeIdFrom(env: Env, dataDir: string): string {
+  const id = env['RTM_NODE_ID'] || `${os.hostname()}-${createHash('sha256').update(dataDir).digest('hex').slice(0, 8)}`;
+  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(id)) throw new Error(`RTM_NODE_ID must be 1-128 characters of A-Z a-z 0-9 _ . : -, got "${id}"`);
+  return id;
+}

@@ -1,0 +1,185 @@
+/**
+ * The MetricStore on ClickHouse (18.16 and later). A write becomes one insert per (record kind,
+ * tier, partition), each with its ledger row (./ledger.ts), sent at once; then the write's
+ * published_lsn rows. A write is recorded in the node's spool first (./write-spool.ts), so a node
+ * killed mid-write finishes it on start, and a ClickHouse that is away does not hold the caller
+ * longer than `deliveryWaitMs` (./write-queue.ts). Layout and reasons: docs/store.md ("ClickHouse").
+ */
+import { randomUUID } from 'node:crypto';
+import type { Retention } from '../../config/config.ts';
+import { edgeFieldIndex } from '../../model/fields.ts';
+import { deltaSeconds, type Delta } from '../../model/delta.ts';
+import { TIER_SECONDS, type Tier } from '../../model/tier.ts';
+import type { StoreBacklog } from '../engine.ts';
+import { TIERS, type GroupDimension, type MetricStore, type RecordQuery } from '../store.ts';
+import { intLiteral, literal, type ClickHouseConnection } from './client.ts';
+import { insertExactlyOnce, insertIdempotent, type LedgerOptions } from './ledger.ts';
+import { readRecords, readSecondsDelta, sumDimension, sumEdge } from './reads.ts';
+import { createRetentionKeeper } from './retention.ts';
+import { ensureSchema, keyColumns, PUBLISHED_LSN } from './schema.ts';
+import { writeBatches, type InsertBatch } from './write-batches.ts';
+import { createWriteQueue } from './write-queue.ts';
+import { openWriteSpool, type WriteSpool } from './write-spool.ts';
+
+export interface ClickHouseMetricStoreOptions {
+  conn: ClickHouseConnection;
+  /** This node's identity in published_lsn and in the ledger ids: unique per node. */
+  nodeId: string;
+  retention: Retention;
+  /** Where writes in flight are recorded (the node's data dir); none: a node kill mid-write is not covered. */
+  spoolDir?: string;
+  /** Limit of one insert attempt, ms. Default 30,000. */
+  insertTimeoutMs?: number;
+  /** Longest wait of an append for its delivery once the write is in the spool, ms. Default 5,000. */
+  deliveryWaitMs?: number;
+  /** Where failures of background deliveries are reported. */
+  onError?: (err: unknown) => void;
+  /** First pause between retries, ms. Default 100. */
+  retryDelayMs?: number;
+  /** Told each failed insert attempt before it is checked and resent. */
+  onRetry?: (batch: InsertBatch, err: unknown) => void;
+}
+
+export interface ClickHouseMetricStore extends MetricStore, StoreBacklog {
+  /** Inserts that failed and were checked against the ledger since start. */
+  retries(): number;
+  /** Writes accepted (in the spool) and not yet in ClickHouse. */
+  undelivered(): number;
+}
+
+const GROUP_COLUMNS: ReadonlySet<GroupDimension> = new Set(['service', 'datacenter', 'domain', 'product']);
+const SECONDS_CHUNK = 5000;
+
+function checkBucketSeconds(tier: Tier, bucketSeconds: number): void {
+  const width = TIER_SECONDS[tier];
+  if (!Number.isInteger(bucketSeconds) || bucketSeconds < width || bucketSeconds % width !== 0) {
+    throw new RangeError(`bucketSeconds ${bucketSeconds} is not a positive multiple of tier ${tier} (${width} s)`);
+  }
+}
+
+export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOptions): Promise<ClickHouseMetricStore> {
+  const { conn, nodeId } = opts;
+  await ensureSchema(conn, nodeId);
+  const retention = await createRetentionKeeper(conn, opts.retention);
+  const spool: WriteSpool | undefined = opts.spoolDir === undefined ? undefined : openWriteSpool(opts.spoolDir);
+  let closed = false;
+  let retries = 0;
+  /** Rollup partitions written since the last compaction round, by `table/partition`. */
+  const dirty = new Map<string, { table: string; tier: Tier; partition: number }>();
+  const ledger = (checkFirst: boolean): LedgerOptions => ({
+    keepTrying: () => !closed,
+    checkFirst,
+    ...(opts.insertTimeoutMs === undefined ? {} : { insertTimeoutMs: opts.insertTimeoutMs }),
+    ...(opts.retryDelayMs === undefined ? {} : { retryDelayMs: opts.retryDelayMs }),
+    onRetry: (batch, err) => {
+      retries++;
+      opts.onRetry?.(batch, err);
+    },
+  });
+
+  /** Sends one write whole; every insert is exactly once, so a resend of the same write id is safe. */
+  const send = async (writeId: string, lsn: number, delta: Delta, seconds: readonly number[], recovering: boolean): Promise<void> => {
+    const batches = writeBatches(delta);
+    const results = await Promise.allSettled(
+      batches.map((b, i) => insertExactlyOnce(conn, b, `${writeId}/${i}`, keyColumns(b.kind), ledger(recovering))),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const b of batches) if (b.tier !== '1s') dirty.set(`${b.table}/${b.partition}`, { table: b.table, tier: b.tier, partition: b.partition });
+    // Only now: appliedLsn must not claim a second before every tier holds it.
+    for (let i = 0; i < seconds.length; i += SECONDS_CHUNK) {
+      const rows = seconds.slice(i, i + SECONDS_CHUNK).map((second) => ({ node: nodeId, second, lsn }));
+      await insertIdempotent(conn, PUBLISHED_LSN, rows, ledger(false));
+    }
+  };
+
+  for (const w of (await spool?.pending()) ?? []) {
+    await send(w.writeId, w.lsn, w.delta, [...deltaSeconds(w.delta)], true);
+    await spool?.done(w.file);
+  }
+
+  const queue = createWriteQueue({
+    send: (w) => send(w.writeId, w.lsn, w.delta, w.seconds, false),
+    ...(spool === undefined ? {} : { spool }),
+    ...(opts.deliveryWaitMs === undefined ? {} : { waitMs: opts.deliveryWaitMs }),
+    onError: (err) => opts.onError?.(err),
+  });
+  const visible = <Q extends RecordQuery>(query: Q): Q => ({ ...query, from: Math.max(query.from, retention.keepFrom(query.tier)) });
+  const open = (): void => {
+    if (closed) throw new Error('the store is closed');
+  };
+
+  return {
+    async append(write) {
+      open();
+      const seconds = [...deltaSeconds(write.delta)];
+      if (seconds.length === 0) return;
+      for (const s of seconds) if (!Number.isSafeInteger(s)) throw new RangeError(`record second ${s} is not an integer`);
+      if (!Number.isSafeInteger(write.lsn) || write.lsn < 0) throw new RangeError(`write lsn ${write.lsn} is not a non-negative integer`);
+      await queue.enqueue({ writeId: `${nodeId}:${randomUUID()}`, lsn: write.lsn, delta: write.delta, seconds });
+    },
+
+    async appliedLsn(seconds) {
+      open();
+      const out = new Map<number, number>();
+      const unique = [...new Set(seconds)].filter((s) => Number.isSafeInteger(s));
+      for (let i = 0; i < unique.length; i += SECONDS_CHUNK) {
+        const part = unique.slice(i, i + SECONDS_CHUNK);
+        const rows = await conn.rows(
+          `SELECT second, max(lsn) FROM ${conn.database}.${PUBLISHED_LSN} WHERE node = ${literal(nodeId)} ` +
+            `AND second IN (${part.map(intLiteral).join(', ')}) GROUP BY second`,
+        );
+        for (const [s, l] of rows) out.set(Number(s), Number(l));
+      }
+      return out;
+    },
+
+    readSeconds(from, to) {
+      open();
+      return readSecondsDelta(conn, Math.max(from, retention.keepFrom('1s')), to);
+    },
+    readEdge: (query) => readRecords(conn, 'edge', visible(query)),
+    readOrigin: (query) => readRecords(conn, 'origin', visible(query)),
+    readDimension: (query) => readRecords(conn, 'dimension', visible(query)),
+
+    async sumEdge(query) {
+      checkBucketSeconds(query.tier, query.bucketSeconds);
+      for (const f of query.fields) if (!edgeFieldIndex.has(f)) throw new RangeError(`unknown edge field ${JSON.stringify(f)}`);
+      for (const g of query.groupBy ?? []) if (!GROUP_COLUMNS.has(g)) throw new RangeError(`cannot group by ${JSON.stringify(g)}`);
+      return sumEdge(conn, visible(query));
+    },
+    async sumDimension(query) {
+      checkBucketSeconds(query.tier, query.bucketSeconds);
+      return sumDimension(conn, visible(query));
+    },
+
+    expire: (nowSeconds) => retention.expire(nowSeconds),
+
+    async compact() {
+      // SummingMergeTree folds rows of a key as it merges; this only asks for the merges of the
+      // rollup partitions written since the last round sooner (no FINAL: a merge of what is there).
+      for (const [key, { table, partition }] of [...dirty]) {
+        dirty.delete(key);
+        await conn.command(`OPTIMIZE TABLE ${conn.database}.${table} PARTITION ${partition}`);
+      }
+    },
+
+    retries: () => retries,
+    undelivered: () => queue.pending(),
+    // Every tier is written with each append: nothing is buffered.
+    rollupBacklog: () => 0,
+    compactionBacklog() {
+      const out = Object.fromEntries(TIERS.map((t) => [t, 0])) as Record<Tier, number>;
+      for (const { tier } of dirty.values()) out[tier]++;
+      return out;
+    },
+
+    async close() {
+      if (closed) return;
+      // Deliveries in progress stop retrying; what is undelivered stays in the spool for the next start.
+      closed = true;
+      await queue.idle();
+      await conn.close();
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * The ClickHouse tables of the metric store (layout and reasons: docs/store.md, "ClickHouse").
+ * One SummingMergeTree per record kind and tier; the counters live in one sparse
+ * `fieldsMap Nested(k UInt16, v Float64)` (field index -> value, only non-zero fields), which
+ * SummingMergeTree sums by key on 18.16 (numeric keys only). `rows` (1 per inserted row) keeps a
+ * row whose counters are all zero from vanishing at merge time. `ledger` is '' on data rows and a
+ * write id on the one ledger row each insert carries (./ledger.ts).
+ */
+import { TIERS, TIER_SECONDS, type Tier } from '../../model/tier.ts';
+import { RECORD_KEYS, RECORD_KIND_NAMES, type RecordKind } from '../../model/delta.ts';
+import { clickHouseErrorCode, literal, type ClickHouseConnection } from './client.ts';
+
+/** Bumped when a table changes incompatibly; a node refuses a database of another version. */
+export const SCHEMA_VERSION = 1;
+
+/** Seconds of buckets per partition of each tier: what DROP PARTITION removes at once. */
+export const PARTITION_SECONDS: Readonly<Record<Tier, number>> = {
+  '1s': 86_400,
+  '1m': 86_400,
+  '1h': 30 * 86_400,
+  '1d': 365 * 86_400,
+};
+
+export const partitionOf = (tier: Tier, bucket: number): number => Math.floor(bucket / PARTITION_SECONDS[tier]);
+
+export const tableOf = (kind: RecordKind, tier: Tier): string => `${kind}_${tier}`;
+export const PUBLISHED_LSN = 'published_lsn';
+export const SCHEMA_VERSION_TABLE = 'schema_version';
+export const RETENTION_HORIZON = 'retention_horizon';
+
+export const keyColumns = (kind: RecordKind): readonly string[] => RECORD_KEYS[kind].key;
+
+function createRecordTable(db: string, kind: RecordKind, tier: Tier): string {
+  const keys = keyColumns(kind);
+  const cols = ['bucket Int64', ...keys.map((k) => `${k} String`), 'ledger String', 'rows UInt64', 'fieldsMap Nested(k UInt16, v Float64)'];
+  // Service first: the APIs read one service over a time range (FACTS: ORDER BY (service, ts, ...)).
+  const order = ['service', 'bucket', ...keys.filter((k) => k !== 'service'), 'ledger'];
+  return (
+    `CREATE TABLE IF NOT EXISTS ${db}.${tableOf(kind, tier)} (${cols.join(', ')}) ` +
+    `ENGINE = SummingMergeTree PARTITION BY intDiv(bucket, ${PARTITION_SECONDS[tier]}) ORDER BY (${order.join(', ')})`
+  );
+}
+
+/** Every CREATE of the schema; each idempotent. */
+export function schemaStatements(db: string): string[] {
+  const out = [`CREATE DATABASE IF NOT EXISTS ${db}`];
+  out.push(`CREATE TABLE IF NOT EXISTS ${db}.${SCHEMA_VERSION_TABLE} (version UInt32, node String) ENGINE = MergeTree ORDER BY version`);
+  for (const tier of TIERS) for (const kind of RECORD_KIND_NAMES) out.push(createRecordTable(db, kind, tier));
+  // Per node: an lsn is a position in that node's own WAL. The highest version (lsn) wins.
+  out.push(
+    `CREATE TABLE IF NOT EXISTS ${db}.${PUBLISHED_LSN} (node String, second Int64, lsn UInt64) ` +
+      `ENGINE = ReplacingMergeTree(lsn) PARTITION BY intDiv(second, ${PARTITION_SECONDS['1s']}) ORDER BY (node, second)`,
+  );
+  // The lowest visible bucket per tier (retention.ts): shared, so every node hides the same rows.
+  out.push(`CREATE TABLE IF NOT EXISTS ${db}.${RETENTION_HORIZON} (tier String, keep_from Int64) ENGINE = ReplacingMergeTree(keep_from) ORDER BY tier`);
+  return out;
+}
+
+/** Every table of a tier (expiry drops their partitions alike). */
+export const tablesOf = (tier: Tier): string[] => RECORD_KIND_NAMES.map((k) => tableOf(k, tier));
+
+export { TIER_SECONDS };
+
+// "Table already exists" / "Database already exists": another node created it between our
+// IF NOT EXISTS check and our CREATE (18.16 does not make that check atomic).
+const ALREADY_EXISTS = new Set([57, 82]);
+
+/**
+ * Creates what is missing and records the version; refuses a database that holds another
+ * version. Safe when several nodes run it at once.
+ */
+export async function ensureSchema(conn: ClickHouseConnection, nodeId: string): Promise<void> {
+  const db = conn.database;
+  const versions = async (): Promise<number[]> => {
+    const exists = await conn.rows(`SELECT count() FROM system.tables WHERE database = ${literal(db)} AND name = ${literal(SCHEMA_VERSION_TABLE)}`);
+    if (Number(exists[0]?.[0]) === 0) return [];
+    return (await conn.rows(`SELECT DISTINCT version FROM ${db}.${SCHEMA_VERSION_TABLE}`)).map((r) => Number(r[0]));
+  };
+  const check = (found: readonly number[]): void => {
+    const other = found.filter((v) => v !== SCHEMA_VERSION);
+    if (other.length > 0) {
+      throw new Error(
+        `ClickHouse database ${db} at ${conn.url} holds metric store schema version ${other.join(', ')}, this rtmetrics needs ${SCHEMA_VERSION}; ` +
+          'use another RTM_CLICKHOUSE_DATABASE or run the rtmetrics version that created it',
+      );
+    }
+  };
+  check(await versions());
+  for (const statement of schemaStatements(db)) {
+    try {
+      await conn.command(statement);
+    } catch (err) {
+      if (!ALREADY_EXISTS.has(clickHouseErrorCode(err) ?? -1)) throw err;
+    }
+  }
+  const found = await versions();
+  check(found);
+  // Two nodes starting at once may both add a row: the same version twice is harmless.
+  if (found.length === 0) await conn.insert(`${db}.${SCHEMA_VERSION_TABLE}`, [{ version: SCHEMA_VERSION, node: nodeId }]);
+}

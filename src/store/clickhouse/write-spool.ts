@@ -1,0 +1,72 @@
+/**
+ * The node's record of the store write in flight, so a node killed mid-write finishes that same
+ * write (same write id, same ledger rows) when it starts again, instead of the WAL replay sending
+ * its rows a second time to the tables that already hold them. One file per write, written and
+ * fsynced before the first insert, removed once the write's published_lsn rows are in.
+ *
+ *   file: "rtm-chspool1\n" + JSON {writeId, lsn} + "\n" + encodeDelta bytes
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { decodeDelta, encodeDelta } from '../../model/delta-bytes.ts';
+import type { Delta } from '../../model/delta.ts';
+
+const MAGIC = 'rtm-chspool1\n';
+
+export interface SpooledWrite {
+  writeId: string;
+  lsn: number;
+  delta: Delta;
+  file: string;
+}
+
+export interface WriteSpool {
+  /** Durably records a write before it is sent. */
+  put(writeId: string, lsn: number, delta: Delta): Promise<string>;
+  /** Forgets a write once it is durable in ClickHouse. */
+  done(file: string): Promise<void>;
+  /** The writes a previous process left unfinished, oldest first. */
+  pending(): Promise<SpooledWrite[]>;
+}
+
+export function openWriteSpool(dir: string): WriteSpool {
+  fs.mkdirSync(dir, { recursive: true });
+  let seq = 0;
+  return {
+    async put(writeId, lsn, delta) {
+      // The name sorts in write order: time, then a counter within the millisecond.
+      const file = path.join(dir, `${String(Date.now()).padStart(15, '0')}-${String(seq++).padStart(6, '0')}.write`);
+      const header = Buffer.from(`${MAGIC}${JSON.stringify({ writeId, lsn })}\n`);
+      const tmp = `${file}.tmp`;
+      const fh = await fs.promises.open(tmp, 'w');
+      try {
+        await fh.write(header);
+        await fh.write(encodeDelta(delta));
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await fs.promises.rename(tmp, file);
+      return file;
+    },
+    async done(file) {
+      await fs.promises.rm(file, { force: true });
+    },
+    async pending() {
+      const all = await fs.promises.readdir(dir);
+      // A .tmp is a write the process died while spooling: never sent (the rename comes first).
+      for (const n of all.filter((n) => n.endsWith('.write.tmp'))) await fs.promises.rm(path.join(dir, n), { force: true });
+      const names = all.filter((n) => n.endsWith('.write')).sort();
+      const out: SpooledWrite[] = [];
+      for (const name of names) {
+        const file = path.join(dir, name);
+        const bytes = await fs.promises.readFile(file);
+        const nl = bytes.indexOf(10, MAGIC.length);
+        if (bytes.subarray(0, MAGIC.length).toString() !== MAGIC || nl < 0) throw new Error(`${file} is not a ClickHouse write spool file; move it away to start`);
+        const header = JSON.parse(bytes.subarray(MAGIC.length, nl).toString()) as { writeId: string; lsn: number };
+        out.push({ writeId: header.writeId, lsn: header.lsn, delta: decodeDelta(new Uint8Array(bytes.subarray(nl + 1))), file });
+      }
+      return out;
+    },
+  };
+}
