@@ -73,6 +73,7 @@ describe('ClickHouse metric store: exactly once', () => {
       nodeId: 'node-a',
       retention: CONFORMANCE_RETENTION,
       retryDelayMs: 20,
+      settleMs: 50,
       ...extra,
     });
     cleanups.push(() => store.close());

@@ -24,6 +24,12 @@ export interface LedgerOptions {
   checkTimeoutMs?: number;
   /** First pause between rounds, ms, doubled up to 5 s. Default 100. */
   retryDelayMs?: number;
+  /**
+   * Least pause before the first check after a failure without a server answer (a timeout, a
+   * dropped connection), ms: a request still on its way shows in system.processes by then.
+   * Default 1,000.
+   */
+  settleMs?: number;
   /** Whether to go on retrying; the store says no once it is closing. */
   keepTrying: () => boolean;
   /** Look the ledger up before the first send (a write recovered from the spool may have landed). */
@@ -101,7 +107,8 @@ export async function insertExactlyOnce(conn: ClickHouseConnection, batch: Inser
       if (code !== undefined && PERMANENT.has(code)) throw err;
       opts.onRetry?.(batch, err);
       if (!opts.keepTrying()) throw err;
-      await sleep(delay);
+      // A server answer (a code) means the query ended; without one it may not have started yet.
+      await sleep(code === undefined ? Math.max(delay, opts.settleMs ?? 1000) : delay);
       delay = Math.min(delay * 2, 5000);
     }
   }

@@ -36,6 +36,8 @@ export interface ClickHouseMetricStoreOptions {
   onError?: (err: unknown) => void;
   /** First pause between retries, ms. Default 100. */
   retryDelayMs?: number;
+  /** Least pause before checking an insert that got no answer, ms. Default 1,000 (ledger.ts). */
+  settleMs?: number;
   /** Told each failed insert attempt before it is checked and resent. */
   onRetry?: (batch: InsertBatch, err: unknown) => void;
 }
@@ -71,6 +73,7 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
     checkFirst,
     ...(opts.insertTimeoutMs === undefined ? {} : { insertTimeoutMs: opts.insertTimeoutMs }),
     ...(opts.retryDelayMs === undefined ? {} : { retryDelayMs: opts.retryDelayMs }),
+    ...(opts.settleMs === undefined ? {} : { settleMs: opts.settleMs }),
     onRetry: (batch, err) => {
       retries++;
       opts.onRetry?.(batch, err);
