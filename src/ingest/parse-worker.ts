@@ -8,7 +8,7 @@
  * MAX_NAMES, since no reply refers to them.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { RECORD_KIND_NAMES, type Delta } from '../model/delta.ts';
+import { deltaBuffers } from '../model/delta.ts';
 import { createDictionaries, type Dictionaries } from '../model/dictionary.ts';
 import { parseBodyToDelta } from './parse-body.ts';
 import { DICTIONARY_NAMES, type WorkerData, type WorkerFailure, type WorkerReply, type WorkerRequest } from './parse-protocol.ts';
@@ -18,16 +18,6 @@ const MAX_NAMES = 1_000_000;
 
 const maxNames = (workerData as WorkerData | null)?.maxNames ?? MAX_NAMES;
 let dictionaries: Dictionaries = createDictionaries();
-
-/** The delta's arrays: moved to the main thread, not copied. */
-function deltaBuffers(d: Delta): ArrayBuffer[] {
-  const out = new Set<ArrayBuffer>([d.stringBytes.buffer as ArrayBuffer, d.stringEnd.buffer as ArrayBuffer]);
-  for (const kind of RECORD_KIND_NAMES) {
-    const p = d[kind];
-    for (const a of [p.second, p.keys, p.vecEnd, p.vec]) out.add(a.buffer as ArrayBuffer);
-  }
-  return [...out];
-}
 
 const port = parentPort;
 if (port === null) throw new Error('parse-worker.ts runs as a worker thread');

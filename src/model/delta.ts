@@ -261,3 +261,13 @@ export function deltaFromRecordSet(rs: RecordSet): Delta {
   }
   return { ...strings.finish(), edge: edge.finish(), origin: origin.finish(), dimension: dimension.finish() };
 }
+
+/** The buffers behind a delta's arrays: its transfer list, to move it to another thread instead of copying it. */
+export function deltaBuffers(d: Delta): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>([d.stringBytes.buffer as ArrayBuffer, d.stringEnd.buffer as ArrayBuffer]);
+  for (const kind of RECORD_KIND_NAMES) {
+    const p = d[kind];
+    for (const a of [p.second, p.keys, p.vecEnd, p.vec]) out.add(a.buffer as ArrayBuffer);
+  }
+  return [...out];
+}

@@ -5,7 +5,7 @@
  * and writes the store. Rejected lines are tallied here, with their file and line number.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { RECORD_KIND_NAMES, type Delta } from '../../model/delta.ts';
+import { deltaBuffers } from '../../model/delta.ts';
 import { createLineParser } from './formats.ts';
 import { BLANK, parseLineInto } from './import-run.ts';
 import type { FromImportWorker, ImportWorkerData, ToImportWorker } from './import-protocol.ts';
@@ -28,16 +28,6 @@ let fileIndex = 0;
 const errorFiles: number[] = [];
 let maxSecond = Number.POSITIVE_INFINITY;
 let splitter: LineSplitter | undefined;
-
-/** The delta's arrays: moved to the main thread, not copied. */
-function deltaBuffers(d: Delta): ArrayBuffer[] {
-  const out = new Set<ArrayBuffer>([d.stringBytes.buffer as ArrayBuffer, d.stringEnd.buffer as ArrayBuffer]);
-  for (const kind of RECORD_KIND_NAMES) {
-    const p = d[kind];
-    for (const a of [p.second, p.keys, p.vecEnd, p.vec]) out.add(a.buffer as ArrayBuffer);
-  }
-  return [...out];
-}
 
 const post = (m: FromImportWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 
