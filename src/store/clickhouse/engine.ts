@@ -7,13 +7,9 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ClickHouseConfig } from '../../config/config.ts';
 import type { StoreEngine, StoreEngineOptions } from '../engine.ts';
-import { createDuckDbAlertStore } from '../duckdb/alert-store.ts';
-import { createDuckDbCatalog } from '../duckdb/catalog-store.ts';
 import { openDuckDb } from '../duckdb/database.ts';
-import { duckDbFile } from '../duckdb/engine.ts';
-import { createDuckDbObjectStore } from '../duckdb/object-store.ts';
+import { duckDbFile, openDuckDbServiceStores } from '../duckdb/engine.ts';
 import { createDuckDbTokenStore } from '../duckdb/token-store.ts';
-import { createDuckDbUsageStore } from '../duckdb/usage-store.ts';
 import { createClickHouseConnection } from './client.ts';
 import { createClickHouseMetricStore, type ClickHouseMetricStore } from './metric-store.ts';
 
@@ -56,22 +52,16 @@ export async function openClickHouseEngine(opts: ClickHouseEngineOptions): Promi
     closers.push(() => metrics.close());
     const db = await openDuckDb(duckDbFile(opts.dataDir), { memoryBytes: opts.memoryBytes });
     closers.push(async () => db.close());
-    const tokens = await createDuckDbTokenStore({ db, clock: opts.clock });
-    closers.push(async () => tokens.close?.());
-    const catalog = await createDuckDbCatalog({ db });
-    closers.push(() => catalog.close());
-    const usage = await createDuckDbUsageStore(db, { retentionSeconds: opts.usageRetentionSeconds });
-    closers.push(() => usage.close());
-    const objects = await createDuckDbObjectStore({ db });
-    closers.push(() => objects.close());
-    const alerts = await createDuckDbAlertStore({ db, clock: opts.clock });
-    closers.push(() => alerts.close());
+    /** The readiness probe's connection to the local file, closed before the file. */
     let local: Promise<DuckDBConnection> | undefined;
-    closers.splice(3, 0, async () => {
+    closers.push(async () => {
       const c = local;
       local = undefined;
       if (c) (await c.catch(() => undefined))?.closeSync();
     });
+    const tokens = await createDuckDbTokenStore({ db, clock: opts.clock });
+    closers.push(async () => tokens.close?.());
+    const { catalog, usage, objects, alerts } = await openDuckDbServiceStores(db, opts, closers);
     return {
       describe: `clickhouse:${url}/${database} (node ${opts.nodeId}; local components: duckdb:${duckDbFile(opts.dataDir)})`,
       metrics,

@@ -27,6 +27,26 @@ export interface DuckDbEngine extends StoreEngine {
   db: DuckDb;
 }
 
+/** The components besides the metrics and tokens that live in a DuckDB file (the ClickHouse engine keeps them in the node's file too). */
+export type DuckDbServiceStores = Pick<StoreEngine, 'catalog' | 'usage' | 'objects' | 'alerts'>;
+
+/** Opens the catalog, usage, ODSL object and alert stores on `db`, each one's close pushed onto `closers` (run in reverse). */
+export async function openDuckDbServiceStores(
+  db: DuckDb,
+  opts: Pick<StoreEngineOptions, 'clock' | 'usageRetentionSeconds'>,
+  closers: (() => Promise<void>)[],
+): Promise<DuckDbServiceStores> {
+  const catalog = await createDuckDbCatalog({ db });
+  closers.push(() => catalog.close());
+  const usage = await createDuckDbUsageStore(db, { retentionSeconds: opts.usageRetentionSeconds });
+  closers.push(() => usage.close());
+  const objects = await createDuckDbObjectStore({ db });
+  closers.push(() => objects.close());
+  const alerts = await createDuckDbAlertStore({ db, clock: opts.clock });
+  closers.push(() => alerts.close());
+  return { catalog, usage, objects, alerts };
+}
+
 /** Opens every component; on a failure, closes what it opened and rethrows. */
 export async function openDuckDbEngine(opts: StoreEngineOptions): Promise<DuckDbEngine> {
   const file = duckDbFile(opts.dataDir);
@@ -42,14 +62,7 @@ export async function openDuckDbEngine(opts: StoreEngineOptions): Promise<DuckDb
     closers.push(() => splitter.close());
     const metrics = await createDuckDbMetricStore(db, { retention: opts.retention, splitter, ...(opts.rollupBufferRows === undefined ? {} : { rollupBufferRows: opts.rollupBufferRows }) });
     closers.push(() => metrics.close());
-    const catalog = await createDuckDbCatalog({ db });
-    closers.push(() => catalog.close());
-    const usage = await createDuckDbUsageStore(db, { retentionSeconds: opts.usageRetentionSeconds });
-    closers.push(() => usage.close());
-    const objects = await createDuckDbObjectStore({ db });
-    closers.push(() => objects.close());
-    const alerts = await createDuckDbAlertStore({ db, clock: opts.clock });
-    closers.push(() => alerts.close());
+    const { catalog, usage, objects, alerts } = await openDuckDbServiceStores(db, opts, closers);
     let probe: Promise<DuckDBConnection> | undefined;
     /** Its own connection: a metrics scrape and a readiness probe may overlap. */
     let memoryProbe: Promise<DuckDBConnection> | undefined;
