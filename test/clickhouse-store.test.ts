@@ -28,6 +28,7 @@ let databases = 0;
 /** A database of its own per store: every case starts empty (clickhouse-js: a table per test). */
 const freshDatabase = (): string => `rtm_test_${process.pid}_${++databases}`;
 
+
 describeMetricStoreConformance('clickhouse', async ({ retention }) => {
   const { url } = await clickhouse();
   const store = await createClickHouseMetricStore({ conn: createClickHouseConnection({ url, database: freshDatabase() }), nodeId: 'node-a', retention });
@@ -59,6 +60,18 @@ const expected = (writes: number): string[] => TIERS.map((t) => `${t} ${3 * writ
 
 describe('ClickHouse metric store: exactly once', () => {
   const cleanups: (() => Promise<void>)[] = [];
+  /** A spool dir of the test's own, removed after it. */
+  const tempSpoolDir = (): string => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-chspool-'));
+    cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  };
+  /** A server of the test's own (to kill and restart), stopped after it. */
+  const ownServer = async (): Promise<ClickHouseServer> => {
+    const own = await startClickHouseServer();
+    cleanups.push(() => own.stop());
+    return own;
+  };
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
@@ -123,8 +136,7 @@ describe('ClickHouse metric store: exactly once', () => {
   it('a write left in the spool by a killed node is finished on start, once, and only then reported applied', async () => {
     const { url } = await clickhouse();
     const database = freshDatabase();
-    const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-chspool-'));
-    cleanups.push(async () => fs.rmSync(spoolDir, { recursive: true, force: true }));
+    const spoolDir = tempSpoolDir();
     const first = await open(url, database, { spoolDir });
     await first.append({ lsn: 1, delta: wideWrite(0) });
     // The node "dies" after some of write 2's inserts landed: its spool file stays, and half its
@@ -151,10 +163,8 @@ describe('ClickHouse metric store: exactly once', () => {
   });
 
   it('acknowledges from the spool while ClickHouse is down and delivers every write once when it is back', async () => {
-    const own = await startClickHouseServer();
-    cleanups.push(() => own.stop());
-    const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-chspool-'));
-    cleanups.push(async () => fs.rmSync(spoolDir, { recursive: true, force: true }));
+    const own = await ownServer();
+    const spoolDir = tempSpoolDir();
     const store = await open(own.url, freshDatabase(), { spoolDir, deliveryWaitMs: 200, insertTimeoutMs: 2000 });
     await store.append({ lsn: 1, delta: wideWrite(0) });
     // Delivered before the kill (a first write to new tables may outlast the 200 ms wait).
@@ -173,10 +183,8 @@ describe('ClickHouse metric store: exactly once', () => {
   });
 
   it('counts every write once when the server is SIGKILLed during writes and restarted', async () => {
-    const own = await startClickHouseServer();
-    cleanups.push(() => own.stop());
-    const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-chspool-'));
-    cleanups.push(async () => fs.rmSync(spoolDir, { recursive: true, force: true }));
+    const own = await ownServer();
+    const spoolDir = tempSpoolDir();
     const store = await open(own.url, freshDatabase(), { spoolDir, deliveryWaitMs: 100, insertTimeoutMs: 2000 });
     // Big writes (2,000 edge keys), so the kill lands inside inserts, not between them.
     const big = (i: number): Delta =>
