@@ -32,9 +32,15 @@ const floorTo = (second: number, width: number): number => second - (((second % 
  * are reused: consume it before asking for the next.
  */
 export function* sumByKey(joined: Delta, kind: RecordKind, bucketSeconds: number, chunkRows = 2048): Generator<KeySumChunk> {
+  if (joined[kind].rows === 0) return;
+  const names = deltaStrings(joined);
+  for (const chunk of sumRowsByKey(joined, kind, bucketSeconds, chunkRows)) yield { ...chunk, names };
+}
+
+/** sumByKey without the names: its callers that have the string table already do not decode it again. */
+function* sumRowsByKey(joined: Delta, kind: RecordKind, bucketSeconds: number, chunkRows: number): Generator<Omit<KeySumChunk, 'names'>> {
   const part = joined[kind];
   if (part.rows === 0) return;
-  const names = deltaStrings(joined);
   const arity = arityOf(kind);
   const width = widthOf(kind);
   const index = new TupleIndex(arity);
@@ -81,7 +87,7 @@ export function* sumByKey(joined: Delta, kind: RecordKind, bucketSeconds: number
       }
     }
     fieldStart[n] = at;
-    yield { rows: n, bucket: index.seconds.subarray(first, first + n), keys: index.keys.subarray(first * arity, (first + n) * arity), names, fieldStart, ids, sums };
+    yield { rows: n, bucket: index.seconds.subarray(first, first + n), keys: index.keys.subarray(first * arity, (first + n) * arity), fieldStart, ids, sums };
   }
 }
 
@@ -101,7 +107,7 @@ export interface KeySums {
 export function sumAllByKey(joined: Delta, kind: RecordKind, bucketSeconds: readonly number[]): KeySums[] {
   return bucketSeconds.map((width) => {
     // One chunk holding every key: its arrays are this call's alone.
-    for (const c of sumByKey(joined, kind, width, Number.MAX_SAFE_INTEGER)) {
+    for (const c of sumRowsByKey(joined, kind, width, Number.MAX_SAFE_INTEGER)) {
       const total = c.fieldStart[c.rows] as number;
       return { rows: c.rows, bucket: c.bucket, keys: c.keys, fieldStart: c.fieldStart.subarray(0, c.rows + 1), ids: c.ids.subarray(0, total), sums: c.sums.subarray(0, total) };
     }
