@@ -2,8 +2,8 @@
  * Writes summed rows into a rollup table (schema.ts: field lists for edge and origin rows, a
  * DOUBLE column per field for dimension rows) through DuckDB's Appender fed with whole data
  * chunks, and any other table from rows of values (the 1 s blocks). Hot path (every rollup
- * flush): numbers go straight into the chunk's vectors, one native call per list or column and chunk. The Appender joins the connection's open transaction, so a write
- * stays atomic.
+ * flush): numbers go straight into the chunk's vectors, one native call per list or column and
+ * chunk. The Appender joins the connection's open transaction, so a write stays atomic.
  */
 import {
   BIGINT,
