@@ -243,6 +243,23 @@ export function describeMetricStoreConformance(name: string, open: (options: { r
       expect((await store.readDimension(all('1d')))[0]?.count).toBe(30);
     });
 
+    it('keeps a key whose fields are all zero in every tier, before and after compaction', async () => {
+      const store = await fresh();
+      const zero = edgeRecord(T0 + 5, 's1', {});
+      expect(Array.from(zero.values).every((v) => v === 0)).toBe(true);
+      await store.append({ lsn: 1, delta: deltaFromRecordSet(records({ edge: [zero, edgeRecord(T0 + 5, 's2', { requests: 2 })] })) });
+      for (const round of ['before', 'after']) {
+        if (round === 'after') await store.compact();
+        for (const tier of TIERS) {
+          const got = await store.readEdge(all(tier));
+          expect(got.map((r) => [r.service, req(r)]), `${tier} ${round} compaction`).toEqual([
+            ['s1', 0],
+            ['s2', 2],
+          ]);
+        }
+      }
+    });
+
     it('matches a model of summed deltas for any sequence of writes (property)', async () => {
       const second = fc.integer({ min: T0 - 100, max: T0 + 4000 });
       const edge = fc.record({ second, service: fc.constantFrom('s1', 's2'), dc: fc.constantFrom('FRA', 'LON'), requests: fc.integer({ min: 0, max: 1000 }) });

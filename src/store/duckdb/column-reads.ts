@@ -69,7 +69,9 @@ async function readSparseRecords(c: DuckDBConnection, kind: SparseKind, query: R
           : { second: n(cols[0]?.[i]), service: key(0), datacenter: key(1), backend: key(2), values },
       );
     }
-    (values as Float64Array)[n(cols[1 + arity]?.[i])] = n(cols[2 + arity]?.[i]);
+    // NULL: a key with no non-zero field (its record is all zeros).
+    const fid = cols[1 + arity]?.[i];
+    if (fid !== null && fid !== undefined) (values as Float64Array)[n(fid)] = n(cols[2 + arity]?.[i]);
   }
   return out;
 }

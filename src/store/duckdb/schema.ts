@@ -124,12 +124,20 @@ export const sumColumns = (kind: RecordKind): string =>
 
 /**
  * The rows of a sparse kind's table matching `where`, summed per (bucket, key, field) in long
- * form: `bucket, <keys>, fid, s`. How reads and compaction fold its delta rows.
+ * form: `bucket, <keys>, fid, s`. How reads and compaction fold its delta rows. A key whose rows
+ * have no non-zero field still has a row, with `fid` and `s` NULL (UNNEST of an empty list
+ * yields nothing, and the key would vanish where the other tiers keep it with zeros).
  */
-export const sparseFieldSums = (kind: SparseKind, tier: Tier, where: string): string =>
-  `SELECT bucket, ${keyColumns(kind)}, fid, SUM(val) AS s FROM (` +
-  `SELECT bucket, ${keyColumns(kind)}, UNNEST(${ident(FIELD_IDS)}) AS fid, UNNEST(${ident(FIELD_VALUES)}) AS val FROM ${tableName(kind, tier)} WHERE ${where}` +
-  `) GROUP BY bucket, ${keyColumns(kind)}, fid`;
+export const sparseFieldSums = (kind: SparseKind, tier: Tier, where: string): string => {
+  const ids = ident(FIELD_IDS);
+  const values = ident(FIELD_VALUES);
+  return (
+    `SELECT bucket, ${keyColumns(kind)}, fid, SUM(val) AS s FROM (` +
+    `SELECT bucket, ${keyColumns(kind)}, UNNEST(CASE WHEN len(${ids}) = 0 THEN [NULL::USMALLINT] ELSE ${ids} END) AS fid, ` +
+    `UNNEST(CASE WHEN len(${values}) = 0 THEN [NULL::DOUBLE] ELSE ${values} END) AS val FROM ${tableName(kind, tier)} WHERE ${where}` +
+    `) GROUP BY bucket, ${keyColumns(kind)}, fid`
+  );
+};
 
 /** `SUM` of one field of a sparse kind's rows (0 where no row has it). */
 export const sparseFieldSum = (kind: SparseKind, field: string): string => {
