@@ -34,8 +34,8 @@ export interface LedgerOptions {
   keepTrying: () => boolean;
   /** Look the ledger up before the first send (a write recovered from the spool may have landed). */
   checkFirst?: boolean;
-  /** Told each failed attempt (self-metrics, tests). */
-  onRetry?: (batch: InsertBatch, err: unknown) => void;
+  /** Told each failed attempt, with the table it was for (self-metrics, tests). */
+  onRetry?: (table: string, err: unknown) => void;
 }
 
 // Errors a resend cannot cure: the statement or its data is wrong, not the moment.
@@ -105,7 +105,7 @@ export async function insertExactlyOnce(conn: ClickHouseConnection, batch: Inser
     } catch (err) {
       const code = clickHouseErrorCode(err);
       if (code !== undefined && PERMANENT.has(code)) throw err;
-      opts.onRetry?.(batch, err);
+      opts.onRetry?.(batch.table, err);
       if (!opts.keepTrying()) throw err;
       // A server answer (a code) means the query ended; without one it may not have started yet.
       await sleep(code === undefined ? Math.max(delay, opts.settleMs ?? 1000) : delay);
@@ -126,7 +126,9 @@ export async function insertIdempotent(conn: ClickHouseConnection, table: string
       return;
     } catch (err) {
       const code = clickHouseErrorCode(err);
-      if ((code !== undefined && PERMANENT.has(code)) || !opts.keepTrying()) throw err;
+      if (code !== undefined && PERMANENT.has(code)) throw err;
+      opts.onRetry?.(table, err);
+      if (!opts.keepTrying()) throw err;
       await sleep(delay);
       delay = Math.min(delay * 2, 5000);
     }

@@ -17,7 +17,7 @@ import { insertExactlyOnce, insertIdempotent, type LedgerOptions } from './ledge
 import { readRecords, readSecondsDelta, sumDimension, sumEdge } from './reads.ts';
 import { createRetentionKeeper } from './retention.ts';
 import { ensureSchema, keyColumns, PUBLISHED_LSN } from './schema.ts';
-import { writeBatches, type InsertBatch } from './write-batches.ts';
+import { writeBatches } from './write-batches.ts';
 import { createWriteQueue } from './write-queue.ts';
 import { openWriteSpool, type WriteSpool } from './write-spool.ts';
 
@@ -38,12 +38,12 @@ export interface ClickHouseMetricStoreOptions {
   retryDelayMs?: number;
   /** Least pause before checking an insert that got no answer, ms. Default 1,000 (ledger.ts). */
   settleMs?: number;
-  /** Told each failed insert attempt before it is checked and resent. */
-  onRetry?: (batch: InsertBatch, err: unknown) => void;
+  /** Told each failed insert attempt (data or published-lsn rows) before it is checked and resent. */
+  onRetry?: (table: string, err: unknown) => void;
 }
 
 export interface ClickHouseMetricStore extends MetricStore, StoreBacklog {
-  /** Inserts that failed and were checked against the ledger since start. */
+  /** Insert attempts that failed and were tried again since start (data rows and published-lsn rows). */
   retries(): number;
   /** Writes accepted (in the spool) and not yet in ClickHouse. */
   undelivered(): number;
@@ -74,9 +74,9 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
     ...(opts.insertTimeoutMs === undefined ? {} : { insertTimeoutMs: opts.insertTimeoutMs }),
     ...(opts.retryDelayMs === undefined ? {} : { retryDelayMs: opts.retryDelayMs }),
     ...(opts.settleMs === undefined ? {} : { settleMs: opts.settleMs }),
-    onRetry: (batch, err) => {
+    onRetry: (table, err) => {
       retries++;
-      opts.onRetry?.(batch, err);
+      opts.onRetry?.(table, err);
     },
   });
 
