@@ -46,7 +46,7 @@ try {
   for (const keys of keyCounts) {
     const shape = secondOfRecords(0, { services: Math.max(1, Math.round(keys / 60)), pops: Math.min(60, keys), domainsPerService: 1 });
     const store = await createClickHouseMetricStore({
-      conn: createClickHouseConnection({ url: server.url, database: `bench_${keys}` }),
+      shards: [createClickHouseConnection({ url: server.url, database: `bench_${keys}` })],
       nodeId: 'bench',
       retention: NO_RETENTION,
     });

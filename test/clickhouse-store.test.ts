@@ -31,7 +31,7 @@ const freshDatabase = (): string => `rtm_test_${process.pid}_${++databases}`;
 
 describeMetricStoreConformance('clickhouse', async ({ retention }) => {
   const { url } = await clickhouse();
-  const store = await createClickHouseMetricStore({ conn: createClickHouseConnection({ url, database: freshDatabase() }), nodeId: 'node-a', retention });
+  const store = await createClickHouseMetricStore({ shards: [createClickHouseConnection({ url, database: freshDatabase() })], nodeId: 'node-a', retention });
   return { store, close: () => store.close() };
 });
 
@@ -82,7 +82,7 @@ describe('ClickHouse metric store: exactly once', () => {
   };
   const open = async (url: string, database: string, extra: { insertTimeoutMs?: number; spoolDir?: string; deliveryWaitMs?: number } = {}): Promise<ClickHouseMetricStore> => {
     const store = await createClickHouseMetricStore({
-      conn: createClickHouseConnection({ url, database }),
+      shards: [createClickHouseConnection({ url, database })],
       nodeId: 'node-a',
       retention: CONFORMANCE_RETENTION,
       retryDelayMs: 20,
@@ -218,7 +218,7 @@ describe('ClickHouse metric store: exactly once', () => {
     const database = freshDatabase();
     const retention = { ...CONFORMANCE_RETENTION, minuteSeconds: 86_400 };
     const conn = (): ClickHouseConnection => createClickHouseConnection({ url, database });
-    const a = await createClickHouseMetricStore({ conn: conn(), nodeId: 'node-a', retention });
+    const a = await createClickHouseMetricStore({ shards: [conn()], nodeId: 'node-a', retention });
     cleanups.push(() => a.close());
     await a.append({ lsn: 1, delta: wideWrite(0) });
     await a.append({ lsn: 2, delta: wideWrite(100) });
@@ -227,7 +227,7 @@ describe('ClickHouse metric store: exactly once', () => {
     const minutes = async (store: MetricStore): Promise<number[]> =>
       [...new Set((await store.readEdge({ tier: '1m', from: 0, to: T0 + 86_400, filter: {} })).map((r) => r.second))];
     expect(await minutes(a)).toEqual([T0 + 60]);
-    const b = await createClickHouseMetricStore({ conn: conn(), nodeId: 'node-b', retention });
+    const b = await createClickHouseMetricStore({ shards: [conn()], nodeId: 'node-b', retention });
     cleanups.push(() => b.close());
     expect(await minutes(b)).toEqual([T0 + 60]);
   });

@@ -8,8 +8,8 @@ describe('store config', () => {
 
   it('reads the ClickHouse settings', () => {
     expect(
-      storeConfigFrom({ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'http://10.0.0.1:8123, http://10.0.0.2:8123', RTM_CLICKHOUSE_USER: 'rtm', RTM_CLICKHOUSE_PASSWORD: 'pw' }),
-    ).toEqual({ engine: 'clickhouse', clickhouse: { urls: ['http://10.0.0.1:8123', 'http://10.0.0.2:8123'], database: 'rtm', user: 'rtm', password: 'pw' } });
+      storeConfigFrom({ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'http://10.0.0.1:8123, http://10.0.0.2:8123', RTM_CLICKHOUSE_USER: 'rtm', RTM_CLICKHOUSE_PASSWORD: 'pw', RTM_CLICKHOUSE_CLUSTER: 'rtm_two' }),
+    ).toEqual({ engine: 'clickhouse', clickhouse: { urls: ['http://10.0.0.1:8123', 'http://10.0.0.2:8123'], database: 'rtm', user: 'rtm', password: 'pw', cluster: 'rtm_two' } });
   });
 
   it.each([
@@ -18,6 +18,9 @@ describe('store config', () => {
     [{ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'localhost:8123' }, /"localhost:8123" is not an http\(s\) URL/],
     [{ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'nope' }, /"nope" is not a URL/],
     [{ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'http://h:8123', RTM_CLICKHOUSE_DATABASE: 'a-b' }, /RTM_CLICKHOUSE_DATABASE must be a plain identifier/],
+    [{ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'http://a:8123,http://b:8123' }, /names 2 shards: set RTM_CLICKHOUSE_CLUSTER/],
+    [{ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'http://a:8123,http://a:8123', RTM_CLICKHOUSE_CLUSTER: 'c' }, /names a shard twice/],
+    [{ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'http://a:8123', RTM_CLICKHOUSE_CLUSTER: 'a b' }, /RTM_CLICKHOUSE_CLUSTER must be a plain identifier/],
   ])('refuses %j', (env, message) => {
     expect(() => storeConfigFrom(env)).toThrow(message);
   });

@@ -13,6 +13,12 @@ export interface ClickHouseConfig {
   /** Default ClickHouse's `default` user with no password. `RTM_CLICKHOUSE_USER` / `RTM_CLICKHOUSE_PASSWORD`. */
   user: string | undefined;
   password: string | undefined;
+  /**
+   * The `remote_servers` name the shards define, over which reads go (Distributed tables).
+   * Required with more than one URL; none with one URL (reads go to that server's tables).
+   * `RTM_CLICKHOUSE_CLUSTER`.
+   */
+  cluster: string | undefined;
 }
 
 export type StoreConfig = { engine: 'duckdb' } | { engine: 'clickhouse'; clickhouse: ClickHouseConfig };
@@ -37,9 +43,13 @@ export function storeConfigFrom(env: Env): StoreConfig {
   }
   const database = env['RTM_CLICKHOUSE_DATABASE'] || 'rtm';
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) throw new Error(`RTM_CLICKHOUSE_DATABASE must be a plain identifier ([A-Za-z_][A-Za-z0-9_]*), got "${database}"`);
+  const cluster = env['RTM_CLICKHOUSE_CLUSTER'] || undefined;
+  if (cluster !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(cluster)) throw new Error(`RTM_CLICKHOUSE_CLUSTER must be a plain identifier (the remote_servers name), got "${cluster}"`);
+  if (urls.length > 1 && cluster === undefined) throw new Error(`RTM_CLICKHOUSE_URLS names ${urls.length} shards: set RTM_CLICKHOUSE_CLUSTER to the remote_servers name that lists them`);
+  if (new Set(urls).size !== urls.length) throw new Error('RTM_CLICKHOUSE_URLS names a shard twice');
   return {
     engine,
-    clickhouse: Object.freeze({ urls: Object.freeze(urls), database, user: env['RTM_CLICKHOUSE_USER'] || undefined, password: env['RTM_CLICKHOUSE_PASSWORD'] || undefined }),
+    clickhouse: Object.freeze({ urls: Object.freeze(urls), database, user: env['RTM_CLICKHOUSE_USER'] || undefined, password: env['RTM_CLICKHOUSE_PASSWORD'] || undefined, cluster }),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The ClickHouse engine, step 1 of the cluster mode (docs/decisions.md): the metrics in
  * ClickHouse, every other component (tokens, catalog, usage, ODSL objects, alerts) still in the
- * node's own DuckDB file, with the DuckDB engine's constructors. One shard (one URL) for now.
+ * node's own DuckDB file, with the DuckDB engine's constructors. One URL per shard; with more
+ * than one, RTM_CLICKHOUSE_CLUSTER names the remote_servers the reads go through.
  */
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -24,26 +25,28 @@ export interface ClickHouseEngine extends StoreEngine {
 
 /** Opens every component; on a failure, closes what it opened and rethrows. */
 export async function openClickHouseEngine(opts: ClickHouseEngineOptions): Promise<ClickHouseEngine> {
-  const { urls, database, user, password } = opts.clickhouse;
-  if (urls.length !== 1) {
-    throw new Error(`RTM_CLICKHOUSE_URLS names ${urls.length} shards; this version runs on one ClickHouse server (one URL); the sharded cluster is not built yet`);
-  }
-  const url = urls[0] as string;
-  const connect = (): ReturnType<typeof createClickHouseConnection> =>
+  const { urls, database, user, password, cluster } = opts.clickhouse;
+  const connect = (url: string): ReturnType<typeof createClickHouseConnection> =>
     createClickHouseConnection({ url, database, ...(user === undefined ? {} : { username: user }), ...(password === undefined ? {} : { password }) });
-  const probe = connect();
-  const closers: (() => Promise<void>)[] = [() => probe.close()];
+  const probes = urls.map(connect);
+  const closers: (() => Promise<void>)[] = [async () => void (await Promise.all(probes.map((p) => p.close())))];
   const closeAll = async (): Promise<void> => {
     for (const close of closers.splice(0).reverse()) await close();
   };
+  const shardName = (i: number): string => (urls.length === 1 ? `ClickHouse at ${urls[i] as string}` : `ClickHouse shard ${i + 1} of ${urls.length} at ${urls[i] as string}`);
+  /** Rejects, naming the first shard that does not answer. */
+  const pingAll = async (timeoutMs: number): Promise<void> => {
+    const results = await Promise.allSettled(probes.map((p) => p.rows('SELECT 1', { timeoutMs })));
+    const down = results.findIndex((r) => r.status === 'rejected');
+    if (down < 0) return;
+    const reason = (results[down] as PromiseRejectedResult).reason as unknown;
+    throw new Error(`${shardName(down)} does not answer (${reason instanceof Error ? reason.message : String(reason)}); check RTM_CLICKHOUSE_URLS and that the server runs`, { cause: reason });
+  };
   try {
-    try {
-      await probe.rows('SELECT 1', { timeoutMs: 10_000 });
-    } catch (err) {
-      throw new Error(`ClickHouse at ${url} does not answer (${err instanceof Error ? err.message : String(err)}); check RTM_CLICKHOUSE_URLS and that the server runs`, { cause: err });
-    }
+    await pingAll(10_000);
     const metrics = await createClickHouseMetricStore({
-      conn: connect(),
+      shards: urls.map(connect),
+      ...(cluster === undefined ? {} : { cluster }),
       nodeId: opts.nodeId,
       retention: opts.retention,
       spoolDir: path.join(opts.dataDir, 'clickhouse-spool'),
@@ -63,7 +66,7 @@ export async function openClickHouseEngine(opts: ClickHouseEngineOptions): Promi
     closers.push(async () => tokens.close?.());
     const { catalog, usage, objects, alerts } = await openDuckDbServiceStores(db, opts, closers);
     return {
-      describe: `clickhouse:${url}/${database} (node ${opts.nodeId}; local components: duckdb:${duckDbFile(opts.dataDir)})`,
+      describe: `clickhouse:${urls.join(',')}/${database}${cluster === undefined ? '' : ` (cluster ${cluster})`} (node ${opts.nodeId}; local components: duckdb:${duckDbFile(opts.dataDir)})`,
       metrics,
       tokens,
       catalog,
@@ -71,7 +74,8 @@ export async function openClickHouseEngine(opts: ClickHouseEngineOptions): Promi
       objects,
       alerts,
       async ping() {
-        await probe.rows('SELECT 1', { timeoutMs: 5000 });
+        // Every shard: a read needs all of them (a Distributed read with one down fails).
+        await pingAll(5000);
         local ??= db.connect();
         await (await local).run('SELECT 1');
       },

@@ -4,6 +4,11 @@
  * published_lsn rows. A write is recorded in the node's spool first (./write-spool.ts), so a node
  * killed mid-write finishes it on start, and a ClickHouse that is away does not hold the caller
  * longer than `deliveryWaitMs` (./write-queue.ts). Layout and reasons: docs/store.md ("ClickHouse").
+ *
+ * On a cluster (several shards): each insert goes to the local table of the shard its service
+ * hashes to (./shard-key.ts), with its own ledger row there; published_lsn and the retention
+ * horizon live on the first shard, written only once every shard holds the write; reads go
+ * through the Distributed tables (docs/cluster.md, docs/decisions.md).
  */
 import { randomUUID } from 'node:crypto';
 import type { Retention } from '../../config/config.ts';
@@ -14,7 +19,7 @@ import type { StoreBacklog } from '../engine.ts';
 import { TIERS, type GroupDimension, type MetricStore, type RecordQuery } from '../store.ts';
 import { intLiteral, literal, type ClickHouseConnection } from './client.ts';
 import { insertExactlyOnce, insertIdempotent, type LedgerOptions } from './ledger.ts';
-import { readRecords, readSecondsDelta, sumDimension, sumEdge } from './reads.ts';
+import { readRecords, readSecondsDelta, readSourceOf, sumDimension, sumEdge } from './reads.ts';
 import { createRetentionKeeper } from './retention.ts';
 import { ensureSchema, keyColumns, PUBLISHED_LSN } from './schema.ts';
 import { writeBatches } from './write-batches.ts';
@@ -22,7 +27,13 @@ import { createWriteQueue } from './write-queue.ts';
 import { openWriteSpool, type WriteSpool } from './write-spool.ts';
 
 export interface ClickHouseMetricStoreOptions {
-  conn: ClickHouseConnection;
+  /**
+   * One connection per shard, in RTM_CLICKHOUSE_URLS order (the order is part of the shard key:
+   * keep it). The first also holds published_lsn and the retention horizon.
+   */
+  shards: readonly ClickHouseConnection[];
+  /** The `remote_servers` name listing the shards; required with more than one. None: reads go to the one shard's own tables. */
+  cluster?: string;
   /** This node's identity in published_lsn and in the ledger ids: unique per node. */
   nodeId: string;
   retention: Retention;
@@ -60,14 +71,20 @@ function checkBucketSeconds(tier: Tier, bucketSeconds: number): void {
 }
 
 export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOptions): Promise<ClickHouseMetricStore> {
-  const { conn, nodeId } = opts;
-  await ensureSchema(conn, nodeId);
-  const retention = await createRetentionKeeper(conn, opts.retention);
+  const { shards, nodeId } = opts;
+  const conn = shards[0];
+  if (conn === undefined) throw new Error('a ClickHouse metric store needs at least one shard');
+  if (shards.length > 1 && opts.cluster === undefined) throw new Error(`${shards.length} ClickHouse shards need the cluster (remote_servers) name their Distributed tables read`);
+  const cluster = opts.cluster === undefined ? undefined : { name: opts.cluster, shards: shards.length };
+  // Every shard, at once: each check and CREATE is idempotent, and one failure names its shard.
+  await Promise.all(shards.map((s) => ensureSchema(s, nodeId, cluster)));
+  const source = readSourceOf(conn, cluster !== undefined);
+  const retention = await createRetentionKeeper(conn, shards, opts.retention);
   const spool: WriteSpool | undefined = opts.spoolDir === undefined ? undefined : openWriteSpool(opts.spoolDir);
   let closed = false;
   let retries = 0;
-  /** Rollup partitions written since the last compaction round, by `table/partition`. */
-  const dirty = new Map<string, { table: string; tier: Tier; partition: number }>();
+  /** Rollup partitions written since the last compaction round, by `shard/table/partition`. */
+  const dirty = new Map<string, { shard: number; table: string; tier: Tier; partition: number }>();
   const ledger = (checkFirst: boolean): LedgerOptions => ({
     keepTrying: () => !closed,
     checkFirst,
@@ -82,14 +99,16 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
 
   /** Sends one write whole; every insert is exactly once, so a resend of the same write id is safe. */
   const send = async (writeId: string, lsn: number, delta: Delta, seconds: readonly number[], recovering: boolean): Promise<void> => {
-    const batches = writeBatches(delta);
+    const batches = writeBatches(delta, shards.length);
     const results = await Promise.allSettled(
-      batches.map((b, i) => insertExactlyOnce(conn, b, `${writeId}/${i}`, keyColumns(b.kind), ledger(recovering))),
+      batches.map((b, i) => insertExactlyOnce(shards[b.shard] as ClickHouseConnection, b, `${writeId}/${i}`, keyColumns(b.kind), ledger(recovering))),
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    for (const b of batches) if (b.tier !== '1s') dirty.set(`${b.table}/${b.partition}`, { table: b.table, tier: b.tier, partition: b.partition });
-    // Only now: appliedLsn must not claim a second before every tier holds it.
+    for (const b of batches) {
+      if (b.tier !== '1s') dirty.set(`${b.shard}/${b.table}/${b.partition}`, { shard: b.shard, table: b.table, tier: b.tier, partition: b.partition });
+    }
+    // Only now: appliedLsn must not claim a second before every tier on every shard holds it.
     for (let i = 0; i < seconds.length; i += SECONDS_CHUNK) {
       const rows = seconds.slice(i, i + SECONDS_CHUNK).map((second) => ({ node: nodeId, second, lsn }));
       await insertIdempotent(conn, PUBLISHED_LSN, rows, ledger(false));
@@ -139,21 +158,21 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
 
     readSeconds(from, to) {
       open();
-      return readSecondsDelta(conn, Math.max(from, retention.keepFrom('1s')), to);
+      return readSecondsDelta(source, Math.max(from, retention.keepFrom('1s')), to);
     },
-    readEdge: (query) => readRecords(conn, 'edge', visible(query)),
-    readOrigin: (query) => readRecords(conn, 'origin', visible(query)),
-    readDimension: (query) => readRecords(conn, 'dimension', visible(query)),
+    readEdge: (query) => readRecords(source, 'edge', visible(query)),
+    readOrigin: (query) => readRecords(source, 'origin', visible(query)),
+    readDimension: (query) => readRecords(source, 'dimension', visible(query)),
 
     async sumEdge(query) {
       checkBucketSeconds(query.tier, query.bucketSeconds);
       for (const f of query.fields) if (!edgeFieldIndex.has(f)) throw new RangeError(`unknown edge field ${JSON.stringify(f)}`);
       for (const g of query.groupBy ?? []) if (!GROUP_COLUMNS.has(g)) throw new RangeError(`cannot group by ${JSON.stringify(g)}`);
-      return sumEdge(conn, visible(query));
+      return sumEdge(source, visible(query));
     },
     async sumDimension(query) {
       checkBucketSeconds(query.tier, query.bucketSeconds);
-      return sumDimension(conn, visible(query));
+      return sumDimension(source, visible(query));
     },
 
     expire: (nowSeconds) => retention.expire(nowSeconds),
@@ -161,9 +180,11 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
     async compact() {
       // SummingMergeTree folds rows of a key as it merges; this only asks for the merges of the
       // rollup partitions written since the last round sooner (no FINAL: a merge of what is there).
-      for (const [key, { table, partition }] of [...dirty]) {
+      // Each shard merges its own partitions.
+      for (const [key, { shard, table, partition }] of [...dirty]) {
         dirty.delete(key);
-        await conn.command(`OPTIMIZE TABLE ${conn.database}.${table} PARTITION ${partition}`);
+        const on = shards[shard] as ClickHouseConnection;
+        await on.command(`OPTIMIZE TABLE ${on.database}.${table} PARTITION ${partition}`);
       }
     },
 
@@ -182,7 +203,7 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
       // Deliveries in progress stop retrying; what is undelivered stays in the spool for the next start.
       closed = true;
       await queue.idle();
-      await conn.close();
+      for (const s of shards) await s.close();
     },
   };
 }

@@ -2,7 +2,8 @@
  * The reads of the ClickHouse metric store: SQL sums per key (sumMap of the sparse map) or per
  * bucket (one sum per asked field, the field picked by index), decoded into the read shapes.
  * Filters are quoted literals (18.16 has no query parameters). Ledger rows (ledger != '') are
- * never part of a result.
+ * never part of a result. On a cluster the tables read are the Distributed ones: each shard sums
+ * its part and the shard asked adds the partial sums up, exact for sum and sumMap.
  */
 import { EDGE_FIELDS, ORIGIN_FIELDS, edgeFieldIndex } from '../../model/fields.ts';
 import { PartWriter, StringTableWriter, arityOf, widthOf, RECORD_KIND_NAMES, type Delta, type RecordKind } from '../../model/delta.ts';
@@ -10,7 +11,19 @@ import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../..
 import { sparseVectorMaxBytes, writeSparseVector } from '../../model/sparse-vector.ts';
 import type { DimensionSumQuery, DimensionSumRow, RecordFilter, RecordQuery, SumQuery, SumRow } from '../store.ts';
 import { intLiteral, literal, type ClickHouseConnection } from './client.ts';
-import { keyColumns, tableOf } from './schema.ts';
+import type { Tier } from '../../model/tier.ts';
+import { distributedOf, keyColumns, tableOf } from './schema.ts';
+
+/** Where reads go: one connection and the qualified table each kind and tier is read from. */
+export interface ReadSource {
+  conn: ClickHouseConnection;
+  table(kind: RecordKind, tier: Tier): string;
+}
+
+/** Reads of one server's own tables (one shard), or of the Distributed tables over a cluster. */
+export function readSourceOf(conn: ClickHouseConnection, distributed: boolean): ReadSource {
+  return { conn, table: (kind, tier) => `${conn.database}.${distributed ? distributedOf(tableOf(kind, tier)) : tableOf(kind, tier)}` };
+}
 
 const FILTER_COLUMNS: readonly (readonly [keyof RecordFilter, string])[] = [
   ['services', 'service'],
@@ -45,18 +58,18 @@ const vectorOf = (map: unknown, width: number): Float64Array => {
 };
 
 /** `SELECT bucket, keys..., sumMap(...)` grouped and ordered by bucket and key. */
-async function summedRows(conn: ClickHouseConnection, kind: RecordKind, query: RecordQuery): Promise<unknown[][]> {
+async function summedRows(src: ReadSource, kind: RecordKind, query: RecordQuery): Promise<unknown[][]> {
   const keys = keyColumns(kind).join(', ');
   const sql =
-    `SELECT bucket, ${keys}, sumMap(fieldsMap.k, fieldsMap.v) FROM ${conn.database}.${tableOf(kind, query.tier)} ` +
+    `SELECT bucket, ${keys}, sumMap(fieldsMap.k, fieldsMap.v) FROM ${src.table(kind, query.tier)} ` +
     `WHERE ${whereOf(kind, query)} GROUP BY bucket, ${keys} ORDER BY bucket, ${keys}`;
-  return conn.rows(sql);
+  return src.conn.rows(sql);
 }
 
 const s = (v: unknown): string => String(v);
 
-export async function readRecords<K extends RecordKind>(conn: ClickHouseConnection, kind: K, query: RecordQuery): Promise<RecordSet[K]> {
-  const rows = await summedRows(conn, kind, query);
+export async function readRecords<K extends RecordKind>(src: ReadSource, kind: K, query: RecordQuery): Promise<RecordSet[K]> {
+  const rows = await summedRows(src, kind, query);
   if (kind === 'edge') {
     return rows.map((r): EdgeRecord => ({ second: Number(r[0]), service: s(r[1]), datacenter: s(r[2]), domain: s(r[3]), product: s(r[4]), values: vectorOf(r[5], EDGE_FIELDS.length) })) as RecordSet[K];
   }
@@ -72,15 +85,15 @@ export async function readRecords<K extends RecordKind>(conn: ClickHouseConnecti
 /** One field's sum, picked by index (indexOf is 0 when absent, and [0] is the default 0). */
 const fieldSum = (index: number): string => `sum(fieldsMap.v[indexOf(fieldsMap.k, ${index})])`;
 
-export async function sumEdge(conn: ClickHouseConnection, query: SumQuery): Promise<SumRow[]> {
+export async function sumEdge(src: ReadSource, query: SumQuery): Promise<SumRow[]> {
   const groupBy = query.groupBy ?? [];
   const sums = query.fields.map((f) => fieldSum(edgeFieldIndex.get(f) as number));
   const groups = ['b', ...groupBy].join(', ');
   const b = query.bucketSeconds;
   const sql =
-    `SELECT intDiv(bucket, ${b}) * ${b} AS b, ${[...groupBy, ...sums].join(', ')} FROM ${conn.database}.${tableOf('edge', query.tier)} ` +
+    `SELECT intDiv(bucket, ${b}) * ${b} AS b, ${[...groupBy, ...sums].join(', ')} FROM ${src.table('edge', query.tier)} ` +
     `WHERE ${whereOf('edge', query)} GROUP BY ${groups} ORDER BY ${groups}`;
-  const rows = await conn.rows(sql);
+  const rows = await src.conn.rows(sql);
   return rows.map((r) => ({
     bucket: Number(r[0]),
     group: groupBy.map((_, g) => s(r[1 + g])),
@@ -88,21 +101,21 @@ export async function sumEdge(conn: ClickHouseConnection, query: SumQuery): Prom
   }));
 }
 
-export async function sumDimension(conn: ClickHouseConnection, query: DimensionSumQuery): Promise<DimensionSumRow[]> {
+export async function sumDimension(src: ReadSource, query: DimensionSumQuery): Promise<DimensionSumRow[]> {
   const b = query.bucketSeconds;
   const values = query.values === undefined ? '' : ` AND ${inList('value', query.values)}`;
   const sql =
-    `SELECT intDiv(bucket, ${b}) * ${b} AS b, value, ${fieldSum(0)}, ${fieldSum(1)} FROM ${conn.database}.${tableOf('dimension', query.tier)} ` +
+    `SELECT intDiv(bucket, ${b}) * ${b} AS b, value, ${fieldSum(0)}, ${fieldSum(1)} FROM ${src.table('dimension', query.tier)} ` +
     `WHERE ${whereOf('dimension', query)} AND dimension = ${literal(query.dimension)}${values} GROUP BY b, value ORDER BY b, value`;
-  return (await conn.rows(sql)).map((r) => ({ bucket: Number(r[0]), value: s(r[1]), count: Number(r[2]), bytes: Number(r[3]) }));
+  return (await src.conn.rows(sql)).map((r) => ({ bucket: Number(r[0]), value: s(r[1]), count: Number(r[2]), bytes: Number(r[3]) }));
 }
 
 /** The 1 s tier of [from, to) as one Delta (rows summed per key: still additive rows). */
-export async function readSecondsDelta(conn: ClickHouseConnection, from: number, to: number): Promise<Delta> {
+export async function readSecondsDelta(src: ReadSource, from: number, to: number): Promise<Delta> {
   const strings = new StringTableWriter();
   const parts = {} as Record<RecordKind, ReturnType<PartWriter['finish']>>;
   for (const kind of RECORD_KIND_NAMES) {
-    const rows = await summedRows(conn, kind, { tier: '1s', from, to, filter: {} });
+    const rows = await summedRows(src, kind, { tier: '1s', from, to, filter: {} });
     const arity = arityOf(kind);
     const width = widthOf(kind);
     const w = new PartWriter(arity);

@@ -4,7 +4,8 @@
  * partly past it (a horizon per tier), so a bucket disappears exactly when all of it is past
  * retention, as on DuckDB, without rewriting parts (a DELETE mutation rewrites whole parts).
  * The horizon is kept in `retention_horizon` (the highest wins), read on open and after each
- * round, so a restarted node and the other nodes hide the same rows.
+ * round, so a restarted node and the other nodes hide the same rows. On a cluster the horizon
+ * lives on the first shard (with published_lsn) and every shard drops its own partitions.
  */
 import type { Retention } from '../../config/config.ts';
 import { TIERS, TIER_SECONDS, type Tier } from '../../model/tier.ts';
@@ -20,7 +21,9 @@ export interface RetentionKeeper {
   expire(nowSeconds: number): Promise<void>;
 }
 
-export async function createRetentionKeeper(conn: ClickHouseConnection, retention: Retention): Promise<RetentionKeeper> {
+/** `meta`: the shard holding the horizon; `shards`: every shard (meta among them), whose partitions are dropped. */
+export async function createRetentionKeeper(meta: ClickHouseConnection, shards: readonly ClickHouseConnection[], retention: Retention): Promise<RetentionKeeper> {
+  const conn = meta;
   const horizon = new Map<Tier, number>(TIERS.map((t) => [t, Number.NEGATIVE_INFINITY]));
   const raise = (tier: Tier, keepFrom: number): void => {
     horizon.set(tier, Math.max(horizon.get(tier) ?? Number.NEGATIVE_INFINITY, keepFrom));
@@ -31,7 +34,7 @@ export async function createRetentionKeeper(conn: ClickHouseConnection, retentio
     }
   };
   await load();
-  const dropPast = async (table: string, partitionSeconds: number, cutoff: number): Promise<void> => {
+  const dropPast = async (conn: ClickHouseConnection, table: string, partitionSeconds: number, cutoff: number): Promise<void> => {
     const rows = await conn.rows(
       `SELECT DISTINCT partition FROM system.parts WHERE database = ${literal(conn.database)} AND table = ${literal(table)} AND active`,
     );
@@ -56,8 +59,8 @@ export async function createRetentionKeeper(conn: ClickHouseConnection, retentio
           await conn.insert(`${conn.database}.${RETENTION_HORIZON}`, [{ tier, keep_from: keepFrom }]);
           raise(tier, keepFrom);
         }
-        for (const table of tablesOf(tier)) await dropPast(table, PARTITION_SECONDS[tier], cutoff);
-        if (tier === '1s') await dropPast(PUBLISHED_LSN, PARTITION_SECONDS['1s'], cutoff);
+        for (const shard of shards) for (const table of tablesOf(tier)) await dropPast(shard, table, PARTITION_SECONDS[tier], cutoff);
+        if (tier === '1s') await dropPast(meta, PUBLISHED_LSN, PARTITION_SECONDS['1s'], cutoff);
       }
       await load();
     },

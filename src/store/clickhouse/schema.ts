@@ -30,6 +30,9 @@ export const RETENTION_HORIZON = 'retention_horizon';
 
 export const keyColumns = (kind: RecordKind): readonly string[] => RECORD_KEYS[kind].key;
 
+/** The Distributed table over the cluster that reads `table` of every shard. */
+export const distributedOf = (table: string): string => `${table}_all`;
+
 function createRecordTable(db: string, kind: RecordKind, tier: Tier): string {
   const keys = keyColumns(kind);
   const cols = ['bucket Int64', ...keys.map((k) => `${k} String`), 'ledger String', 'rows UInt64', 'fieldsMap Nested(k UInt16, v Float64)'];
@@ -41,8 +44,12 @@ function createRecordTable(db: string, kind: RecordKind, tier: Tier): string {
   );
 }
 
-/** Every CREATE of the schema; each idempotent. */
-export function schemaStatements(db: string): string[] {
+/**
+ * Every CREATE of the schema; each idempotent. With a cluster, each record table also gets a
+ * Distributed table over it (no sharding key: read-only, an insert into it is refused), the
+ * way every read goes.
+ */
+export function schemaStatements(db: string, cluster?: string): string[] {
   const out = [`CREATE DATABASE IF NOT EXISTS ${db}`];
   out.push(`CREATE TABLE IF NOT EXISTS ${db}.${SCHEMA_VERSION_TABLE} (version UInt32, node String) ENGINE = MergeTree ORDER BY version`);
   for (const tier of TIERS) for (const kind of RECORD_KIND_NAMES) out.push(createRecordTable(db, kind, tier));
@@ -53,6 +60,14 @@ export function schemaStatements(db: string): string[] {
   );
   // The lowest visible bucket per tier (retention.ts): shared, so every node hides the same rows.
   out.push(`CREATE TABLE IF NOT EXISTS ${db}.${RETENTION_HORIZON} (tier String, keep_from Int64) ENGINE = ReplacingMergeTree(keep_from) ORDER BY tier`);
+  if (cluster !== undefined) {
+    for (const tier of TIERS) {
+      for (const kind of RECORD_KIND_NAMES) {
+        const local = tableOf(kind, tier);
+        out.push(`CREATE TABLE IF NOT EXISTS ${db}.${distributedOf(local)} AS ${db}.${local} ENGINE = Distributed(${cluster}, ${db}, ${local})`);
+      }
+    }
+  }
   return out;
 }
 
@@ -65,12 +80,32 @@ export { TIER_SECONDS };
 // IF NOT EXISTS check and our CREATE (18.16 does not make that check atomic).
 const ALREADY_EXISTS = new Set([57, 82]);
 
+/** The cluster a shard's Distributed tables read: its `remote_servers` name and shard count. */
+export interface ClusterOf {
+  name: string;
+  shards: number;
+}
+
+/** Refuses a shard whose `remote_servers` lacks the cluster or lists another number of shards. */
+async function checkCluster(conn: ClickHouseConnection, cluster: ClusterOf): Promise<void> {
+  const rows = await conn.rows(`SELECT count(DISTINCT shard_num) FROM system.clusters WHERE cluster = ${literal(cluster.name)}`);
+  const found = Number(rows[0]?.[0]);
+  if (found === cluster.shards) return;
+  throw new Error(
+    found === 0
+      ? `ClickHouse at ${conn.url} has no cluster ${cluster.name} in its remote_servers; check RTM_CLICKHOUSE_CLUSTER and the server's config`
+      : `cluster ${cluster.name} on ClickHouse at ${conn.url} has ${found} shards, RTM_CLICKHOUSE_URLS names ${cluster.shards}; they must list the same shards`,
+  );
+}
+
 /**
  * Creates what is missing and records the version; refuses a database that holds another
- * version. Safe when several nodes run it at once.
+ * version (and, with a cluster, a shard that does not define it). Safe when several nodes run
+ * it at once. Run on every shard.
  */
-export async function ensureSchema(conn: ClickHouseConnection, nodeId: string): Promise<void> {
+export async function ensureSchema(conn: ClickHouseConnection, nodeId: string, cluster?: ClusterOf): Promise<void> {
   const db = conn.database;
+  if (cluster !== undefined) await checkCluster(conn, cluster);
   const versions = async (): Promise<number[]> => {
     const exists = await conn.rows(`SELECT count() FROM system.tables WHERE database = ${literal(db)} AND name = ${literal(SCHEMA_VERSION_TABLE)}`);
     if (Number(exists[0]?.[0]) === 0) return [];
@@ -86,7 +121,7 @@ export async function ensureSchema(conn: ClickHouseConnection, nodeId: string): 
     }
   };
   check(await versions());
-  for (const statement of schemaStatements(db)) {
+  for (const statement of schemaStatements(db, cluster?.name)) {
     try {
       await conn.command(statement);
     } catch (err) {
