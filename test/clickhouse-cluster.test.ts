@@ -14,6 +14,7 @@ import { createClickHouseConnection, type ClickHouseConnection } from '../src/st
 import { createClickHouseMetricStore, type ClickHouseMetricStore } from '../src/store/clickhouse/metric-store.ts';
 import { SCHEMA_VERSION } from '../src/store/clickhouse/schema.ts';
 import { shardOfService } from '../src/store/clickhouse/shard-key.ts';
+import { openWriteSpool } from '../src/store/clickhouse/write-spool.ts';
 import { dimensionRecord, edgeRecord, originRecord } from '../src/store/record-fixtures.ts';
 import { CONFORMANCE_RETENTION, describeMetricStoreConformance } from '../src/store/store-conformance.ts';
 import { TIERS, type MetricStore } from '../src/store/store.ts';
@@ -180,6 +181,15 @@ describe('ClickHouse metric store on two shards', () => {
     const first = conns().slice(0, 1);
     await expect(createClickHouseMetricStore({ shards: first, cluster: CLUSTER, nodeId: 'n', retention: CONFORMANCE_RETENTION })).rejects.toThrow(
       /cluster rtm_two on ClickHouse at \S+ has 2 shards, RTM_CLICKHOUSE_URLS names 1/,
+    );
+  });
+
+  it('refuses to finish a spooled write split for another shard count', async () => {
+    const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-chspool-'));
+    cleanups.push(async () => fs.rmSync(spoolDir, { recursive: true, force: true }));
+    await openWriteSpool(spoolDir).put('node-a:one-shard-write', 1, write(0));
+    await expect(open(await cluster(), freshDatabase(), { spoolDir })).rejects.toThrow(
+      /\.write is a write split for 1 ClickHouse shard\(s\), RTM_CLICKHOUSE_URLS names 2; start with the shard list it was written with/,
     );
   });
 

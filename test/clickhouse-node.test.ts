@@ -2,9 +2,11 @@
  * A node on RTM_STORE=clickhouse, end to end: events ingested on one node reach ClickHouse, and a
  * second node with a data dir of its own (its window empty, refilled from the store on start)
  * answers the Fastly `ts/h` of that service with the values that were sent; on a two-shard
- * cluster, configured by env as a user would, two nodes' events are answered by a third node.
+ * cluster, configured by env as a user would, two nodes' events are answered by a third node,
+ * and a shard killed and restarted shows in the node's self-metrics (spool, lag, retries) until
+ * its writes are delivered, once.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/config/config.ts';
 import { shardOfService } from '../src/store/clickhouse/shard-key.ts';
 import { ADMIN_TOKEN, HARNESS_T0, startHarness, type Harness } from './support/app-harness.ts';
@@ -77,7 +79,7 @@ describe('a node on the ClickHouse store', () => {
 
   // Each node's window holds only what it ingested (the live window across nodes is not built
   // yet: docs/cluster.md), so the node that answers for both is one whose window came from the store.
-  it('two nodes on a two-shard cluster: events split across them, a third node answers ts/h with all of them', async () => {
+  it('two nodes on a two-shard cluster: events split across them, a third node answers ts/h with all of them; a shard down shows in self-metrics', async () => {
     cluster = await startClickHouseCluster(2, 'rtm_nodes');
     const env = { RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: cluster.shards.map((s) => s.url).join(','), RTM_CLICKHOUSE_CLUSTER: 'rtm_nodes', RTM_CLICKHOUSE_DATABASE: 'rtm_cluster_nodes' };
     const node = async (id: string): Promise<Harness> => {
@@ -103,6 +105,33 @@ describe('a node on the ClickHouse store', () => {
     const c = await node('cluster-c');
     for (const service of services) expect(view(await tsh(c, service)), service).toEqual(reference());
     expect(await c.services.store.appliedLsn([NOW - 40])).toEqual(new Map());
+
+    // One shard down: node a acknowledges from its spool, its self-metrics show the backlog; all
+    // of it is delivered once the shard is back.
+    const scrape = async (h: Harness): Promise<Record<string, number>> => {
+      const res = await h.inject({ url: '/rtm/v1/metrics', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      expect(res.statusCode).toBe(200);
+      const names = ['rtm_store_undelivered_writes', 'rtm_store_flush_lag_seconds', 'rtm_store_spool_files', 'rtm_store_spool_bytes', 'rtm_store_insert_retries_total'];
+      return Object.fromEntries(names.map((n) => [n, Number(res.body.split('\n').find((l) => l.startsWith(`${n} `))?.slice(n.length + 1))]));
+    };
+    expect(await scrape(a)).toMatchObject({ rtm_store_undelivered_writes: 0, rtm_store_flush_lag_seconds: 0, rtm_store_spool_files: 0, rtm_store_spool_bytes: 0 });
+    const down = cluster.shards[1];
+    if (down === undefined) throw new Error('two shards expected');
+    await down.kill();
+    const later = SENT.map((e) => JSON.stringify({ timestamp: NOW - 20, service: 'shop', datacenter: e.datacenter, domain: 'www.shop.example', status: 200, resp_body_bytes: e.bytes })).join('\n');
+    expect((await a.ingest(ADMIN_TOKEN, later)).accepted).toBe(SENT.length);
+    await a.publishThrough(NOW - 20);
+    a.clock.set(a.clock.now() + 7000);
+    const held = await scrape(a);
+    expect(held).toMatchObject({ rtm_store_undelivered_writes: 1, rtm_store_spool_files: 1 });
+    expect(held['rtm_store_flush_lag_seconds']).toBeGreaterThanOrEqual(7);
+    expect(held['rtm_store_spool_bytes']).toBeGreaterThan(0);
+    expect(held['rtm_store_insert_retries_total']).toBeGreaterThan(0);
+    await down.restart();
+    await vi.waitFor(async () => expect((await scrape(a))['rtm_store_undelivered_writes']).toBe(0), { timeout: 30_000, interval: 100 });
+    expect(await scrape(a)).toMatchObject({ rtm_store_flush_lag_seconds: 0, rtm_store_spool_files: 0, rtm_store_spool_bytes: 0 });
+    const all = await a.services.store.readEdge({ tier: '1h', from: 0, to: 4e9, filter: { services: ['shop'] } });
+    expect(all.reduce((sum, r) => sum + (r.values[0] ?? 0), 0)).toBe(2 * SENT.length);
   });
 
   it('refuses to start when ClickHouse or one shard of the cluster does not answer', async () => {

@@ -175,8 +175,14 @@ describe('ClickHouse metric store: exactly once', () => {
     expect(Date.now() - started).toBeLessThan(3000);
     expect(store.undelivered()).toBe(3);
     expect(fs.readdirSync(spoolDir).filter((f) => f.endsWith('.write'))).toHaveLength(3);
+    const held = store.delivery();
+    expect(held).toMatchObject({ undelivered: 3, spoolFiles: 3 });
+    expect(held.spoolBytes).toBe(fs.readdirSync(spoolDir).reduce((sum, f) => sum + fs.statSync(path.join(spoolDir, f)).size, 0));
+    expect(held.lagSeconds).toBeGreaterThan(0);
+    expect(held.retries).toBeGreaterThan(0);
     await own.restart();
     await vi.waitFor(() => expect(store.undelivered()).toBe(0), { timeout: 20_000, interval: 100 });
+    expect(store.delivery()).toMatchObject({ undelivered: 0, lagSeconds: 0, spoolFiles: 0, spoolBytes: 0 });
     expect(fs.readdirSync(spoolDir).filter((f) => f.endsWith('.write'))).toEqual([]);
     expect(await totals(store)).toEqual(expected(4));
     expect((await store.appliedLsn([T0 + 3])).get(T0 + 3)).toBe(4);

@@ -36,6 +36,21 @@ export interface StoreBacklog {
   rollupBacklog(): number;
   /** Rollup buckets (DuckDB) or partitions (ClickHouse) per tier waiting for compaction. */
   compactionBacklog(): Record<Tier, number>;
+  /** Writes accepted and not yet in a remote store (ClickHouse); absent for an embedded engine. */
+  delivery?(): StoreDeliveryStats;
+}
+
+/** The delivery of writes to a remote store, for self-metrics. */
+export interface StoreDeliveryStats {
+  /** Writes accepted (appended, in the spool) and not yet in the store. */
+  undelivered: number;
+  /** Seconds since the oldest of them was accepted; 0 when none. */
+  lagSeconds: number;
+  /** Files and bytes in the node's spool of those writes. */
+  spoolFiles: number;
+  spoolBytes: number;
+  /** Insert attempts that failed and were tried again since start. */
+  retries: number;
 }
 
 export interface StoreEngine {

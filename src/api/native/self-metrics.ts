@@ -6,13 +6,14 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { MemoryBudget, MemoryShare } from '../../config/memory-budget.ts';
 import type { WalStats } from '../../ingest/wal/wal.ts';
+import type { StoreDeliveryStats } from '../../store/engine.ts';
 import type { Tier } from '../../store/store.ts';
 
 export interface SelfMetricSources {
   pipeline: { stats(): { appliedLsn: number; pendingSeconds: number; pendingRows: number; walSegments: number; wal?: WalStats } };
   window: { stats(): { seconds: number; edgeKeys: number; originKeys: number; bytes: number } };
-  /** The DuckDB store's backlogs (absent for an engine without them). */
-  store?: { rollupBacklog(): number; compactionBacklog(): Record<Tier, number> };
+  /** The store's backlogs (absent for an engine without them); `delivery` of a remote store (ClickHouse). */
+  store?: { rollupBacklog(): number; compactionBacklog(): Record<Tier, number>; delivery?(): StoreDeliveryStats };
   usageRecorder: { dropped(): number };
   /** Ingest requests holding back publication (src/ingest/publication-hold.ts). */
   publicationHold?: { stats(): { holding: number; expired: number } };
@@ -109,6 +110,15 @@ export function createSelfMetrics(registry: Registry, sources: SelfMetricSources
         for (const [tier, pending] of Object.entries(store.compactionBacklog())) this.set({ tier }, pending);
       },
     });
+    const { delivery } = store;
+    if (delivery !== undefined) {
+      const stat = (key: keyof StoreDeliveryStats) => (): number => delivery.call(store)[key];
+      gauge('rtm_store_undelivered_writes', 'Store writes accepted (in the spool) and not yet in ClickHouse', stat('undelivered'));
+      gauge('rtm_store_flush_lag_seconds', 'Age of the oldest store write not yet in ClickHouse, seconds (0 when none)', stat('lagSeconds'));
+      gauge('rtm_store_spool_files', 'Files in the node\'s ClickHouse write spool', stat('spoolFiles'));
+      gauge('rtm_store_spool_bytes', 'Bytes in the node\'s ClickHouse write spool', stat('spoolBytes'));
+      gauge('rtm_store_insert_retries_total', 'ClickHouse insert attempts that failed and were tried again since start', stat('retries'));
+    }
   }
   return {
     slowRequestsAborted: new Counter({

@@ -50,6 +50,7 @@ export async function openClickHouseEngine(opts: ClickHouseEngineOptions): Promi
       nodeId: opts.nodeId,
       retention: opts.retention,
       spoolDir: path.join(opts.dataDir, 'clickhouse-spool'),
+      now: () => opts.clock.now(),
       onError: (err) => opts.logger?.error({ err }, 'ClickHouse write delivery stopped; the write stays in the spool for the next start'),
     });
     closers.push(() => metrics.close());

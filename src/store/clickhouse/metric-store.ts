@@ -15,7 +15,7 @@ import type { Retention } from '../../config/config.ts';
 import { edgeFieldIndex } from '../../model/fields.ts';
 import { deltaSeconds, type Delta } from '../../model/delta.ts';
 import { TIER_SECONDS, type Tier } from '../../model/tier.ts';
-import type { StoreBacklog } from '../engine.ts';
+import type { StoreBacklog, StoreDeliveryStats } from '../engine.ts';
 import { TIERS, type GroupDimension, type MetricStore, type RecordQuery } from '../store.ts';
 import { intLiteral, literal, type ClickHouseConnection } from './client.ts';
 import { insertExactlyOnce, insertIdempotent, type LedgerOptions } from './ledger.ts';
@@ -51,6 +51,8 @@ export interface ClickHouseMetricStoreOptions {
   settleMs?: number;
   /** Told each failed insert attempt (data or published-lsn rows) before it is checked and resent. */
   onRetry?: (table: string, err: unknown) => void;
+  /** Clock of the delivery lag, ms. Default Date.now. */
+  now?: () => number;
 }
 
 export interface ClickHouseMetricStore extends MetricStore, StoreBacklog {
@@ -58,6 +60,7 @@ export interface ClickHouseMetricStore extends MetricStore, StoreBacklog {
   retries(): number;
   /** Writes accepted (in the spool) and not yet in ClickHouse. */
   undelivered(): number;
+  delivery(): StoreDeliveryStats;
 }
 
 const GROUP_COLUMNS: ReadonlySet<GroupDimension> = new Set(['service', 'datacenter', 'domain', 'product']);
@@ -80,7 +83,8 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
   await Promise.all(shards.map((s) => ensureSchema(s, nodeId, cluster)));
   const source = readSourceOf(conn, cluster !== undefined);
   const retention = await createRetentionKeeper(conn, shards, opts.retention);
-  const spool: WriteSpool | undefined = opts.spoolDir === undefined ? undefined : openWriteSpool(opts.spoolDir);
+  const spool: WriteSpool | undefined = opts.spoolDir === undefined ? undefined : openWriteSpool(opts.spoolDir, { shards: shards.length });
+  const now = opts.now ?? Date.now;
   let closed = false;
   let retries = 0;
   /** Rollup partitions written since the last compaction round, by `shard/table/partition`. */
@@ -115,7 +119,15 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
     }
   };
 
-  for (const w of (await spool?.pending()) ?? []) {
+  const unfinished = (await spool?.pending()) ?? [];
+  const resplit = unfinished.find((w) => w.shards !== shards.length);
+  if (resplit !== undefined) {
+    throw new Error(
+      `${resplit.file} is a write split for ${resplit.shards} ClickHouse shard(s), RTM_CLICKHOUSE_URLS names ${shards.length}; ` +
+        'start with the shard list it was written with until the spool is empty, then change the list (docs/cluster.md)',
+    );
+  }
+  for (const w of unfinished) {
     await send(w.writeId, w.lsn, w.delta, [...deltaSeconds(w.delta)], true);
     await spool?.done(w.file);
   }
@@ -125,6 +137,7 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
     ...(spool === undefined ? {} : { spool }),
     ...(opts.deliveryWaitMs === undefined ? {} : { waitMs: opts.deliveryWaitMs }),
     onError: (err) => opts.onError?.(err),
+    now,
   });
   const visible = <Q extends RecordQuery>(query: Q): Q => ({ ...query, from: Math.max(query.from, retention.keepFrom(query.tier)) });
   const open = (): void => {
@@ -190,6 +203,17 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
 
     retries: () => retries,
     undelivered: () => queue.pending(),
+    delivery() {
+      const oldest = queue.oldestPendingAt();
+      const held = spool?.size() ?? { files: 0, bytes: 0 };
+      return {
+        undelivered: queue.pending(),
+        lagSeconds: oldest === undefined ? 0 : Math.max(0, (now() - oldest) / 1000),
+        spoolFiles: held.files,
+        spoolBytes: held.bytes,
+        retries,
+      };
+    },
     // Every tier is written with each append: nothing is buffered.
     rollupBacklog: () => 0,
     compactionBacklog() {

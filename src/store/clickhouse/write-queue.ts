@@ -24,6 +24,8 @@ export interface WriteQueueOptions {
   waitMs?: number;
   /** A background delivery that failed (its write stays in the spool for the next start). */
   onError?: (err: unknown, write: QueuedWrite) => void;
+  /** Clock of the delivery lag, ms. Default Date.now. */
+  now?: () => number;
 }
 
 export interface WriteQueue {
@@ -31,6 +33,8 @@ export interface WriteQueue {
   enqueue(write: QueuedWrite): Promise<void>;
   /** Writes accepted and not yet in ClickHouse. */
   pending(): number;
+  /** When the oldest of those was accepted (ms of `now`), undefined when none. */
+  oldestPendingAt(): number | undefined;
   /** Waits for the deliveries in progress to end (the caller stops their retries first). */
   idle(): Promise<void>;
 }
@@ -39,15 +43,24 @@ export function createWriteQueue(opts: WriteQueueOptions): WriteQueue {
   let tail: Promise<unknown> = Promise.resolve();
   let pending = 0;
   const waitMs = opts.waitMs ?? 5000;
+  const now = opts.now ?? Date.now;
+  /** Acceptance times of the pending writes, oldest first (deliveries end in order). */
+  const accepted: number[] = [];
   return {
     async enqueue(write) {
       const file = await opts.spool?.put(write.writeId, write.lsn, write.delta);
       pending++;
+      accepted.push(now());
       const delivered = tail.then(async () => {
         await opts.send(write);
         if (file !== undefined) await opts.spool?.done(file);
       });
-      tail = delivered.catch(() => undefined).finally(() => pending--);
+      tail = delivered
+        .catch(() => undefined)
+        .finally(() => {
+          pending--;
+          accepted.shift();
+        });
       if (file === undefined) return delivered;
       let timer: NodeJS.Timeout | undefined;
       const waited = new Promise<'waited'>((resolve) => (timer = setTimeout(() => resolve('waited'), waitMs)));
@@ -59,6 +72,7 @@ export function createWriteQueue(opts: WriteQueueOptions): WriteQueue {
       }
     },
     pending: () => pending,
+    oldestPendingAt: () => accepted[0],
     async idle() {
       await tail;
     },

@@ -34,6 +34,22 @@ describe('ClickHouse write spool', () => {
     expect(fs.readdirSync(dir).some((n) => n.endsWith('.tmp'))).toBe(false);
   });
 
+  it('keeps the shard count each write was split for, and counts its files and bytes', async () => {
+    const dir = tempDir();
+    const spool = openWriteSpool(dir, { shards: 3 });
+    const delta = deltaFromRecordSet({ edge: [edgeRecord(1_704_067_200, 's1', { requests: 1 })], origin: [], dimension: [] });
+    expect(spool.size()).toEqual({ files: 0, bytes: 0 });
+    const file = await spool.put('n:a', 1, delta);
+    await spool.put('n:b', 2, delta);
+    const onDisk = fs.readdirSync(dir).reduce((sum, n) => sum + fs.statSync(path.join(dir, n)).size, 0);
+    expect(spool.size()).toEqual({ files: 2, bytes: onDisk });
+    await spool.done(file);
+    expect(spool.size().files).toBe(1);
+    const reopened = openWriteSpool(dir);
+    expect((await reopened.pending()).map((w) => w.shards)).toEqual([3]);
+    expect(reopened.size()).toEqual({ files: 1, bytes: onDisk / 2 });
+  });
+
   it('refuses a file that is not a spool file, naming it', async () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, '000000000000001-000000.write'), 'something else\n');

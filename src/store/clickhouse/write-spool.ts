@@ -4,7 +4,10 @@
  * its rows a second time to the tables that already hold them. One file per write, written and
  * fsynced before the first insert, removed once the write's published_lsn rows are in.
  *
- *   file: "rtm-chspool1\n" + JSON {writeId, lsn} + "\n" + encodeDelta bytes
+ *   file: "rtm-chspool1\n" + JSON {writeId, lsn, shards} + "\n" + encodeDelta bytes
+ *
+ * `shards` is the shard count the write was split for (absent in files of one-shard versions:
+ * 1): its inserts and ledger rows are only found again with the same split.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,6 +21,8 @@ export interface SpooledWrite {
   lsn: number;
   delta: Delta;
   file: string;
+  /** The shard count it was split for. */
+  shards: number;
 }
 
 export interface WriteSpool {
@@ -27,31 +32,45 @@ export interface WriteSpool {
   done(file: string): Promise<void>;
   /** The writes a previous process left unfinished, oldest first. */
   pending(): Promise<SpooledWrite[]>;
+  /** Files and bytes in the spool now (put or found by pending, not yet done). */
+  size(): { files: number; bytes: number };
 }
 
-export function openWriteSpool(dir: string): WriteSpool {
+export interface WriteSpoolOptions {
+  /** The shard count recorded with each write. Default 1. */
+  shards?: number;
+}
+
+export function openWriteSpool(dir: string, opts: WriteSpoolOptions = {}): WriteSpool {
   fs.mkdirSync(dir, { recursive: true });
   let seq = 0;
+  const shards = opts.shards ?? 1;
+  /** Bytes of each file in the spool. */
+  const held = new Map<string, number>();
   return {
     async put(writeId, lsn, delta) {
       // The name sorts in write order: time, then a counter within the millisecond.
       const file = path.join(dir, `${String(Date.now()).padStart(15, '0')}-${String(seq++).padStart(6, '0')}.write`);
-      const header = Buffer.from(`${MAGIC}${JSON.stringify({ writeId, lsn })}\n`);
+      const header = Buffer.from(`${MAGIC}${JSON.stringify({ writeId, lsn, shards })}\n`);
+      const body = encodeDelta(delta);
       const tmp = `${file}.tmp`;
       const fh = await fs.promises.open(tmp, 'w');
       try {
         await fh.write(header);
-        await fh.write(encodeDelta(delta));
+        await fh.write(body);
         await fh.sync();
       } finally {
         await fh.close();
       }
       await fs.promises.rename(tmp, file);
+      held.set(file, header.length + body.length);
       return file;
     },
     async done(file) {
       await fs.promises.rm(file, { force: true });
+      held.delete(file);
     },
+    size: () => ({ files: held.size, bytes: [...held.values()].reduce((a, b) => a + b, 0) }),
     async pending() {
       const all = await fs.promises.readdir(dir);
       // A .tmp is a write the process died while spooling: never sent (the rename comes first).
@@ -63,8 +82,9 @@ export function openWriteSpool(dir: string): WriteSpool {
         const bytes = await fs.promises.readFile(file);
         const nl = bytes.indexOf(10, MAGIC.length);
         if (bytes.subarray(0, MAGIC.length).toString() !== MAGIC || nl < 0) throw new Error(`${file} is not a ClickHouse write spool file; move it away to start`);
-        const header = JSON.parse(bytes.subarray(MAGIC.length, nl).toString()) as { writeId: string; lsn: number };
-        out.push({ writeId: header.writeId, lsn: header.lsn, delta: decodeDelta(new Uint8Array(bytes.subarray(nl + 1))), file });
+        const header = JSON.parse(bytes.subarray(MAGIC.length, nl).toString()) as { writeId: string; lsn: number; shards?: number };
+        out.push({ writeId: header.writeId, lsn: header.lsn, delta: decodeDelta(new Uint8Array(bytes.subarray(nl + 1))), file, shards: header.shards ?? 1 });
+        held.set(file, bytes.length);
       }
       return out;
     },
