@@ -1,9 +1,10 @@
 /**
  * The ClickHouse metric store over two shards (two clickhouse-server processes, one
  * `remote_servers` cluster): the shared conformance suite; each service's rows on the one shard
- * its name hashes to; exactly once when one shard is SIGKILLed mid-write and restarted; two nodes
- * writing to the cluster, each reading the sum of both; and the refusals at start (a shard away,
- * a shard of another schema version, a shard without the cluster).
+ * its name hashes to; exactly once when one shard is SIGKILLed mid-write and restarted, and when a
+ * node dies with a write half-done on the two shards; two nodes writing to the cluster, each
+ * reading the sum of both; and the refusals at start (a shard of another schema version, a shard
+ * without the cluster or with another shard count, a spool split for another shard count).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,7 +13,9 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { deltaFromRecordSet, type Delta } from '../src/model/delta.ts';
 import { createClickHouseConnection, type ClickHouseConnection } from '../src/store/clickhouse/client.ts';
 import { createClickHouseMetricStore, type ClickHouseMetricStore } from '../src/store/clickhouse/metric-store.ts';
-import { SCHEMA_VERSION } from '../src/store/clickhouse/schema.ts';
+import { insertExactlyOnce } from '../src/store/clickhouse/ledger.ts';
+import { keyColumns, SCHEMA_VERSION } from '../src/store/clickhouse/schema.ts';
+import { writeBatches } from '../src/store/clickhouse/write-batches.ts';
 import { shardOfService } from '../src/store/clickhouse/shard-key.ts';
 import { openWriteSpool } from '../src/store/clickhouse/write-spool.ts';
 import { dimensionRecord, edgeRecord, originRecord } from '../src/store/record-fixtures.ts';
@@ -129,13 +132,13 @@ describe('ClickHouse metric store on two shards', () => {
       deltaFromRecordSet({ edge: SERVICES.flatMap((s) => Array.from({ length: 250 }, (_, k) => edgeRecord(T0 + i, s, { requests: 1 }, 'FRA', `d${k}.example`))), origin: [], dimension: [] });
     let restarted = false;
     let enqueued = 0;
-    let whileDown: { applied: number; enqueued: number; undelivered: number } | undefined;
+    let whileDown: { applied: number[]; enqueued: number; undelivered: number } | undefined;
     const killer = (async () => {
       await new Promise((r) => setTimeout(r, 300));
       await victim.kill();
       await vi.waitFor(() => expect(store.retries()).toBeGreaterThan(0), { timeout: 30_000, interval: 20 });
       // A write the dead shard holds back is not reported applied (shard 0 may hold its rows).
-      const applied = (await store.appliedLsn(Array.from({ length: 1000 }, (_, i) => T0 + i))).size;
+      const applied = [...(await store.appliedLsn(Array.from({ length: 1000 }, (_, i) => T0 + i))).keys()].sort((x, y) => x - y);
       // Nothing is delivered while the shard is dead (every write touches both shards).
       whileDown = { applied, enqueued, undelivered: store.undelivered() };
       await victim.restart();
@@ -150,9 +153,15 @@ describe('ClickHouse metric store on two shards', () => {
     await killer;
     await vi.waitFor(() => expect(store.undelivered()).toBe(0), { timeout: 30_000, interval: 100 });
     expect(store.retries()).toBeGreaterThan(0);
-    // A write held back by the dead shard was not reported applied, though shard 0 may hold its rows.
-    expect(whileDown?.undelivered).toBeGreaterThan(0);
-    expect(whileDown?.applied).toBe((whileDown?.enqueued ?? 0) - (whileDown?.undelivered ?? 0));
+    // While the shard was dead: the writes delivered before it are reported applied (in order),
+    // the ones it held back are not, though shard 0 may hold their rows. (enqueued counts the
+    // write being spooled, before the queue does.)
+    if (whileDown === undefined) throw new Error('the shard was never killed');
+    const { applied, undelivered } = whileDown;
+    expect(undelivered).toBeGreaterThan(0);
+    expect(applied).toEqual(Array.from({ length: applied.length }, (_, i) => T0 + i));
+    expect(whileDown.enqueued - undelivered - applied.length).toBeGreaterThanOrEqual(0);
+    expect(whileDown.enqueued - undelivered - applied.length).toBeLessThanOrEqual(1);
     const all = { from: 0, to: 4_000_000_000, filter: {} };
     for (const tier of TIERS) {
       const sum = (await store.readEdge({ ...all, tier })).reduce((s, r) => s + (r.values[0] ?? 0), 0);
@@ -182,6 +191,29 @@ describe('ClickHouse metric store on two shards', () => {
     await expect(createClickHouseMetricStore({ shards: first, cluster: CLUSTER, nodeId: 'n', retention: CONFORMANCE_RETENTION })).rejects.toThrow(
       /cluster rtm_two on ClickHouse at \S+ has 2 shards, RTM_CLICKHOUSE_URLS names 1/,
     );
+  });
+
+  it('a write a killed node left half-done on the two shards is finished on start, once, and only then reported applied', async () => {
+    const c = await cluster();
+    const database = freshDatabase();
+    const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-chspool-'));
+    cleanups.push(async () => fs.rmSync(spoolDir, { recursive: true, force: true }));
+    const first = await open(c, database, { spoolDir });
+    await first.append({ lsn: 1, delta: write(0) });
+    await first.close();
+    // As a kill mid-write leaves it: spooled, and every other insert (on either shard) landed.
+    const writeId = 'node-a:killed-write';
+    await openWriteSpool(spoolDir, { shards: 2 }).put(writeId, 2, write(1));
+    const conns = direct(c, database);
+    const batches = writeBatches(write(1), 2);
+    expect(new Set(batches.map((b) => b.shard))).toEqual(new Set([0, 1]));
+    for (const [i, b] of batches.entries()) {
+      if (i % 2 === 0) await insertExactlyOnce(conns[b.shard] as ClickHouseConnection, b, `${writeId}/${i}`, keyColumns(b.kind), { keepTrying: () => false });
+    }
+    const second = await open(c, database, { spoolDir });
+    expect(fs.readdirSync(spoolDir).filter((f) => f.endsWith('.write'))).toEqual([]);
+    expect(await totals(second)).toEqual(expected(2));
+    expect(await second.appliedLsn([T0, T0 + 1])).toEqual(new Map([[T0, 1], [T0 + 1, 2]]));
   });
 
   it('refuses to finish a spooled write split for another shard count', async () => {
