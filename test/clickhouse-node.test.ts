@@ -127,7 +127,11 @@ describe('a node on the ClickHouse store', () => {
     expect(held['rtm_store_flush_lag_seconds']).toBeGreaterThanOrEqual(7);
     expect(held['rtm_store_spool_bytes']).toBeGreaterThan(0);
     expect(held['rtm_store_insert_retries_total']).toBeGreaterThan(0);
+    // Not ready while a shard is down (a read needs every shard); ready again once it is back.
+    const ready = async (): Promise<number> => (await a.inject({ url: '/readyz' })).statusCode;
+    expect(await ready()).toBe(503);
     await down.restart();
+    expect(await ready()).toBe(200);
     await vi.waitFor(async () => expect((await scrape(a))['rtm_store_undelivered_writes']).toBe(0), { timeout: 30_000, interval: 100 });
     expect(await scrape(a)).toMatchObject({ rtm_store_flush_lag_seconds: 0, rtm_store_spool_files: 0, rtm_store_spool_bytes: 0 });
     const all = await a.services.store.readEdge({ tier: '1h', from: 0, to: 4e9, filter: { services: ['shop'] } });
