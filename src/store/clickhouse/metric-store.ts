@@ -79,10 +79,19 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
   if (conn === undefined) throw new Error('a ClickHouse metric store needs at least one shard');
   if (shards.length > 1 && opts.cluster === undefined) throw new Error(`${shards.length} ClickHouse shards need the cluster (remote_servers) name their Distributed tables read`);
   const cluster = opts.cluster === undefined ? undefined : { name: opts.cluster, shards: shards.length };
+  /** A store that fails to open closes its connections (they are its to close). */
+  const closingOnFailure = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      for (const s of shards) await s.close().catch(() => undefined);
+      throw err;
+    }
+  };
   // Every shard, at once: each check and CREATE is idempotent, and one failure names its shard.
-  await Promise.all(shards.map((s) => ensureSchema(s, nodeId, cluster)));
+  await closingOnFailure(() => Promise.all(shards.map((s) => ensureSchema(s, nodeId, cluster))));
   const source = readSourceOf(conn, cluster !== undefined);
-  const retention = await createRetentionKeeper(conn, shards, opts.retention);
+  const retention = await closingOnFailure(() => createRetentionKeeper(conn, shards, opts.retention));
   const spool: WriteSpool | undefined = opts.spoolDir === undefined ? undefined : openWriteSpool(opts.spoolDir, { shards: shards.length });
   const now = opts.now ?? Date.now;
   let closed = false;
@@ -119,18 +128,20 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
     }
   };
 
-  const unfinished = (await spool?.pending()) ?? [];
-  const resplit = unfinished.find((w) => w.shards !== shards.length);
-  if (resplit !== undefined) {
-    throw new Error(
-      `${resplit.file} is a write split for ${resplit.shards} ClickHouse shard(s), RTM_CLICKHOUSE_URLS names ${shards.length}; ` +
-        'start with the shard list it was written with until the spool is empty, then change the list (docs/cluster.md)',
-    );
-  }
-  for (const w of unfinished) {
-    await send(w.writeId, w.lsn, w.delta, [...deltaSeconds(w.delta)], true);
-    await spool?.done(w.file);
-  }
+  await closingOnFailure(async () => {
+    const unfinished = (await spool?.pending()) ?? [];
+    const resplit = unfinished.find((w) => w.shards !== shards.length);
+    if (resplit !== undefined) {
+      throw new Error(
+        `${resplit.file} is a write split for ${resplit.shards} ClickHouse shard(s), RTM_CLICKHOUSE_URLS names ${shards.length}; ` +
+          'start with the shard list it was written with until the spool is empty, then change the list (docs/cluster.md)',
+      );
+    }
+    for (const w of unfinished) {
+      await send(w.writeId, w.lsn, w.delta, [...deltaSeconds(w.delta)], true);
+      await spool?.done(w.file);
+    }
+  });
 
   const queue = createWriteQueue({
     send: (w) => send(w.writeId, w.lsn, w.delta, w.seconds, false),
