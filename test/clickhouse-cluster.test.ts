@@ -216,6 +216,19 @@ describe('ClickHouse metric store on two shards', () => {
     expect(await second.appliedLsn([T0, T0 + 1])).toEqual(new Map([[T0, 1], [T0 + 1, 2]]));
   });
 
+  it('refuses a shard list in another order than the nodes before used', async () => {
+    const c = await cluster();
+    const database = freshDatabase();
+    const first = await open(c, database);
+    await first.append({ lsn: 1, delta: write(0) });
+    const reversed = connections(c, database).reverse();
+    await expect(createClickHouseMetricStore({ shards: reversed, cluster: CLUSTER, nodeId: 'node-b', retention: CONFORMANCE_RETENTION })).rejects.toThrow(
+      /^ClickHouse at \S+ is shard (1|2) for the nodes that wrote to it, RTM_CLICKHOUSE_URLS lists it as shard (2|1) of 2; list the shards in the same order on every node/,
+    );
+    // The order they first used still opens.
+    expect(await totals(await open(c, database, { nodeId: 'node-b' }))).toEqual(expected(1));
+  });
+
   it('refuses to finish a spooled write split for another shard count', async () => {
     const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-chspool-'));
     cleanups.push(async () => fs.rmSync(spoolDir, { recursive: true, force: true }));
@@ -234,8 +247,8 @@ describe('ClickHouse metric store on two shards', () => {
     expect(await totals(b)).toEqual(expected(2));
     for (const conn of direct(c, database)) {
       const tables = await conn.rows(`SELECT count() FROM system.tables WHERE database = '${database}'`);
-      // 12 record tables, their 12 Distributed tables, schema_version, published_lsn, retention_horizon.
-      expect(tables[0]?.[0]).toBe(27);
+      // 12 record tables, their 12 Distributed tables, schema_version, shard_identity, published_lsn, retention_horizon.
+      expect(tables[0]?.[0]).toBe(28);
     }
   });
 });

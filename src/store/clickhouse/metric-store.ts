@@ -89,7 +89,7 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
     }
   };
   // Every shard, at once: each check and CREATE is idempotent, and one failure names its shard.
-  await closingOnFailure(() => Promise.all(shards.map((s) => ensureSchema(s, nodeId, cluster))));
+  await closingOnFailure(() => Promise.all(shards.map((s, i) => ensureSchema(s, nodeId, cluster, i))));
   const source = readSourceOf(conn, cluster !== undefined);
   const retention = await closingOnFailure(() => createRetentionKeeper(conn, shards, opts.retention));
   const spool: WriteSpool | undefined = opts.spoolDir === undefined ? undefined : openWriteSpool(opts.spoolDir, { shards: shards.length });

@@ -27,6 +27,7 @@ export const tableOf = (kind: RecordKind, tier: Tier): string => `${kind}_${tier
 export const PUBLISHED_LSN = 'published_lsn';
 export const SCHEMA_VERSION_TABLE = 'schema_version';
 export const RETENTION_HORIZON = 'retention_horizon';
+export const SHARD_IDENTITY = 'shard_identity';
 
 export const keyColumns = (kind: RecordKind): readonly string[] => RECORD_KEYS[kind].key;
 
@@ -52,6 +53,8 @@ function createRecordTable(db: string, kind: RecordKind, tier: Tier): string {
 export function schemaStatements(db: string, cluster?: string): string[] {
   const out = [`CREATE DATABASE IF NOT EXISTS ${db}`];
   out.push(`CREATE TABLE IF NOT EXISTS ${db}.${SCHEMA_VERSION_TABLE} (version UInt32, node String) ENGINE = MergeTree ORDER BY version`);
+  // Which place in RTM_CLICKHOUSE_URLS this server has (0-based), claimed by the first node.
+  out.push(`CREATE TABLE IF NOT EXISTS ${db}.${SHARD_IDENTITY} (shard UInt32, node String) ENGINE = MergeTree ORDER BY shard`);
   for (const tier of TIERS) for (const kind of RECORD_KIND_NAMES) out.push(createRecordTable(db, kind, tier));
   // Per node: an lsn is a position in that node's own WAL. The highest version (lsn) wins.
   out.push(
@@ -99,11 +102,35 @@ async function checkCluster(conn: ClickHouseConnection, cluster: ClusterOf): Pro
 }
 
 /**
- * Creates what is missing and records the version; refuses a database that holds another
- * version (and, with a cluster, a shard that does not define it). Safe when several nodes run
- * it at once. Run on every shard.
+ * Records this server's place in the shard list on first use, and refuses a list that puts it
+ * elsewhere: a row's shard is a hash over the list, so nodes (or a restart finishing its spool)
+ * with another order would look a write's ledger rows up on the wrong server. Appending shards
+ * keeps every earlier place. Two nodes of different orders starting at once both add a row and
+ * both see two places: both refuse.
  */
-export async function ensureSchema(conn: ClickHouseConnection, nodeId: string, cluster?: ClusterOf): Promise<void> {
+async function claimShard(conn: ClickHouseConnection, nodeId: string, shard: number, shards: number): Promise<void> {
+  const table = `${conn.database}.${SHARD_IDENTITY}`;
+  const places = async (): Promise<number[]> => (await conn.rows(`SELECT DISTINCT shard FROM ${table} ORDER BY shard`)).map((r) => Number(r[0]));
+  let found = await places();
+  if (found.length === 0) {
+    await conn.insert(table, [{ shard, node: nodeId }]);
+    found = await places();
+  }
+  const other = found.filter((p) => p !== shard);
+  if (other.length === 0) return;
+  throw new Error(
+    `ClickHouse at ${conn.url} is shard ${other.map((p) => p + 1).join(' and ')} for the nodes that wrote to it, RTM_CLICKHOUSE_URLS lists it as shard ${shard + 1} of ${shards}; ` +
+      `list the shards in the same order on every node (see ${table})`,
+  );
+}
+
+/**
+ * Creates what is missing and records the version; refuses a database that holds another
+ * version (and, with a cluster, a shard that does not define it, or that an earlier node saw at
+ * another place in the list). Safe when several nodes run it at once. Run on every shard, `shard`
+ * being its index in RTM_CLICKHOUSE_URLS (default 0).
+ */
+export async function ensureSchema(conn: ClickHouseConnection, nodeId: string, cluster?: ClusterOf, shard = 0): Promise<void> {
   const db = conn.database;
   if (cluster !== undefined) await checkCluster(conn, cluster);
   const versions = async (): Promise<number[]> => {
@@ -132,4 +159,5 @@ export async function ensureSchema(conn: ClickHouseConnection, nodeId: string, c
   check(found);
   // Two nodes starting at once may both add a row: the same version twice is harmless.
   if (found.length === 0) await conn.insert(`${db}.${SCHEMA_VERSION_TABLE}`, [{ version: SCHEMA_VERSION, node: nodeId }]);
+  await claimShard(conn, nodeId, shard, cluster?.shards ?? 1);
 }
