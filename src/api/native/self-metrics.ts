@@ -117,7 +117,18 @@ export function createSelfMetrics(registry: Registry, sources: SelfMetricSources
       gauge('rtm_store_flush_lag_seconds', 'Age of the oldest store write not yet in ClickHouse, seconds (0 when none)', stat('lagSeconds'));
       gauge('rtm_store_spool_files', 'Files in the node\'s ClickHouse write spool', stat('spoolFiles'));
       gauge('rtm_store_spool_bytes', 'Bytes in the node\'s ClickHouse write spool', stat('spoolBytes'));
-      gauge('rtm_store_insert_retries_total', 'ClickHouse insert attempts that failed and were tried again since start', stat('retries'));
+      // A counter (promtool: no _total on a gauge) fed from the store's own count when scraped.
+      let counted = 0;
+      new Counter({
+        name: 'rtm_store_insert_retries_total',
+        help: 'ClickHouse insert attempts that failed and were tried again since start',
+        registers,
+        collect() {
+          const retries = delivery.call(store).retries;
+          if (retries > counted) this.inc(retries - counted);
+          counted = Math.max(counted, retries);
+        },
+      });
     }
   }
   return {
