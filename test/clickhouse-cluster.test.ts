@@ -21,6 +21,7 @@ import { openWriteSpool } from '../src/store/clickhouse/write-spool.ts';
 import { dimensionRecord, edgeRecord, originRecord } from '../src/store/record-fixtures.ts';
 import { CONFORMANCE_RETENTION, describeMetricStoreConformance } from '../src/store/store-conformance.ts';
 import { TIERS, type MetricStore } from '../src/store/store.ts';
+import { storeTotals } from './support/store-totals.ts';
 import { startClickHouseCluster, type ClickHouseCluster } from './support/clickhouse-server.ts';
 
 const CLUSTER = 'rtm_two';
@@ -49,18 +50,6 @@ const write = (i: number, services: readonly string[] = SERVICES): Delta =>
     dimension: services.map((s) => dimensionRecord(T0 + i, s, 'status', '200', 1, 100)),
   });
 
-/** Per tier: requests, responses and dimension counts summed over everything. */
-async function totals(store: MetricStore): Promise<string[]> {
-  const all = { from: 0, to: 4_000_000_000, filter: {} };
-  const out: string[] = [];
-  for (const tier of TIERS) {
-    const edge = (await store.readEdge({ ...all, tier })).reduce((s, r) => s + (r.values[0] ?? 0), 0);
-    const origin = (await store.readOrigin({ ...all, tier })).reduce((s, r) => s + (r.values[0] ?? 0), 0);
-    const dim = (await store.readDimension({ ...all, tier })).reduce((s, r) => s + r.count, 0);
-    out.push(`${tier} ${edge} ${origin} ${dim}`);
-  }
-  return out;
-}
 const expected = (writes: number, services = SERVICES.length): string[] => TIERS.map((t) => `${t} ${3 * writes * services} ${writes * services} ${writes * services}`);
 
 describe('ClickHouse metric store on two shards', () => {
@@ -92,7 +81,7 @@ describe('ClickHouse metric store on two shards', () => {
         expect(rows.map((r) => r[0]), `shard ${i} ${tier}`).toEqual(SERVICES.filter((s) => shardOfService(s, 2) === i));
       }
     }
-    expect(await totals(store)).toEqual(expected(1));
+    expect(await storeTotals(store)).toEqual(expected(1));
     const one = await store.sumEdge({ tier: '1h', from: 0, to: 4e9, bucketSeconds: 3600, fields: ['requests'], filter: { services: ['svc3'] }, groupBy: ['datacenter'] });
     expect(one.map((r) => [r.bucket, r.group, r.values])).toEqual([
       [T0, ['FRA'], [1]],
@@ -108,8 +97,8 @@ describe('ClickHouse metric store on two shards', () => {
       await a.append({ lsn: i + 1, delta: write(i) });
       await b.append({ lsn: 10 + i, delta: write(i) });
     }
-    expect(await totals(a)).toEqual(expected(6));
-    expect(await totals(b)).toEqual(expected(6));
+    expect(await storeTotals(a)).toEqual(expected(6));
+    expect(await storeTotals(b)).toEqual(expected(6));
     const perService = async (store: MetricStore): Promise<unknown> =>
       (await store.sumEdge({ tier: '1d', from: 0, to: 4e9, bucketSeconds: 86_400, fields: ['requests'], filter: {}, groupBy: ['service'] })).map((r) => [r.group[0], r.values[0]]);
     const reference = SERVICES.map((s) => [s, 2 * 3 * 3]);
@@ -212,7 +201,7 @@ describe('ClickHouse metric store on two shards', () => {
     }
     const second = await open(c, database, { spoolDir });
     expect(fs.readdirSync(spoolDir).filter((f) => f.endsWith('.write'))).toEqual([]);
-    expect(await totals(second)).toEqual(expected(2));
+    expect(await storeTotals(second)).toEqual(expected(2));
     expect(await second.appliedLsn([T0, T0 + 1])).toEqual(new Map([[T0, 1], [T0 + 1, 2]]));
   });
 
@@ -226,7 +215,7 @@ describe('ClickHouse metric store on two shards', () => {
       /^ClickHouse at \S+ is shard (1|2) for the nodes that wrote to it, RTM_CLICKHOUSE_URLS lists it as shard (2|1) of 2; list the shards in the same order on every node/,
     );
     // The order they first used still opens.
-    expect(await totals(await open(c, database, { nodeId: 'node-b' }))).toEqual(expected(1));
+    expect(await storeTotals(await open(c, database, { nodeId: 'node-b' }))).toEqual(expected(1));
   });
 
   it('refuses to finish a spooled write split for another shard count', async () => {
@@ -244,7 +233,7 @@ describe('ClickHouse metric store on two shards', () => {
     const [a, b] = await Promise.all([open(c, database, { nodeId: 'node-a' }), open(c, database, { nodeId: 'node-b' })]);
     await a.append({ lsn: 1, delta: write(0) });
     await b.append({ lsn: 1, delta: write(1) });
-    expect(await totals(b)).toEqual(expected(2));
+    expect(await storeTotals(b)).toEqual(expected(2));
     for (const conn of direct(c, database)) {
       const tables = await conn.rows(`SELECT count() FROM system.tables WHERE database = '${database}'`);
       // 12 record tables, their 12 Distributed tables, schema_version, shard_identity, published_lsn, retention_horizon.

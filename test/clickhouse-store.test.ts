@@ -15,6 +15,7 @@ import { openWriteSpool } from '../src/store/clickhouse/write-spool.ts';
 import { dimensionRecord, edgeRecord, originRecord } from '../src/store/record-fixtures.ts';
 import { CONFORMANCE_RETENTION, describeMetricStoreConformance } from '../src/store/store-conformance.ts';
 import { TIERS, type MetricStore } from '../src/store/store.ts';
+import { storeTotals } from './support/store-totals.ts';
 import { startClickHouseServer, type ClickHouseServer } from './support/clickhouse-server.ts';
 import { startFaultyProxy, type FaultyProxy } from './support/faulty-http-proxy.ts';
 
@@ -43,18 +44,6 @@ const wideWrite = (i: number): Delta =>
     dimension: [dimensionRecord(T0 + i, 's1', 'status', '200', 1, 100)],
   });
 
-/** Requests, responses and dimension counts summed over everything, per tier. */
-async function totals(store: MetricStore): Promise<string[]> {
-  const all = { from: 0, to: 4_000_000_000, filter: {} };
-  const out: string[] = [];
-  for (const tier of TIERS) {
-    const edge = (await store.readEdge({ ...all, tier })).reduce((s, r) => s + (r.values[0] ?? 0), 0);
-    const origin = (await store.readOrigin({ ...all, tier })).reduce((s, r) => s + (r.values[0] ?? 0), 0);
-    const dim = (await store.readDimension({ ...all, tier })).reduce((s, r) => s + r.count, 0);
-    out.push(`${tier} ${edge} ${origin} ${dim}`);
-  }
-  return out;
-}
 const RECORD_INSERT = /^INSERT INTO \S+\.(edge|origin|dimension)_/;
 const expected = (writes: number): string[] => TIERS.map((t) => `${t} ${3 * writes} ${writes} ${writes}`);
 
@@ -119,7 +108,7 @@ describe('ClickHouse metric store: exactly once', () => {
     // gzip bodies: one cut short by a dropped connection fails to inflate, it never commits part of itself.
     expect(proxy.insertEncodings).toEqual(new Set(['gzip']));
     expect(store.retries()).toBe(proxy.faults.drop);
-    expect(await totals(store)).toEqual(expected(10));
+    expect(await storeTotals(store)).toEqual(expected(10));
     expect(await store.appliedLsn([T0, T0 + 9, T0 + 86_409, T0 + 10])).toEqual(new Map([[T0, 1], [T0 + 9, 10], [T0 + 86_409, 10]]));
   });
 
@@ -130,7 +119,7 @@ describe('ClickHouse metric store: exactly once', () => {
     for (let i = 0; i < 6; i++) await store.append({ lsn: i + 1, delta: wideWrite(i) });
     expect(proxy.faults.delay).toBeGreaterThan(5);
     expect(store.retries()).toBeGreaterThanOrEqual(proxy.faults.delay - 1);
-    expect(await totals(store)).toEqual(expected(6));
+    expect(await storeTotals(store)).toEqual(expected(6));
   });
 
   it('a write left in the spool by a killed node is finished on start, once, and only then reported applied', async () => {
@@ -158,7 +147,7 @@ describe('ClickHouse metric store: exactly once', () => {
 
     const second = await open(url, database, { spoolDir });
     expect(fs.readdirSync(spoolDir).filter((f) => f.endsWith('.write'))).toEqual([]);
-    expect(await totals(second)).toEqual(expected(2));
+    expect(await storeTotals(second)).toEqual(expected(2));
     expect(await second.appliedLsn([T0, T0 + 1])).toEqual(new Map([[T0, 1], [T0 + 1, 2]]));
   });
 
@@ -184,7 +173,7 @@ describe('ClickHouse metric store: exactly once', () => {
     await vi.waitFor(() => expect(store.undelivered()).toBe(0), { timeout: 20_000, interval: 100 });
     expect(store.delivery()).toMatchObject({ undelivered: 0, lagSeconds: 0, spoolFiles: 0, spoolBytes: 0 });
     expect(fs.readdirSync(spoolDir).filter((f) => f.endsWith('.write'))).toEqual([]);
-    expect(await totals(store)).toEqual(expected(4));
+    expect(await storeTotals(store)).toEqual(expected(4));
     expect((await store.appliedLsn([T0 + 3])).get(T0 + 3)).toBe(4);
   });
 
@@ -255,6 +244,6 @@ describe('ClickHouse metric store: exactly once', () => {
     const [a, b] = await Promise.all([open(url, database), open(url, database)]);
     await a.append({ lsn: 1, delta: wideWrite(0) });
     await b.append({ lsn: 1, delta: wideWrite(1) });
-    expect(await totals(b)).toEqual(expected(2));
+    expect(await storeTotals(b)).toEqual(expected(2));
   });
 });
