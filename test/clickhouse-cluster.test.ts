@@ -144,13 +144,15 @@ describe('ClickHouse metric store on two shards', () => {
     expect(store.retries()).toBeGreaterThan(0);
     // While the shard was dead: the writes delivered before it are reported applied (in order),
     // the ones it held back are not, though shard 0 may hold their rows. (enqueued counts the
-    // write being spooled, before the queue does.)
+    // write being spooled, before the queue does; and a write whose last insert, on the live
+    // shard, was in flight at the kill may finish during the appliedLsn read: both read as
+    // delivered and not yet applied.)
     if (whileDown === undefined) throw new Error('the shard was never killed');
     const { applied, undelivered } = whileDown;
     expect(undelivered).toBeGreaterThan(0);
     expect(applied).toEqual(Array.from({ length: applied.length }, (_, i) => T0 + i));
     expect(whileDown.enqueued - undelivered - applied.length).toBeGreaterThanOrEqual(0);
-    expect(whileDown.enqueued - undelivered - applied.length).toBeLessThanOrEqual(1);
+    expect(whileDown.enqueued - undelivered - applied.length).toBeLessThanOrEqual(2);
     const all = { from: 0, to: 4_000_000_000, filter: {} };
     for (const tier of TIERS) {
       const sum = (await store.readEdge({ ...all, tier })).reduce((s, r) => s + (r.values[0] ?? 0), 0);
