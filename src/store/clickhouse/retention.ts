@@ -23,26 +23,25 @@ export interface RetentionKeeper {
 
 /** `meta`: the shard holding the horizon; `shards`: every shard (meta among them), whose partitions are dropped. */
 export async function createRetentionKeeper(meta: ClickHouseConnection, shards: readonly ClickHouseConnection[], retention: Retention): Promise<RetentionKeeper> {
-  const conn = meta;
   const horizon = new Map<Tier, number>(TIERS.map((t) => [t, Number.NEGATIVE_INFINITY]));
   const raise = (tier: Tier, keepFrom: number): void => {
     horizon.set(tier, Math.max(horizon.get(tier) ?? Number.NEGATIVE_INFINITY, keepFrom));
   };
   const load = async (): Promise<void> => {
-    for (const [tier, keepFrom] of await conn.rows(`SELECT tier, max(keep_from) FROM ${conn.database}.${RETENTION_HORIZON} GROUP BY tier`)) {
+    for (const [tier, keepFrom] of await meta.rows(`SELECT tier, max(keep_from) FROM ${meta.database}.${RETENTION_HORIZON} GROUP BY tier`)) {
       if (TIERS.includes(tier as Tier)) raise(tier as Tier, Number(keepFrom));
     }
   };
   await load();
-  const dropPast = async (conn: ClickHouseConnection, table: string, partitionSeconds: number, cutoff: number): Promise<void> => {
-    const rows = await conn.rows(
-      `SELECT DISTINCT partition FROM system.parts WHERE database = ${literal(conn.database)} AND table = ${literal(table)} AND active`,
+  const dropPast = async (shard: ClickHouseConnection, table: string, partitionSeconds: number, cutoff: number): Promise<void> => {
+    const rows = await shard.rows(
+      `SELECT DISTINCT partition FROM system.parts WHERE database = ${literal(shard.database)} AND table = ${literal(table)} AND active`,
     );
     for (const [p] of rows) {
       const id = String(p);
       // intDiv(bucket, N) partitions: the id is that integer.
       if (!/^-?\d+$/.test(id)) continue;
-      if ((Number(id) + 1) * partitionSeconds <= cutoff) await conn.command(`ALTER TABLE ${conn.database}.${table} DROP PARTITION ${id}`);
+      if ((Number(id) + 1) * partitionSeconds <= cutoff) await shard.command(`ALTER TABLE ${shard.database}.${table} DROP PARTITION ${id}`);
     }
   };
   return {
@@ -56,7 +55,7 @@ export async function createRetentionKeeper(meta: ClickHouseConnection, shards: 
         const keepFrom = cutoff - TIER_SECONDS[tier] + 1;
         if (keepFrom > (horizon.get(tier) ?? Number.NEGATIVE_INFINITY)) {
           // Recorded before any row goes, so no node shows a bucket after it was dropped.
-          await conn.insert(`${conn.database}.${RETENTION_HORIZON}`, [{ tier, keep_from: keepFrom }]);
+          await meta.insert(`${meta.database}.${RETENTION_HORIZON}`, [{ tier, keep_from: keepFrom }]);
           raise(tier, keepFrom);
         }
         for (const shard of shards) for (const table of tablesOf(tier)) await dropPast(shard, table, PARTITION_SECONDS[tier], cutoff);
