@@ -33,8 +33,6 @@ export const PERCENTILES = [
   ['p99', 990],
   ['p999', 999],
 ] as const;
-/** The rank (per mille) of each percentile suffix. */
-export const PERCENTILE_PER_MILLE: ReadonlyMap<string, number> = new Map(PERCENTILES);
 
 export interface BucketLayout {
   /** Lower bound of each bucket, ascending; bucket i is [bounds[i], bounds[i + 1]) and the last one is [max, +inf). */
@@ -120,11 +118,6 @@ export const ORIGIN_DISTRIBUTIONS: readonly DistributionSlice[] = slices(['origi
 
 const widthOfSlices = (s: readonly DistributionSlice[]): number => s.reduce((n, d) => n + d.layout.bounds.length, 0);
 export const EDGE_DIST_WIDTH = widthOfSlices(EDGE_DISTRIBUTIONS);
-export const ORIGIN_DIST_WIDTH = widthOfSlices(ORIGIN_DISTRIBUTIONS);
-
-/** The slice of `name` in `slicesOf`, or undefined. */
-export const sliceOf = (slicesOf: readonly DistributionSlice[], name: DistributionName): DistributionSlice | undefined =>
-  slicesOf.find((s) => s.name === name);
 
 /**
  * A percentile (`perMille` 500 = p50) of one distribution from sparse bucket counts: the lower
