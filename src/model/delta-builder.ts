@@ -172,6 +172,8 @@ export function filterDelta(delta: Delta, keep: (second: number) => boolean): De
     edge: pick(delta.edge, RECORD_KEYS.edge.key.length),
     origin: pick(delta.origin, RECORD_KEYS.origin.key.length),
     dimension: pick(delta.dimension, RECORD_KEYS.dimension.key.length),
+    edgeDist: pick(delta.edgeDist, RECORD_KEYS.edgeDist.key.length),
+    originDist: pick(delta.originDist, RECORD_KEYS.originDist.key.length),
   };
 }
 
@@ -212,5 +214,7 @@ export function dropServices(delta: Delta, services: ReadonlySet<string>): Delta
   const edge = pick(delta.edge, RECORD_KEYS.edge.key.length);
   const origin = pick(delta.origin, RECORD_KEYS.origin.key.length);
   const dimension = pick(delta.dimension, RECORD_KEYS.dimension.key.length);
-  return { ...strings.finish(), edge, origin, dimension };
+  const edgeDist = pick(delta.edgeDist, RECORD_KEYS.edgeDist.key.length);
+  const originDist = pick(delta.originDist, RECORD_KEYS.originDist.key.length);
+  return { ...strings.finish(), edge, origin, dimension, edgeDist, originDist };
 }

@@ -11,19 +11,31 @@
  * appear in several rows (of one delta or of several) and readers sum them; rows come in no
  * particular order.
  */
+import { EDGE_DISTRIBUTIONS, ORIGIN_DISTRIBUTIONS, type DistributionSlice } from './distributions.ts';
 import { EDGE_FIELDS, ORIGIN_FIELDS } from './fields.ts';
-import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from './record.ts';
-import { ByteReader, readSparseVector, sparseVectorMaxBytes, writeSparseVector } from './sparse-vector.ts';
+import type { DimensionRecord, DistCounts, EdgeDistRecord, EdgeRecord, OriginDistRecord, OriginRecord, RecordSet } from './record.ts';
+import { ByteReader, readSparseVector, sparsePairsMaxBytes, sparseVectorMaxBytes, writeSparsePairs, writeSparseVector } from './sparse-vector.ts';
 
-/** The record kinds, their key columns (strings) and their vector fields: the one key table. */
+/** A name per bucket of the distributions, in vector order (`edge_time_b0`, ...). */
+const bucketNames = (slices: readonly DistributionSlice[]): readonly string[] =>
+  slices.flatMap((s) => Array.from(s.layout.bounds, (_, i) => `${s.name}_b${i}`));
+
+/**
+ * The record kinds, their key columns (strings) and their vector fields: the one key table.
+ * `edgeDist` / `originDist` hold the bucket counters of distributions.ts per edge / origin key.
+ */
 export const RECORD_KEYS = {
   edge: { key: ['service', 'datacenter', 'domain', 'product'], fields: EDGE_FIELDS },
   origin: { key: ['service', 'datacenter', 'backend'], fields: ORIGIN_FIELDS },
   dimension: { key: ['service', 'domain', 'product', 'dimension', 'value'], fields: ['count', 'bytes'] as readonly string[] },
+  edgeDist: { key: ['service', 'datacenter', 'domain', 'product'], fields: bucketNames(EDGE_DISTRIBUTIONS) },
+  originDist: { key: ['service', 'datacenter', 'backend'], fields: bucketNames(ORIGIN_DISTRIBUTIONS) },
 } as const;
 
 export type RecordKind = keyof typeof RECORD_KEYS;
-export const RECORD_KIND_NAMES: readonly RecordKind[] = ['edge', 'origin', 'dimension'];
+export const RECORD_KIND_NAMES: readonly RecordKind[] = ['edge', 'origin', 'dimension', 'edgeDist', 'originDist'];
+/** The kinds holding distribution buckets (wide, sparse: never expanded to a dense vector). */
+export const DIST_KINDS: readonly RecordKind[] = ['edgeDist', 'originDist'];
 export const arityOf = (kind: RecordKind): number => RECORD_KEYS[kind].key.length;
 export const widthOf = (kind: RecordKind): number => RECORD_KEYS[kind].fields.length;
 
@@ -47,6 +59,8 @@ export interface Delta {
   readonly edge: DeltaPart;
   readonly origin: DeltaPart;
   readonly dimension: DeltaPart;
+  readonly edgeDist: DeltaPart;
+  readonly originDist: DeltaPart;
 }
 
 const emptyPart = (): DeltaPart => ({
@@ -63,9 +77,11 @@ export const emptyDelta = (): Delta => ({
   edge: emptyPart(),
   origin: emptyPart(),
   dimension: emptyPart(),
+  edgeDist: emptyPart(),
+  originDist: emptyPart(),
 });
 
-export const deltaRows = (d: Delta): number => d.edge.rows + d.origin.rows + d.dimension.rows;
+export const deltaRows = (d: Delta): number => d.edge.rows + d.origin.rows + d.dimension.rows + d.edgeDist.rows + d.originDist.rows;
 export const isEmptyDelta = (d: Delta): boolean => deltaRows(d) === 0;
 
 // ignoreBOM: a name may begin with U+FEFF (backend names allow it); it must round-trip unchanged.
@@ -237,7 +253,24 @@ export function deltaToRecordSet(d: Delta): RecordSet {
       bytes: pair[1] as number,
     });
   }
-  return { edge, origin, dimension };
+  const counts = (p: DeltaPart, i: number): DistCounts => {
+    const ids: number[] = [];
+    const values: number[] = [];
+    visitRow(p, i, widthOf(p === d.edgeDist ? 'edgeDist' : 'originDist'), (f, v) => {
+      ids.push(f);
+      values.push(v);
+    });
+    return { ids: Uint16Array.from(ids), counts: Float64Array.from(values) };
+  };
+  const edgeDist: EdgeDistRecord[] = [];
+  for (let i = 0, p = d.edgeDist; i < p.rows; i++) {
+    edgeDist.push({ second: p.second[i] as number, service: name(p, i, 0, 4), datacenter: name(p, i, 1, 4), domain: name(p, i, 2, 4), product: name(p, i, 3, 4), ...counts(p, i) });
+  }
+  const originDist: OriginDistRecord[] = [];
+  for (let i = 0, p = d.originDist; i < p.rows; i++) {
+    originDist.push({ second: p.second[i] as number, service: name(p, i, 0, 3), datacenter: name(p, i, 1, 3), backend: name(p, i, 2, 3), ...counts(p, i) });
+  }
+  return { edge, origin, dimension, edgeDist, originDist };
 }
 
 export function deltaFromRecordSet(rs: RecordSet): Delta {
@@ -259,7 +292,17 @@ export function deltaFromRecordSet(rs: RecordSet): Delta {
     pair[1] = r.bytes;
     write(dimension, r.second, [r.service, r.domain, r.product, r.dimension, r.value], pair);
   }
-  return { ...strings.finish(), edge: edge.finish(), origin: origin.finish(), dimension: dimension.finish() };
+  const writeCounts = (w: PartWriter, second: number, keys: readonly string[], c: DistCounts): void => {
+    w.reserve(sparsePairsMaxBytes(c.ids.length));
+    for (let k = 0; k < keys.length; k++) w.keys[w.rows * w.arity + k] = strings.id(keys[k] as string);
+    w.vecLength = writeSparsePairs(w.vec, w.vecLength, c.ids, c.counts, c.ids.length);
+    w.endRow(second);
+  };
+  const edgeDist = new PartWriter(4);
+  for (const r of rs.edgeDist ?? []) writeCounts(edgeDist, r.second, [r.service, r.datacenter, r.domain, r.product], r);
+  const originDist = new PartWriter(3);
+  for (const r of rs.originDist ?? []) writeCounts(originDist, r.second, [r.service, r.datacenter, r.backend], r);
+  return { ...strings.finish(), edge: edge.finish(), origin: origin.finish(), dimension: dimension.finish(), edgeDist: edgeDist.finish(), originDist: originDist.finish() };
 }
 
 /** The buffers behind a delta's arrays: its transfer list, to move it to another thread instead of copying it. */

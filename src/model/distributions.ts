@@ -11,7 +11,7 @@
  *   - it is exact for every integer below EXACT_BELOW (times in whole ms, small objects), since
  *     such an integer is a lower bound.
  * Outside the range: a time below 1 microsecond counts as 0; a value above `max` counts in the
- * last bucket and is served as `max` (docs/decisions.md "Percentile buckets").
+ * last bucket and is served as `max` (docs/decisions.md "Percentile buckets", docs/events.md).
  *
  * A record's distribution vector holds the buckets of several distributions side by side, each
  * at its `offset`: the `edgeDist` vector (per edge key) is [edge_time | origin_time | object_size],
@@ -33,6 +33,8 @@ export const PERCENTILES = [
   ['p99', 990],
   ['p999', 999],
 ] as const;
+/** The rank (per mille) of each percentile suffix. */
+export const PERCENTILE_PER_MILLE: ReadonlyMap<string, number> = new Map(PERCENTILES);
 
 export interface BucketLayout {
   /** Lower bound of each bucket, ascending; bucket i is [bounds[i], bounds[i + 1]) and the last one is [max, +inf). */
@@ -118,6 +120,11 @@ export const ORIGIN_DISTRIBUTIONS: readonly DistributionSlice[] = slices(['origi
 
 const widthOfSlices = (s: readonly DistributionSlice[]): number => s.reduce((n, d) => n + d.layout.bounds.length, 0);
 export const EDGE_DIST_WIDTH = widthOfSlices(EDGE_DISTRIBUTIONS);
+export const ORIGIN_DIST_WIDTH = widthOfSlices(ORIGIN_DISTRIBUTIONS);
+
+/** The slice of `name` in `slicesOf`, or undefined. */
+export const sliceOf = (slicesOf: readonly DistributionSlice[], name: DistributionName): DistributionSlice | undefined =>
+  slicesOf.find((s) => s.name === name);
 
 /**
  * A percentile (`perMille` 500 = p50) of one distribution from sparse bucket counts: the lower

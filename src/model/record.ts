@@ -46,11 +46,36 @@ export interface DimensionRecord {
   bytes: number;
 }
 
-/** Everything one aggregation step produced. */
+/** Bucket counters of a key's distributions (src/model/distributions.ts), sparse: `ids` ascending, `counts` beside them. */
+export interface DistCounts {
+  ids: Uint16Array;
+  counts: Float64Array;
+}
+
+/** The distributions (edge time, origin time, object size) of one edge key. */
+export interface EdgeDistRecord extends DistCounts {
+  second: number;
+  service: string;
+  datacenter: string;
+  domain: string;
+  product: string;
+}
+
+/** The origin time distribution of one backend's fetches. */
+export interface OriginDistRecord extends DistCounts {
+  second: number;
+  service: string;
+  datacenter: string;
+  backend: string;
+}
+
+/** Everything one aggregation step produced. The distributions are optional: most tests build records without them. */
 export interface RecordSet {
   edge: EdgeRecord[];
   origin: OriginRecord[];
   dimension: DimensionRecord[];
+  edgeDist?: EdgeDistRecord[];
+  originDist?: OriginDistRecord[];
 }
 
 export const emptyRecordSet = (): RecordSet => ({ edge: [], origin: [], dimension: [] });

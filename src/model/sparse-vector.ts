@@ -26,6 +26,39 @@ export function writeVarint(buf: Uint8Array, pos: number, v: number): number {
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
 
+/** Upper bound of the encoded size of `n` (index, value) pairs. */
+export const sparsePairsMaxBytes = (n: number): number => 8 + n * 16;
+
+/**
+ * Encodes the vector whose non-zero fields are ids[0, n) (strictly ascending) with `values`
+ * beside them (zeros are left out), as writeSparseVector would the dense vector: for the wide
+ * distribution vectors, which are never dense. Returns the position after it.
+ */
+export function writeSparsePairs(buf: Uint8Array, pos: number, ids: ArrayLike<number>, values: ArrayLike<number>, n: number): number {
+  let nonZero = 0;
+  for (let k = 0; k < n; k++) if (values[k] !== 0) nonZero++;
+  pos = writeVarint(buf, pos, nonZero);
+  let last = -1;
+  for (let k = 0; k < n; k++) {
+    const v = values[k] as number;
+    if (v === 0) continue;
+    const i = ids[k] as number;
+    if (i <= last) throw new RangeError(`field index ${i} is not above ${last}`);
+    const gap = i - last - 1;
+    last = i;
+    if (Number.isSafeInteger(v) && v >= 0) {
+      pos = writeVarint(buf, pos, gap * 2);
+      pos = writeVarint(buf, pos, v);
+    } else {
+      pos = writeVarint(buf, pos, gap * 2 + 1);
+      f64[0] = v;
+      buf.set(f64Bytes, pos);
+      pos += 8;
+    }
+  }
+  return pos;
+}
+
 /**
  * Encodes `values` into `buf` at `pos` (which must have sparseVectorMaxBytes(values.length)
  * bytes free); returns the position after it. -0 is written as 0 would be: nothing.
