@@ -5,6 +5,7 @@ import { expectSame, naive, summed, type Naive } from '../../test/support/naive-
 import { createDictionaries } from '../model/dictionary.ts';
 import { EDGE_FIELDS, edgeFieldIndex, originFieldIndex } from '../model/fields.ts';
 import type { RecordSet } from '../model/record.ts';
+import { EDGE_DISTRIBUTIONS, ORIGIN_DISTRIBUTIONS } from '../model/distributions.ts';
 import { aggregateBatch, aggregateBatches } from './aggregate-batch.ts';
 
 /**
@@ -125,7 +126,7 @@ describe('aggregateBatch', () => {
   });
 
   it('returns nothing for an empty batch', () => {
-    expect(aggregateBatch(batchOf([]), createDictionaries())).toEqual({ edge: [], origin: [], dimension: [] });
+    expect(aggregateBatch(batchOf([]), createDictionaries())).toEqual({ edge: [], origin: [], dimension: [], edgeDist: [], originDist: [] });
   });
 
   it('stays exact when the batch spans too much for numeric keys (seconds years apart, many names)', () => {
@@ -168,5 +169,47 @@ describe('aggregateBatch', () => {
     expectSame(got.edge, want.edge);
     expectSame(got.origin, want.origin);
     expect(got.edge.size).toBe(6);
+  });
+
+  it('counts every event in the distribution buckets of its edge key and every fetch in its origin key (random events, batches together)', () => {
+    const [edgeTime, originTime, objectSize] = EDGE_DISTRIBUTIONS as [(typeof EDGE_DISTRIBUTIONS)[number], (typeof EDGE_DISTRIBUTIONS)[number], (typeof EDGE_DISTRIBUTIONS)[number]];
+    const originOnly = ORIGIN_DISTRIBUTIONS[0] as (typeof ORIGIN_DISTRIBUTIONS)[number];
+    fc.assert(
+      fc.property(fc.array(fc.array(arbitraryEvent, { maxLength: 60 }), { minLength: 1, maxLength: 3 }), (batches) => {
+        const want = { edge: new Map<string, Map<number, number>>(), origin: new Map<string, Map<number, number>>() };
+        const bump = (m: Map<string, Map<number, number>>, key: string, id: number): void => {
+          let b = m.get(key);
+          if (b === undefined) m.set(key, (b = new Map()));
+          b.set(id, (b.get(id) ?? 0) + 1);
+        };
+        for (const e of batches.flat()) {
+          const edgeKey = JSON.stringify([e.second, e.service, e.datacenter, e.domain, e.product]);
+          bump(want.edge, edgeKey, edgeTime.offset + edgeTime.layout.bucketOf(e.time_ms));
+          bump(want.edge, edgeKey, objectSize.offset + objectSize.layout.bucketOf(e.resp_body_bytes));
+          if (e.origin_status !== undefined) {
+            bump(want.edge, edgeKey, originTime.offset + originTime.layout.bucketOf(e.origin_time_ms));
+            bump(want.origin, JSON.stringify([e.second, e.service, e.datacenter, e.backend]), originOnly.offset + originOnly.layout.bucketOf(e.origin_time_ms));
+          }
+        }
+        const dicts = createDictionaries();
+        const rs = aggregateBatches(batches.map((events) => batchOf(events, dicts)), dicts);
+        const sorted = (m: Map<number, number>): [number, number][] => [...m].sort((a, b) => a[0] - b[0]);
+        const got = (records: readonly { ids: Uint16Array; counts: Float64Array }[], keyOf: (r: never) => string): Map<string, [number, number][]> => {
+          const out = new Map<string, [number, number][]>();
+          for (const r of records) {
+            const key = keyOf(r as never);
+            expect(out.has(key), `one row per key: ${key}`).toBe(false);
+            expect([...r.ids]).toEqual([...r.ids].sort((a, b) => a - b));
+            out.set(key, Array.from(r.ids, (id, k) => [id, r.counts[k] as number]));
+          }
+          return out;
+        };
+        const edgeGot = got(rs.edgeDist ?? [], (r: { second: number; service: string; datacenter: string; domain: string; product: string }) => JSON.stringify([r.second, r.service, r.datacenter, r.domain, r.product]));
+        const originGot = got(rs.originDist ?? [], (r: { second: number; service: string; datacenter: string; backend: string }) => JSON.stringify([r.second, r.service, r.datacenter, r.backend]));
+        expect(new Map([...edgeGot].sort())).toEqual(new Map([...want.edge].map(([k, v]) => [k, sorted(v)] as const).sort()));
+        expect(new Map([...originGot].sort())).toEqual(new Map([...want.origin].map(([k, v]) => [k, sorted(v)] as const).sort()));
+      }),
+      { numRuns: 150 },
+    );
   });
 });

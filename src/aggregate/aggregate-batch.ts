@@ -13,7 +13,8 @@
 import { PRODUCT_VALUES, type EventBatch } from '../model/event.ts';
 import type { Dictionaries, Interner } from '../model/dictionary.ts';
 import { PartWriter, StringTableWriter, deltaToRecordSet, type Delta } from '../model/delta.ts';
-import { SlotVectors } from '../model/delta-builder.ts';
+import { SlotVectors, WideSlotSums } from '../model/delta-builder.ts';
+import { EDGE_DISTRIBUTIONS, ORIGIN_DISTRIBUTIONS, EDGE_DIST_WIDTH, ORIGIN_DIST_WIDTH, type DistributionSlice } from '../model/distributions.ts';
 import type { RecordSet } from '../model/record.ts';
 import { EVENT_AXES } from './axes.ts';
 import { createBatchKeyer } from './batch-keys.ts';
@@ -37,6 +38,8 @@ const edgeSums = new SlotVectors(EDGE_TABLE.fields.length, 1024);
 const originSums = new SlotVectors(ORIGIN_TABLE.fields.length, 256);
 const methodSums = new SlotVectors(2, 1024);
 const statusSums = new SlotVectors(2, 1024);
+const edgeDistSums = new WideSlotSums(EDGE_DIST_WIDTH);
+const originDistSums = new WideSlotSums(ORIGIN_DIST_WIDTH);
 
 /** The delta of several batches: one row per key over all of them. */
 export function aggregateToDelta(batches: readonly EventBatch[], dicts: Dictionaries): Delta {
@@ -45,12 +48,16 @@ export function aggregateToDelta(batches: readonly EventBatch[], dicts: Dictiona
   const edgeOut = new PartWriter(4);
   const originOut = new PartWriter(3);
   const dimensionOut = new PartWriter(5);
+  const edgeDistOut = new PartWriter(4);
+  const originDistOut = new PartWriter(3);
   if (live.length > 0) {
     const keyer = createBatchKeyer(live);
     const edge = createSums(EDGE_TABLE, edgeSums);
     const origin = createSums(ORIGIN_TABLE, originSums);
     const byMethod = createCounts(methodSums);
     const byStatus = createCounts(statusSums);
+    const edgeDist = createDistributions(edgeDistSums, false);
+    const originDist = createDistributions(originDistSums, true);
     for (const [which, b] of live.entries()) {
       for (let start = 0; start < b.length; start += CHUNK) {
         const end = Math.min(b.length, start + CHUNK);
@@ -60,6 +67,8 @@ export function aggregateToDelta(batches: readonly EventBatch[], dicts: Dictiona
         origin.add(b, which, start, end, axisCodes, keys.origin, true);
         byMethod.add(b, which, start, end, keys.method);
         byStatus.add(b, which, start, end, keys.status);
+        edgeDist.add(b, which, start, end, keys.edge);
+        originDist.add(b, which, start, end, keys.origin);
       }
     }
     // Per key from here (not per event). Key strings are interned into the delta's table once
@@ -67,21 +76,25 @@ export function aggregateToDelta(batches: readonly EventBatch[], dicts: Dictiona
     const ids = createIdMaps(dicts, strings);
     const productIds = PRODUCT_VALUES.map((p) => strings.id(p));
     const methodId = strings.id('method');
-    edge.emit(edgeOut, (w, which, i, row) => {
+    const edgeKey: KeyWriter = (w, which, i, row) => {
       const b = live[which] as EventBatch;
       w.keys[row] = ids.service(b.service[i] as number);
       w.keys[row + 1] = ids.datacenter(b.datacenter[i] as number);
       w.keys[row + 2] = ids.domain(b.domain[i] as number);
       w.keys[row + 3] = productIds[b.product[i] as number] ?? (productIds[0] as number);
       return b.second[i] as number;
-    });
-    origin.emit(originOut, (w, which, i, row) => {
+    };
+    const originKey: KeyWriter = (w, which, i, row) => {
       const b = live[which] as EventBatch;
       w.keys[row] = ids.service(b.service[i] as number);
       w.keys[row + 1] = ids.datacenter(b.datacenter[i] as number);
       w.keys[row + 2] = ids.backend(b.backend[i] as number);
       return b.second[i] as number;
-    });
+    };
+    edge.emit(edgeOut, edgeKey);
+    origin.emit(originOut, originKey);
+    edgeDist.emit(edgeDistOut, edgeKey);
+    originDist.emit(originDistOut, originKey);
     byMethod.emit(dimensionOut, (w, which, i, row) => {
       const b = live[which] as EventBatch;
       w.keys[row] = ids.service(b.service[i] as number);
@@ -106,7 +119,14 @@ export function aggregateToDelta(batches: readonly EventBatch[], dicts: Dictiona
       return b.second[i] as number;
     });
   }
-  return { ...strings.finish(), edge: edgeOut.finish(), origin: originOut.finish(), dimension: dimensionOut.finish() };
+  return {
+    ...strings.finish(),
+    edge: edgeOut.finish(),
+    origin: originOut.finish(),
+    dimension: dimensionOut.finish(),
+    edgeDist: edgeDistOut.finish(),
+    originDist: originDistOut.finish(),
+  };
 }
 
 type IdMap = (dictionaryId: number) => number;
@@ -245,6 +265,64 @@ function createCounts(sums: SlotVectors): { add(batch: EventBatch, which: number
         }
         sums.add(slot, 0, 1);
         sums.add(slot, 1, (header[i] as number) + (body[i] as number));
+      }
+    },
+    emit(out, key) {
+      for (let s = 0; s < slots; s++) {
+        out.reserve(0);
+        const second = key(out, firstBatch[s] as number, firstEvent[s] as number, out.rows * out.arity);
+        sums.emit(s, out);
+        out.endRow(second);
+      }
+    },
+  };
+}
+
+const [EDGE_TIME, ORIGIN_TIME, OBJECT_SIZE] = EDGE_DISTRIBUTIONS as [DistributionSlice, DistributionSlice, DistributionSlice];
+const ORIGIN_ONLY = ORIGIN_DISTRIBUTIONS[0] as DistributionSlice;
+
+/**
+ * The distribution buckets per key (distributions.ts): per edge key its events' time_ms,
+ * origin_time_ms (origin fetches only) and resp_body_bytes; per origin key (`originOnly`) its
+ * fetches' origin_time_ms. A hot path too: two or three bucket lookups and sparse adds per event.
+ */
+function createDistributions(sums: WideSlotSums, originOnly: boolean): { add(batch: EventBatch, which: number, start: number, end: number, keys: Float64Array): void; emit(out: PartWriter, key: KeyWriter): void } {
+  const index = createSlotIndex(256);
+  let firstEvent: Int32Array = new Int32Array(64);
+  let firstBatch: Int32Array = new Int32Array(64);
+  let slots = 0;
+  const time = EDGE_TIME.layout;
+  const size = OBJECT_SIZE.layout;
+  const originTime = (originOnly ? ORIGIN_ONLY : ORIGIN_TIME).layout;
+  const originOffset = originOnly ? ORIGIN_ONLY.offset : ORIGIN_TIME.offset;
+  return {
+    add(batch, which, start, end, keys) {
+      const fetched = batch.originStatus;
+      const timeMs = batch.timeMs;
+      const originMs = batch.originTimeMs;
+      const body = batch.respBodyBytes;
+      let lastKey = -1;
+      let slot = 0;
+      for (let i = start, j = 0; i < end; i++, j++) {
+        const wasFetched = (fetched[i] as number) >= 0;
+        if (originOnly && !wasFetched) continue;
+        const key = keys[j] as number;
+        if (key !== lastKey) {
+          slot = index.slotOf(key);
+          if (slot === slots) {
+            slots++;
+            sums.ensure(slots);
+            firstEvent = grownI32(firstEvent, slots);
+            firstBatch = grownI32(firstBatch, slots);
+            firstEvent[slot] = i;
+            firstBatch[slot] = which;
+          }
+          lastKey = key;
+        }
+        if (wasFetched) sums.add(slot, originOffset + originTime.bucketOf(originMs[i] as number), 1);
+        if (originOnly) continue;
+        sums.add(slot, EDGE_TIME.offset + time.bucketOf(timeMs[i] as number), 1);
+        sums.add(slot, OBJECT_SIZE.offset + size.bucketOf(body[i] as number), 1);
       }
     },
     emit(out, key) {

@@ -16,7 +16,7 @@
  * collectRows() into a reusable cursor.
  */
 import { PartWriter } from '../model/delta.ts';
-import { SlotVectors } from '../model/delta-builder.ts';
+import { SlotVectors, WideSlotSums, type SlotSums } from '../model/delta-builder.ts';
 
 /** Per service slot: base start, base count, tail head, tail last (-1: none). */
 const STRIDE = 4;
@@ -64,7 +64,9 @@ export class RowCursor {
 const scratchOut = new PartWriter(2);
 const scratchIndex = new Map<number, number>();
 const scratchCursor = new RowCursor();
-const sumsByWidth = new Map<number, SlotVectors>();
+const sumsByWidth = new Map<number, SlotSums>();
+/** Vectors wider than this (the distribution buckets) are summed sparsely, never in a slots x width slab. */
+const DENSE_WIDTH_MAX = 1024;
 /** outer * 2^26 + inner: a unique number for ids below 2^26 (checked on append). */
 const PAIR = 2 ** 26;
 
@@ -152,7 +154,7 @@ export class SecondRows {
     if (this.tailRows === 0) return;
     const { width } = this;
     let sums = sumsByWidth.get(width);
-    if (sums === undefined) sumsByWidth.set(width, (sums = new SlotVectors(width, 256)));
+    if (sums === undefined) sumsByWidth.set(width, (sums = width > DENSE_WIDTH_MAX ? new WideSlotSums(width) : new SlotVectors(width, 256)));
     const w = scratchOut;
     w.rows = 0;
     w.vecLength = 0;
@@ -320,7 +322,7 @@ export function addVectorInto(buf: Uint8Array, start: number, end: number, out: 
   }
 }
 
-function addSparseInto(buf: Uint8Array, start: number, end: number, sums: SlotVectors, slot: number): void {
+function addSparseInto(buf: Uint8Array, start: number, end: number, sums: SlotSums, slot: number): void {
   if (start === end) return;
   pos = start;
   let field = -1;

@@ -33,6 +33,7 @@
  */
 import type { Clock } from '../model/clock.ts';
 import { deltaFromRecordSet, deltaStrings, vecStart, type Delta, type DeltaPart } from '../model/delta.ts';
+import { EDGE_DIST_WIDTH, ORIGIN_DIST_WIDTH } from '../model/distributions.ts';
 import { EDGE_FIELDS, ORIGIN_FIELDS } from '../model/fields.ts';
 import type { RecordSet } from '../model/record.ts';
 import { clearChannelGroups, readChannelGroups, readNestedGroups, sumChannelGroups } from './grouped-rows.ts';
@@ -95,6 +96,9 @@ class HeldSecond {
   revision = new Float64Array(4);
   edge: SecondRows | undefined;
   origin: SecondRows | undefined;
+  /** Distribution buckets (distributions.ts) of the edge and origin keys, summed the same way. */
+  edgeDist: SecondRows | undefined;
+  originDist: SecondRows | undefined;
 
   slotOf(service: number): number {
     let slot = this.slots.get(service);
@@ -111,12 +115,21 @@ class HeldSecond {
   }
 
   bytes(): number {
-    return SECOND_BYTES + this.slots.size * SLOT_BYTES + this.revision.byteLength + (this.edge?.bytes() ?? 0) + (this.origin?.bytes() ?? 0);
+    return (
+      SECOND_BYTES +
+      this.slots.size * SLOT_BYTES +
+      this.revision.byteLength +
+      (this.edge?.bytes() ?? 0) +
+      (this.origin?.bytes() ?? 0) +
+      (this.edgeDist?.bytes() ?? 0) +
+      (this.originDist?.bytes() ?? 0)
+    );
   }
 }
 
 const EDGE_WIDTH = EDGE_FIELDS.length;
 const ORIGIN_WIDTH = ORIGIN_FIELDS.length;
+type HeldKind = 'edge' | 'origin' | 'edgeDist' | 'originDist';
 /** Key columns of a delta row the window keeps: service, datacenter, and domain or backend (products are summed). */
 const SERVICE = 0;
 const OUTER = 1;
@@ -175,6 +188,8 @@ export function createWindow(opts: WindowOptions): Window {
   const compactSecond = (held: HeldSecond | undefined): void => {
     held?.edge?.compact();
     held?.origin?.compact();
+    held?.edgeDist?.compact();
+    held?.originDist?.compact();
   };
 
   /**
@@ -211,7 +226,7 @@ export function createWindow(opts: WindowOptions): Window {
   }
 
   /** Adds one kind's rows of `delta`; returns the rows it appended to (for the compaction check). */
-  function applyPart(part: DeltaPart, arity: number, kind: 'edge' | 'origin', width: number, oldest: number, strings: readonly string[], touched: Set<SecondRows>): void {
+  function applyPart(part: DeltaPart, arity: number, kind: HeldKind, width: number, oldest: number, strings: readonly string[], touched: Set<SecondRows>): void {
     let lastSecond = Number.NaN;
     let held: HeldSecond | undefined;
     let rows: SecondRows | undefined;
@@ -274,6 +289,8 @@ export function createWindow(opts: WindowOptions): Window {
       const touched = new Set<SecondRows>();
       applyPart(delta.edge, 4, 'edge', EDGE_WIDTH, oldest, strings, touched);
       applyPart(delta.origin, 3, 'origin', ORIGIN_WIDTH, oldest, strings, touched);
+      applyPart(delta.edgeDist, 4, 'edgeDist', EDGE_DIST_WIDTH, oldest, strings, touched);
+      applyPart(delta.originDist, 3, 'originDist', ORIGIN_DIST_WIDTH, oldest, strings, touched);
       for (const rows of touched) if (rows.wantsCompaction) rows.compact();
       enforceBudget();
     },

@@ -6,13 +6,13 @@
  * (second, key ids) tuple.
  */
 import { RECORD_KEYS, PartWriter, StringTableWriter, deltaStrings, vecStart, type Delta, type DeltaPart } from './delta.ts';
-import { writeVarint } from './sparse-vector.ts';
+import { sparsePairsMaxBytes, writeSparsePairs, writeVarint } from './sparse-vector.ts';
 
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
 
 /** Dense per-slot sums with touched-field bitmaps. Hot path. */
-export class SlotVectors {
+export class SlotVectors implements SlotSums {
   readonly words: number;
   slab: Float64Array;
   bits: Uint32Array;
@@ -87,6 +87,151 @@ export class SlotVectors {
       }
     }
     out.vecLength = pos;
+  }
+}
+
+/** What the summing paths need of an accumulator: SlotVectors (dense) or WideSlotSums (sparse). */
+export interface SlotSums {
+  readonly width: number;
+  ensure(slots: number): void;
+  add(slot: number, field: number, value: number): void;
+  /** Writes slot's sparse vector at the end of `out.vec` and zeroes the slot. */
+  emit(slot: number, out: PartWriter): void;
+}
+
+/**
+ * Per-slot sums for the wide, sparse vectors (the distribution buckets: ~10,000 fields of which a
+ * key of one second touches a few): one open-addressing table of (slot, field) -> sum, and a
+ * chain of each slot's entries, so memory follows the fields touched, never slots x width.
+ * Emitting a slot sorts its fields (few) and marks its entries dead; the table is cleared (over
+ * the entries used only) once every entry is dead, which the callers reach after each build.
+ */
+export class WideSlotSums implements SlotSums {
+  private keys = new Float64Array(1024).fill(-1);
+  private sums = new Float64Array(1024);
+  /** Entry -> next entry of the same slot (-1 ends the chain). */
+  private next = new Int32Array(1024);
+  private mask = 1023;
+  /** Positions in use, in insertion order (for clearing and rehashing). */
+  private used = new Int32Array(512);
+  private usedCount = 0;
+  private live = 0;
+  private heads = new Int32Array(256).fill(-1);
+  private scratchFields = new Uint16Array(64);
+  private scratchSums = new Float64Array(64);
+  constructor(readonly width: number) {}
+
+  ensure(slots: number): void {
+    if (slots <= this.heads.length) return;
+    let n = this.heads.length * 2;
+    while (n < slots) n *= 2;
+    const heads = new Int32Array(n).fill(-1);
+    heads.set(this.heads);
+    this.heads = heads;
+  }
+
+  add(slot: number, field: number, value: number): void {
+    const key = slot * this.width + field;
+    const mask = this.mask;
+    let p = (Math.imul((key | 0) ^ ((key / 4294967296) | 0), 0x9e3779b1) >>> 16 ^ Math.imul(key | 0, 0x85ebca6b)) & mask;
+    const keys = this.keys;
+    for (;;) {
+      const k = keys[p] as number;
+      if (k === key) {
+        this.sums[p] = (this.sums[p] as number) + value;
+        return;
+      }
+      if (k === -1) break;
+      p = (p + 1) & mask;
+    }
+    keys[p] = key;
+    this.sums[p] = value;
+    this.next[p] = this.heads[slot] as number;
+    this.heads[slot] = p;
+    if (this.usedCount === this.used.length) {
+      const u = new Int32Array(this.used.length * 2);
+      u.set(this.used);
+      this.used = u;
+    }
+    this.used[this.usedCount++] = p;
+    this.live++;
+    if (this.usedCount * 2 > keys.length) this.rehash();
+  }
+
+  emit(slot: number, out: PartWriter): void {
+    let n = 0;
+    for (let p = this.heads[slot] as number; p >= 0; p = this.next[p] as number) n++;
+    if (n > this.scratchFields.length) {
+      this.scratchFields = new Uint16Array(n * 2);
+      this.scratchSums = new Float64Array(n * 2);
+    }
+    const fields = this.scratchFields;
+    const base = slot * this.width;
+    let i = 0;
+    for (let p = this.heads[slot] as number; p >= 0; p = this.next[p] as number) fields[i++] = (this.keys[p] as number) - base;
+    const sorted = fields.subarray(0, n).sort();
+    // Sums in field order: look each one up again (n is small; the table is hot).
+    for (let k = 0; k < n; k++) this.scratchSums[k] = this.take(base + (sorted[k] as number));
+    out.reserve(sparsePairsMaxBytes(n));
+    out.vecLength = writeSparsePairs(out.vec, out.vecLength, sorted, this.scratchSums, n);
+    this.heads[slot] = -1;
+    this.live -= n;
+    if (this.live === 0) this.clear();
+  }
+
+  /** The sum at `key`, its entry marked dead (-2: probes go past it; only clear() frees it). */
+  private take(key: number): number {
+    const mask = this.mask;
+    let p = (Math.imul((key | 0) ^ ((key / 4294967296) | 0), 0x9e3779b1) >>> 16 ^ Math.imul(key | 0, 0x85ebca6b)) & mask;
+    while (this.keys[p] !== key) p = (p + 1) & mask;
+    this.keys[p] = -2;
+    const v = this.sums[p] as number;
+    this.sums[p] = 0;
+    return v;
+  }
+
+  private clear(): void {
+    for (let i = 0; i < this.usedCount; i++) this.keys[this.used[i] as number] = -1;
+    this.usedCount = 0;
+  }
+
+  private rehash(): void {
+    const oldKeys = this.keys;
+    const oldSums = this.sums;
+    const oldNext = this.next;
+    const oldUsed = this.used.subarray(0, this.usedCount);
+    const size = oldKeys.length * 2;
+    this.keys = new Float64Array(size).fill(-1);
+    this.sums = new Float64Array(size);
+    this.next = new Int32Array(size);
+    this.mask = size - 1;
+    const moved = new Int32Array(oldKeys.length).fill(-1);
+    const used = new Int32Array(Math.max(this.used.length, oldUsed.length * 2));
+    let count = 0;
+    for (let i = 0; i < oldUsed.length; i++) {
+      const from = oldUsed[i] as number;
+      const key = oldKeys[from] as number;
+      if (key < 0) continue;
+      let p = (Math.imul((key | 0) ^ ((key / 4294967296) | 0), 0x9e3779b1) >>> 16 ^ Math.imul(key | 0, 0x85ebca6b)) & this.mask;
+      while (this.keys[p] !== -1) p = (p + 1) & this.mask;
+      this.keys[p] = key;
+      this.sums[p] = oldSums[from] as number;
+      moved[from] = p;
+      used[count++] = p;
+    }
+    for (let i = 0; i < oldUsed.length; i++) {
+      const from = oldUsed[i] as number;
+      const to = moved[from] as number;
+      if (to < 0) continue;
+      const nx = oldNext[from] as number;
+      this.next[to] = nx < 0 ? -1 : (moved[nx] as number);
+    }
+    for (let s = 0; s < this.heads.length; s++) {
+      const h = this.heads[s] as number;
+      if (h >= 0) this.heads[s] = moved[h] as number;
+    }
+    this.used = used;
+    this.usedCount = count;
   }
 }
 

@@ -283,5 +283,59 @@ export function describeMetricStoreConformance(name: string, open: (options: { r
         { numRuns: 15 },
       );
     });
+  
+    it('sums distribution buckets per bucket and group in every tier, filtered, before and after compaction (property)', async () => {
+      const row = fc.record({
+        second: fc.integer({ min: T0 - 90, max: T0 + 3700 }),
+        service: fc.constantFrom('s1', 's2'),
+        datacenter: fc.constantFrom('FRA', 'LON'),
+        domain: fc.constantFrom('a.example', 'b.example'),
+        buckets: fc.uniqueArray(fc.integer({ min: 0, max: 10_000 }), { minLength: 1, maxLength: 5 }),
+        count: fc.integer({ min: 1, max: 50 }),
+      });
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.array(row, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 4 }), fc.constantFrom([], ['datacenter'], ['service', 'domain']), async (writes, groupBy) => {
+          const store = await fresh();
+          for (const [i, w] of writes.entries()) {
+            const edgeDist = w.map((r) => {
+              const ids = Uint16Array.from(r.buckets).sort();
+              return { second: r.second, service: r.service, datacenter: r.datacenter, domain: r.domain, product: 'edge_application', ids, counts: Float64Array.from(ids, (id) => r.count + (id % 3)) };
+            });
+            const originDist = w.map((r) => ({ second: r.second, service: r.service, datacenter: r.datacenter, backend: 'b1', ids: Uint16Array.of(r.buckets[0] as number % 3555), counts: Float64Array.of(r.count) }));
+            await store.append({ lsn: i + 1, delta: deltaFromRecordSet(records({ edgeDist, originDist })) });
+          }
+          for (const round of ['before', 'after']) {
+            if (round === 'after') await store.compact();
+            for (const tier of TIERS) {
+              const width = tier === '1s' ? 60 : TIER_SECONDS[tier];
+              const want = new Map<string, Map<number, number>>();
+              const wantOrigin = new Map<number, number>();
+              for (const r of writes.flat()) {
+                if (r.service !== 's1') continue;
+                const bucket = Math.floor(r.second / width) * width;
+                const values: Record<string, string> = { service: r.service, datacenter: r.datacenter, domain: r.domain };
+                const key = JSON.stringify([bucket, ...groupBy.map((g) => values[g])]);
+                let m = want.get(key);
+                if (m === undefined) want.set(key, (m = new Map()));
+                for (const id of r.buckets) m.set(id, (m.get(id) ?? 0) + r.count + (id % 3));
+                const oid = (r.buckets[0] as number) % 3555;
+                wantOrigin.set(oid, (wantOrigin.get(oid) ?? 0) + r.count);
+              }
+              const query = { ...all(tier), filter: { services: ['s1'] }, bucketSeconds: width };
+              const got = await store.sumDistribution({ ...query, kind: 'edgeDist', groupBy: groupBy as readonly ('datacenter' | 'service' | 'domain')[] });
+              const asMap = new Map(got.map((r) => [JSON.stringify([r.bucket, ...r.group]), [...r.ids].map((id, k) => [id, r.counts[k]])]));
+              const wantMap = new Map([...want].map(([k, m]) => [k, [...m].sort((a, b) => a[0] - b[0])]));
+              expect(asMap, `${tier} ${round} compaction`).toEqual(wantMap);
+              expect(got.map((r) => r.bucket), 'ordered by bucket').toEqual(got.map((r) => r.bucket).sort((a, b) => a - b));
+              const all1 = await store.sumDistribution({ ...query, kind: 'originDist', bucketSeconds: 86_400 * 365 * 100 });
+              const originTotal = new Map<number, number>();
+              for (const r of all1) r.ids.forEach((id, k) => originTotal.set(id, (originTotal.get(id) ?? 0) + (r.counts[k] as number)));
+              expect(new Map([...originTotal].sort()), `origin ${tier} ${round}`).toEqual(new Map([...wantOrigin].sort()));
+            }
+          }
+        }),
+        { numRuns: 8 },
+      );
+    });
   });
 }

@@ -8,6 +8,9 @@
  */
 import type { Delta } from '../model/delta.ts';
 import type { DimensionRecord, EdgeRecord, OriginRecord } from '../model/record.ts';
+import type { DistributionRow } from '../model/distribution-sums.ts';
+
+export type { DistributionRow };
 
 export { TIERS, TIER_SECONDS, type Tier } from '../model/tier.ts';
 import type { Tier } from '../model/tier.ts';
@@ -76,6 +79,20 @@ export interface DimensionSumRow {
   bytes: number;
 }
 
+/** The record kinds holding distribution buckets (src/model/distributions.ts). */
+export type DistributionKind = 'edgeDist' | 'originDist';
+
+/** Key columns a distribution read may group by: those of its kind (edge: service, datacenter, domain, product; origin: service, datacenter, backend). */
+export type DistributionGroup = 'service' | 'datacenter' | 'domain' | 'product' | 'backend';
+
+/** Bucket counts of a distribution kind per time bucket (and optional groups): what percentiles are ranked from. */
+export interface DistributionQuery extends RecordQuery {
+  kind: DistributionKind;
+  /** Bucket width in seconds, a multiple of the tier's width; buckets are aligned to the epoch. */
+  bucketSeconds: number;
+  groupBy?: readonly DistributionGroup[];
+}
+
 export interface MetricStore {
   /** Appends one write to the 1 s tier and every rollup tier, atomically. */
   append(write: StoreWrite): Promise<void>;
@@ -91,6 +108,8 @@ export interface MetricStore {
   readDimension(query: RecordQuery): Promise<DimensionRecord[]>;
   sumEdge(query: SumQuery): Promise<SumRow[]>;
   sumDimension(query: DimensionSumQuery): Promise<DimensionSumRow[]>;
+  /** Distribution bucket counts summed per time bucket and group, ordered by bucket then group; groups with no count left out. */
+  sumDistribution(query: DistributionQuery): Promise<DistributionRow[]>;
   /** Deletes rows older than each tier's retention; safe to run while ingesting and querying. */
   expire(nowSeconds: number): Promise<void>;
   /**

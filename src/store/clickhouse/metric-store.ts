@@ -19,7 +19,7 @@ import type { StoreBacklog, StoreDeliveryStats } from '../engine.ts';
 import { TIERS, type GroupDimension, type MetricStore, type RecordQuery } from '../store.ts';
 import { intLiteral, literal, type ClickHouseConnection } from './client.ts';
 import { insertExactlyOnce, insertIdempotent, type LedgerOptions } from './ledger.ts';
-import { readRecords, readSecondsDelta, readSourceOf, sumDimension, sumEdge } from './reads.ts';
+import { readRecords, readSecondsDelta, readSourceOf, sumDimension, sumDistribution, sumEdge } from './reads.ts';
 import { createRetentionKeeper } from './retention.ts';
 import { ensureSchema, keyColumns, PUBLISHED_LSN } from './schema.ts';
 import { writeBatches } from './write-batches.ts';
@@ -197,6 +197,10 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
     async sumDimension(query) {
       checkBucketSeconds(query.tier, query.bucketSeconds);
       return sumDimension(source, visible(query));
+    },
+    async sumDistribution(query) {
+      checkBucketSeconds(query.tier, query.bucketSeconds);
+      return sumDistribution(source, visible(query));
     },
 
     expire: (nowSeconds) => retention.expire(nowSeconds),

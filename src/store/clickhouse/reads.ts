@@ -6,10 +6,10 @@
  * its part and the shard asked adds the partial sums up, exact for sum and sumMap.
  */
 import { EDGE_FIELDS, ORIGIN_FIELDS, edgeFieldIndex } from '../../model/fields.ts';
-import { PartWriter, StringTableWriter, arityOf, widthOf, RECORD_KIND_NAMES, type Delta, type RecordKind } from '../../model/delta.ts';
+import { PartWriter, StringTableWriter, arityOf, RECORD_KIND_NAMES, type Delta, type RecordKind } from '../../model/delta.ts';
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
-import { sparseVectorMaxBytes, writeSparseVector } from '../../model/sparse-vector.ts';
-import type { DimensionSumQuery, DimensionSumRow, RecordFilter, RecordQuery, SumQuery, SumRow } from '../store.ts';
+import { sparsePairsMaxBytes, writeSparsePairs } from '../../model/sparse-vector.ts';
+import type { DimensionSumQuery, DimensionSumRow, DistributionQuery, DistributionRow, RecordFilter, RecordQuery, SumQuery, SumRow } from '../store.ts';
 import { intLiteral, literal, type ClickHouseConnection } from './client.ts';
 import type { Tier } from '../../model/tier.ts';
 import { distributedOf, keyColumns, tableOf } from './schema.ts';
@@ -110,6 +110,31 @@ export async function sumDimension(src: ReadSource, query: DimensionSumQuery): P
   return (await src.conn.rows(sql)).map((r) => ({ bucket: Number(r[0]), value: s(r[1]), count: Number(r[2]), bytes: Number(r[3]) }));
 }
 
+/** Distribution bucket counts per time bucket and group: sumMap over the bucket maps (ascending ids). */
+export async function sumDistribution(src: ReadSource, query: DistributionQuery): Promise<DistributionRow[]> {
+  const groupBy = query.groupBy ?? [];
+  const keys = keyColumns(query.kind);
+  for (const g of groupBy) if (!keys.includes(g)) throw new RangeError(`${query.kind} cannot be grouped by ${JSON.stringify(g)}`);
+  const b = query.bucketSeconds;
+  const groups = ['b', ...groupBy].join(', ');
+  const sql =
+    `SELECT intDiv(bucket, ${b}) * ${b} AS b${groupBy.map((g) => `, ${g}`).join('')}, sumMap(fieldsMap.k, fieldsMap.v) FROM ${src.table(query.kind, query.tier)} ` +
+    `WHERE ${whereOf(query.kind, query)} GROUP BY ${groups} ORDER BY ${groups}`;
+  const out: DistributionRow[] = [];
+  for (const r of await src.conn.rows(sql)) {
+    const [ids, values] = r[1 + groupBy.length] as [unknown[], unknown[]];
+    const keep = ids.map((_, k) => k).filter((k) => Number(values[k]) !== 0);
+    if (keep.length === 0) continue;
+    out.push({
+      bucket: Number(r[0]),
+      group: groupBy.map((_, g) => s(r[1 + g])),
+      ids: Uint16Array.from(keep, (k) => Number(ids[k])),
+      counts: Float64Array.from(keep, (k) => Number(values[k])),
+    });
+  }
+  return out;
+}
+
 /** The 1 s tier of [from, to) as one Delta (rows summed per key: still additive rows). */
 export async function readSecondsDelta(src: ReadSource, from: number, to: number): Promise<Delta> {
   const strings = new StringTableWriter();
@@ -117,15 +142,17 @@ export async function readSecondsDelta(src: ReadSource, from: number, to: number
   for (const kind of RECORD_KIND_NAMES) {
     const rows = await summedRows(src, kind, { tier: '1s', from, to, filter: {} });
     const arity = arityOf(kind);
-    const width = widthOf(kind);
     const w = new PartWriter(arity);
     for (const r of rows) {
-      w.reserve(sparseVectorMaxBytes(width));
+      // sumMap gives the fields ascending: written as pairs, never as a dense vector (the distribution kinds are ~10,000 wide).
+      const [ids, values] = r[1 + arity] as [number[], unknown[]];
+      const sums = Float64Array.from(values, Number);
+      w.reserve(sparsePairsMaxBytes(ids.length));
       for (let k = 0; k < arity; k++) w.keys[w.rows * arity + k] = strings.id(s(r[1 + k]));
-      w.vecLength = writeSparseVector(w.vec, w.vecLength, vectorOf(r[1 + arity], width));
+      w.vecLength = writeSparsePairs(w.vec, w.vecLength, ids.map(Number), sums, ids.length);
       w.endRow(Number(r[0]));
     }
     parts[kind] = w.finish();
   }
-  return { ...strings.finish(), edge: parts.edge, origin: parts.origin, dimension: parts.dimension };
+  return { ...strings.finish(), edge: parts.edge, origin: parts.origin, dimension: parts.dimension, edgeDist: parts.edgeDist, originDist: parts.originDist };
 }

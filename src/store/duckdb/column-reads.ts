@@ -6,8 +6,9 @@
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
-import type { DimensionSumQuery, DimensionSumRow, RecordQuery, SumQuery, SumRow } from '../store.ts';
-import { ident, isSparseKind, KEY_COLUMNS, keyColumns, sparseFieldSum, sparseFieldSums, sumColumns, tableName, VALUE_COLUMNS, type RecordKind, type SparseKind } from './schema.ts';
+import type { DimensionSumQuery, DimensionSumRow, DistributionQuery, DistributionRow, RecordQuery, SumQuery, SumRow } from '../store.ts';
+import type { DistributionSums } from '../../model/distribution-sums.ts';
+import { FIELD_IDS, FIELD_VALUES, ident, isSparseKind, KEY_COLUMNS, keyColumns, sparseFieldSum, sparseFieldSums, sumColumns, tableName, VALUE_COLUMNS, type RowKind, type SparseKind } from './schema.ts';
 import { inList, whereOf } from './sql.ts';
 
 const str = (v: DuckDBValue | undefined): string => String(v);
@@ -32,7 +33,7 @@ const dimensionRecord = (cols: Cols, i: number): DimensionRecord => ({
 });
 
 /** `<kind>_<tier>` summed per key, ordered by bucket and key. */
-export async function readColumnRecords<K extends RecordKind>(c: DuckDBConnection, kind: K, query: RecordQuery): Promise<RecordSet[K]> {
+export async function readColumnRecords<K extends RowKind>(c: DuckDBConnection, kind: K, query: RecordQuery): Promise<RecordSet[K]> {
   if (isSparseKind(kind)) return (await readSparseRecords(c, kind, query)) as RecordSet[K];
   const where = whereOf(kind, query);
   const keys = keyColumns(kind);
@@ -108,4 +109,29 @@ export async function sumColumnDimension(c: DuckDBConnection, query: DimensionSu
   const out: DimensionSumRow[] = [];
   for (let i = 0; i < rows; i++) out.push({ bucket: n(cols[0]?.[i]), value: str(cols[1]?.[i]), count: n(cols[2]?.[i]), bytes: n(cols[3]?.[i]) });
   return out;
+}
+
+/**
+ * sumDistribution over a rollup table: the bucket lists unnested and summed per (time bucket,
+ * group, bucket id) in DuckDB, added into `sums` (which the buffered rollups join).
+ */
+export async function sumColumnDistribution(c: DuckDBConnection, query: DistributionQuery, sums: DistributionSums): Promise<void> {
+  const groupBy = query.groupBy ?? [];
+  for (const g of groupBy) if (!KEY_COLUMNS[query.kind].includes(g)) throw new RangeError(`${query.kind} cannot be grouped by ${JSON.stringify(g)}`);
+  const where = whereOf(query.kind, query);
+  const groups = groupBy.map(ident);
+  const inner =
+    `SELECT bucket - bucket % ? AS b${groups.map((g) => `, ${g}`).join('')}, UNNEST(${ident(FIELD_IDS)}) AS fid, UNNEST(${ident(FIELD_VALUES)}) AS val ` +
+    `FROM ${tableName(query.kind, query.tier)} WHERE ${where.sql}`;
+  const by = ['b', ...groups, 'fid'].join(', ');
+  const sql = `SELECT ${by}, SUM(val) FROM (${inner}) GROUP BY ${by}`;
+  const { rows, cols } = await columns(c, sql, [BigInt(query.bucketSeconds), ...where.params]);
+  for (let i = 0; i < rows; i++) {
+    sums.add(
+      n(cols[0]?.[i]),
+      groupBy.map((_, g) => str(cols[1 + g]?.[i])),
+      n(cols[1 + groupBy.length]?.[i]),
+      n(cols[2 + groupBy.length]?.[i]),
+    );
+  }
 }

@@ -14,11 +14,13 @@ import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../..
 import type { DuckDb } from './database.ts';
 import type { GroupDimension, MetricStore, RecordQuery, StoreWrite, Tier } from '../store.ts';
 import { bufferedFor, mergeDimensionSums, mergeEdgeSums, mergeRecords } from './buffered-reads.ts';
-import { readColumnRecords, sumColumnDimension, sumColumnEdge } from './column-reads.ts';
+import { readColumnRecords, sumColumnDimension, sumColumnDistribution, sumColumnEdge } from './column-reads.ts';
+import { createDistributionSums } from '../../model/distribution-sums.ts';
+import { addDeltaDistributions } from '../delta-distributions.ts';
 import { createMaintenance } from './compaction.ts';
 import { openRollupBuffer } from './rollup-buffer.ts';
-import { denseLayoutProbe, isSparseKind, OLD_LAYOUT_PROBE, RECORD_KINDS, ROLLUP_TIERS, schemaStatements, sparseMigration, type RecordKind } from './schema.ts';
-import { appendSecondBlocks, readSecondDelta, readSecondRecords, sumSecondDimension, sumSecondEdge } from './second-tier.ts';
+import { denseLayoutProbe, isSparseKind, OLD_LAYOUT_PROBE, RECORD_KINDS, ROLLUP_TIERS, schemaStatements, sparseMigration, type RowKind } from './schema.ts';
+import { appendSecondBlocks, readSecondDelta, readSecondRecords, sumSecondDimension, sumSecondDistribution, sumSecondEdge } from './second-tier.ts';
 import { checkBucketSeconds, createConnectionPool, createLock, inTransaction, secondParam } from './sql.ts';
 
 export interface DuckDbMetricStoreOptions {
@@ -81,7 +83,7 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
   const writeLock = createLock();
 
   /** A record read: the 1 s table alone, or a rollup table plus the buffered rollups. */
-  const readRecords = <K extends RecordKind>(kind: K, query: RecordQuery): Promise<RecordSet[K]> => {
+  const readRecords = <K extends RowKind>(kind: K, query: RecordQuery): Promise<RecordSet[K]> => {
     if (query.tier === '1s') return readers.use((c) => readSecondRecords(c, kind, query));
     return rollups.consistent(async (buffered) => {
       const extra = bufferedFor(kind, buffered, query);
@@ -152,6 +154,17 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
       return rollups.consistent(async (buffered) => {
         const extra = bufferedFor('dimension', buffered, query);
         return mergeDimensionSums(query, await readers.use((c) => sumColumnDimension(c, query)), extra);
+      });
+    },
+
+    sumDistribution: async (query) => {
+      checkBucketSeconds(query.tier, query.bucketSeconds);
+      if (query.tier === '1s') return readers.use((c) => sumSecondDistribution(c, query));
+      return rollups.consistent(async (buffered) => {
+        const sums = createDistributionSums();
+        addDeltaDistributions(sums, buffered, query);
+        await readers.use((c) => sumColumnDistribution(c, query, sums));
+        return sums.rows();
       });
     },
 

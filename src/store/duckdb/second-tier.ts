@@ -11,10 +11,12 @@ import { decodeDelta } from '../../model/delta-bytes.ts';
 import { concatDeltas, type ServiceBlockBytes } from '../../model/delta-concat.ts';
 import { emptyDelta, type Delta } from '../../model/delta.ts';
 import type { RecordSet } from '../../model/record.ts';
-import type { DimensionSumQuery, DimensionSumRow, RecordQuery, SumQuery, SumRow } from '../store.ts';
+import type { DimensionSumQuery, DimensionSumRow, DistributionQuery, DistributionRow, RecordQuery, SumQuery, SumRow } from '../store.ts';
+import { createDistributionSums } from '../../model/distribution-sums.ts';
+import { addDeltaDistributions } from '../delta-distributions.ts';
 import { appendTable, type Column } from './append-rows.ts';
 import { bufferedFor, mergeDimensionSums, mergeEdgeSums, mergeRecords } from './buffered-reads.ts';
-import { SECOND_BLOCKS, SECOND_BLOCKS_TABLE, type RecordKind } from './schema.ts';
+import { SECOND_BLOCKS, SECOND_BLOCKS_TABLE, type RowKind } from './schema.ts';
 import { inList, secondParam, type Where } from './sql.ts';
 
 export interface SecondBlock {
@@ -70,7 +72,7 @@ async function blockDeltasOf(c: DuckDBConnection, query: RecordQuery): Promise<D
 }
 
 /** The 1 s records of `kind` a query covers, summed per key, ordered by second and key. */
-export async function readSecondRecords<K extends RecordKind>(c: DuckDBConnection, kind: K, query: RecordQuery): Promise<RecordSet[K]> {
+export async function readSecondRecords<K extends RowKind>(c: DuckDBConnection, kind: K, query: RecordQuery): Promise<RecordSet[K]> {
   const rows = bufferedFor(kind, await blockDeltasOf(c, query), query);
   return mergeRecords(kind, [] as RecordSet[K][number][], rows as RecordSet[K][number][]) as RecordSet[K];
 }
@@ -83,4 +85,11 @@ export async function sumSecondEdge(c: DuckDBConnection, query: SumQuery): Promi
 /** sumDimension on the 1 s tier. */
 export async function sumSecondDimension(c: DuckDBConnection, query: DimensionSumQuery): Promise<DimensionSumRow[]> {
   return mergeDimensionSums(query, [], bufferedFor('dimension', await blockDeltasOf(c, query), query));
+}
+
+/** sumDistribution on the 1 s tier: the blocks' rows, summed in JS. */
+export async function sumSecondDistribution(c: DuckDBConnection, query: DistributionQuery): Promise<DistributionRow[]> {
+  const sums = createDistributionSums();
+  addDeltaDistributions(sums, await blockDeltasOf(c, query), query);
+  return sums.rows();
 }
