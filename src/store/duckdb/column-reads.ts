@@ -6,7 +6,7 @@
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
-import type { DimensionSumQuery, DimensionSumRow, DistributionQuery, DistributionRow, RecordQuery, SumQuery, SumRow } from '../store.ts';
+import type { DimensionSumQuery, DimensionSumRow, DistributionQuery, RecordQuery, SumQuery, SumRow } from '../store.ts';
 import type { DistributionSums } from '../../model/distribution-sums.ts';
 import { FIELD_IDS, FIELD_VALUES, ident, isSparseKind, KEY_COLUMNS, keyColumns, sparseFieldSum, sparseFieldSums, sumColumns, tableName, VALUE_COLUMNS, type RowKind, type SparseKind } from './schema.ts';
 import { inList, whereOf } from './sql.ts';
