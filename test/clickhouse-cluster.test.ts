@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { deltaFromRecordSet, type Delta } from '../src/model/delta.ts';
+import { deltaFromRecordSet, RECORD_KIND_NAMES, type Delta } from '../src/model/delta.ts';
 import { createClickHouseConnection, type ClickHouseConnection } from '../src/store/clickhouse/client.ts';
 import { createClickHouseMetricStore, type ClickHouseMetricStore } from '../src/store/clickhouse/metric-store.ts';
 import { insertExactlyOnce } from '../src/store/clickhouse/ledger.ts';
@@ -238,8 +238,9 @@ describe('ClickHouse metric store on two shards', () => {
     expect(await storeTotals(b)).toEqual(expected(2));
     for (const conn of direct(c, database)) {
       const tables = await conn.rows(`SELECT count() FROM system.tables WHERE database = '${database}'`);
-      // 12 record tables, their 12 Distributed tables, schema_version, shard_identity, published_lsn, retention_horizon.
-      expect(tables[0]?.[0]).toBe(28);
+      // A record table per kind and tier (20), their Distributed tables, schema_version, shard_identity, published_lsn, retention_horizon.
+      expect(tables[0]?.[0]).toBe(RECORD_KIND_NAMES.length * TIERS.length * 2 + 4);
+      expect(RECORD_KIND_NAMES.length * TIERS.length).toBe(20);
     }
   });
 });

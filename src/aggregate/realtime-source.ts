@@ -3,6 +3,7 @@
  * vectors of one service, grouped the way each API shows them. The in-memory window implements
  * it for recent seconds; src/api/fastly/ combines it with the store for older ones.
  */
+import type { DistributionKind } from '../model/delta.ts';
 
 /** Group name -> summed vector (EDGE_FIELDS or ORIGIN_FIELDS layout). */
 export type GroupedValues = ReadonlyMap<string, Float64Array>;
@@ -36,6 +37,7 @@ export interface HeldVersions {
 }
 
 export type SecondKind = 'edge' | 'origin';
+export type { DistributionKind };
 
 export interface ChannelSecond extends SecondHints {
   /** EDGE_FIELDS vector summed over all datacenters, domains and products of the service. */
@@ -72,6 +74,20 @@ export interface BorrowedChannelSecond extends SecondHints {
   datacenters: readonly string[];
 }
 
+/**
+ * Distribution bucket counts (src/model/distributions.ts) of one key of a published second:
+ * `inner` is the domain (edgeDist, products summed) or the backend (originDist). A key may come
+ * more than once (rows not yet summed): readers add them up.
+ */
+export interface DistributionCell {
+  second: number;
+  datacenter: string;
+  inner: string;
+  /** Ascending bucket ids into the kind's vector, counts beside them. */
+  ids: Uint16Array;
+  counts: Float64Array;
+}
+
 export interface RealtimeSource {
   /**
    * The newest published second: every second <= this one has been published (clock time minus
@@ -95,4 +111,6 @@ export interface RealtimeSource {
    * back into the source.
    */
   visitChannel?(service: string, from: number, to: number, visit: (s: BorrowedChannelSecond) => void): void;
+  /** Optional: the distribution buckets of the service's published seconds in [from, to). Sources without it serve no percentiles. */
+  distributions?(kind: DistributionKind, service: string, from: number, to: number): Promise<DistributionCell[]>;
 }

@@ -332,3 +332,19 @@ function addSparseInto(buf: Uint8Array, start: number, end: number, sums: SlotSu
     sums.add(slot, field, (tag & 1) === 0 ? varint(buf) : float(buf));
   }
 }
+
+/** Calls `visit(field, value)` for each field of the vector in buf[start, end), ascending. */
+export function visitVector(buf: Uint8Array, start: number, end: number, visit: (field: number, value: number) => void): void {
+  if (start === end) return;
+  pos = start;
+  let field = -1;
+  for (let n = varint(buf); n > 0; n--) {
+    const tag = varint(buf);
+    field += (tag >>> 1) + 1;
+    // Read the value before calling out: visit may decode another vector (pos is shared).
+    const v = (tag & 1) === 0 ? varint(buf) : float(buf);
+    const at = pos;
+    visit(field, v);
+    pos = at;
+  }
+}

@@ -37,8 +37,8 @@ import { EDGE_DIST_WIDTH, ORIGIN_DIST_WIDTH } from '../model/distributions.ts';
 import { EDGE_FIELDS, ORIGIN_FIELDS } from '../model/fields.ts';
 import type { RecordSet } from '../model/record.ts';
 import { clearChannelGroups, readChannelGroups, readNestedGroups, sumChannelGroups } from './grouped-rows.ts';
-import type { BorrowedChannelSecond, ChannelSecond, DomainSecond, HeldVersions, OriginSecond, RealtimeSource, SecondKind } from './realtime-source.ts';
-import { SecondRows } from './sparse-rows.ts';
+import type { BorrowedChannelSecond, ChannelSecond, DistributionCell, DomainSecond, HeldVersions, OriginSecond, RealtimeSource, SecondKind } from './realtime-source.ts';
+import { RowCursor, SecondRows, visitVector } from './sparse-rows.ts';
 
 export interface WindowOptions {
   clock: Clock;
@@ -75,6 +75,8 @@ export interface Window extends RealtimeSource {
   oldestSecond(): number;
   /** Always given by the window (optional in RealtimeSource). */
   versions(kind: SecondKind, service: string, from: number, to: number): HeldVersions;
+  /** Always given by the window (optional in RealtimeSource). */
+  distributions(kind: 'edgeDist' | 'originDist', service: string, from: number, to: number): Promise<DistributionCell[]>;
   /** Always given by the window (optional in RealtimeSource). */
   visitChannel(service: string, from: number, to: number, visit: (s: BorrowedChannelSecond) => void): void;
   /**
@@ -337,6 +339,27 @@ export function createWindow(opts: WindowOptions): Window {
         const g = readNestedGroups(rows, slot, names);
         return [{ second, fields: g.fields, revision: held.revision[slot] as number, byBackend: g.byInner, byDatacenter: g.byOuter }];
       });
+    },
+
+    async distributions(kind, service, from, to) {
+      const out: DistributionCell[] = [];
+      const cursor = new RowCursor();
+      for (const { second, held, slot } of heldSeconds(service, from, to)) {
+        const rows = held[kind];
+        if (rows === undefined || !rows.has(slot)) continue;
+        cursor.count = 0;
+        rows.collect(slot, cursor);
+        for (let r = 0; r < cursor.count; r++) {
+          const ids: number[] = [];
+          const counts: number[] = [];
+          visitVector(cursor.inTail[r] === 1 ? rows.tailVec : rows.baseVec, cursor.start[r] as number, cursor.end[r] as number, (f, v) => {
+            ids.push(f);
+            counts.push(v);
+          });
+          out.push({ second, datacenter: names[cursor.outer[r] as number] as string, inner: names[cursor.inner[r] as number] as string, ids: Uint16Array.from(ids), counts: Float64Array.from(counts) });
+        }
+      }
+      return out;
     },
 
     versions(kind, service, from, to) {

@@ -35,7 +35,8 @@ export const RECORD_KEYS = {
 export type RecordKind = keyof typeof RECORD_KEYS;
 export const RECORD_KIND_NAMES: readonly RecordKind[] = ['edge', 'origin', 'dimension', 'edgeDist', 'originDist'];
 /** The kinds holding distribution buckets (wide, sparse: never expanded to a dense vector). */
-export const DIST_KINDS: readonly RecordKind[] = ['edgeDist', 'originDist'];
+export type DistributionKind = 'edgeDist' | 'originDist';
+export const DIST_KINDS: readonly DistributionKind[] = ['edgeDist', 'originDist'];
 export const arityOf = (kind: RecordKind): number => RECORD_KEYS[kind].key.length;
 export const widthOf = (kind: RecordKind): number => RECORD_KEYS[kind].fields.length;
 

@@ -58,6 +58,7 @@ function createLayout(min: number, max: number, integers: boolean): BucketLayout
   const firstExp = Math.ceil(Math.log(integers ? EXACT_BELOW : min) / lnRatio);
   const lastExp = Math.floor(Math.log(max) / lnRatio);
   for (let e = firstExp; e <= lastExp; e++) set.add(Math.exp(e * lnRatio));
+  set.add(min);
   set.add(max);
   const bounds = Float64Array.from([...set].filter((b) => b >= 0 && b <= max).sort((a, b) => a - b));
   // The geometric bounds from EXACT_BELOW on have no integer among them: bucket = guess by log, then fix by a step.

@@ -10,6 +10,8 @@
  * of "Distributions and breakdowns") will be a fourth kind of MetricDef whose inputs merge
  * instead of adding; nothing here assumes a value is a sum beyond `inputs`.
  */
+import { EDGE_DISTRIBUTIONS, ORIGIN_DISTRIBUTIONS, PERCENTILES, type DistributionSlice } from '../model/distributions.ts';
+import type { DistributionKind } from '../model/delta.ts';
 import { EDGE_FIELDS, ORIGIN_FIELDS } from '../model/fields.ts';
 
 export type Family = 'edge' | 'origin' | 'dimension';
@@ -33,6 +35,11 @@ export interface MetricDef {
   compute(inputs: readonly number[]): number | undefined;
   /** One line for docs and OpenAPI. */
   description: string;
+  /**
+   * A percentile: its value is ranked from the merged bucket counts of `kind` (never from
+   * `inputs`, which are empty), within 1% of the exact value (src/model/distributions.ts).
+   */
+  percentile?: { kind: DistributionKind; slice: DistributionSlice; perMille: number };
 }
 
 const at = (v: readonly number[], i: number): number => v[i] ?? 0;
@@ -78,8 +85,31 @@ const edge: MetricDef[] = [
   },
 ];
 
+const UNITS: Readonly<Record<DistributionSlice['name'], string>> = {
+  edge_time: 'milliseconds, of time_ms',
+  origin_time: 'milliseconds, of origin_time_ms over origin fetches',
+  object_size: 'bytes, of resp_body_bytes',
+};
+
+/** `<prefix><slice>_p50` ... `_p999` of each slice of a distribution kind. */
+const percentiles = (family: Family, kind: DistributionKind, slices: readonly DistributionSlice[], prefix = ''): MetricDef[] =>
+  slices.flatMap((slice) =>
+    PERCENTILES.map(([suffix, perMille]): MetricDef => ({
+      name: `${prefix}${slice.name}_${suffix}`,
+      family,
+      inputs: [],
+      compute: () => undefined,
+      description: `${perMille / 10}th percentile (${UNITS[slice.name]}); within 1%, exact for integers below 1024; null when nothing was counted`,
+      percentile: { kind, slice, perMille },
+    })),
+  );
+edge.push(...percentiles('edge', 'edgeDist', EDGE_DISTRIBUTIONS));
+
 /** Origin Inspector fields, per backend: `backend_` + the ORIGIN_FIELDS name. */
-const origin: MetricDef[] = ORIGIN_FIELDS.map((f) => counter('origin', `backend_${f}`, f, `Origin Inspector ${f} (origin fetches per backend)`));
+const origin: MetricDef[] = [
+  ...ORIGIN_FIELDS.map((f) => counter('origin', `backend_${f}`, f, `Origin Inspector ${f} (origin fetches per backend)`)),
+  ...percentiles('origin', 'originDist', ORIGIN_DISTRIBUTIONS, 'backend_'),
+];
 
 /** The two sums a dimension record carries (DimensionRecord.count, .bytes). */
 export const DIMENSION_INPUTS = ['count', 'bytes'] as const;

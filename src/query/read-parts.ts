@@ -7,13 +7,13 @@
  */
 import type { GroupedValues, RealtimeSource } from '../aggregate/realtime-source.ts';
 import { edgeFieldIndex, originFieldIndex } from '../model/fields.ts';
-import { TIER_SECONDS, type MetricStore, type RecordFilter, type SumQuery } from '../store/store.ts';
+import { TIER_SECONDS, type DistributionGroup, type DistributionKind, type MetricStore, type RecordFilter, type SumQuery } from '../store/store.ts';
 import type { GroupField } from './metrics.ts';
 import type { Part } from './plan.ts';
 import { allowedValues, passes, type ResolvedQuery } from './resolve.ts';
 import type { Accumulator, QueryInputs } from './rows.ts';
 
-export type StoreReads = Pick<MetricStore, 'sumEdge' | 'readOrigin' | 'readDimension'>;
+export type StoreReads = Pick<MetricStore, 'sumEdge' | 'readOrigin' | 'readDimension' | 'sumDistribution'>;
 
 export interface ReadContext {
   query: ResolvedQuery;
@@ -121,7 +121,48 @@ async function readWindow(ctx: ReadContext, part: Part, source: RealtimeSource):
   }
 }
 
+/** The distribution kind the query's percentile metrics read, if it asks for any (one family, one kind). */
+const distributionKindOf = (query: ResolvedQuery): DistributionKind | undefined => query.metrics.find((m) => m.percentile !== undefined)?.percentile?.kind;
+
+const DIST_KEYS: Readonly<Record<DistributionKind, readonly DistributionGroup[]>> = {
+  edgeDist: ['service', 'datacenter', 'domain', 'product'],
+  originDist: ['service', 'datacenter', 'backend'],
+};
+
+async function readStoreDistributions(ctx: ReadContext, part: Part, stores: StoreReads, kind: DistributionKind): Promise<void> {
+  const keys = DIST_KEYS[kind];
+  const groupBy = [...namedFields(ctx.query)].filter((g): g is DistributionGroup => (keys as readonly string[]).includes(g));
+  if (ctx.services !== undefined && !groupBy.includes('service')) groupBy.push('service');
+  const bucketSeconds = ctx.bucketSeconds ?? TIER_SECONDS[part.tier];
+  const rows = await stores.sumDistribution({ kind, tier: part.tier, from: part.from, to: part.to, filter: recordFilter(ctx), bucketSeconds, groupBy });
+  for (const r of rows) {
+    const key: Key = {};
+    groupBy.forEach((g, i) => (key[g] = r.group[i] ?? ''));
+    const group = admit(ctx, key);
+    if (group !== undefined) ctx.acc.addDistribution(ctx.bucketOf(r.bucket), group, r.ids, r.counts);
+  }
+}
+
+async function readWindowDistributions(ctx: ReadContext, part: Part, source: RealtimeSource, kind: DistributionKind): Promise<void> {
+  if (source.distributions === undefined) return;
+  const services = ctx.services ?? (await ctx.listServices()).filter((s) => passes(ctx.query.filters, 'service', s));
+  const inner = kind === 'edgeDist' ? 'domain' : 'backend';
+  for (const service of services) {
+    for (const c of await source.distributions(kind, service, part.from, part.to)) {
+      const group = admit(ctx, { service, datacenter: c.datacenter, [inner]: c.inner });
+      if (group !== undefined) ctx.acc.addDistribution(ctx.bucketOf(c.second), group, c.ids, c.counts);
+    }
+  }
+}
+
 export async function readPart(ctx: ReadContext, part: Part, stores: StoreReads, source: RealtimeSource): Promise<void> {
-  if (part.source === 'window') await readWindow(ctx, part, source);
-  else await readStore(ctx, part, stores);
+  // A query of percentiles only reads no sums.
+  if (ctx.inputs.names.length > 0) {
+    if (part.source === 'window') await readWindow(ctx, part, source);
+    else await readStore(ctx, part, stores);
+  }
+  const kind = distributionKindOf(ctx.query);
+  if (kind === undefined) return;
+  if (part.source === 'window') await readWindowDistributions(ctx, part, source, kind);
+  else await readStoreDistributions(ctx, part, stores, kind);
 }

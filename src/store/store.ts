@@ -79,8 +79,10 @@ export interface DimensionSumRow {
   bytes: number;
 }
 
+import type { DistributionKind } from '../model/delta.ts';
+
 /** The record kinds holding distribution buckets (src/model/distributions.ts). */
-export type DistributionKind = 'edgeDist' | 'originDist';
+export type { DistributionKind };
 
 /** Key columns a distribution read may group by: those of its kind (edge: service, datacenter, domain, product; origin: service, datacenter, backend). */
 export type DistributionGroup = 'service' | 'datacenter' | 'domain' | 'product' | 'backend';

@@ -4,7 +4,7 @@
  * those that late events changed after the window let them go). A range that spans both comes
  * back merged and ascending, so the Fastly routes never know where a second came from.
  */
-import type { ChannelSecond, DomainSecond, OriginSecond, RealtimeSource } from '../../aggregate/realtime-source.ts';
+import type { ChannelSecond, DistributionCell, DomainSecond, OriginSecond, RealtimeSource } from '../../aggregate/realtime-source.ts';
 import { EDGE_FIELDS, ORIGIN_FIELDS } from '../../model/fields.ts';
 import type { EdgeRecord, OriginRecord } from '../../model/record.ts';
 import type { MetricStore, RecordQuery } from '../../store/store.ts';
@@ -15,7 +15,7 @@ export interface WindowView extends RealtimeSource {
   oldestSecond(): number;
 }
 
-type StoreReader = Pick<MetricStore, 'readEdge' | 'readOrigin'>;
+type StoreReader = Pick<MetricStore, 'readEdge' | 'readOrigin'> & Partial<Pick<MetricStore, 'sumDistribution'>>;
 
 export function createRealtimeReader(window: WindowView, store: StoreReader): RealtimeSource {
   const query = (service: string, from: number, to: number): RecordQuery => ({
@@ -73,6 +73,33 @@ export function createRealtimeReader(window: WindowView, store: StoreReader): Re
   };
   // Memory's versions are the reader's: the seconds it lists are the ones merged() reads from
   // the window, and heldFrom is the boundary below which it reads the store.
+  const windowDistributions = window.distributions?.bind(window);
+  const storeDistributions = store.sumDistribution?.bind(store);
+  if (windowDistributions !== undefined && storeDistributions !== undefined) {
+    // Per second, the window's cells or the store's: a second is never in both (merged() keeps the window's).
+    reader.distributions = async (kind, service, from, to) => {
+      const bySecond = (cells: DistributionCell[]): { second: number; cells: DistributionCell[] }[] => {
+        const out = new Map<number, DistributionCell[]>();
+        for (const c of cells) {
+          let list = out.get(c.second);
+          if (list === undefined) out.set(c.second, (list = []));
+          list.push(c);
+        }
+        return [...out].map(([second, list]) => ({ second, cells: list }));
+      };
+      const inner = kind === 'edgeDist' ? 'domain' : 'backend';
+      const seconds = await merged(
+        from,
+        to,
+        async (f, t) => bySecond(await windowDistributions(kind, service, f, t)),
+        async (f, t) => {
+          const rows = await storeDistributions({ ...query(service, f, t), kind, bucketSeconds: 1, groupBy: ['datacenter', inner] });
+          return bySecond(rows.map((r) => ({ second: r.bucket, datacenter: r.group[0] as string, inner: r.group[1] as string, ids: r.ids, counts: r.counts })));
+        },
+      );
+      return seconds.flatMap((s) => s.cells);
+    };
+  }
   const versions = window.versions?.bind(window);
   if (versions !== undefined) reader.versions = versions;
   // Likewise: it visits only seconds memory holds, which versions() lists.
