@@ -106,7 +106,7 @@ app.get<{ Params: { service: string; ts: string } }>('/before/channel/:service/t
   const plan = planCursor(cursor, source.latestPublished(), DELAY);
   const seconds = plan.to > plan.from ? await source.channel(req.params.service, plan.from, plan.to) : [];
   const { entries, timestamp } = plan.pick(seconds);
-  const data = entries.map((s) => ({ recorded: s.second, aggregated: renderChannel(s.aggregated), datacenter: objectOf(s.byDatacenter, renderChannel) }));
+  const data = entries.map((s) => ({ recorded: s.second, aggregated: renderChannel(s.aggregated), datacenter: objectOf(s.byDatacenter, (v) => renderChannel(v)) }));
   return { Timestamp: timestamp, AggregateDelay: DELAY, Data: data };
 });
 

@@ -93,7 +93,7 @@ app.get<{ Params: { service: string } }>('/naive/channel/:service/ts/h', async (
   const data = channelSeconds(records).map((s) => ({
     recorded: s.second,
     aggregated: renderChannel(s.aggregated),
-    datacenter: objectOf(s.byDatacenter, renderChannel),
+    datacenter: objectOf(s.byDatacenter, (v) => renderChannel(v)),
   }));
   return { Timestamp: latest + 1, AggregateDelay: DELAY, Data: data };
 });

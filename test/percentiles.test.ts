@@ -6,6 +6,7 @@
  * (the window), each minute (the 1 m tier and the window) and the whole day (the 1 d tier).
  */
 import fc from 'fast-check';
+import { ApiClient, RealtimeApi } from 'fastly';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERCENTILES } from '../src/model/distributions.ts';
 import { ADMIN_TOKEN, HARNESS_T0, startHarness, type Harness } from './support/app-harness.ts';
@@ -125,4 +126,40 @@ describe('percentiles (native query API)', () => {
       { numRuns: 12 },
     );
   }, 240_000);
+
+  it('adds the percentile fields to Fastly channel and Domain Inspector records, which fastly-js still parses', async () => {
+    const second = NOW - 4;
+    const times = [1, 2, 3, 4, 100];
+    const lines = times.map((t, i) =>
+      JSON.stringify({ timestamp: second + 0.1, service: 'fastly-pct', datacenter: i < 4 ? 'FRA' : 'LHR', domain: i < 4 ? 'a.example' : 'b.example', status: 200, time_ms: t, resp_body_bytes: 100 * (i + 1) }),
+    );
+    await h.ingest(ADMIN_TOKEN, `${lines.join('\n')}\n`);
+    await h.publishThrough(NOW);
+    // Listening until afterAll closes the app (a closed Fastify cannot listen or inject again).
+    const baseUrl = await h.app.listen({ host: '127.0.0.1', port: 0 });
+    {
+      const client = new ApiClient();
+      client.basePath = baseUrl;
+      const buildUrl = client.buildUrl.bind(client);
+      client.buildUrl = (path, pathParams, allowReserved) => buildUrl(path, pathParams, allowReserved, null);
+      const channel = new RealtimeApi(client);
+      client.authenticate(ADMIN_TOKEN);
+      const parsed = await channel.getStatsLast120Seconds({ service_id: 'fastly-pct' });
+      const entry = parsed.Data?.find((d) => d.aggregated?.requests === 5);
+      expect(entry?.aggregated).toMatchObject({ requests: 5, body_size: 1_500 });
+      const { response } = await channel.getStatsLast120SecondsWithHttpInfo({ service_id: 'fastly-pct' });
+      const raw = (response.body as { Data: { recorded: number; aggregated: Record<string, unknown>; datacenter: Record<string, Record<string, unknown>> }[] }).Data.find((d) => d.recorded === second);
+      // Nearest rank over [1, 2, 3, 4, 100]: p50 = 3, p90 .. p999 = 100; the FRA POP has [1, 2, 3, 4].
+      expect(raw?.aggregated).toMatchObject({ edge_time_p50: 3, edge_time_p90: 100, edge_time_p99: 100, object_size_p50: 300 });
+      expect(raw?.aggregated).not.toHaveProperty('origin_time_p50');
+      expect(raw?.datacenter.FRA).toMatchObject({ edge_time_p50: 2, edge_time_p999: 4 });
+      expect(raw?.datacenter.LHR).toMatchObject({ edge_time_p50: 100, object_size_p99: 500 });
+    }
+    const res = await h.inject({ method: 'GET', url: `/v1/domains/fastly-pct/ts/${second}`, headers: { 'fastly-key': ADMIN_TOKEN } });
+    expect(res.statusCode, res.body).toBe(200);
+    const data = res.json().Data as { recorded: number; aggregated: Record<string, Record<string, unknown>>; datacenter: Record<string, Record<string, Record<string, unknown>>> }[];
+    const domains = data.find((d) => d.recorded === second);
+    expect(domains?.aggregated['a.example']).toMatchObject({ requests: 4, edge_time_p50: 2, edge_time_p90: 4 });
+    expect(domains?.datacenter.LHR?.['b.example']).toMatchObject({ requests: 1, edge_time_p50: 100 });
+  });
 });

@@ -39,11 +39,26 @@ export interface HeldVersions {
 export type SecondKind = 'edge' | 'origin';
 export type { DistributionKind };
 
+/** A record's percentile fields, in EDGE_PERCENTILE_NAMES order (src/model/distributions.ts); NaN where nothing was counted. */
+export type PercentileValues = Float64Array;
+
+export interface ChannelPercentiles {
+  aggregated: PercentileValues;
+  byDatacenter: ReadonlyMap<string, PercentileValues>;
+}
+
+export interface DomainPercentiles {
+  byDomain: ReadonlyMap<string, PercentileValues>;
+  byDatacenter: ReadonlyMap<string, ReadonlyMap<string, PercentileValues>>;
+}
+
 export interface ChannelSecond extends SecondHints {
   /** EDGE_FIELDS vector summed over all datacenters, domains and products of the service. */
   aggregated: Float64Array;
   /** EDGE_FIELDS vectors by datacenter. */
   byDatacenter: GroupedValues;
+  /** The percentile fields of the same groups (absent: the source keeps no distributions). */
+  percentiles?: ChannelPercentiles;
 }
 
 export interface DomainSecond extends SecondHints {
@@ -51,6 +66,7 @@ export interface DomainSecond extends SecondHints {
   byDomain: GroupedValues;
   /** datacenter -> domain -> EDGE_FIELDS vector. */
   byDatacenter: ReadonlyMap<string, GroupedValues>;
+  percentiles?: DomainPercentiles;
 }
 
 export interface OriginSecond extends SecondHints {
@@ -72,6 +88,8 @@ export interface BorrowedChannelSecond extends SecondHints {
   width: number;
   /** Datacenter names, in the order of their vectors in `values`. */
   datacenters: readonly string[];
+  /** Percentile fields: the aggregate's at [0, n), datacenter k's at [(1 + k) * n, (2 + k) * n), n = EDGE_PERCENTILE_NAMES.length. */
+  percentiles?: Float64Array;
 }
 
 /**

@@ -39,6 +39,7 @@ import type { RecordSet } from '../model/record.ts';
 import { clearChannelGroups, readChannelGroups, readNestedGroups, sumChannelGroups } from './grouped-rows.ts';
 import type { BorrowedChannelSecond, ChannelSecond, DistributionCell, DomainSecond, HeldVersions, OriginSecond, RealtimeSource, SecondKind } from './realtime-source.ts';
 import { RowCursor, SecondRows, visitVector } from './sparse-rows.ts';
+import { borrowedPercentiles, channelPercentiles, domainPercentiles } from './window-percentiles.ts';
 
 export interface WindowOptions {
   clock: Clock;
@@ -306,7 +307,10 @@ export function createWindow(opts: WindowOptions): Window {
         const rows = held.edge;
         if (rows === undefined || !rows.has(slot)) return [];
         const g = readChannelGroups(rows, slot, names);
-        return [{ second, fields: g.fields, revision: held.revision[slot] as number, aggregated: g.total, byDatacenter: g.byOuter }];
+        const dist = held.edgeDist;
+        const out: ChannelSecond = { second, fields: g.fields, revision: held.revision[slot] as number, aggregated: g.total, byDatacenter: g.byOuter };
+        if (dist?.has(slot) === true) out.percentiles = channelPercentiles(dist, slot, names);
+        return [out];
       });
     },
 
@@ -314,9 +318,14 @@ export function createWindow(opts: WindowOptions): Window {
       for (const { second, held, slot } of heldSeconds(service, from, to)) {
         const rows = held.edge;
         if (rows === undefined || !rows.has(slot)) continue;
+        const dist = held.edgeDist;
+        // Before the groups: those are lent from a scratch the percentile read does not touch.
+        const pct = dist?.has(slot) === true ? channelPercentiles(dist, slot, names) : undefined;
         const g = sumChannelGroups(rows, slot, names);
         try {
-          visit({ second, fields: g.fields, revision: held.revision[slot] as number, values: g.values, width: g.width, datacenters: g.outers });
+          const lent: BorrowedChannelSecond = { second, fields: g.fields, revision: held.revision[slot] as number, values: g.values, width: g.width, datacenters: g.outers };
+          if (pct !== undefined) lent.percentiles = borrowedPercentiles(pct, g.outers);
+          visit(lent);
         } finally {
           clearChannelGroups();
         }
@@ -328,7 +337,10 @@ export function createWindow(opts: WindowOptions): Window {
         const rows = held.edge;
         if (rows === undefined || !rows.has(slot)) return [];
         const g = readNestedGroups(rows, slot, names);
-        return [{ second, fields: g.fields, revision: held.revision[slot] as number, byDomain: g.byInner, byDatacenter: g.byOuter }];
+        const dist = held.edgeDist;
+        const out: DomainSecond = { second, fields: g.fields, revision: held.revision[slot] as number, byDomain: g.byInner, byDatacenter: g.byOuter };
+        if (dist?.has(slot) === true) out.percentiles = domainPercentiles(dist, slot, names);
+        return [out];
       });
     },
 

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   EDGE_DISTRIBUTIONS,
   EDGE_DIST_WIDTH,
+  EDGE_PERCENTILE_NAMES,
+  percentilesInto,
   EXACT_BELOW,
   PERCENTILES,
   RELATIVE_ACCURACY,
@@ -126,5 +128,25 @@ describe('distribution buckets', () => {
     expect(TIME_LAYOUT.bounds[TIME_LAYOUT.bucketOf(0.0004)]).toBe(0);
     expect(TIME_LAYOUT.bounds[TIME_LAYOUT.bucketOf(2 * 86_400_000)]).toBe(86_400_000);
     expect(SIZE_LAYOUT.bounds[SIZE_LAYOUT.bucketOf(2 ** 41)]).toBe(2 ** 40);
+  });
+});
+
+describe('percentilesInto', () => {
+  it('equals quantileOf for every slice and percentile of random sparse counts', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: EDGE_DIST_WIDTH - 1 }), { maxLength: 40 }), fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 40, maxLength: 40 }), (raw, weights) => {
+        const ids = Uint16Array.from(raw).sort();
+        const counts = Float64Array.from(ids, (_, k) => weights[k] as number);
+        const out = new Float64Array(EDGE_PERCENTILE_NAMES.length + 2);
+        percentilesInto(EDGE_DISTRIBUTIONS, ids, counts, out, 2);
+        let o = 2;
+        for (const slice of EDGE_DISTRIBUTIONS) {
+          for (const [, perMille] of PERCENTILES) {
+            const want = quantileOf(slice, ids, counts, perMille);
+            expect(out[o++]).toBe(want ?? Number.NaN);
+          }
+        }
+      }),
+    );
   });
 });

@@ -152,3 +152,60 @@ export function quantileOf(slice: DistributionSlice, ids: ArrayLike<number>, cou
   }
   return slice.layout.bounds[slice.layout.bounds.length - 1] as number;
 }
+
+/** The percentile field names of `slices`, in order: `<slice>_p50` ... `<slice>_p999` for each. */
+export const percentileNames = (slices: readonly DistributionSlice[]): readonly string[] => slices.flatMap((s) => PERCENTILES.map(([p]) => `${s.name}_${p}`));
+/** edge_time_p50 ... object_size_p999: what an edge record serves. */
+export const EDGE_PERCENTILE_NAMES = percentileNames(EDGE_DISTRIBUTIONS);
+
+/**
+ * Every percentile of every slice (PERCENTILES order within each) from merged counts, `ids`
+ * strictly ascending, into out[at, at + slices x PERCENTILES); NaN where a slice counted nothing.
+ * One pass per slice.
+ */
+export function percentilesInto(slices: readonly DistributionSlice[], ids: ArrayLike<number>, counts: ArrayLike<number>, out: Float64Array, at: number): void {
+  let o = at;
+  for (const slice of slices) {
+    const from = slice.offset;
+    const to = from + slice.layout.bounds.length;
+    let total = 0;
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k] as number;
+      if (id >= from && id < to) total += counts[k] as number;
+    }
+    if (total <= 0) {
+      for (let p = 0; p < PERCENTILES.length; p++) out[o++] = Number.NaN;
+      continue;
+    }
+    let p = 0;
+    let rank = Math.max(1, Math.ceil(((PERCENTILES[0] as readonly [string, number])[1] * total) / 1000));
+    let seen = 0;
+    for (let k = 0; k < ids.length && p < PERCENTILES.length; k++) {
+      const id = ids[k] as number;
+      if (id < from || id >= to) continue;
+      seen += counts[k] as number;
+      while (p < PERCENTILES.length && seen >= rank) {
+        out[o++] = slice.layout.bounds[id - from] as number;
+        p++;
+        if (p < PERCENTILES.length) rank = Math.max(1, Math.ceil(((PERCENTILES[p] as readonly [string, number])[1] * total) / 1000));
+      }
+    }
+    for (; p < PERCENTILES.length; p++) out[o++] = slice.layout.max;
+  }
+}
+
+/** Bucket counts merged from several rows (any order), read back with ids ascending. */
+export class BucketCounts {
+  private readonly counts = new Map<number, number>();
+  add(ids: ArrayLike<number>, counts: ArrayLike<number>): void {
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k] as number;
+      this.counts.set(id, (this.counts.get(id) ?? 0) + (counts[k] as number));
+    }
+  }
+  /** Every percentile of `slices` into out[at...] (percentilesInto). */
+  percentilesInto(slices: readonly DistributionSlice[], out: Float64Array, at: number): void {
+    const ids = Float64Array.from(this.counts.keys()).sort();
+    percentilesInto(slices, ids, Float64Array.from(ids, (id) => this.counts.get(id) as number), out, at);
+  }
+}

@@ -6,6 +6,7 @@
  */
 import type { ChannelSecond, DistributionCell, DomainSecond, OriginSecond, RealtimeSource } from '../../aggregate/realtime-source.ts';
 import { EDGE_FIELDS, ORIGIN_FIELDS } from '../../model/fields.ts';
+import { attachChannelPercentiles, attachDomainPercentiles } from './store-percentiles.ts';
 import type { EdgeRecord, OriginRecord } from '../../model/record.ts';
 import type { MetricStore, RecordQuery } from '../../store/store.ts';
 
@@ -47,6 +48,18 @@ export function createRealtimeReader(window: WindowView, store: StoreReader): Re
     return [...older.filter((s) => !inWindow.has(s.second)), ...recent].sort((a, b) => a.second - b.second);
   }
 
+  const storeDist = store.sumDistribution?.bind(store);
+  const storeChannel = async (service: string, f: number, t: number): Promise<ChannelSecond[]> => {
+    const seconds = channelSeconds(await store.readEdge(query(service, f, t)));
+    if (storeDist !== undefined && seconds.length > 0) attachChannelPercentiles(seconds, await storeDist({ ...query(service, f, t), kind: 'edgeDist', bucketSeconds: 1, groupBy: ['datacenter'] }));
+    return seconds;
+  };
+  const storeDomains = async (service: string, f: number, t: number): Promise<DomainSecond[]> => {
+    const seconds = domainSeconds(await store.readEdge(query(service, f, t)));
+    if (storeDist !== undefined && seconds.length > 0) attachDomainPercentiles(seconds, await storeDist({ ...query(service, f, t), kind: 'edgeDist', bucketSeconds: 1, groupBy: ['datacenter', 'domain'] }));
+    return seconds;
+  };
+
   const reader: RealtimeSource = {
     latestPublished: () => window.latestPublished(),
     channel: (service, from, to) =>
@@ -54,14 +67,14 @@ export function createRealtimeReader(window: WindowView, store: StoreReader): Re
         from,
         to,
         (f, t) => window.channel(service, f, t),
-        async (f, t) => channelSeconds(await store.readEdge(query(service, f, t))),
+        (f, t) => storeChannel(service, f, t),
       ),
     domains: (service, from, to) =>
       merged(
         from,
         to,
         (f, t) => window.domains(service, f, t),
-        async (f, t) => domainSeconds(await store.readEdge(query(service, f, t))),
+        (f, t) => storeDomains(service, f, t),
       ),
     origins: (service, from, to) =>
       merged(
@@ -74,8 +87,7 @@ export function createRealtimeReader(window: WindowView, store: StoreReader): Re
   // Memory's versions are the reader's: the seconds it lists are the ones merged() reads from
   // the window, and heldFrom is the boundary below which it reads the store.
   const windowDistributions = window.distributions?.bind(window);
-  const storeDistributions = store.sumDistribution?.bind(store);
-  if (windowDistributions !== undefined && storeDistributions !== undefined) {
+  if (windowDistributions !== undefined && storeDist !== undefined) {
     // Per second, the window's cells or the store's: a second is never in both (merged() keeps the window's).
     reader.distributions = async (kind, service, from, to) => {
       const bySecond = (cells: DistributionCell[]): { second: number; cells: DistributionCell[] }[] => {
@@ -93,7 +105,7 @@ export function createRealtimeReader(window: WindowView, store: StoreReader): Re
         to,
         async (f, t) => bySecond(await windowDistributions(kind, service, f, t)),
         async (f, t) => {
-          const rows = await storeDistributions({ ...query(service, f, t), kind, bucketSeconds: 1, groupBy: ['datacenter', inner] });
+          const rows = await storeDist({ ...query(service, f, t), kind, bucketSeconds: 1, groupBy: ['datacenter', inner] });
           return bySecond(rows.map((r) => ({ second: r.bucket, datacenter: r.group[0] as string, inner: r.group[1] as string, ids: r.ids, counts: r.counts })));
         },
       );

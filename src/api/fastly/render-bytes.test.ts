@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { BorrowedChannelSecond } from '../../aggregate/realtime-source.ts';
+import type { BorrowedChannelSecond, ChannelSecond } from '../../aggregate/realtime-source.ts';
+import { EDGE_PERCENTILE_NAMES, TIME_LAYOUT } from '../../model/distributions.ts';
 import { createWindow } from '../../aggregate/window.ts';
 import { createFakeClock } from '../../model/clock.ts';
 import { EDGE_FIELDS } from '../../model/fields.ts';
@@ -10,6 +11,7 @@ import { channelEntryJson } from './render-json.ts';
 import { edgeVector } from './test-helpers.ts';
 
 const WIDTH = EDGE_FIELDS.length;
+const PCT = EDGE_PERCENTILE_NAMES.length;
 
 /** Values as sums hold them, plus the odd ones JSON.stringify writes specially. */
 const value = fc.oneof(
@@ -52,7 +54,7 @@ describe('channel entries written as bytes', () => {
   it('are the bytes of channelEntryJson for the same second', () => {
     const sparse = fc.array(fc.tuple(fc.nat({ max: WIDTH - 1 }), value), { maxLength: 30 });
     fc.assert(
-      fc.property(sparse, fc.uniqueArray(fc.tuple(name, sparse), { selector: ([k]) => k, maxLength: 5 }), fc.array(fc.nat(WIDTH - 1), { maxLength: 10 }), (total, groups, extra) => {
+      fc.property(sparse, fc.uniqueArray(fc.tuple(name, sparse), { selector: ([k]) => k, maxLength: 5 }), fc.array(fc.nat(WIDTH - 1), { maxLength: 10 }), fc.option(fc.array(fc.oneof(value, fc.constant(Number.NaN)), { minLength: 6 * PCT, maxLength: 6 * PCT })), (total, groups, extra, pctValues) => {
         const values = new Float64Array(WIDTH * (1 + groups.length));
         const set = new Set(extra);
         const fill = (pairs: [number, number][], at: number): void => {
@@ -65,12 +67,18 @@ describe('channel entries written as bytes', () => {
         groups.forEach(([, pairs], k) => fill(pairs, (1 + k) * WIDTH));
         const fields = Uint16Array.from([...set].sort((a, b) => a - b));
         const lent: BorrowedChannelSecond = { second: 1_767_225_600, revision: 1, fields, values, width: WIDTH, datacenters: groups.map(([n]) => n) };
-        const expected = channelEntryJson({
+        const copied: ChannelSecond = {
           second: lent.second,
           fields,
           aggregated: values.subarray(0, WIDTH),
           byDatacenter: new Map(groups.map(([n], k) => [n, values.subarray((1 + k) * WIDTH, (2 + k) * WIDTH)])),
-        });
+        };
+        if (pctValues !== null) {
+          const pct = Float64Array.from(pctValues.slice(0, (1 + groups.length) * PCT));
+          lent.percentiles = pct;
+          copied.percentiles = { aggregated: pct.subarray(0, PCT), byDatacenter: new Map(groups.map(([n], k) => [n, pct.subarray((1 + k) * PCT, (2 + k) * PCT)])) };
+        }
+        const expected = channelEntryJson(copied);
         const w = new JsonBytes();
         writeChannelEntry(w, lent);
         expect(w.copy(0).equals(Buffer.from(expected, 'utf8'))).toBe(true);
@@ -105,7 +113,11 @@ describe('channel entries written as bytes', () => {
             product: 'edge_application',
             values: edgeVector({ requests: r.requests, resp_body_bytes: r.bytes, edge_hit_requests: r.requests, hits_time: r.time }),
           }));
-          window.applyRecords({ edge, origin: [], dimension: [] });
+          const edgeDist = batch.map((r) => {
+            const ids = Uint16Array.of(TIME_LAYOUT.bucketOf(r.time * 1000), TIME_LAYOUT.bounds.length * 2 + (r.bytes % 3000));
+            return { second: T0 - r.back, service: r.service, datacenter: r.datacenter, domain: r.domain, product: 'edge_application', ids, counts: Float64Array.of(r.requests, 1) };
+          });
+          window.applyRecords({ edge, origin: [], dimension: [], edgeDist });
         }
         for (const service of ['svc1', 'svc2', 'svc3']) {
           const copied = (await window.channel(service, T0 - 10, T0 + 10)).map((s) => [s.second, s.revision, channelEntryJson(s)]);
@@ -116,6 +128,7 @@ describe('channel entries written as bytes', () => {
             lent.push([s.second, s.revision, w.copy(0).toString('utf8')]);
           });
           expect(lent).toEqual(copied);
+          for (const [, , json] of copied) expect(json, 'percentile fields on every record').toContain('"edge_time_p50":');
         }
       }),
       { numRuns: 100 },

@@ -12,6 +12,7 @@
  */
 import type { BorrowedChannelSecond } from '../../aggregate/realtime-source.ts';
 import { deriveAt } from '../../model/derived-fields.ts';
+import { EDGE_PERCENTILE_NAMES } from '../../model/distributions.ts';
 import { edgeIndex } from '../../model/fields.ts';
 import { channelColumns } from './render.ts';
 
@@ -158,6 +159,8 @@ const EDGE_HIT_RATIO = keyOf(utf8(',"edge_hit_ratio":'));
 const ORIGIN_OFFLOAD = keyOf(utf8(',"origin_offload":'));
 const MISS_HISTOGRAM = keyOf(utf8(',"miss_histogram":{'));
 const EXTRA_BYTES = [HEADER_SIZE, BODY_SIZE, BANDWIDTH, EDGE_HIT_RATIO, ORIGIN_OFFLOAD].reduce((n, k) => n + k.length + MAX_NUMBER_BYTES, MISS_HISTOGRAM.length + 3);
+const PERCENTILE_KEYS = EDGE_PERCENTILE_NAMES.map((name) => keyOf(utf8(`,${JSON.stringify(name)}:`)));
+const PERCENTILE_BYTES = PERCENTILE_KEYS.reduce((n, k) => n + k.length + MAX_NUMBER_BYTES, 0);
 const RECORDED = keyOf(utf8('{"recorded":'));
 const AGGREGATED = keyOf(utf8(',"aggregated":'));
 const DATACENTER = keyOf(utf8(',"datacenter":{'));
@@ -185,9 +188,9 @@ function bytePlan(fields: Uint16Array): BytePlan {
   return p;
 }
 
-/** renderChannel(values[offset, offset + width), fields) as JSON. */
-function writeRecord(w: JsonBytes, p: BytePlan, v: Float64Array, offset: number): void {
-  w.ensure(p.maxBytes);
+/** renderChannel(values[offset, offset + width), fields, pct[pctAt...]) as JSON. */
+function writeRecord(w: JsonBytes, p: BytePlan, v: Float64Array, offset: number, pct: Float64Array | undefined, pctAt: number): void {
+  w.ensure(p.maxBytes + PERCENTILE_BYTES);
   const { buf, view } = w;
   let at = w.length;
   buf[at++] = OPEN;
@@ -221,6 +224,12 @@ function writeRecord(w: JsonBytes, p: BytePlan, v: Float64Array, offset: number)
     at = putNumber(buf, putKey(view, at, histogramKeys[k] as Key), count);
   }
   if (histogram) buf[at++] = CLOSE;
+  if (pct !== undefined) {
+    for (let k = 0; k < PERCENTILE_KEYS.length; k++) {
+      const value = pct[pctAt + k] as number;
+      if (!Number.isNaN(value)) at = putNumber(buf, putKey(view, at, PERCENTILE_KEYS[k] as Key), value);
+    }
+  }
   buf[at++] = CLOSE;
   w.length = at;
 }
@@ -270,14 +279,15 @@ export function writeChannelEntry(w: JsonBytes, s: BorrowedChannelSecond): void 
   w.key(RECORDED);
   w.number(s.second);
   w.key(AGGREGATED);
-  writeRecord(w, p, values, 0);
+  const pct = s.percentiles;
+  writeRecord(w, p, values, 0, pct, 0);
   w.key(DATACENTER);
   const order = objectKeyOrder(datacenters);
   for (let n = 0; n < order.length; n++) {
     const k = order[n] as number;
     if (n > 0) w.key(COMMA_BYTES);
     w.key(nameKey(datacenters[k] as string));
-    writeRecord(w, p, values, (1 + k) * width);
+    writeRecord(w, p, values, (1 + k) * width, pct, (1 + k) * PERCENTILE_KEYS.length);
   }
   w.key(END_ENTRY);
 }

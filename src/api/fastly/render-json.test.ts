@@ -47,7 +47,7 @@ describe('entries as JSON text', () => {
       fc.property(vector(EDGE_FIELDS.length), groups(vector(EDGE_FIELDS.length)), fc.array(fc.nat(300)), fc.boolean(), (aggregated, byDatacenter, extra, given) => {
         const fields = hint([aggregated, ...byDatacenter.values()], extra, given);
         const second = { second: 1_700_000_000, aggregated, byDatacenter, ...(fields && { fields }) };
-        const expected = JSON.stringify({ recorded: second.second, aggregated: renderChannel(aggregated), datacenter: objectOf(byDatacenter, renderChannel) });
+        const expected = JSON.stringify({ recorded: second.second, aggregated: renderChannel(aggregated), datacenter: objectOf(byDatacenter, (v) => renderChannel(v)) });
         expect(channelEntryJson(second)).toBe(expected);
       }),
       { numRuns: 300 },
@@ -62,8 +62,8 @@ describe('entries as JSON text', () => {
         const second = { second: 5, byDomain, byDatacenter, ...(fields && { fields }) };
         const expected = JSON.stringify({
           recorded: 5,
-          aggregated: objectOf(byDomain, renderDomain),
-          datacenter: objectOf(byDatacenter, (d) => objectOf(d, renderDomain)),
+          aggregated: objectOf(byDomain, (v) => renderDomain(v)),
+          datacenter: objectOf(byDatacenter, (d) => objectOf(d, (v) => renderDomain(v))),
         });
         expect(domainEntryJson(second)).toBe(expected);
       }),
@@ -79,8 +79,8 @@ describe('entries as JSON text', () => {
         const second = { second: 5, byBackend, byDatacenter, ...(fields && { fields }) };
         const expected = JSON.stringify({
           recorded: 5,
-          aggregated: objectOf(byBackend, renderOrigin),
-          datacenter: objectOf(byDatacenter, (b) => objectOf(b, renderOrigin)),
+          aggregated: objectOf(byBackend, (v) => renderOrigin(v)),
+          datacenter: objectOf(byDatacenter, (b) => objectOf(b, (v) => renderOrigin(v))),
         });
         expect(originEntryJson(second)).toBe(expected);
       }),

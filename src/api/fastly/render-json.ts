@@ -13,16 +13,20 @@ import type { ChannelSecond, DomainSecond, GroupedValues, OriginSecond } from '.
 import { objectOf, renderChannel, renderDomain, renderOrigin } from './render.ts';
 
 export function channelEntryJson(s: ChannelSecond): string {
-  const render = (v: Float64Array) => renderChannel(v, s.fields);
-  return JSON.stringify({ recorded: s.second, aggregated: render(s.aggregated), datacenter: objectOf(s.byDatacenter, render) });
+  const pct = s.percentiles;
+  return JSON.stringify({
+    recorded: s.second,
+    aggregated: renderChannel(s.aggregated, s.fields, pct?.aggregated),
+    datacenter: objectOf(s.byDatacenter, (v: Float64Array, dc: string) => renderChannel(v, s.fields, pct?.byDatacenter.get(dc))),
+  });
 }
 
 export function domainEntryJson(s: DomainSecond): string {
-  const render = (v: Float64Array) => renderDomain(v, s.fields);
+  const pct = s.percentiles;
   return JSON.stringify({
     recorded: s.second,
-    aggregated: objectOf(s.byDomain, render),
-    datacenter: objectOf(s.byDatacenter, (domains: GroupedValues) => objectOf(domains, render)),
+    aggregated: objectOf(s.byDomain, (v: Float64Array, domain: string) => renderDomain(v, s.fields, pct?.byDomain.get(domain))),
+    datacenter: objectOf(s.byDatacenter, (domains: GroupedValues, dc: string) => objectOf(domains, (v: Float64Array, domain: string) => renderDomain(v, s.fields, pct?.byDatacenter.get(dc)?.get(domain)))),
   });
 }
 

@@ -15,6 +15,7 @@
  */
 import { edgeIndex, EDGE_FIELDS, MISS_HISTOGRAM_EDGES, missHistogramField, ORIGIN_FIELDS } from '../../model/fields.ts';
 import { derive, type Derived } from '../../model/derived-fields.ts';
+import { EDGE_PERCENTILE_NAMES } from '../../model/distributions.ts';
 import { DOMAIN_INSPECTOR_FIELDS } from './domain-inspector-fields.ts';
 
 export { derive, type Derived };
@@ -102,7 +103,19 @@ function plan(fields: Uint16Array | undefined): Plan {
  * A real-time analytics (`/v1/channel`) record. `fields`, when given, lists (ascending) every
  * field of `v` that may be non-zero (SecondHints.fields); the others are not looked at.
  */
-export function renderChannel(v: Float64Array, fields?: Uint16Array): ChannelFields {
+/**
+ * The percentile fields (edge_time_p50 ... object_size_p999) of `pct[at...]` into `out`, after
+ * every other field; a percentile with nothing counted (NaN) is left out, as zero counters are.
+ */
+export function putPercentiles(out: FieldValues, pct: Float64Array | undefined, at = 0): void {
+  if (pct === undefined) return;
+  for (let k = 0; k < EDGE_PERCENTILE_NAMES.length; k++) {
+    const v = pct[at + k] as number;
+    if (!Number.isNaN(v)) out[EDGE_PERCENTILE_NAMES[k] as string] = v;
+  }
+}
+
+export function renderChannel(v: Float64Array, fields?: Uint16Array, pct?: Float64Array): ChannelFields {
   const p = plan(fields);
   const out: FieldValues = {};
   for (const [name, i] of p.channel) {
@@ -121,11 +134,12 @@ export function renderChannel(v: Float64Array, fields?: Uint16Array): ChannelFie
     if (count !== 0) (histogram ??= {})[edge] = count;
   }
   if (histogram !== undefined) (out as ChannelFields).miss_histogram = histogram;
+  putPercentiles(out, pct);
   return out;
 }
 
 /** A Domain Inspector record: exactly DOMAIN_INSPECTOR_FIELDS, sparse. `fields` as for renderChannel. */
-export function renderDomain(v: Float64Array, fields?: Uint16Array): FieldValues {
+export function renderDomain(v: Float64Array, fields?: Uint16Array, pct?: Float64Array): FieldValues {
   const out: FieldValues = {};
   const d = derive(v);
   for (const [name, source] of plan(fields).domain) {
@@ -136,6 +150,7 @@ export function renderDomain(v: Float64Array, fields?: Uint16Array): FieldValues
       if (value !== 0 || source.index === I.requests) out[name] = value;
     }
   }
+  putPercentiles(out, pct);
   return out;
 }
 
@@ -151,7 +166,7 @@ export function renderOrigin(v: Float64Array, fields?: Uint16Array): FieldValues
 
 /** A Map rendered as a JSON object with sorted keys. Object.fromEntries defines own properties,
  * so a group named `__proto__` (backends are free-form) stays data. */
-export function objectOf<V, R>(groups: ReadonlyMap<string, V>, render: (value: V) => R): Record<string, R> {
+export function objectOf<V, R>(groups: ReadonlyMap<string, V>, render: (value: V, key: string) => R): Record<string, R> {
   const entries = [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return Object.fromEntries(entries.map(([key, value]) => [key, render(value)]));
+  return Object.fromEntries(entries.map(([key, value]) => [key, render(value, key)]));
 }
