@@ -28,6 +28,7 @@ declare module 'fastly' {
   export class RealtimeApi {
     constructor(client?: ApiClient);
     getStatsLast120Seconds(options: { service_id: string }): Promise<RealtimeResult>;
+    getStatsLast120SecondsWithHttpInfo(options: { service_id: string }): Promise<FastlyHttpInfo<RealtimeResult>>;
     getStatsLast120SecondsLimitEntries(options: { service_id: string; max_entries: number }): Promise<RealtimeResult>;
     getStatsLastSecond(options: { service_id: string; timestamp_in_seconds: number }): Promise<RealtimeResult>;
     getStatsLastSecondWithHttpInfo(options: {
