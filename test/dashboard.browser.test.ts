@@ -92,6 +92,8 @@ describe('dashboard', () => {
     expect(await page.textContent('#status')).toMatch(/live/);
     expect((await cardData('requests')).points).toBeGreaterThan(0);
     expect((await cardData('bandwidth')).points).toBeGreaterThan(0);
+    // Edge and origin time percentiles: from the query API's history and the stream's seconds.
+    expect((await cardData('latency')).points).toBeGreaterThan(0);
     expect(await page.$$eval('#pops tr.row', (rows) => rows.length)).toBeGreaterThan(0);
 
     await page.click('button[data-range="24h"]');
@@ -100,6 +102,7 @@ describe('dashboard', () => {
     // History: buckets across most of the day, not just the live minutes.
     expect(day.span).toBeGreaterThan(20 * 3600);
     expect(day.points).toBeGreaterThan(100);
+    expect((await cardData('latency')).span).toBeGreaterThan(20 * 3600);
 
     // Drill-down into a POP: its own charts.
     await page.click('#pops tr.row');

@@ -92,8 +92,8 @@ export function startStreamSession(opts: StreamSessionOptions): StreamSession {
             const entries = [...(bySecond.get(second) ?? new Map<string, ChannelSecond>())].map(([service, s]) => [
               service,
               {
-                aggregated: renderVector(s.aggregated, opts.fields),
-                datacenter: Object.fromEntries([...s.byDatacenter].map(([dc, v]) => [dc, renderVector(v, opts.fields)])),
+                aggregated: renderVector(s.aggregated, opts.fields, s.percentiles?.aggregated),
+                datacenter: Object.fromEntries([...s.byDatacenter].map(([dc, v]) => [dc, renderVector(v, opts.fields, s.percentiles?.byDatacenter.get(dc))])),
               },
             ]);
             send(`id: ${second}\ndata: ${JSON.stringify({ recorded: second, services: Object.fromEntries(entries) })}\n\n`);

@@ -3,7 +3,7 @@
 // updates pushed over /rtm/v1/stream (no polling), resuming after a network drop.
 /* global uPlot, document, window, setTimeout, URLSearchParams */
 import { api, openStream, token } from './api.js';
-import { BUCKET_SECONDS, createSeries, createTotals, FIELDS, offload, ratio, si } from './model.js';
+import { BUCKET_SECONDS, createLatency, createSeries, createTotals, FIELDS, LATENCY, offload, ratio, si } from './model.js';
 
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => '&#' + c.charCodeAt(0) + ';');
@@ -12,6 +12,7 @@ const MAX_OPTIONS = 300;
 
 const state = { services: [], service: '', range: 'live', custom: undefined, drill: undefined, stream: undefined, generation: 0, events: 0 };
 let series;
+let latency;
 let pops;
 let domains;
 
@@ -28,13 +29,14 @@ const status = (text) => {
 };
 
 // Charts ------------------------------------------------------------------------------------
-const COLORS = ['#2f6fde', '#2b9e5a', '#e0a82b', '#e0572b', '#8e44ad'];
+const COLORS = ['#2f6fde', '#2b9e5a', '#e0a82b', '#e0572b', '#8e44ad', '#7f8c8d'];
 const CHARTS = {
   requests: ['requests/s'],
   bandwidth: ['bytes/s'],
   hitRatio: ['hit ratio'],
   status: ['2xx', '3xx', '4xx', '5xx'],
   offload: ['offload'],
+  latency: ['edge p50', 'edge p95', 'edge p99', 'origin p50', 'origin p95', 'origin p99'],
 };
 const charts = {};
 for (const [name, labels] of Object.entries(CHARTS)) {
@@ -54,13 +56,15 @@ for (const [name, labels] of Object.entries(CHARTS)) {
 
 function drawCharts() {
   const c = series.columns();
-  const data = { requests: [c.requests], bandwidth: [c.bandwidth], hitRatio: [c.hitRatio], status: c.status, offload: [c.offload] };
+  const l = latency.columns();
+  const data = { requests: [c.requests], bandwidth: [c.bandwidth], hitRatio: [c.hitRatio], status: c.status, offload: [c.offload], latency: l.values };
   for (const [name, cols] of Object.entries(data)) {
-    charts[name].setData([c.time].concat(cols));
+    charts[name].setData([name === 'latency' ? l.time : c.time].concat(cols));
     // For tests and curious users: how much the chart shows.
     const card = document.querySelector('[data-chart="' + name + '"]');
     card.dataset.points = String(cols[0].filter((v) => v !== null && v !== 0).length);
-    card.dataset.span = String(c.time.length > 1 ? c.time[c.time.length - 1] - c.time[0] : 0);
+    const time = name === 'latency' ? l.time : c.time;
+    card.dataset.span = String(time.length > 1 ? time[time.length - 1] - time[0] : 0);
   }
 }
 
@@ -143,14 +147,17 @@ async function load() {
   const range = rangeQuery();
   const base = { ...range, filters: filters() };
   try {
-    const [history, byPop, byDomain] = await Promise.all([
+    const [history, byPop, byDomain, percentiles] = await Promise.all([
       api('/rtm/v1/query', { ...base, metrics: FIELDS }),
       api('/rtm/v1/query', { ...base, granularity: 'all', metrics: FIELDS, groupBy: ['datacenter'], orderBy: [{ metric: 'requests' }] }),
       api('/rtm/v1/query', { ...base, granularity: 'all', metrics: FIELDS, groupBy: ['domain'], orderBy: [{ metric: 'requests' }], limit: 10 }),
+      api('/rtm/v1/query', { ...base, metrics: LATENCY }),
     ]);
     if (generation !== state.generation) return;
     series = createSeries(BUCKET_SECONDS[history.granularity], state.range === 'live' ? RANGES.live : undefined);
     for (const row of history.rows) series.addRow(row);
+    latency = createLatency(state.range === 'live' ? RANGES.live : undefined);
+    for (const row of percentiles.rows) latency.set(row.time, row);
     pops = createTotals();
     for (const row of byPop.rows) pops.add(row.datacenter, row);
     domains = createTotals();
@@ -176,7 +183,7 @@ function follow(after, generation) {
   const service = state.service;
   state.stream = openStream({
     services: [service],
-    fields: FIELDS,
+    fields: FIELDS.concat(LATENCY),
     after,
     onState: (s) => status(s === 'live' ? 'live' : s),
     onEvent: (second, data) => {
@@ -186,6 +193,8 @@ function follow(after, generation) {
       if (drill && drill.field === 'domain') return;
       const vector = svc && (drill ? svc.datacenter[drill.value] : svc.aggregated);
       series.addSecond(second, vector);
+      // Live charts are per second, so a stream second's percentiles are its bucket's (coarser buckets stay history).
+      if (series.bucketSeconds === 1) latency.set(second, vector);
       if (svc) {
         for (const [dc, v] of Object.entries(svc.datacenter)) if (!drill || dc === drill.value) pops.add(dc, v);
       }

@@ -12,6 +12,30 @@ export const FIELDS = [
 export const BUCKET_SECONDS = { '1s': 1, '1m': 60, '1h': 3600, '1d': 86400 };
 
 /**
+ * The latency percentiles charted. They do not add up: each bucket's value is the query API's
+ * (ranked from all of the bucket's events) or, live, the stream second's own; never a sum.
+ */
+export const LATENCY = ['edge_time_p50', 'edge_time_p95', 'edge_time_p99', 'origin_time_p50', 'origin_time_p95', 'origin_time_p99'];
+
+/** Percentile columns by bucket: the newest value of each bucket wins (a bucket is one row or one second). */
+export function createLatency(keepSeconds) {
+  const buckets = new Map();
+  return {
+    set(time, values) {
+      buckets.set(time, Object.fromEntries(LATENCY.map((f) => [f, values && typeof values[f] === 'number' ? values[f] : null])));
+      if (keepSeconds !== undefined) {
+        const newest = Math.max(...buckets.keys());
+        for (const t of buckets.keys()) if (t <= newest - keepSeconds) buckets.delete(t);
+      }
+    },
+    columns() {
+      const times = [...buckets.keys()].sort((a, b) => a - b);
+      return { time: times, values: LATENCY.map((f) => times.map((t) => buckets.get(t)[f])) };
+    },
+  };
+}
+
+/**
  * A bucketed series. `keepSeconds` (live mode) drops buckets older than that many seconds
  * before the newest one.
  */
