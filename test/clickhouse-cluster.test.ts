@@ -238,9 +238,9 @@ describe('ClickHouse metric store on two shards', () => {
     expect(await storeTotals(b)).toEqual(expected(2));
     for (const conn of direct(c, database)) {
       const tables = await conn.rows(`SELECT count() FROM system.tables WHERE database = '${database}'`);
-      // A record table per kind and tier (20), their Distributed tables, schema_version, shard_identity, published_lsn, retention_horizon.
+      // A record table per kind and tier (12), their Distributed tables, schema_version, shard_identity, published_lsn, retention_horizon.
       expect(tables[0]?.[0]).toBe(RECORD_KIND_NAMES.length * TIERS.length * 2 + 4);
-      expect(RECORD_KIND_NAMES.length * TIERS.length).toBe(20);
+      expect(RECORD_KIND_NAMES.length * TIERS.length).toBe(12);
     }
   });
 });

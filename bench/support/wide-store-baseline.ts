@@ -7,7 +7,7 @@
 import { BIGINT, DOUBLE, VARCHAR, DuckDBDataChunk, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { createRecordAccumulator } from '../../src/model/record-accumulator.ts';
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../src/model/record.ts';
-import { ident, KEY_COLUMNS, ROW_KINDS as RECORD_KINDS, VALUE_COLUMNS, type RowKind as RecordKind } from '../../src/store/duckdb/schema.ts';
+import { ident, KEY_COLUMNS, RECORD_KINDS, VALUE_COLUMNS, type RecordKind } from '../../src/store/duckdb/schema.ts';
 import { TIER_SECONDS, TIERS, type StoreWrite } from '../../src/store/store.ts';
 import { deltaSeconds, deltaToRecordSet } from '../../src/model/delta.ts';
 

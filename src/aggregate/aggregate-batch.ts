@@ -41,6 +41,21 @@ const statusSums = new SlotVectors(2, 1024);
 const edgeDistSums = new WideSlotSums(EDGE_DIST_WIDTH);
 const originDistSums = new WideSlotSums(ORIGIN_DIST_WIDTH);
 
+const [EDGE_TIME, ORIGIN_TIME, OBJECT_SIZE] = EDGE_DISTRIBUTIONS as [DistributionSlice, DistributionSlice, DistributionSlice];
+const ORIGIN_ONLY = ORIGIN_DISTRIBUTIONS[0] as DistributionSlice;
+
+/**
+ * Where a row's distribution buckets go (distributions.ts): after its counters in the same
+ * vector (model/delta.ts), summed per slot in `sums`. Per edge key its events' time_ms,
+ * origin_time_ms (origin fetches only) and resp_body_bytes; per origin key (`originOnly`) its
+ * fetches' origin_time_ms: two or three bucket lookups and sparse adds per event.
+ */
+interface DistributionSums {
+  sums: WideSlotSums;
+  /** Origin rows: only origin time (their events are fetches). Edge rows: edge time, object size and, for fetches, origin time. */
+  originOnly: boolean;
+}
+
 /** The delta of several batches: one row per key over all of them. */
 export function aggregateToDelta(batches: readonly EventBatch[], dicts: Dictionaries): Delta {
   const live = batches.filter((b) => b.length > 0);
@@ -48,16 +63,12 @@ export function aggregateToDelta(batches: readonly EventBatch[], dicts: Dictiona
   const edgeOut = new PartWriter(4);
   const originOut = new PartWriter(3);
   const dimensionOut = new PartWriter(5);
-  const edgeDistOut = new PartWriter(4);
-  const originDistOut = new PartWriter(3);
   if (live.length > 0) {
     const keyer = createBatchKeyer(live);
-    const edge = createSums(EDGE_TABLE, edgeSums);
-    const origin = createSums(ORIGIN_TABLE, originSums);
+    const edge = createSums(EDGE_TABLE, edgeSums, { sums: edgeDistSums, originOnly: false });
+    const origin = createSums(ORIGIN_TABLE, originSums, { sums: originDistSums, originOnly: true });
     const byMethod = createCounts(methodSums);
     const byStatus = createCounts(statusSums);
-    const edgeDist = createDistributions(edgeDistSums, false);
-    const originDist = createDistributions(originDistSums, true);
     for (const [which, b] of live.entries()) {
       for (let start = 0; start < b.length; start += CHUNK) {
         const end = Math.min(b.length, start + CHUNK);
@@ -67,8 +78,6 @@ export function aggregateToDelta(batches: readonly EventBatch[], dicts: Dictiona
         origin.add(b, which, start, end, axisCodes, keys.origin, true);
         byMethod.add(b, which, start, end, keys.method);
         byStatus.add(b, which, start, end, keys.status);
-        edgeDist.add(b, which, start, end, keys.edge);
-        originDist.add(b, which, start, end, keys.origin);
       }
     }
     // Per key from here (not per event). Key strings are interned into the delta's table once
@@ -93,8 +102,6 @@ export function aggregateToDelta(batches: readonly EventBatch[], dicts: Dictiona
     };
     edge.emit(edgeOut, edgeKey);
     origin.emit(originOut, originKey);
-    edgeDist.emit(edgeDistOut, edgeKey);
-    originDist.emit(originDistOut, originKey);
     byMethod.emit(dimensionOut, (w, which, i, row) => {
       const b = live[which] as EventBatch;
       w.keys[row] = ids.service(b.service[i] as number);
@@ -124,8 +131,6 @@ export function aggregateToDelta(batches: readonly EventBatch[], dicts: Dictiona
     edge: edgeOut.finish(),
     origin: originOut.finish(),
     dimension: dimensionOut.finish(),
-    edgeDist: edgeDistOut.finish(),
-    originDist: originDistOut.finish(),
   };
 }
 
@@ -164,8 +169,15 @@ const grownI32 = (a: Int32Array, min: number): Int32Array => {
   return next;
 };
 
-function createSums(table: CompiledTable, sums: SlotVectors): Sums {
+function createSums(table: CompiledTable, sums: SlotVectors, dist: DistributionSums): Sums {
   const width = table.fields.length;
+  const wide = dist.sums;
+  const originOnly = dist.originOnly;
+  const originSlice = originOnly ? ORIGIN_ONLY : ORIGIN_TIME;
+  const originLayout = originSlice.layout;
+  const originOffset = originSlice.offset;
+  const timeLayout = EDGE_TIME.layout;
+  const sizeLayout = OBJECT_SIZE.layout;
   const words = sums.words;
   const groups = table.groupCount;
   const programAt = table.programAt;
@@ -183,12 +195,16 @@ function createSums(table: CompiledTable, sums: SlotVectors): Sums {
     add(batch, which, start, end, axisCodes, keys, fetchedOnly) {
       const { codes, values, valueWidth } = table.prepare(batch, start, end, axisCodes);
       const fetched = batch.originStatus;
+      const timeMs = batch.timeMs;
+      const originMs = batch.originTimeMs;
+      const body = batch.respBodyBytes;
       let ops = table.ops;
       let slab = sums.slab;
       let bits = sums.bits;
       let lastKey = -1;
       let base = 0;
       let wbase = 0;
+      let distSlot = 0;
       for (let i = start, j = 0; i < end; i++, j++) {
         if (fetchedOnly && (fetched[i] as number) < 0) continue;
         const key = keys[j] as number;
@@ -203,10 +219,18 @@ function createSums(table: CompiledTable, sums: SlotVectors): Sums {
             firstBatch = grownI32(firstBatch, slots);
             firstEvent[slot] = i;
             firstBatch[slot] = which;
+            wide.ensure(slots);
           }
           lastKey = key;
           base = slot * width;
           wbase = slot * words;
+          distSlot = slot;
+        }
+        // The distribution buckets (model/distributions.ts) of the event.
+        if ((fetched[i] as number) >= 0) wide.add(distSlot, originOffset + originLayout.bucketOf(originMs[i] as number), 1);
+        if (!originOnly) {
+          wide.add(distSlot, EDGE_TIME.offset + timeLayout.bucketOf(timeMs[i] as number), 1);
+          wide.add(distSlot, OBJECT_SIZE.offset + sizeLayout.bucketOf(body[i] as number), 1);
         }
         const row = j * valueWidth;
         for (let c = j * groups, last = c + groups; c < last; c++) {
@@ -230,7 +254,7 @@ function createSums(table: CompiledTable, sums: SlotVectors): Sums {
       for (let s = 0; s < slots; s++) {
         out.reserve(0);
         const second = key(out, firstBatch[s] as number, firstEvent[s] as number, out.rows * out.arity);
-        sums.emit(s, out);
+        sums.emitWith(s, out, wide, width);
         out.endRow(second);
       }
     },
@@ -265,64 +289,6 @@ function createCounts(sums: SlotVectors): { add(batch: EventBatch, which: number
         }
         sums.add(slot, 0, 1);
         sums.add(slot, 1, (header[i] as number) + (body[i] as number));
-      }
-    },
-    emit(out, key) {
-      for (let s = 0; s < slots; s++) {
-        out.reserve(0);
-        const second = key(out, firstBatch[s] as number, firstEvent[s] as number, out.rows * out.arity);
-        sums.emit(s, out);
-        out.endRow(second);
-      }
-    },
-  };
-}
-
-const [EDGE_TIME, ORIGIN_TIME, OBJECT_SIZE] = EDGE_DISTRIBUTIONS as [DistributionSlice, DistributionSlice, DistributionSlice];
-const ORIGIN_ONLY = ORIGIN_DISTRIBUTIONS[0] as DistributionSlice;
-
-/**
- * The distribution buckets per key (distributions.ts): per edge key its events' time_ms,
- * origin_time_ms (origin fetches only) and resp_body_bytes; per origin key (`originOnly`) its
- * fetches' origin_time_ms. A hot path too: two or three bucket lookups and sparse adds per event.
- */
-function createDistributions(sums: WideSlotSums, originOnly: boolean): { add(batch: EventBatch, which: number, start: number, end: number, keys: Float64Array): void; emit(out: PartWriter, key: KeyWriter): void } {
-  const index = createSlotIndex(256);
-  let firstEvent: Int32Array = new Int32Array(64);
-  let firstBatch: Int32Array = new Int32Array(64);
-  let slots = 0;
-  const time = EDGE_TIME.layout;
-  const size = OBJECT_SIZE.layout;
-  const originTime = (originOnly ? ORIGIN_ONLY : ORIGIN_TIME).layout;
-  const originOffset = originOnly ? ORIGIN_ONLY.offset : ORIGIN_TIME.offset;
-  return {
-    add(batch, which, start, end, keys) {
-      const fetched = batch.originStatus;
-      const timeMs = batch.timeMs;
-      const originMs = batch.originTimeMs;
-      const body = batch.respBodyBytes;
-      let lastKey = -1;
-      let slot = 0;
-      for (let i = start, j = 0; i < end; i++, j++) {
-        const wasFetched = (fetched[i] as number) >= 0;
-        if (originOnly && !wasFetched) continue;
-        const key = keys[j] as number;
-        if (key !== lastKey) {
-          slot = index.slotOf(key);
-          if (slot === slots) {
-            slots++;
-            sums.ensure(slots);
-            firstEvent = grownI32(firstEvent, slots);
-            firstBatch = grownI32(firstBatch, slots);
-            firstEvent[slot] = i;
-            firstBatch[slot] = which;
-          }
-          lastKey = key;
-        }
-        if (wasFetched) sums.add(slot, originOffset + originTime.bucketOf(originMs[i] as number), 1);
-        if (originOnly) continue;
-        sums.add(slot, EDGE_TIME.offset + time.bucketOf(timeMs[i] as number), 1);
-        sums.add(slot, OBJECT_SIZE.offset + size.bucketOf(body[i] as number), 1);
       }
     },
     emit(out, key) {

@@ -73,7 +73,7 @@ export function readChannelGroups(rows: SecondRows, slot: number, names: readonl
   const buffer = new Float64Array(width * (1 + outers.length));
   for (let i = 0; i < c.count; i++) {
     const at = (1 + (outerSlot.get(c.outer[i] as number) as number)) * width;
-    addVectorInto(c.inTail[i] === 1 ? rows.tailVec : rows.baseVec, c.start[i] as number, c.end[i] as number, buffer, at, bits);
+    addVectorInto(c.inTail[i] === 1 ? rows.tailVec : rows.baseVec, c.start[i] as number, c.end[i] as number, buffer, at, bits, rows.width);
   }
   const fields = fieldsOf((width + 31) >>> 5);
   const byOuter = new Map<string, Float64Array>();
@@ -125,7 +125,7 @@ export function readNestedGroups(rows: SecondRows, slot: number, names: readonly
   const buffer = new Float64Array(width * (inners.length + leaves));
   const leafAt = (leaf: number): number => (inners.length + leaf) * width;
   for (let i = 0; i < c.count; i++) {
-    addVectorInto(c.inTail[i] === 1 ? rows.tailVec : rows.baseVec, c.start[i] as number, c.end[i] as number, buffer, leafAt(rowLeaf[i] as number), bits);
+    addVectorInto(c.inTail[i] === 1 ? rows.tailVec : rows.baseVec, c.start[i] as number, c.end[i] as number, buffer, leafAt(rowLeaf[i] as number), bits, rows.width);
   }
   const fields = fieldsOf((width + 31) >>> 5);
   const byInner = new Map<string, Float64Array>();
@@ -186,7 +186,7 @@ export function sumChannelGroups(rows: SecondRows, slot: number, names: readonly
   if (scratch.length < length) scratch = new Float64Array(Math.max(length, scratch.length * 2));
   const buffer = scratch;
   for (let i = 0; i < c.count; i++) {
-    addVectorInto(c.inTail[i] === 1 ? rows.tailVec : rows.baseVec, c.start[i] as number, c.end[i] as number, buffer, (1 + (rowGroup[i] as number)) * width, bits);
+    addVectorInto(c.inTail[i] === 1 ? rows.tailVec : rows.baseVec, c.start[i] as number, c.end[i] as number, buffer, (1 + (rowGroup[i] as number)) * width, bits, rows.width);
   }
   const fields = fieldsOf((width + 31) >>> 5);
   for (let k = 0; k < outers.length; k++) addOver(fields, buffer, 0, (1 + k) * width);

@@ -16,7 +16,7 @@
  * collectRows() into a reusable cursor.
  */
 import { PartWriter } from '../model/delta.ts';
-import { SlotVectors, WideSlotSums, type SlotSums } from '../model/delta-builder.ts';
+import { SlotVectors, SplitSlotSums, type SlotSums } from '../model/delta-builder.ts';
 
 /** Per service slot: base start, base count, tail head, tail last (-1: none). */
 const STRIDE = 4;
@@ -64,9 +64,8 @@ export class RowCursor {
 const scratchOut = new PartWriter(2);
 const scratchIndex = new Map<number, number>();
 const scratchCursor = new RowCursor();
-const sumsByWidth = new Map<number, SlotSums>();
-/** Vectors wider than this (the distribution buckets) are summed sparsely, never in a slots x width slab. */
-const DENSE_WIDTH_MAX = 1024;
+/** Per (counters, vector width): the compaction sums (counters dense, distribution buckets sparse). */
+const sumsByWidth = new Map<string, SlotSums>();
 /** outer * 2^26 + inner: a unique number for ids below 2^26 (checked on append). */
 const PAIR = 2 ** 26;
 
@@ -86,7 +85,14 @@ export class SecondRows {
   tailVec: Uint8Array = new Uint8Array(0);
   private tailVecLength = 0;
 
-  constructor(readonly width: number) {}
+  /**
+   * `width`: the counters, which reads sum densely; `vectorWidth`: the whole vector (counters,
+   * then distribution buckets, model/delta.ts), which compaction keeps.
+   */
+  constructor(
+    readonly width: number,
+    readonly vectorWidth = width,
+  ) {}
 
   /** Rows held: distinct keys of the base plus every tail row (duplicates until compacted). */
   get rows(): number {
@@ -152,9 +158,10 @@ export class SecondRows {
   /** Sums the tail into the base: one row per distinct key, grouped by slot, exact-size arrays. */
   compact(): void {
     if (this.tailRows === 0) return;
-    const { width } = this;
-    let sums = sumsByWidth.get(width);
-    if (sums === undefined) sumsByWidth.set(width, (sums = width > DENSE_WIDTH_MAX ? new WideSlotSums(width) : new SlotVectors(width, 256)));
+    const { width, vectorWidth } = this;
+    const which = `${width}/${vectorWidth}`;
+    let sums = sumsByWidth.get(which);
+    if (sums === undefined) sumsByWidth.set(which, (sums = vectorWidth > width ? new SplitSlotSums(width, vectorWidth) : new SlotVectors(width, 256)));
     const w = scratchOut;
     w.rows = 0;
     w.vecLength = 0;
@@ -306,16 +313,18 @@ function float(buf: Uint8Array): number {
 }
 
 /**
- * Adds the vector in buf[start, end) into out[offset, offset + width), and sets each of its
- * fields in `bits` (a bitmap of fields).
+ * Adds the counters (fields below `counters`) of the vector in buf[start, end) into
+ * out[offset, offset + counters), and sets each of them in `bits` (a bitmap of fields); the
+ * distribution buckets after them are not read.
  */
-export function addVectorInto(buf: Uint8Array, start: number, end: number, out: Float64Array, offset: number, bits: Uint32Array): void {
+export function addVectorInto(buf: Uint8Array, start: number, end: number, out: Float64Array, offset: number, bits: Uint32Array, counters: number): void {
   if (start === end) return;
   pos = start;
   let field = -1;
   for (let n = varint(buf); n > 0; n--) {
     const tag = varint(buf);
     field += (tag >>> 1) + 1;
+    if (field >= counters) return;
     const v = (tag & 1) === 0 ? varint(buf) : float(buf);
     out[offset + field] = (out[offset + field] as number) + v;
     bits[field >>> 5] = (bits[field >>> 5] as number) | (1 << (field & 31));

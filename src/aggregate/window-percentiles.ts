@@ -16,13 +16,17 @@ function eachRow(rows: SecondRows, slot: number, add: (outer: number, inner: num
   rows.collect(slot, cursor);
   const ids: number[] = [];
   const counts: number[] = [];
+  // The buckets follow the counters in each row's vector (model/delta.ts).
+  const counters = rows.width;
   for (let r = 0; r < cursor.count; r++) {
     ids.length = 0;
     counts.length = 0;
     visitVector(cursor.inTail[r] === 1 ? rows.tailVec : rows.baseVec, cursor.start[r] as number, cursor.end[r] as number, (f, v) => {
-      ids.push(f);
+      if (f < counters) return;
+      ids.push(f - counters);
       counts.push(v);
     });
+    if (ids.length === 0) continue;
     add(cursor.outer[r] as number, cursor.inner[r] as number, ids, counts);
   }
 }

@@ -32,8 +32,7 @@
  * an unchanged second.
  */
 import type { Clock } from '../model/clock.ts';
-import { deltaFromRecordSet, deltaStrings, vecStart, type Delta, type DeltaPart } from '../model/delta.ts';
-import { EDGE_DIST_WIDTH, ORIGIN_DIST_WIDTH } from '../model/distributions.ts';
+import { DIST_RECORD, deltaFromRecordSet, deltaStrings, vecStart, widthOf, type Delta, type DeltaPart } from '../model/delta.ts';
 import { EDGE_FIELDS, ORIGIN_FIELDS } from '../model/fields.ts';
 import type { RecordSet } from '../model/record.ts';
 import { clearChannelGroups, readChannelGroups, readNestedGroups, sumChannelGroups } from './grouped-rows.ts';
@@ -99,9 +98,6 @@ class HeldSecond {
   revision = new Float64Array(4);
   edge: SecondRows | undefined;
   origin: SecondRows | undefined;
-  /** Distribution buckets (distributions.ts) of the edge and origin keys, summed the same way. */
-  edgeDist: SecondRows | undefined;
-  originDist: SecondRows | undefined;
 
   slotOf(service: number): number {
     let slot = this.slots.get(service);
@@ -123,16 +119,16 @@ class HeldSecond {
       this.slots.size * SLOT_BYTES +
       this.revision.byteLength +
       (this.edge?.bytes() ?? 0) +
-      (this.origin?.bytes() ?? 0) +
-      (this.edgeDist?.bytes() ?? 0) +
-      (this.originDist?.bytes() ?? 0)
+      (this.origin?.bytes() ?? 0)
     );
   }
 }
 
 const EDGE_WIDTH = EDGE_FIELDS.length;
 const ORIGIN_WIDTH = ORIGIN_FIELDS.length;
-type HeldKind = 'edge' | 'origin' | 'edgeDist' | 'originDist';
+/** Whole vectors: the counters, then the distribution buckets (model/delta.ts). */
+const EDGE_VECTOR = widthOf('edge');
+const ORIGIN_VECTOR = widthOf('origin');
 /** Key columns of a delta row the window keeps: service, datacenter, and domain or backend (products are summed). */
 const SERVICE = 0;
 const OUTER = 1;
@@ -191,8 +187,7 @@ export function createWindow(opts: WindowOptions): Window {
   const compactSecond = (held: HeldSecond | undefined): void => {
     held?.edge?.compact();
     held?.origin?.compact();
-    held?.edgeDist?.compact();
-    held?.originDist?.compact();
+
   };
 
   /**
@@ -229,7 +224,7 @@ export function createWindow(opts: WindowOptions): Window {
   }
 
   /** Adds one kind's rows of `delta`; returns the rows it appended to (for the compaction check). */
-  function applyPart(part: DeltaPart, arity: number, kind: HeldKind, width: number, oldest: number, strings: readonly string[], touched: Set<SecondRows>): void {
+  function applyPart(part: DeltaPart, arity: number, kind: 'edge' | 'origin', width: number, oldest: number, strings: readonly string[], touched: Set<SecondRows>): void {
     let lastSecond = Number.NaN;
     let held: HeldSecond | undefined;
     let rows: SecondRows | undefined;
@@ -247,7 +242,7 @@ export function createWindow(opts: WindowOptions): Window {
         lastSecond = second;
         held = seconds.get(second);
         if (held === undefined) seconds.set(second, (held = new HeldSecond()));
-        rows = held[kind] ??= new SecondRows(width);
+        rows = held[kind] ??= new SecondRows(width, kind === 'edge' ? EDGE_VECTOR : ORIGIN_VECTOR);
         touched.add(rows);
         lastService = -1;
       }
@@ -292,8 +287,6 @@ export function createWindow(opts: WindowOptions): Window {
       const touched = new Set<SecondRows>();
       applyPart(delta.edge, 4, 'edge', EDGE_WIDTH, oldest, strings, touched);
       applyPart(delta.origin, 3, 'origin', ORIGIN_WIDTH, oldest, strings, touched);
-      applyPart(delta.edgeDist, 4, 'edgeDist', EDGE_DIST_WIDTH, oldest, strings, touched);
-      applyPart(delta.originDist, 3, 'originDist', ORIGIN_DIST_WIDTH, oldest, strings, touched);
       for (const rows of touched) if (rows.wantsCompaction) rows.compact();
       enforceBudget();
     },
@@ -307,7 +300,7 @@ export function createWindow(opts: WindowOptions): Window {
         const rows = held.edge;
         if (rows === undefined || !rows.has(slot)) return [];
         const g = readChannelGroups(rows, slot, names);
-        const dist = held.edgeDist;
+        const dist = held.edge;
         const out: ChannelSecond = { second, fields: g.fields, revision: held.revision[slot] as number, aggregated: g.total, byDatacenter: g.byOuter };
         if (dist?.has(slot) === true) out.percentiles = channelPercentiles(dist, slot, names);
         return [out];
@@ -318,7 +311,7 @@ export function createWindow(opts: WindowOptions): Window {
       for (const { second, held, slot } of heldSeconds(service, from, to)) {
         const rows = held.edge;
         if (rows === undefined || !rows.has(slot)) continue;
-        const dist = held.edgeDist;
+        const dist = held.edge;
         // Before the groups: those are lent from a scratch the percentile read does not touch.
         const pct = dist?.has(slot) === true ? channelPercentiles(dist, slot, names) : undefined;
         const g = sumChannelGroups(rows, slot, names);
@@ -337,7 +330,7 @@ export function createWindow(opts: WindowOptions): Window {
         const rows = held.edge;
         if (rows === undefined || !rows.has(slot)) return [];
         const g = readNestedGroups(rows, slot, names);
-        const dist = held.edgeDist;
+        const dist = held.edge;
         const out: DomainSecond = { second, fields: g.fields, revision: held.revision[slot] as number, byDomain: g.byInner, byDatacenter: g.byOuter };
         if (dist?.has(slot) === true) out.percentiles = domainPercentiles(dist, slot, names);
         return [out];
@@ -357,17 +350,20 @@ export function createWindow(opts: WindowOptions): Window {
       const out: DistributionCell[] = [];
       const cursor = new RowCursor();
       for (const { second, held, slot } of heldSeconds(service, from, to)) {
-        const rows = held[kind];
+        const rows = held[DIST_RECORD[kind]];
         if (rows === undefined || !rows.has(slot)) continue;
+        const counters = rows.width;
         cursor.count = 0;
         rows.collect(slot, cursor);
         for (let r = 0; r < cursor.count; r++) {
           const ids: number[] = [];
           const counts: number[] = [];
           visitVector(cursor.inTail[r] === 1 ? rows.tailVec : rows.baseVec, cursor.start[r] as number, cursor.end[r] as number, (f, v) => {
-            ids.push(f);
+            if (f < counters) return;
+            ids.push(f - counters);
             counts.push(v);
           });
+          if (ids.length === 0) continue;
           out.push({ second, datacenter: names[cursor.outer[r] as number] as string, inner: names[cursor.inner[r] as number] as string, ids: Uint16Array.from(ids), counts: Float64Array.from(counts) });
         }
       }

@@ -47,8 +47,17 @@ export class SlotVectors implements SlotSums {
    * the slot. Fields whose sum is 0 (or -0) are left out, as writeSparseVector does.
    */
   emit(slot: number, out: PartWriter): void {
+    this.emitWith(slot, out, undefined, 0);
+  }
+
+  /**
+   * emit(), with the fields `wide` holds for the same slot after the counters, each shifted by
+   * `offset` (>= width): one vector of counters and distribution buckets. Zeroes both.
+   */
+  emitWith(slot: number, out: PartWriter, wide: WideSlotSums | undefined, offset: number): void {
     const { width, words, slab, bits } = this;
-    out.reserve(8 + 18 * width);
+    const extra = wide === undefined ? 0 : wide.take(slot);
+    out.reserve(8 + 18 * width + 18 * extra);
     const base = slot * width;
     const wbase = slot * words;
     let nonZero = 0;
@@ -60,9 +69,25 @@ export class SlotVectors implements SlotSums {
         b ^= low;
       }
     }
+    const takenIds = wide?.takenIds;
+    const takenSums = wide?.takenSums;
+    for (let k = 0; k < extra; k++) if ((takenSums as Float64Array)[k] !== 0) nonZero++;
     const buf = out.vec;
     let pos = writeVarint(buf, out.vecLength, nonZero);
     let last = -1;
+    const put = (f: number, v: number): void => {
+      const gap = f - last - 1;
+      last = f;
+      if (Number.isSafeInteger(v) && v >= 0) {
+        pos = writeVarint(buf, pos, gap * 2);
+        pos = writeVarint(buf, pos, v);
+      } else {
+        pos = writeVarint(buf, pos, gap * 2 + 1);
+        f64[0] = v;
+        buf.set(f64Bytes, pos);
+        pos += 8;
+      }
+    };
     for (let w = 0; w < words; w++) {
       let b = bits[wbase + w] as number;
       bits[wbase + w] = 0;
@@ -72,19 +97,12 @@ export class SlotVectors implements SlotSums {
         const f = (w << 5) + (31 - Math.clz32(low));
         const v = slab[base + f] as number;
         slab[base + f] = 0;
-        if (v === 0) continue;
-        const gap = f - last - 1;
-        last = f;
-        if (Number.isSafeInteger(v) && v >= 0) {
-          pos = writeVarint(buf, pos, gap * 2);
-          pos = writeVarint(buf, pos, v);
-        } else {
-          pos = writeVarint(buf, pos, gap * 2 + 1);
-          f64[0] = v;
-          buf.set(f64Bytes, pos);
-          pos += 8;
-        }
+        if (v !== 0) put(f, v);
       }
+    }
+    for (let k = 0; k < extra; k++) {
+      const v = (takenSums as Float64Array)[k] as number;
+      if (v !== 0) put(offset + ((takenIds as Uint16Array)[k] as number), v);
     }
     out.vecLength = pos;
   }
@@ -159,8 +177,24 @@ export class WideSlotSums implements SlotSums {
   }
 
   emit(slot: number, out: PartWriter): void {
+    const n = this.take(slot);
+    out.reserve(sparsePairsMaxBytes(n));
+    out.vecLength = writeSparsePairs(out.vec, out.vecLength, this.takenIds, this.takenSums, n);
+  }
+
+  /** Fields of the last take(), ascending, and their sums beside them. */
+  get takenIds(): Uint16Array {
+    return this.scratchFields;
+  }
+  get takenSums(): Float64Array {
+    return this.scratchSums;
+  }
+
+  /** Moves slot's fields (ascending) and sums into takenIds / takenSums and empties the slot; returns how many. */
+  take(slot: number): number {
     let n = 0;
     for (let p = this.heads[slot] as number; p >= 0; p = this.next[p] as number) n++;
+    if (n === 0) return 0;
     if (n > this.scratchFields.length) {
       this.scratchFields = new Uint16Array(n * 2);
       this.scratchSums = new Float64Array(n * 2);
@@ -171,16 +205,15 @@ export class WideSlotSums implements SlotSums {
     for (let p = this.heads[slot] as number; p >= 0; p = this.next[p] as number) fields[i++] = (this.keys[p] as number) - base;
     const sorted = fields.subarray(0, n).sort();
     // Sums in field order: look each one up again (n is small; the table is hot).
-    for (let k = 0; k < n; k++) this.scratchSums[k] = this.take(base + (sorted[k] as number));
-    out.reserve(sparsePairsMaxBytes(n));
-    out.vecLength = writeSparsePairs(out.vec, out.vecLength, sorted, this.scratchSums, n);
+    for (let k = 0; k < n; k++) this.scratchSums[k] = this.takeKey(base + (sorted[k] as number));
     this.heads[slot] = -1;
     this.live -= n;
     if (this.live === 0) this.clear();
+    return n;
   }
 
   /** The sum at `key`, its entry marked dead (-2: probes go past it; only clear() frees it). */
-  private take(key: number): number {
+  private takeKey(key: number): number {
     const mask = this.mask;
     let p = (Math.imul((key | 0) ^ ((key / 4294967296) | 0), 0x9e3779b1) >>> 16 ^ Math.imul(key | 0, 0x85ebca6b)) & mask;
     while (this.keys[p] !== key) p = (p + 1) & mask;
@@ -232,6 +265,34 @@ export class WideSlotSums implements SlotSums {
     }
     this.used = used;
     this.usedCount = count;
+  }
+}
+
+/**
+ * Sums of a record vector of `counters` counters followed by distribution buckets (up to
+ * `width` fields in all): the counters in a dense SlotVectors, the buckets in a WideSlotSums,
+ * emitted as one vector. What the window's compaction sums edge and origin rows with.
+ */
+export class SplitSlotSums implements SlotSums {
+  private readonly dense: SlotVectors;
+  private readonly wide: WideSlotSums;
+  constructor(
+    readonly counters: number,
+    readonly width: number,
+  ) {
+    this.dense = new SlotVectors(counters, 256);
+    this.wide = new WideSlotSums(Math.max(1, width - counters));
+  }
+  ensure(slots: number): void {
+    this.dense.ensure(slots);
+    this.wide.ensure(slots);
+  }
+  add(slot: number, field: number, value: number): void {
+    if (field < this.counters) this.dense.add(slot, field, value);
+    else this.wide.add(slot, field - this.counters, value);
+  }
+  emit(slot: number, out: PartWriter): void {
+    this.dense.emitWith(slot, out, this.wide, this.counters);
   }
 }
 
@@ -317,8 +378,6 @@ export function filterDelta(delta: Delta, keep: (second: number) => boolean): De
     edge: pick(delta.edge, RECORD_KEYS.edge.key.length),
     origin: pick(delta.origin, RECORD_KEYS.origin.key.length),
     dimension: pick(delta.dimension, RECORD_KEYS.dimension.key.length),
-    edgeDist: pick(delta.edgeDist, RECORD_KEYS.edgeDist.key.length),
-    originDist: pick(delta.originDist, RECORD_KEYS.originDist.key.length),
   };
 }
 
@@ -359,7 +418,5 @@ export function dropServices(delta: Delta, services: ReadonlySet<string>): Delta
   const edge = pick(delta.edge, RECORD_KEYS.edge.key.length);
   const origin = pick(delta.origin, RECORD_KEYS.origin.key.length);
   const dimension = pick(delta.dimension, RECORD_KEYS.dimension.key.length);
-  const edgeDist = pick(delta.edgeDist, RECORD_KEYS.edgeDist.key.length);
-  const originDist = pick(delta.originDist, RECORD_KEYS.originDist.key.length);
-  return { ...strings.finish(), edge, origin, dimension, edgeDist, originDist };
+  return { ...strings.finish(), edge, origin, dimension };
 }

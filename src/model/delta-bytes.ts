@@ -4,24 +4,17 @@
  * arrays; decoding makes views on the bytes (no copy when they are 8-byte aligned) after checking
  * every length and offset, so a damaged payload is a RangeError, never a wrong number.
  *
- *   u32 magic "RTD2", u32 strings, u32 stringBytes, then per kind (edge, origin, dimension,
- *   edgeDist, originDist): u32 rows, u32 vecBytes; padding to 56 bytes; then stringEnd
- *   u32[strings], stringBytes, and per kind: second f64[rows], keys u32[rows*arity],
- *   vecEnd u32[rows], vec u8[vecBytes].
- *
- * "RTD1" (before the distributions) is the same with the first three kinds and a 40-byte
- * header: still read (WAL segments and 1 s blocks written by earlier versions), never written.
+ *   u32 magic "RTD1", u32 strings, u32 stringBytes, then per kind (edge, origin, dimension):
+ *   u32 rows, u32 vecBytes; padding to 40 bytes; then stringEnd u32[strings], stringBytes,
+ *   and per kind: second f64[rows], keys u32[rows*arity], vecEnd u32[rows], vec u8[vecBytes].
  *
  * Little-endian (typed arrays use the platform's order; every platform Node runs on here is LE,
  * checked at load).
  */
 import { RECORD_KIND_NAMES, arityOf, type Delta, type DeltaPart, type RecordKind } from './delta.ts';
 
-const MAGIC = 0x32445452; // "RTD2"
-const HEADER = 56;
-const MAGIC_V1 = 0x31445452; // "RTD1"
-const HEADER_V1 = 40;
-const KINDS_V1 = 3;
+const MAGIC = 0x31445452; // "RTD1"
+const HEADER = 40;
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('rtmetrics needs a little-endian platform');
 
@@ -53,7 +46,7 @@ export function encodeDelta(d: Delta, out?: Uint8Array, offset = 0): Uint8Array 
     dv.setUint32(12 + k * 8, d[kind].rows, true);
     dv.setUint32(16 + k * 8, d[kind].vec.length, true);
   });
-  for (let i = 12 + RECORD_KIND_NAMES.length * 8; i < HEADER; i++) buf[offset + i] = 0;
+  for (let i = 36; i < HEADER; i++) buf[offset + i] = 0;
   let pos = offset + HEADER;
   const put = (a: ArrayBufferView): void => {
     const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -118,7 +111,7 @@ export function allocateEncodedDelta(shape: DeltaShape): { bytes: Uint8Array; de
     const vec = view(vecBytes, 1, (b, o, l) => new Uint8Array(b, o, l));
     parts[kind] = { rows, second, keys, vecEnd, vec };
   });
-  return { bytes, delta: { stringBytes, stringEnd, ...(parts as Record<RecordKind, DeltaPart>) } };
+  return { bytes, delta: { stringBytes, stringEnd, edge: parts.edge as DeltaPart, origin: parts.origin as DeltaPart, dimension: parts.dimension as DeltaPart } };
 }
 
 /** Reads a delta encoded by encodeDelta; throws a RangeError when the bytes are not one. */
@@ -128,12 +121,10 @@ export function decodeDelta(input: Uint8Array): Delta {
   // (Uint8Array.from copies; Buffer#slice would not.)
   const bytes = input.byteOffset % 8 === 0 ? input : Uint8Array.from(input);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = dv.getUint32(0, true);
-  if (magic !== MAGIC && magic !== MAGIC_V1) throw new RangeError('not a delta payload (bad magic)');
-  const kinds = magic === MAGIC ? RECORD_KIND_NAMES.length : KINDS_V1;
+  if (dv.getUint32(0, true) !== MAGIC) throw new RangeError('not a delta payload (bad magic)');
   const strings = dv.getUint32(4, true);
   const stringBytesLength = dv.getUint32(8, true);
-  let pos = magic === MAGIC ? HEADER : HEADER_V1;
+  let pos = HEADER;
   const take = <T>(count: number, size: number, make: (buffer: ArrayBufferLike, byteOffset: number, length: number) => T): T => {
     const byteLength = count * size;
     if (pos + byteLength > bytes.length) throw new RangeError('delta payload ends early');
@@ -149,8 +140,8 @@ export function decodeDelta(input: Uint8Array): Delta {
   checkEnds(stringEnd, stringBytesLength, 'string');
   const parts: Partial<Record<RecordKind, DeltaPart>> = {};
   RECORD_KIND_NAMES.forEach((kind, k) => {
-    const rows = k < kinds ? dv.getUint32(12 + k * 8, true) : 0;
-    const vecBytes = k < kinds ? dv.getUint32(16 + k * 8, true) : 0;
+    const rows = dv.getUint32(12 + k * 8, true);
+    const vecBytes = dv.getUint32(16 + k * 8, true);
     const arity = arityOf(kind);
     const second = f64(rows);
     const keys = u32(rows * arity);
@@ -162,7 +153,7 @@ export function decodeDelta(input: Uint8Array): Delta {
     parts[kind] = { rows, second, keys, vecEnd, vec };
   });
   if (pos !== bytes.length) throw new RangeError('delta payload has trailing bytes');
-  return { stringBytes, stringEnd, ...(parts as Record<RecordKind, DeltaPart>) };
+  return { stringBytes, stringEnd, edge: parts.edge as DeltaPart, origin: parts.origin as DeltaPart, dimension: parts.dimension as DeltaPart };
 }
 
 function checkEnds(ends: Uint32Array, total: number, what: string): void {

@@ -108,8 +108,8 @@ export function concatDeltas(deltas: readonly Delta[]): Delta {
       for (let i = 0; i < part.rows; i++) copyRow(part, i, w.arity, map, w);
     });
   }
-  const [edge, origin, dimension, edgeDist, originDist] = writers.map((w) => w.finish()) as [DeltaPart, DeltaPart, DeltaPart, DeltaPart, DeltaPart];
-  return { ...strings.finish(), edge, origin, dimension, edgeDist, originDist };
+  const [edge, origin, dimension] = writers.map((w) => w.finish()) as [DeltaPart, DeltaPart, DeltaPart];
+  return { ...strings.finish(), edge, origin, dimension };
 }
 
 export interface ServiceBlockBytes {

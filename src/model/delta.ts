@@ -16,29 +16,33 @@ import { EDGE_FIELDS, ORIGIN_FIELDS } from './fields.ts';
 import type { DimensionRecord, DistCounts, EdgeDistRecord, EdgeRecord, OriginDistRecord, OriginRecord, RecordSet } from './record.ts';
 import { ByteReader, readSparseVector, sparsePairsMaxBytes, sparseVectorMaxBytes, writeSparsePairs, writeSparseVector } from './sparse-vector.ts';
 
-/** A name per bucket of the distributions, in vector order (`edge_time_b0`, ...). */
-const bucketNames = (slices: readonly DistributionSlice[]): readonly string[] =>
-  slices.flatMap((s) => Array.from(s.layout.bounds, (_, i) => `${s.name}_b${i}`));
-
 /**
- * The record kinds, their key columns (strings) and their vector fields: the one key table.
- * `edgeDist` / `originDist` hold the bucket counters of distributions.ts per edge / origin key.
+ * The record kinds, their key columns (strings) and their counter fields: the one key table.
+ * An edge or origin row's vector holds its counters (`fields`) and then, from index
+ * `fields.length` on, its distribution buckets (distributions.ts: edge time, origin time and
+ * object size per edge key; origin time per origin key), so a key-second stays one row. The
+ * buckets are ~10,000 wide and sparse: nothing ever expands them into a dense vector.
  */
 export const RECORD_KEYS = {
-  edge: { key: ['service', 'datacenter', 'domain', 'product'], fields: EDGE_FIELDS },
-  origin: { key: ['service', 'datacenter', 'backend'], fields: ORIGIN_FIELDS },
-  dimension: { key: ['service', 'domain', 'product', 'dimension', 'value'], fields: ['count', 'bytes'] as readonly string[] },
-  edgeDist: { key: ['service', 'datacenter', 'domain', 'product'], fields: bucketNames(EDGE_DISTRIBUTIONS) },
-  originDist: { key: ['service', 'datacenter', 'backend'], fields: bucketNames(ORIGIN_DISTRIBUTIONS) },
+  edge: { key: ['service', 'datacenter', 'domain', 'product'], fields: EDGE_FIELDS, distributions: EDGE_DISTRIBUTIONS },
+  origin: { key: ['service', 'datacenter', 'backend'], fields: ORIGIN_FIELDS, distributions: ORIGIN_DISTRIBUTIONS },
+  dimension: { key: ['service', 'domain', 'product', 'dimension', 'value'], fields: ['count', 'bytes'] as readonly string[], distributions: [] as readonly DistributionSlice[] },
 } as const;
 
 export type RecordKind = keyof typeof RECORD_KEYS;
-export const RECORD_KIND_NAMES: readonly RecordKind[] = ['edge', 'origin', 'dimension', 'edgeDist', 'originDist'];
-/** The kinds holding distribution buckets (wide, sparse: never expanded to a dense vector). */
-export type DistributionKind = 'edgeDist' | 'originDist';
-export const DIST_KINDS: readonly DistributionKind[] = ['edgeDist', 'originDist'];
+export const RECORD_KIND_NAMES: readonly RecordKind[] = ['edge', 'origin', 'dimension'];
 export const arityOf = (kind: RecordKind): number => RECORD_KEYS[kind].key.length;
-export const widthOf = (kind: RecordKind): number => RECORD_KEYS[kind].fields.length;
+/** The counters of a kind's vector (the dense part every reader of records shows). */
+export const countersOf = (kind: RecordKind): number => RECORD_KEYS[kind].fields.length;
+/** The whole vector: counters, then distribution buckets. */
+export const widthOf = (kind: RecordKind): number => countersOf(kind) + RECORD_KEYS[kind].distributions.reduce((n, d) => n + d.layout.bounds.length, 0);
+
+/**
+ * The distribution vectors: `edgeDist` (the buckets of edge rows) and `originDist` (of origin
+ * rows). A bucket id is its index among the distribution fields (vector index - countersOf).
+ */
+export type DistributionKind = 'edgeDist' | 'originDist';
+export const DIST_RECORD: Readonly<Record<DistributionKind, 'edge' | 'origin'>> = { edgeDist: 'edge', originDist: 'origin' };
 
 export interface DeltaPart {
   readonly rows: number;
@@ -60,8 +64,6 @@ export interface Delta {
   readonly edge: DeltaPart;
   readonly origin: DeltaPart;
   readonly dimension: DeltaPart;
-  readonly edgeDist: DeltaPart;
-  readonly originDist: DeltaPart;
 }
 
 const emptyPart = (): DeltaPart => ({
@@ -78,11 +80,9 @@ export const emptyDelta = (): Delta => ({
   edge: emptyPart(),
   origin: emptyPart(),
   dimension: emptyPart(),
-  edgeDist: emptyPart(),
-  originDist: emptyPart(),
 });
 
-export const deltaRows = (d: Delta): number => d.edge.rows + d.origin.rows + d.dimension.rows + d.edgeDist.rows + d.originDist.rows;
+export const deltaRows = (d: Delta): number => d.edge.rows + d.origin.rows + d.dimension.rows;
 export const isEmptyDelta = (d: Delta): boolean => deltaRows(d) === 0;
 
 // ignoreBOM: a name may begin with U+FEFF (backend names allow it); it must round-trip unchanged.
@@ -116,11 +116,14 @@ export function deltaStrings(d: Delta): readonly string[] {
 /** The byte range of row `i`'s vector. */
 export const vecStart = (part: DeltaPart, i: number): number => (i === 0 ? 0 : (part.vecEnd[i - 1] as number));
 
-/** Adds row `i`'s vector into `into` (a dense vector of the kind's width, or longer at `offset`). */
-export function addRowInto(part: DeltaPart, i: number, into: Float64Array, offset = 0): void {
+/**
+ * Adds row `i`'s counters into `into` (a dense vector of the kind's counters, or longer at
+ * `offset`; `counters` says how many): the distribution buckets after them are skipped.
+ */
+export function addRowInto(part: DeltaPart, i: number, into: Float64Array, offset = 0, counters = into.length - offset): void {
   const r = new ByteReader(part.vec.subarray(vecStart(part, i), part.vecEnd[i]), 0, 'delta vector');
-  readSparseVector(r, into.length - offset, (f, v) => {
-    into[offset + f] = (into[offset + f] as number) + v;
+  readSparseVector(r, Number.MAX_SAFE_INTEGER, (f, v) => {
+    if (f < counters) into[offset + f] = (into[offset + f] as number) + v;
   });
 }
 
@@ -226,17 +229,43 @@ export class StringTableWriter {
 export function deltaToRecordSet(d: Delta): RecordSet {
   const names = deltaStrings(d);
   const name = (part: DeltaPart, i: number, k: number, arity: number): string => names[part.keys[i * arity + k] as number] as string;
+  /**
+   * Row i's counters into `values` and its buckets as (ids - counters, counts); `counted`: the row
+   * has a counter field or no field at all (an all-zero record), not only buckets.
+   */
+  const split = (p: DeltaPart, i: number, kind: RecordKind, values: Float64Array): { counted: boolean; dist: DistCounts | undefined } => {
+    const counters = countersOf(kind);
+    const ids: number[] = [];
+    const counts: number[] = [];
+    let fields = 0;
+    visitRow(p, i, widthOf(kind), (f, v) => {
+      if (f < counters) {
+        values[f] = (values[f] as number) + v;
+        fields++;
+      } else {
+        ids.push(f - counters);
+        counts.push(v);
+      }
+    });
+    return { counted: fields > 0 || ids.length === 0, dist: ids.length === 0 ? undefined : { ids: Uint16Array.from(ids), counts: Float64Array.from(counts) } };
+  };
   const edge: EdgeRecord[] = [];
+  const edgeDist: EdgeDistRecord[] = [];
   for (let i = 0, p = d.edge; i < p.rows; i++) {
     const values = new Float64Array(EDGE_FIELDS.length);
-    addRowInto(p, i, values);
-    edge.push({ second: p.second[i] as number, service: name(p, i, 0, 4), datacenter: name(p, i, 1, 4), domain: name(p, i, 2, 4), product: name(p, i, 3, 4), values });
+    const { counted, dist } = split(p, i, 'edge', values);
+    const key = { second: p.second[i] as number, service: name(p, i, 0, 4), datacenter: name(p, i, 1, 4), domain: name(p, i, 2, 4), product: name(p, i, 3, 4) };
+    if (counted) edge.push({ ...key, values });
+    if (dist !== undefined) edgeDist.push({ ...key, ...dist });
   }
   const origin: OriginRecord[] = [];
+  const originDist: OriginDistRecord[] = [];
   for (let i = 0, p = d.origin; i < p.rows; i++) {
     const values = new Float64Array(ORIGIN_FIELDS.length);
-    addRowInto(p, i, values);
-    origin.push({ second: p.second[i] as number, service: name(p, i, 0, 3), datacenter: name(p, i, 1, 3), backend: name(p, i, 2, 3), values });
+    const { counted, dist } = split(p, i, 'origin', values);
+    const key = { second: p.second[i] as number, service: name(p, i, 0, 3), datacenter: name(p, i, 1, 3), backend: name(p, i, 2, 3) };
+    if (counted) origin.push({ ...key, values });
+    if (dist !== undefined) originDist.push({ ...key, ...dist });
   }
   const dimension: DimensionRecord[] = [];
   const pair = new Float64Array(2);
@@ -253,23 +282,6 @@ export function deltaToRecordSet(d: Delta): RecordSet {
       count: pair[0] as number,
       bytes: pair[1] as number,
     });
-  }
-  const counts = (p: DeltaPart, i: number): DistCounts => {
-    const ids: number[] = [];
-    const values: number[] = [];
-    visitRow(p, i, widthOf(p === d.edgeDist ? 'edgeDist' : 'originDist'), (f, v) => {
-      ids.push(f);
-      values.push(v);
-    });
-    return { ids: Uint16Array.from(ids), counts: Float64Array.from(values) };
-  };
-  const edgeDist: EdgeDistRecord[] = [];
-  for (let i = 0, p = d.edgeDist; i < p.rows; i++) {
-    edgeDist.push({ second: p.second[i] as number, service: name(p, i, 0, 4), datacenter: name(p, i, 1, 4), domain: name(p, i, 2, 4), product: name(p, i, 3, 4), ...counts(p, i) });
-  }
-  const originDist: OriginDistRecord[] = [];
-  for (let i = 0, p = d.originDist; i < p.rows; i++) {
-    originDist.push({ second: p.second[i] as number, service: name(p, i, 0, 3), datacenter: name(p, i, 1, 3), backend: name(p, i, 2, 3), ...counts(p, i) });
   }
   return { edge, origin, dimension, edgeDist, originDist };
 }
@@ -293,17 +305,16 @@ export function deltaFromRecordSet(rs: RecordSet): Delta {
     pair[1] = r.bytes;
     write(dimension, r.second, [r.service, r.domain, r.product, r.dimension, r.value], pair);
   }
-  const writeCounts = (w: PartWriter, second: number, keys: readonly string[], c: DistCounts): void => {
+  // Distribution records: rows of their own in the edge / origin part (rows are additive), buckets after the counters.
+  const writeCounts = (w: PartWriter, second: number, keys: readonly string[], c: DistCounts, counters: number): void => {
     w.reserve(sparsePairsMaxBytes(c.ids.length));
     for (let k = 0; k < keys.length; k++) w.keys[w.rows * w.arity + k] = strings.id(keys[k] as string);
-    w.vecLength = writeSparsePairs(w.vec, w.vecLength, c.ids, c.counts, c.ids.length);
+    w.vecLength = writeSparsePairs(w.vec, w.vecLength, Array.from(c.ids, (id) => id + counters), c.counts, c.ids.length);
     w.endRow(second);
   };
-  const edgeDist = new PartWriter(4);
-  for (const r of rs.edgeDist ?? []) writeCounts(edgeDist, r.second, [r.service, r.datacenter, r.domain, r.product], r);
-  const originDist = new PartWriter(3);
-  for (const r of rs.originDist ?? []) writeCounts(originDist, r.second, [r.service, r.datacenter, r.backend], r);
-  return { ...strings.finish(), edge: edge.finish(), origin: origin.finish(), dimension: dimension.finish(), edgeDist: edgeDist.finish(), originDist: originDist.finish() };
+  for (const r of rs.edgeDist ?? []) writeCounts(edge, r.second, [r.service, r.datacenter, r.domain, r.product], r, EDGE_FIELDS.length);
+  for (const r of rs.originDist ?? []) writeCounts(origin, r.second, [r.service, r.datacenter, r.backend], r, ORIGIN_FIELDS.length);
+  return { ...strings.finish(), edge: edge.finish(), origin: origin.finish(), dimension: dimension.finish() };
 }
 
 /** The buffers behind a delta's arrays: its transfer list, to move it to another thread instead of copying it. */

@@ -4,7 +4,7 @@
  * (time bucket, group) into a DistributionSums. The filters mean what the SQL stores' WHERE
  * means: a list restricts the key column of that name, when the kind has it.
  */
-import { deltaStrings, RECORD_KEYS, visitRow, widthOf, type Delta } from '../model/delta.ts';
+import { countersOf, deltaStrings, DIST_RECORD, RECORD_KEYS, visitRow, widthOf, type Delta } from '../model/delta.ts';
 import type { DistributionSums } from '../model/distribution-sums.ts';
 import type { DistributionQuery, RecordFilter } from './store.ts';
 
@@ -19,14 +19,16 @@ const FILTERS: readonly (readonly [keyof RecordFilter, string])[] = [
 const floorTo = (second: number, width: number): number => second - (((second % width) + width) % width);
 
 export function addDeltaDistributions(sums: DistributionSums, deltas: readonly Delta[], query: DistributionQuery): void {
-  const columns: readonly string[] = RECORD_KEYS[query.kind].key;
+  const kind = DIST_RECORD[query.kind];
+  const columns: readonly string[] = RECORD_KEYS[kind].key;
   const arity = columns.length;
-  const width = widthOf(query.kind);
+  const width = widthOf(kind);
+  const counters = countersOf(kind);
   const groupAt = (query.groupBy ?? []).map((g) => columns.indexOf(g));
   if (groupAt.some((i) => i < 0)) throw new RangeError(`${query.kind} cannot be grouped by ${(query.groupBy ?? []).join(', ')}`);
   const filters = FILTERS.filter(([f, column]) => query.filter[f] !== undefined && columns.includes(column)).map(([f, column]) => [new Set(query.filter[f]), columns.indexOf(column)] as const);
   for (const delta of deltas) {
-    const part = delta[query.kind];
+    const part = delta[kind];
     if (part.rows === 0) continue;
     const names = deltaStrings(delta);
     // Per string id: passes each filter (resolved once per delta).
@@ -40,7 +42,10 @@ export function addDeltaDistributions(sums: DistributionSums, deltas: readonly D
       if (!pass) continue;
       const bucket = floorTo(second, query.bucketSeconds);
       const group = groupAt.map((k) => names[part.keys[at + k] as number] as string);
-      visitRow(part, i, width, (id, count) => sums.add(bucket, group, id, count));
+      // The buckets follow the counters (model/delta.ts).
+      visitRow(part, i, width, (field, count) => {
+        if (field >= counters) sums.add(bucket, group, field - counters, count);
+      });
     }
   }
 }

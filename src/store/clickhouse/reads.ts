@@ -6,7 +6,7 @@
  * its part and the shard asked adds the partial sums up, exact for sum and sumMap.
  */
 import { EDGE_FIELDS, ORIGIN_FIELDS, edgeFieldIndex } from '../../model/fields.ts';
-import { PartWriter, StringTableWriter, arityOf, RECORD_KIND_NAMES, type Delta, type RecordKind } from '../../model/delta.ts';
+import { DIST_RECORD, PartWriter, StringTableWriter, arityOf, countersOf, RECORD_KIND_NAMES, type Delta, type RecordKind } from '../../model/delta.ts';
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
 import { sparsePairsMaxBytes, writeSparsePairs } from '../../model/sparse-vector.ts';
 import type { DimensionSumQuery, DimensionSumRow, DistributionQuery, DistributionRow, RecordFilter, RecordQuery, SumQuery, SumRow } from '../store.ts';
@@ -110,25 +110,31 @@ export async function sumDimension(src: ReadSource, query: DimensionSumQuery): P
   return (await src.conn.rows(sql)).map((r) => ({ bucket: Number(r[0]), value: s(r[1]), count: Number(r[2]), bytes: Number(r[3]) }));
 }
 
-/** Distribution bucket counts per time bucket and group: sumMap over the bucket maps (ascending ids). */
+/**
+ * Distribution bucket counts per time bucket and group: sumMap over the rows' field maps
+ * (ascending ids), the counters dropped and the buckets numbered from 0 (model/delta.ts).
+ */
 export async function sumDistribution(src: ReadSource, query: DistributionQuery): Promise<DistributionRow[]> {
+  const kind = DIST_RECORD[query.kind];
+  const counters = countersOf(kind);
   const groupBy = query.groupBy ?? [];
-  const keys = keyColumns(query.kind);
+  const keys = keyColumns(kind);
   for (const g of groupBy) if (!keys.includes(g)) throw new RangeError(`${query.kind} cannot be grouped by ${JSON.stringify(g)}`);
   const b = query.bucketSeconds;
   const groups = ['b', ...groupBy].join(', ');
   const sql =
-    `SELECT intDiv(bucket, ${b}) * ${b} AS b${groupBy.map((g) => `, ${g}`).join('')}, sumMap(fieldsMap.k, fieldsMap.v) FROM ${src.table(query.kind, query.tier)} ` +
-    `WHERE ${whereOf(query.kind, query)} GROUP BY ${groups} ORDER BY ${groups}`;
+    `SELECT intDiv(bucket, ${b}) * ${b} AS b${groupBy.map((g) => `, ${g}`).join('')}, ` +
+    `sumMap(arrayFilter(k -> k >= ${counters}, fieldsMap.k), arrayFilter((v, k) -> k >= ${counters}, fieldsMap.v, fieldsMap.k)) ` +
+    `FROM ${src.table(kind, query.tier)} WHERE ${whereOf(kind, query)} GROUP BY ${groups} ORDER BY ${groups}`;
   const out: DistributionRow[] = [];
   for (const r of await src.conn.rows(sql)) {
     const [ids, values] = r[1 + groupBy.length] as [unknown[], unknown[]];
-    const keep = ids.map((_, k) => k).filter((k) => Number(values[k]) !== 0);
+    const keep = ids.map((_, k) => k).filter((k) => Number(ids[k]) >= counters && Number(values[k]) !== 0);
     if (keep.length === 0) continue;
     out.push({
       bucket: Number(r[0]),
       group: groupBy.map((_, g) => s(r[1 + g])),
-      ids: Uint16Array.from(keep, (k) => Number(ids[k])),
+      ids: Uint16Array.from(keep, (k) => Number(ids[k]) - counters),
       counts: Float64Array.from(keep, (k) => Number(values[k])),
     });
   }
@@ -154,5 +160,5 @@ export async function readSecondsDelta(src: ReadSource, from: number, to: number
     }
     parts[kind] = w.finish();
   }
-  return { ...strings.finish(), edge: parts.edge, origin: parts.origin, dimension: parts.dimension, edgeDist: parts.edgeDist, originDist: parts.originDist };
+  return { ...strings.finish(), edge: parts.edge, origin: parts.origin, dimension: parts.dimension };
 }

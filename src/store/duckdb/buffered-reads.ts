@@ -8,7 +8,7 @@ import { addRowInto, deltaStrings, type Delta } from '../../model/delta.ts';
 import { EDGE_FIELDS, edgeFieldIndex, ORIGIN_FIELDS } from '../../model/fields.ts';
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
 import { TIER_SECONDS, type DimensionSumQuery, type DimensionSumRow, type RecordQuery, type SumQuery, type SumRow } from '../store.ts';
-import { KEY_COLUMNS, type RecordKind, type RowKind } from './schema.ts';
+import { KEY_COLUMNS, type RecordKind } from './schema.ts';
 import { FILTER_COLUMNS } from './sql.ts';
 
 type Row = EdgeRecord | OriginRecord | DimensionRecord;
@@ -36,7 +36,7 @@ const keysOf =
  * once per delta to a mask over its string table, so rows outside them cost a lookup each and
  * are never materialized.
  */
-export function bufferedFor<K extends RowKind>(kind: K, deltas: readonly Delta[], query: RecordQuery): RecordSet[K] {
+export function bufferedFor<K extends RecordKind>(kind: K, deltas: readonly Delta[], query: RecordQuery): RecordSet[K] {
   const width = TIER_SECONDS[query.tier];
   const keyColumns = KEY_COLUMNS[kind];
   const arity = keyColumns.length;

@@ -8,7 +8,8 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
 import type { DimensionSumQuery, DimensionSumRow, DistributionQuery, RecordQuery, SumQuery, SumRow } from '../store.ts';
 import type { DistributionSums } from '../../model/distribution-sums.ts';
-import { FIELD_IDS, FIELD_VALUES, ident, isSparseKind, KEY_COLUMNS, keyColumns, sparseFieldSum, sparseFieldSums, sumColumns, tableName, VALUE_COLUMNS, type RowKind, type SparseKind } from './schema.ts';
+import { countersOf, DIST_RECORD } from '../../model/delta.ts';
+import { FIELD_IDS, FIELD_VALUES, ident, isSparseKind, KEY_COLUMNS, keyColumns, sparseFieldSum, sparseFieldSums, sumColumns, tableName, VALUE_COLUMNS, type RecordKind, type SparseKind } from './schema.ts';
 import { inList, whereOf } from './sql.ts';
 
 const str = (v: DuckDBValue | undefined): string => String(v);
@@ -33,7 +34,7 @@ const dimensionRecord = (cols: Cols, i: number): DimensionRecord => ({
 });
 
 /** `<kind>_<tier>` summed per key, ordered by bucket and key. */
-export async function readColumnRecords<K extends RowKind>(c: DuckDBConnection, kind: K, query: RecordQuery): Promise<RecordSet[K]> {
+export async function readColumnRecords<K extends RecordKind>(c: DuckDBConnection, kind: K, query: RecordQuery): Promise<RecordSet[K]> {
   if (isSparseKind(kind)) return (await readSparseRecords(c, kind, query)) as RecordSet[K];
   const where = whereOf(kind, query);
   const keys = keyColumns(kind);
@@ -70,9 +71,9 @@ async function readSparseRecords(c: DuckDBConnection, kind: SparseKind, query: R
           : { second: n(cols[0]?.[i]), service: key(0), datacenter: key(1), backend: key(2), values },
       );
     }
-    // NULL: a key with no non-zero field (its record is all zeros).
+    // NULL: a key with no non-zero field (its record is all zeros). Ids from `width` on are distribution buckets, not counters.
     const fid = cols[1 + arity]?.[i];
-    if (fid !== null && fid !== undefined) (values as Float64Array)[n(fid)] = n(cols[2 + arity]?.[i]);
+    if (fid !== null && fid !== undefined && n(fid) < width) (values as Float64Array)[n(fid)] = n(cols[2 + arity]?.[i]);
   }
   return out;
 }
@@ -112,25 +113,28 @@ export async function sumColumnDimension(c: DuckDBConnection, query: DimensionSu
 }
 
 /**
- * sumDistribution over a rollup table: the bucket lists unnested and summed per (time bucket,
- * group, bucket id) in DuckDB, added into `sums` (which the buffered rollups join).
+ * sumDistribution over a rollup table: the field lists unnested, the counters dropped, and the
+ * buckets (numbered from 0 after them, model/delta.ts) summed per (time bucket, group, bucket)
+ * in DuckDB, added into `sums` (which the buffered rollups join).
  */
 export async function sumColumnDistribution(c: DuckDBConnection, query: DistributionQuery, sums: DistributionSums): Promise<void> {
+  const kind = DIST_RECORD[query.kind];
+  const counters = countersOf(kind);
   const groupBy = query.groupBy ?? [];
-  for (const g of groupBy) if (!KEY_COLUMNS[query.kind].includes(g)) throw new RangeError(`${query.kind} cannot be grouped by ${JSON.stringify(g)}`);
-  const where = whereOf(query.kind, query);
+  for (const g of groupBy) if (!KEY_COLUMNS[kind].includes(g)) throw new RangeError(`${query.kind} cannot be grouped by ${JSON.stringify(g)}`);
+  const where = whereOf(kind, query);
   const groups = groupBy.map(ident);
   const inner =
     `SELECT bucket - bucket % ? AS b${groups.map((g) => `, ${g}`).join('')}, UNNEST(${ident(FIELD_IDS)}) AS fid, UNNEST(${ident(FIELD_VALUES)}) AS val ` +
-    `FROM ${tableName(query.kind, query.tier)} WHERE ${where.sql}`;
+    `FROM ${tableName(kind, query.tier)} WHERE ${where.sql}`;
   const by = ['b', ...groups, 'fid'].join(', ');
-  const sql = `SELECT ${by}, SUM(val) FROM (${inner}) GROUP BY ${by}`;
+  const sql = `SELECT ${by}, SUM(val) FROM (${inner}) WHERE fid >= ${counters} GROUP BY ${by}`;
   const { rows, cols } = await columns(c, sql, [BigInt(query.bucketSeconds), ...where.params]);
   for (let i = 0; i < rows; i++) {
     sums.add(
       n(cols[0]?.[i]),
       groupBy.map((_, g) => str(cols[1 + g]?.[i])),
-      n(cols[1 + groupBy.length]?.[i]),
+      n(cols[1 + groupBy.length]?.[i]) - counters,
       n(cols[2 + groupBy.length]?.[i]),
     );
   }

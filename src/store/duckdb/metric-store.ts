@@ -19,7 +19,7 @@ import { createDistributionSums } from '../../model/distribution-sums.ts';
 import { addDeltaDistributions } from '../delta-distributions.ts';
 import { createMaintenance } from './compaction.ts';
 import { openRollupBuffer } from './rollup-buffer.ts';
-import { denseLayoutProbe, isSparseKind, OLD_LAYOUT_PROBE, RECORD_KINDS, ROLLUP_TIERS, schemaStatements, sparseMigration, type RowKind } from './schema.ts';
+import { denseLayoutProbe, isSparseKind, OLD_LAYOUT_PROBE, RECORD_KINDS, ROLLUP_TIERS, schemaStatements, sparseMigration, type RecordKind } from './schema.ts';
 import { appendSecondBlocks, readSecondDelta, readSecondRecords, sumSecondDimension, sumSecondDistribution, sumSecondEdge } from './second-tier.ts';
 import { checkBucketSeconds, createConnectionPool, createLock, inTransaction, secondParam } from './sql.ts';
 
@@ -83,7 +83,7 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
   const writeLock = createLock();
 
   /** A record read: the 1 s table alone, or a rollup table plus the buffered rollups. */
-  const readRecords = <K extends RowKind>(kind: K, query: RecordQuery): Promise<RecordSet[K]> => {
+  const readRecords = <K extends RecordKind>(kind: K, query: RecordQuery): Promise<RecordSet[K]> => {
     if (query.tier === '1s') return readers.use((c) => readSecondRecords(c, kind, query));
     return rollups.consistent(async (buffered) => {
       const extra = bufferedFor(kind, buffered, query);

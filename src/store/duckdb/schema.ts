@@ -3,10 +3,10 @@
  * `published_lsn`. Column names are the EDGE_FIELDS / ORIGIN_FIELDS constants; they are checked
  * against a strict pattern before they reach SQL, so no untrusted text is ever interpolated.
  */
-import { RECORD_KEYS, RECORD_KIND_NAMES, type RecordKind } from '../../model/delta.ts';
+import { EDGE_FIELDS, ORIGIN_FIELDS } from '../../model/fields.ts';
 import { TIERS, type Tier } from '../store.ts';
 
-export type { RecordKind };
+export type RecordKind = 'edge' | 'origin' | 'dimension';
 
 /** Quotes a constant identifier after checking it is a plain snake_case name. */
 export function ident(name: string): string {
@@ -14,36 +14,26 @@ export function ident(name: string): string {
   return `"${name}"`;
 }
 
-/** The stem of each kind's table names (snake case: identifiers stay lower case). */
-const TABLE_STEM: Readonly<Record<RecordKind, string>> = { edge: 'edge', origin: 'origin', dimension: 'dimension', edgeDist: 'edge_dist', originDist: 'origin_dist' };
-
 /** The table of a kind and tier, unquoted (what DuckDB's Appender takes). */
-export const rawTableName = (kind: RecordKind, tier: Tier): string => `${TABLE_STEM[kind]}_${tier}`;
+export const rawTableName = (kind: RecordKind, tier: Tier): string => `${kind}_${tier}`;
 /** The table of a kind and tier, quoted for SQL. */
 export const tableName = (kind: RecordKind, tier: Tier): string => ident(rawTableName(kind, tier));
 
 /** Key columns of each table after `bucket`, in table order. */
 export const KEY_COLUMNS: Readonly<Record<RecordKind, readonly string[]>> = {
-  edge: RECORD_KEYS.edge.key,
-  origin: RECORD_KEYS.origin.key,
-  dimension: RECORD_KEYS.dimension.key,
-  edgeDist: RECORD_KEYS.edgeDist.key,
-  originDist: RECORD_KEYS.originDist.key,
+  edge: ['service', 'datacenter', 'domain', 'product'],
+  origin: ['service', 'datacenter', 'backend'],
+  dimension: ['service', 'domain', 'product', 'dimension', 'value'],
 };
 
-/** Additive fields of each table, in vector order (a column each for the dense kind, list indexes for the sparse ones). */
+/** Additive columns of each table, in table order. */
 export const VALUE_COLUMNS: Readonly<Record<RecordKind, readonly string[]>> = {
-  edge: RECORD_KEYS.edge.fields,
-  origin: RECORD_KEYS.origin.fields,
-  dimension: RECORD_KEYS.dimension.fields,
-  edgeDist: RECORD_KEYS.edgeDist.fields,
-  originDist: RECORD_KEYS.originDist.fields,
+  edge: EDGE_FIELDS,
+  origin: ORIGIN_FIELDS,
+  dimension: ['count', 'bytes'],
 };
 
-export const RECORD_KINDS: readonly RecordKind[] = RECORD_KIND_NAMES;
-/** The kinds read back as records (RecordSet's edge, origin, dimension lists); the distribution kinds are read as bucket sums. */
-export type RowKind = 'edge' | 'origin' | 'dimension';
-export const ROW_KINDS: readonly RowKind[] = ['edge', 'origin', 'dimension'];
+export const RECORD_KINDS: readonly RecordKind[] = ['edge', 'origin', 'dimension'];
 
 /**
  * The record kinds whose rollup rows keep their fields sparse: two aligned lists per row, the
@@ -54,7 +44,7 @@ export const ROW_KINDS: readonly RowKind[] = ['edge', 'origin', 'dimension'];
  * ingest), where the lists hold 15. SQL still sums them (list_position / UNNEST). Dimension rows
  * have two fields and stay a column each.
  */
-export type SparseKind = Exclude<RecordKind, 'dimension'>;
+export type SparseKind = 'edge' | 'origin';
 export const isSparseKind = (kind: RecordKind): kind is SparseKind => kind !== 'dimension';
 export const FIELD_IDS = 'field_ids';
 export const FIELD_VALUES = 'field_values';
@@ -115,7 +105,7 @@ export const denseLayoutProbe = (kind: SparseKind, tier: Tier): string =>
 export function schemaStatements(): string[] {
   const out: string[] = [];
   for (const tier of ROLLUP_TIERS) for (const kind of RECORD_KINDS) out.push(createTable(kind, tier));
-  for (const kind of ROW_KINDS) out.push(`DROP TABLE IF EXISTS ${ident(formerStagingTable(kind))}`);
+  for (const kind of RECORD_KINDS) out.push(`DROP TABLE IF EXISTS ${ident(formerStagingTable(kind))}`);
   out.push(`CREATE TABLE IF NOT EXISTS ${SECOND_BLOCKS} (bucket BIGINT NOT NULL, service VARCHAR NOT NULL, write_id BIGINT NOT NULL, block BLOB NOT NULL)`);
   out.push('CREATE TABLE IF NOT EXISTS published_lsn (second BIGINT PRIMARY KEY, lsn BIGINT NOT NULL)');
   out.push('CREATE TABLE IF NOT EXISTS store_state (name VARCHAR PRIMARY KEY, value BIGINT NOT NULL)');

@@ -16,7 +16,7 @@ import { createDistributionSums } from '../../model/distribution-sums.ts';
 import { addDeltaDistributions } from '../delta-distributions.ts';
 import { appendTable, type Column } from './append-rows.ts';
 import { bufferedFor, mergeDimensionSums, mergeEdgeSums, mergeRecords } from './buffered-reads.ts';
-import { SECOND_BLOCKS, SECOND_BLOCKS_TABLE, type RowKind } from './schema.ts';
+import { SECOND_BLOCKS, SECOND_BLOCKS_TABLE, type RecordKind } from './schema.ts';
 import { inList, secondParam, type Where } from './sql.ts';
 
 export interface SecondBlock {
@@ -72,7 +72,7 @@ async function blockDeltasOf(c: DuckDBConnection, query: RecordQuery): Promise<D
 }
 
 /** The 1 s records of `kind` a query covers, summed per key, ordered by second and key. */
-export async function readSecondRecords<K extends RowKind>(c: DuckDBConnection, kind: K, query: RecordQuery): Promise<RecordSet[K]> {
+export async function readSecondRecords<K extends RecordKind>(c: DuckDBConnection, kind: K, query: RecordQuery): Promise<RecordSet[K]> {
   const rows = bufferedFor(kind, await blockDeltasOf(c, query), query);
   return mergeRecords(kind, [] as RecordSet[K][number][], rows as RecordSet[K][number][]) as RecordSet[K];
 }
