@@ -23,6 +23,7 @@ import { createRealtimeReader } from './api/fastly/realtime-reader.ts';
 import { metricsRoute } from './api/native/metrics-route.ts';
 import { nativeRoutes } from './api/native/native-routes.ts';
 import { queryRoutes } from './api/native/query-routes.ts';
+import { billingRoutes } from './api/native/billing-routes.ts';
 import { streamRoutes } from './api/native/stream-routes.ts';
 import { prometheusRoute } from './api/native/prometheus-route.ts';
 import { alertRoutes } from './api/native/alert-routes.ts';
@@ -172,6 +173,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     limits: maxRange,
   };
   await app.register(queryRoutes, { tokens, sources: querySources });
+  await app.register(billingRoutes, { tokens, sources: querySources, clock });
   const alertMetrics = services.metrics.self.alerts;
   const evaluator = createAlertEvaluator({
     store: services.alerts,

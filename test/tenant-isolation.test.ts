@@ -150,6 +150,8 @@ const PROBES: Probe[] = [
   { route: 'GET /rtm/v1/alerts', as: 'a', expect: 'same', request: () => ({ method: 'GET', url: '/rtm/v1/alerts' }) },
   { route: 'DELETE /rtm/v1/alerts/:id', as: 'a', expect: 'refusal', request: (t) => ({ method: 'DELETE', url: `/rtm/v1/alerts/${t.alertId}` }) },
   { route: 'DELETE /rtm/v1/alerts/:id', as: 'aAdmin', expect: 'refusal', request: (t) => ({ method: 'DELETE', url: `/rtm/v1/alerts/${t.alertId}` }) },
+  // Billing: B's service answers like an unknown one.
+  { route: 'GET /rtm/v1/billing/bandwidth-p95', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/billing/bandwidth-p95?service=${t.service}&from=${T - 3_600}&to=${T + 20}` }) },
   // Prometheus export: B's service is refused like an unknown one; the unfiltered scrape holds A's series only.
   { route: 'GET /rtm/v1/prometheus', as: 'a', expect: 'refusal', request: (t) => ({ method: 'GET', url: `/rtm/v1/prometheus?service=${t.service}` }) },
   { route: 'GET /rtm/v1/prometheus', as: 'a', expect: 'same', request: () => ({ method: 'GET', url: '/rtm/v1/prometheus?aggregate_only=true&metric_allowlist=^fastly_rt_resp_body_bytes_total$' }) },

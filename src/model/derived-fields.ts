@@ -19,6 +19,9 @@ const I = {
   originRespBody: edgeIndex('origin_fetch_resp_body_bytes'),
 };
 
+/** The stored fields `bandwidth` is the sum of (events.md section 2). */
+export const BANDWIDTH_FIELDS: readonly string[] = ['resp_header_bytes', 'resp_body_bytes', 'bereq_header_bytes', 'bereq_body_bytes'];
+
 export interface Derived {
   /** resp_header_bytes + resp_body_bytes + bereq_header_bytes + bereq_body_bytes. */
   bandwidth: number;
