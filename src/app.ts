@@ -31,7 +31,7 @@ import { createAlertEvaluator } from './alerts/evaluator.ts';
 import { createWebhookSender } from './alerts/webhook.ts';
 import type { QuerySources } from './query/run-query.ts';
 import { createPublishedSeconds } from './query/published-seconds.ts';
-import { CDN_METRICS } from './api/odsl/cdn-provider.ts';
+import { CDN_METRIC_NAMES } from './api/odsl/cdn-provider.ts';
 import { odslMetricRoutes } from './api/odsl/metric-routes.ts';
 import { createUsageQuota } from './api/odsl/usage-quota.ts';
 import { odslObjectRoutes } from './api/odsl/object-routes.ts';
@@ -150,14 +150,14 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   });
   await app.register(azionRoutes, { store, catalog, tokens, clock, timeZone: config.timeZone, limits: config.limits });
 
-  const timeseries = { usage: services.usage, store, clock, timeZone: config.timeZone, maxQueryRangeSeconds: maxRange };
+  const timeseries = { usage: services.usage, store, clock, timeZone: config.timeZone, maxQueryRangeSeconds: maxRange, storedThrough: services.storedThrough };
   await app.register(odslMetricRoutes, {
     usage: services.usage,
     tokens,
     clock,
     build: { ...buildInfo(), startTime: services.startedAt.toISOString() },
     virtualTimeseries: createVirtualTimeseriesHandler(timeseries),
-    cdnMetrics: Object.keys(CDN_METRICS),
+    cdnMetrics: CDN_METRIC_NAMES,
     quota: createUsageQuota({ usage: services.usage, limits: config.limits, clock }),
   });
   const objectQuota = { objects: config.limits.objectsPerToken || Infinity, bytes: config.limits.objectBytesPerToken || Infinity };

@@ -8,7 +8,7 @@
  */
 import { Errors, RtmError } from '../http/errors.ts';
 import { BANDWIDTH_FIELDS } from '../model/derived-fields.ts';
-import type { MetricStore } from '../store/store.ts';
+import type { MetricStore, RecordFilter } from '../store/store.ts';
 import { checkQueryRange, type QueryRangeLimits } from './query-range.ts';
 
 export const SAMPLE_SECONDS = 300;
@@ -43,19 +43,33 @@ export async function bandwidthP95(sources: BandwidthP95Sources, service: string
   const last = Math.min(floorTo(to, SAMPLE_SECONDS), floorTo(sources.storedThrough() + 1, SAMPLE_SECONDS));
   if (!(last > first)) throw new RtmError(Errors.REQUEST_BAD_PARAM, `from/to: no whole 5-minute sample between ${from} and ${Math.min(to, sources.storedThrough() + 1)} (the store holds seconds through ${sources.storedThrough()})`);
   checkQueryRange(last - first, '1m', sources.limits, { narrow: 'ask for a shorter range (a month at most by default)' });
-  const rows = await sources.store.sumEdge({ tier: '1m', from: first, to: last, filter: { services: [service] }, bucketSeconds: SAMPLE_SECONDS, fields: BANDWIDTH_FIELDS });
-  const n = (last - first) / SAMPLE_SECONDS;
-  const bytes = new Float64Array(n);
+  const bytes = await bandwidthSamples(sources.store, { services: [service] }, first, last);
+  let total = 0;
+  let max = 0;
+  for (const b of bytes) {
+    total += b;
+    if (b > max) max = b;
+  }
+  const p95 = nearestRankP95(bytes) / SAMPLE_SECONDS;
+  return { service, from: first, to: last, sample_seconds: SAMPLE_SECONDS, samples: bytes.length, p95_bytes_per_second: p95, p95_bits_per_second: p95 * 8, max_bits_per_second: (max / SAMPLE_SECONDS) * 8, total_bytes: total };
+}
+
+/** Bytes of bandwidth per 5-minute slot of [first, last) (both multiples of 300), 0 for a slot without traffic. */
+export async function bandwidthSamples(store: Pick<MetricStore, 'sumEdge'>, filter: RecordFilter, first: number, last: number): Promise<Float64Array> {
+  const rows = await store.sumEdge({ tier: '1m', from: first, to: last, filter, bucketSeconds: SAMPLE_SECONDS, fields: BANDWIDTH_FIELDS });
+  const bytes = new Float64Array((last - first) / SAMPLE_SECONDS);
   for (const r of rows) {
     const k = (r.bucket - first) / SAMPLE_SECONDS;
-    if (k >= 0 && k < n) bytes[k] = (bytes[k] as number) + r.values.reduce((s, v) => s + v, 0);
+    if (k >= 0 && k < bytes.length) bytes[k] = (bytes[k] as number) + r.values.reduce((s, v) => s + v, 0);
   }
-  let total = 0;
-  for (const b of bytes) total += b;
-  const sorted = bytes.slice().sort();
-  const p95 = (sorted[Math.max(1, Math.ceil(0.95 * n)) - 1] as number) / SAMPLE_SECONDS;
-  const max = (sorted[n - 1] as number) / SAMPLE_SECONDS;
-  return { service, from: first, to: last, sample_seconds: SAMPLE_SECONDS, samples: n, p95_bytes_per_second: p95, p95_bits_per_second: p95 * 8, max_bits_per_second: max * 8, total_bytes: total };
+  return bytes;
+}
+
+/** The nearest-rank 95th percentile of `samples` (the ceil(0.95 n)-th smallest); 0 for none. */
+export function nearestRankP95(samples: Float64Array): number {
+  if (samples.length === 0) return 0;
+  const sorted = samples.slice().sort();
+  return sorted[Math.max(1, Math.ceil(0.95 * sorted.length)) - 1] as number;
 }
 
 /** [start, end) of the calendar month (UTC) `month` ("2026-11"). */

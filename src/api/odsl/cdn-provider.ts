@@ -20,6 +20,7 @@ import { alignsTo, type Calendar } from './timeseries/calendar.ts';
 import type { Observed } from './timeseries/observed.ts';
 import type { TimeRange } from './timeseries/range.ts';
 import type { Point } from './timeseries/series.ts';
+import { CDN_DISTRIBUTION_METRICS, cdnDistributionPoints } from './cdn-distribution-points.ts';
 
 export const CDN_PROVIDER = 'CDN';
 
@@ -31,6 +32,9 @@ export const CDN_METRICS: Readonly<Record<string, readonly string[]>> = Object.f
   CacheHits: ['hits'],
   Errors5xx: ['status_5xx'],
 });
+
+/** Every CDN metric: the sums, then the percentiles and Bandwidth95th (cdn-distribution-points.ts). */
+export const CDN_METRIC_NAMES: readonly string[] = [...Object.keys(CDN_METRICS), ...CDN_DISTRIBUTION_METRICS];
 
 /** Fields a CDN `_filter` may name (pass to parseEntityFilter as `fields`). */
 export const CDN_FILTER_FIELDS: Readonly<Record<string, FieldType>> = Object.freeze({
@@ -101,13 +105,16 @@ export interface CdnQuery {
   range: TimeRange;
   /** Longest range per tier; default DEFAULT_MAX_QUERY_RANGE_SECONDS. */
   maxRangeSeconds?: QueryRangeLimits;
+  /** Every second <= this one is in the store (Bandwidth95th samples stop there). */
+  storedThrough(): number;
 }
 
 /** Points of a CDN metric and the range they cover (widened to whole tier intervals). */
 export async function cdnPoints(store: MetricStore, q: CdnQuery): Promise<{ points: Point[]; range: TimeRange }> {
   const fields = Object.hasOwn(CDN_METRICS, q.metric) ? CDN_METRICS[q.metric] : undefined;
-  if (!fields) {
-    throw new RtmError(Errors.ODSL_UNKNOWN_METRIC, `provider CDN has no metric "${q.metric}" (known: ${Object.keys(CDN_METRICS).join(', ')})`);
+  const distribution = CDN_DISTRIBUTION_METRICS.includes(q.metric);
+  if (!fields && !distribution) {
+    throw new RtmError(Errors.ODSL_UNKNOWN_METRIC, `provider CDN has no metric "${q.metric}" (known: ${CDN_METRIC_NAMES.join(', ')})`);
   }
   if (!hasScope(q.principal, 'read')) throw new RtmError(Errors.AUTH_FORBIDDEN, 'reading CDN metrics needs the read scope');
   const tier = chooseTier(q.calendar, q.timeZone, q.range);
@@ -122,6 +129,7 @@ export async function cdnPoints(store: MetricStore, q: CdnQuery): Promise<{ poin
   const range = { from: from * 1000, to: to * 1000 };
   const filter = cdnRecordFilter(q.filter, q.principal);
   if (!filter) return { points: [], range };
+  if (!fields) return { points: await cdnDistributionPoints(store, { metric: q.metric, calendar: q.calendar, timeZone: q.timeZone, range, tier, filter, storedThrough: q.storedThrough() }), range };
   // A sum is the same whatever the points are, so let the store add whole calendar buckets when
   // they are fixed, epoch-aligned intervals; other aggregations need the tier's points.
   const period = q.calendar.periodMs / 1000;

@@ -167,7 +167,7 @@ describe('virtual timeseries errors (ODSL envelope)', () => {
   it.each([
     ['unknown metric', 'alice', '_metric=RTMRequest/Nope', 404, 'RTM_ERR_ODSL_UNKNOWN_METRIC', 'no metric "Nope" of provider "RTMRequest" is known to this token'],
     ["another owner's metric", 'bob', '_metric=Billing/Invoices&_range=2024-11', 404, 'RTM_ERR_ODSL_UNKNOWN_METRIC', 'no metric "Invoices" of provider "Billing" is known to this token'],
-    ['unknown CDN metric', 'admin', '_metric=CDN/Bandwidth', 404, 'RTM_ERR_ODSL_UNKNOWN_METRIC', 'provider CDN has no metric "Bandwidth" (known: Requests, BytesDelivered, BytesFromOrigin, CacheHits, Errors5xx)'],
+    ['unknown CDN metric', 'admin', '_metric=CDN/Bandwidth', 404, 'RTM_ERR_ODSL_UNKNOWN_METRIC', 'provider CDN has no metric "Bandwidth" (known: Requests, BytesDelivered, BytesFromOrigin, CacheHits, Errors5xx, edge_time_p50, edge_time_p90, edge_time_p95, edge_time_p99, edge_time_p999, origin_time_p50, origin_time_p90, origin_time_p95, origin_time_p99, origin_time_p999, object_size_p50, object_size_p90, object_size_p95, object_size_p99, object_size_p999, Bandwidth95th)'],
     ['no slash in _metric', 'alice', '_metric=RTMRequest', 400, 'RTM_ERR_ODSL_BAD_METRIC', '_metric "RTMRequest" is not provider/metric (e.g. RTMRequest/ReadRequests)'],
     ['bad calendar', 'alice', '_metric=RTMRequest/ReadRequests&_calendar=%23P1W', 400, 'RTM_ERR_ODSL_BAD_CALENDAR', 'unknown calendar "#P1W" (use one of #PT1M, #PT5M, #PT15M, #PT30M, #PT1H, #PT6H, #PT12H, #P1D)'],
     ['bad observed', 'alice', '_metric=RTMRequest/ReadRequests&_observed=median', 400, 'RTM_ERR_ODSL_BAD_OBSERVED', 'unknown observed "median" (use one of summed, averaged, high, low, beginning, end, delta, none, or sum)'],

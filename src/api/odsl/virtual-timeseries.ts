@@ -42,6 +42,8 @@ export interface VirtualTimeseriesDeps {
   timeZone: string;
   /** Longest range per tier (config `limits.maxQueryRangeSeconds`). Default DEFAULT_MAX_QUERY_RANGE_SECONDS. */
   maxQueryRangeSeconds?: QueryRangeLimits;
+  /** Every second <= this one is in the store. Default: the clock's previous second. */
+  storedThrough?: () => number;
 }
 
 /** A timeseries request, from query parameters or a stored VarMetricTimeSeries. */
@@ -78,6 +80,7 @@ export function createTimeseriesEvaluator(deps: VirtualTimeseriesDeps): Timeseri
   const zone = checkTimeZone(deps.timeZone);
   if (!zone.ok) throw new Error(`virtual timeseries: ${zone.error}`);
   const maxRangeSeconds = deps.maxQueryRangeSeconds ?? DEFAULT_MAX_QUERY_RANGE_SECONDS;
+  const storedThrough = deps.storedThrough ?? ((): number => Math.floor(deps.clock.now() / 1000) - 1);
 
   return async (spec, principal) => {
     const m = METRIC.exec(spec.metric.trim());
@@ -112,7 +115,7 @@ export function createTimeseriesEvaluator(deps: VirtualTimeseriesDeps): Timeseri
 
     let points: Point[];
     if (isCdn) {
-      const cdn = await cdnPoints(deps.store, { metric, filter, principal, calendar, observed, timeZone, range, maxRangeSeconds });
+      const cdn = await cdnPoints(deps.store, { metric, filter, principal, calendar, observed, timeZone, range, maxRangeSeconds, storedThrough });
       points = cdn.points;
       range = cdn.range;
     } else {
