@@ -162,4 +162,31 @@ describe('percentiles (native query API)', () => {
     expect(domains?.aggregated['a.example']).toMatchObject({ requests: 4, edge_time_p50: 2, edge_time_p90: 4 });
     expect(domains?.datacenter.LHR?.['b.example']).toMatchObject({ requests: 1, edge_time_p50: 100 });
   });
+  it('serves the percentiles as Azion edge_application series, one value per bucket, 0 where a bucket had no request', async () => {
+    const minute = Math.floor((NOW - 180) / 60) * 60;
+    const times = [5, 6, 7, 8, 9, 10, 11, 12, 13, 2000.5];
+    const lines = times.map((t, i) => JSON.stringify({ timestamp: minute + i + 0.5, service: 'azion-pct', datacenter: 'FRA', domain: 'z.example', status: 200, time_ms: t, resp_body_bytes: 10 * (i + 1) }));
+    await h.ingest(ADMIN_TOKEN, `${lines.join('\n')}\n`);
+    await h.publishThrough(NOW);
+    await h.waitForCatalog(['azion-pct']);
+    const auth = { authorization: `Token ${ADMIN_TOKEN}` };
+    const confs = await h.inject({ method: 'GET', url: '/metrics/products/1441740010/configurations', headers: auth });
+    const conf = (confs.json() as { id: number; name: string }[]).find((c) => c.name === 'azion-pct');
+    expect(conf, confs.body).toBeDefined();
+    const iso = (s: number): string => new Date(s * 1000).toISOString().slice(0, 16);
+    const series = async (metric: string): Promise<[number, number][]> => {
+      const res = await h.inject({ method: 'GET', url: `/metrics/products/1441740010/configurations/${String(conf?.id)}/metrics/${metric}?date_from=${iso(minute - 60)}Z&date_to=${iso(minute + 60)}Z&granularity=minute`, headers: auth });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json();
+    };
+    const times1000 = [...times].sort((a, b) => a - b);
+    // Nearest rank over the ten times: p50 = the 5th, p90 = the 9th, p99 and p999 = the 10th (2000.5, within 1% below).
+    expect(await series('edge_time_p50')).toEqual([[(minute - 60) * 1000, 0], [minute * 1000, times1000[4]]]);
+    expect((await series('edge_time_p90'))[1]?.[1]).toBe(times1000[8]);
+    const p99 = (await series('edge_time_p99'))[1]?.[1] as number;
+    expect(p99).toBeLessThanOrEqual(2000.5);
+    expect(p99).toBeGreaterThanOrEqual(2000.5 * 0.99);
+    expect((await series('object_size_p50'))[1]?.[1]).toBe(50);
+    expect((await series('origin_time_p50'))[1]?.[1]).toBe(0);
+  });
 });

@@ -19,6 +19,7 @@ describe('Azion metric definitions', () => {
         'http_method',
         'waf',
         'bandwidth',
+        ...['edge_time', 'origin_time', 'object_size'].flatMap((d) => ['p50', 'p90', 'p95', 'p99', 'p999'].map((p) => `${d}_${p}`)),
       ],
       data_streaming: ['data_streaming_data_streamed', 'data_streaming_requests'],
       live_streaming: ['live_streaming_data_transferred'],

@@ -4,6 +4,7 @@
  * into a per-second rate (docs/api-azion.md has the table).
  */
 import type { Product } from '../../model/event.ts';
+import { EDGE_DISTRIBUTIONS, PERCENTILES, type DistributionSlice } from '../../model/distributions.ts';
 
 export type Reading =
   /** The sum of these EDGE_FIELDS. */
@@ -11,7 +12,9 @@ export type Reading =
   /** Requests with this exact value of an open-ended dimension. */
   | { kind: 'dimension'; dimension: 'status' | 'method'; value: string }
   /** Domains with at least one request in the bucket. */
-  | { kind: 'distinct-domains' };
+  | { kind: 'distinct-domains' }
+  /** A percentile of the bucket's merged distribution (per mille: 990 = p99); 0 where it counted nothing. */
+  | { kind: 'percentile'; slice: DistributionSlice; perMille: number };
 
 /** `count`: the bucket's sum; `per-second`: sum / bucket seconds; `bits-per-second`: sum * 8 / bucket seconds. */
 export type Scale = 'count' | 'per-second' | 'bits-per-second';
@@ -71,6 +74,11 @@ const waf: MetricDef = {
   dimensionsHelp: 'blocked, logged, passed',
 };
 
+/** edge_time_p50 ... object_size_p999, named as in every dialect (events.md "Distributions and percentiles"). */
+const PERCENTILE_METRICS: Readonly<Record<string, MetricDef>> = Object.fromEntries(
+  EDGE_DISTRIBUTIONS.flatMap((slice) => PERCENTILES.map(([p, perMille]) => [`${slice.name}_${p}`, plain({ reading: { kind: 'percentile', slice, perMille }, scale: 'count' })])),
+);
+
 export const AZION_METRICS: Readonly<Record<Product, Readonly<Record<string, MetricDef>>>> = {
   edge_application: {
     data_transferred: bytesMetric(),
@@ -83,6 +91,7 @@ export const AZION_METRICS: Readonly<Record<Product, Readonly<Record<string, Met
     http_method: httpMethod,
     waf,
     bandwidth: bytesMetric('bits-per-second'),
+    ...PERCENTILE_METRICS,
   },
   data_streaming: {
     data_streaming_data_streamed: plain(edge(OUT)),

@@ -1,7 +1,8 @@
 /**
  * Reads one metric series from the store: one query over all buckets of the plan, then one value
- * per bucket, empty buckets 0.
+ * per bucket, empty buckets 0 (a percentile too).
  */
+import { quantileOf } from '../../model/distributions.ts';
 import type { MetricStore, RecordFilter } from '../../store/store.ts';
 import type { BucketPlan } from './buckets.ts';
 import type { Series } from './metrics.ts';
@@ -32,6 +33,11 @@ export async function readSeries(store: MetricStore, series: Series, plan: Bucke
     for (const row of rows) {
       const i = slot(row.bucket);
       if (i !== undefined && row.value === reading.value) sums[i] = (sums[i] ?? 0) + row.count;
+    }
+  } else if (reading.kind === 'percentile') {
+    for (const row of await store.sumDistribution({ ...query, kind: 'edgeDist' })) {
+      const i = slot(row.bucket);
+      if (i !== undefined) sums[i] = quantileOf(reading.slice, row.ids, row.counts, reading.perMille) ?? 0;
     }
   } else {
     const domains = sums.map(() => new Set<string>());
