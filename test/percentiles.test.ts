@@ -8,8 +8,8 @@
 import fc from 'fast-check';
 import { ApiClient, RealtimeApi } from 'fastly';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PERCENTILES } from '../src/model/distributions.ts';
 import { ADMIN_TOKEN, HARNESS_T0, startHarness, type Harness } from './support/app-harness.ts';
+import { arbitrarySize, arbitraryTime, exactMetric, expectClose, PERCENTILE_METRICS, percentileEventLine, type SentEvent } from './support/percentile-reference.ts';
 
 const NOW = Math.floor(HARNESS_T0 / 1000);
 let h: Harness;
@@ -22,48 +22,13 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** The exact percentile (nearest rank) of `values`. */
-function exact(values: readonly number[], perMille: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(1, Math.ceil((perMille * sorted.length) / 1000)) - 1] as number;
-}
-
-function expectClose(served: unknown, want: number | null, what: string): void {
-  if (want === null) {
-    expect(served, what).toBeNull();
-    return;
-  }
-  expect(typeof served, what).toBe('number');
-  const got = served as number;
-  if (Number.isInteger(want) && want < 1024) expect(got, `${what}: exact for an integer below 1024`).toBe(want);
-  else {
-    expect(got, `${what}: never above the exact value`).toBeLessThanOrEqual(want);
-    expect(want - got, `${what}: within 1% of ${want}`).toBeLessThanOrEqual(0.01 * want);
-  }
-}
-
-const time = fc.oneof(fc.integer({ min: 0, max: 3000 }), fc.double({ min: 0.001, max: 5_000_000, noNaN: true }), fc.constantFrom(0, 1, 1023, 1024, 59_999.5));
-const size = fc.oneof(fc.integer({ min: 0, max: 2_000_000 }), fc.integer({ min: 0, max: 1100 }));
 const event = fc.record({
   /** Seconds before NOW: a few in the last minute (the window), the rest over the day. */
   ago: fc.oneof(fc.integer({ min: 5, max: 8 }), fc.integer({ min: 60, max: 80_000 })),
-  time_ms: time,
-  resp_body_bytes: size,
-  origin_time_ms: fc.option(time, { nil: undefined }),
+  time_ms: arbitraryTime,
+  resp_body_bytes: arbitrarySize,
+  origin_time_ms: fc.option(arbitraryTime, { nil: undefined }),
 });
-
-const METRICS = ['edge_time', 'origin_time', 'object_size'].flatMap((d) => PERCENTILES.map(([p]) => `${d}_${p}`));
-
-type Event = { second: number; time_ms: number; resp_body_bytes: number; origin_time_ms: number | undefined };
-
-/** The exact value of `metric` over `events`. */
-function want(metric: string, events: readonly Event[]): number | null {
-  const per = PERCENTILES.find(([p]) => metric.endsWith(`_${p}`))?.[1] as number;
-  if (metric.startsWith('edge_time')) return exact(events.map((e) => e.time_ms), per);
-  if (metric.startsWith('object_size')) return exact(events.map((e) => e.resp_body_bytes), per);
-  return exact(events.flatMap((e) => (e.origin_time_ms === undefined ? [] : [e.origin_time_ms])), per);
-}
 
 let run = 0;
 
@@ -74,19 +39,8 @@ describe('percentiles (native query API)', () => {
         // Every run its own service: runs share seconds (the window's and the tiers'), never a key.
         const service = `pct-${run++}`;
         const end = NOW;
-        const events: Event[] = drawn.map((e) => ({ second: end - e.ago, time_ms: e.time_ms, resp_body_bytes: e.resp_body_bytes, origin_time_ms: e.origin_time_ms }));
-        const lines = events.map((e) =>
-          JSON.stringify({
-            timestamp: e.second + 0.5,
-            service,
-            datacenter: 'FRA',
-            domain: 'a.example',
-            status: 200,
-            resp_body_bytes: e.resp_body_bytes,
-            time_ms: e.time_ms,
-            ...(e.origin_time_ms === undefined ? {} : { origin_status: 200, origin_time_ms: e.origin_time_ms }),
-          }),
-        );
+        const events: SentEvent[] = drawn.map((e) => ({ second: end - e.ago, time_ms: e.time_ms, resp_body_bytes: e.resp_body_bytes, origin_time_ms: e.origin_time_ms }));
+        const lines = events.map((e) => percentileEventLine(e, service));
         const ack = await h.ingest(ADMIN_TOKEN, `${lines.join('\n')}\n`);
         expect(ack.accepted).toBe(events.length);
         await h.publishThrough(NOW);
@@ -96,7 +50,7 @@ describe('percentiles (native query API)', () => {
             method: 'POST',
             url: '/rtm/v1/query',
             headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-            payload: { from, to, granularity, metrics: ['requests', ...METRICS], filters: [{ field: 'service', op: 'eq', value: service }] },
+            payload: { from, to, granularity, metrics: ['requests', ...PERCENTILE_METRICS], filters: [{ field: 'service', op: 'eq', value: service }] },
           });
           expect(res.statusCode, res.body).toBe(200);
           return res.json().rows;
@@ -107,21 +61,21 @@ describe('percentiles (native query API)', () => {
         const busiest = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] as number;
         const [one] = await query('1s', busiest, busiest + 1);
         expect(one?.requests).toBe(counts.get(busiest));
-        for (const m of METRICS) expectClose(one?.[m], want(m, events.filter((e) => e.second === busiest)), `${m} of second ${busiest}`);
+        for (const m of PERCENTILE_METRICS) expectClose(one?.[m], exactMetric(m, events.filter((e) => e.second === busiest)), `${m} of second ${busiest}`);
         // Each minute.
         const dayStart = end - 86_400;
         const minutes = await query('1m', dayStart, end);
-        const byMinute = new Map<number, Event[]>();
+        const byMinute = new Map<number, SentEvent[]>();
         for (const e of events) {
           const m = Math.floor(e.second / 60) * 60;
           byMinute.set(m, [...(byMinute.get(m) ?? []), e]);
         }
         expect(minutes.map((r) => r.time)).toEqual([...byMinute.keys()].filter((m) => m >= dayStart).sort((a, b) => a - b));
-        for (const r of minutes) for (const m of METRICS) expectClose(r[m], want(m, byMinute.get(r.time as number) ?? []), `${m} of minute ${String(r.time)}`);
+        for (const r of minutes) for (const m of PERCENTILE_METRICS) expectClose(r[m], exactMetric(m, byMinute.get(r.time as number) ?? []), `${m} of minute ${String(r.time)}`);
         // The whole range at once.
         const [all] = await query('all', dayStart - 86_400, end);
         expect(all?.requests).toBe(events.length);
-        for (const m of METRICS) expectClose(all?.[m], want(m, events), `${m} of every event`);
+        for (const m of PERCENTILE_METRICS) expectClose(all?.[m], exactMetric(m, events), `${m} of every event`);
       }),
       { numRuns: 12 },
     );
