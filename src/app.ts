@@ -131,9 +131,11 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     idempotency: services.idempotency,
     publicationHold: services.publicationHold,
     onReplay: () => services.metrics.self.idempotentReplays.inc(),
-    onLines: (accepted, rejected) => {
+    onLines: (accepted, rejected, folded) => {
       ingestLines.inc({ outcome: 'accepted' }, accepted);
       ingestLines.inc({ outcome: 'rejected' }, rejected);
+      // Accepted lines whose domain was past the service's cap, counted under __other__ (a subset of accepted).
+      if (folded > 0) ingestLines.inc({ outcome: 'folded_other' }, folded);
     },
   });
 

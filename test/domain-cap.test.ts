@@ -58,15 +58,31 @@ describe('RTM_MAX_DOMAINS_PER_SERVICE', () => {
     try {
       expect(second.services.domainCap.count('shop')).toBe(2);
       expect(await second.ingest('B.example', 'c.example', 'a.example')).toEqual({
-        accepted: 2,
-        rejected: 1,
-        errors: [
+        accepted: 3,
+        rejected: 0,
+        errors: [],
+        folded: 1,
+        warnings: [
           {
             line: 2,
-            reason: 'domain "c.example" of service "shop": the service already has 2 distinct domains, the most one service may have (RTM_MAX_DOMAINS_PER_SERVICE)',
+            reason: 'domain "c.example" of service "shop": the service already has 2 distinct domains, the most one service may have (RTM_MAX_DOMAINS_PER_SERVICE); counted under the domain "__other__"',
           },
         ],
       });
+      // c.example is a key nowhere; its request is under __other__, so the service's total is exact.
+      second.clock.set(T0 + 10_000);
+      const res = await second.app.inject({
+        method: 'POST',
+        url: '/rtm/v1/query',
+        headers: { authorization: `Bearer ${TOKEN}` },
+        payload: { from: SECOND - 10, to: SECOND + 10, granularity: 'all', metrics: ['requests'], groupBy: ['domain'], filters: [{ field: 'service', op: 'eq', value: 'shop' }] },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      const answer = res.json() as { rows: { domain: string; requests: number }[]; warnings?: string[] };
+      expect(answer.warnings).toEqual(['domain "__other__" holds the traffic of the domains past RTM_MAX_DOMAINS_PER_SERVICE of their service']);
+      const rows = answer.rows;
+      expect(Object.fromEntries(rows.map((r) => [r.domain, r.requests]))).toEqual({ 'a.example': 2, 'b.example': 1, __other__: 1 });
+      expect(second.services.domainCap.count('shop')).toBe(2);
     } finally {
       await second.close();
     }

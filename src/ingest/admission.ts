@@ -85,22 +85,29 @@ export function tallyServices(batch: EventBatch, lines: Int32Array, names: { ser
 export interface Admission {
   /** The services whose events must be dropped. */
   refused: Set<string>;
-  /** Per admitted service, the domains whose events must be dropped (absent: none). */
-  refusedDomains: Map<string, Set<string>>;
-  /** The events of both (all counted as rejected). */
+  /** The events of refused services (all counted as rejected). */
   refusedEvents: number;
   /** The first `maxErrors` refused events, in line order, with the refusal. */
   errors: LineError[];
+  /** Per admitted service, the domains past the cap, whose events are counted under OTHER_KEY (absent: none). */
+  foldedDomains: Map<string, Set<string>>;
+  /** Their events (accepted). */
+  foldedEvents: number;
+  /** The first `maxErrors` folded events, in line order, with why. */
+  warnings: LineError[];
 }
 
 /** Undefined when the events may be written, else the reason to refuse their lines. */
 export type AcceptService = (service: string) => string | undefined;
+/** Undefined when the domain may be a key of its own, else why its events are counted under OTHER_KEY. */
 export type AcceptDomain = (service: string, domain: string) => string | undefined;
 
 /**
  * Asks `acceptService` (undefined = every service may be written) once per service, in order,
  * then `acceptDomain` (undefined = every domain) once per distinct domain of each admitted
- * service, in order. Refused lines are reported in line order, the first `maxErrors` of them.
+ * service, in order. Refused lines are reported in line order, the first `maxErrors` of them;
+ * lines of a domain `acceptDomain` turns away are kept, folded into OTHER_KEY, and reported as
+ * warnings the same way.
  */
 export function admitServices(
   services: readonly ServiceTally[],
@@ -109,16 +116,18 @@ export function admitServices(
   acceptDomain?: AcceptDomain,
 ): Admission {
   const refused = new Set<string>();
-  const refusedDomains = new Map<string, Set<string>>();
+  const foldedDomains = new Map<string, Set<string>>();
   let refusedEvents = 0;
-  let errors: LineError[] = [];
+  let foldedEvents = 0;
+  const errors: { list: LineError[] } = { list: [] };
+  const warnings: { list: LineError[] } = { list: [] };
   // Each service (domain) keeps its first maxErrors lines: the first maxErrors of all are among them.
-  const report = (lines: readonly number[], reason: string): void => {
-    // A full list whose last line comes before these keeps them all out (many refused domains).
-    const full = errors.length >= maxErrors;
-    if (lines.length === 0 || (full && (maxErrors === 0 || (lines[0] as number) > (errors[errors.length - 1] as LineError).line))) return;
-    errors = mergeErrors(
-      errors,
+  const report = (to: { list: LineError[] }, lines: readonly number[], reason: string): void => {
+    // A full list whose last line comes before these keeps them all out (many folded domains).
+    const full = to.list.length >= maxErrors;
+    if (lines.length === 0 || (full && (maxErrors === 0 || (lines[0] as number) > (to.list[to.list.length - 1] as LineError).line))) return;
+    to.list = mergeErrors(
+      to.list,
       lines.map((line) => ({ line, reason })),
       maxErrors,
     );
@@ -128,21 +137,21 @@ export function admitServices(
     if (reason !== undefined) {
       refused.add(t.service);
       refusedEvents += t.events;
-      report(t.lines, reason);
+      report(errors, t.lines, reason);
       continue;
     }
     if (acceptDomain === undefined) continue;
     for (const d of t.domains) {
       const why = acceptDomain(t.service, d.domain);
       if (why === undefined) continue;
-      let set = refusedDomains.get(t.service);
-      if (set === undefined) refusedDomains.set(t.service, (set = new Set()));
+      let set = foldedDomains.get(t.service);
+      if (set === undefined) foldedDomains.set(t.service, (set = new Set()));
       set.add(d.domain);
-      refusedEvents += d.events;
-      report(d.lines, why);
+      foldedEvents += d.events;
+      report(warnings, d.lines, why);
     }
   }
-  return { refused, refusedDomains, refusedEvents, errors };
+  return { refused, refusedEvents, errors: errors.list, foldedDomains, foldedEvents, warnings: warnings.list };
 }
 
 /** Merges two line-ordered error lists, keeping the first `max`. */

@@ -29,7 +29,7 @@ describe('domain cap', () => {
 
   it('names the domain, the service, the cap and the variable in its reason', () => {
     expect(domainCapReason('shop', 'x.example', 10)).toBe(
-      'domain "x.example" of service "shop": the service already has 10 distinct domains, the most one service may have (RTM_MAX_DOMAINS_PER_SERVICE)',
+      'domain "x.example" of service "shop": the service already has 10 distinct domains, the most one service may have (RTM_MAX_DOMAINS_PER_SERVICE); counted under the domain "__other__"',
     );
   });
 });

@@ -2,11 +2,14 @@
  * Distinct domains per service: a service may have at most `maxPerService` different domains
  * (issue 9 item 4: memory grew without bound with domain cardinality, since the window, the store
  * queue, the rollup buffer and the catalog each hold every key). The admission asks admit() once
- * per distinct domain of each admitted service of a body (admission.ts); the lines of a domain
- * beyond the cap are rejected with its reason, the others are kept. Unlike the per-token service
+ * per distinct domain of each admitted service of a body (admission.ts); the events of a domain
+ * beyond the cap are accepted and counted under the domain OTHER_KEY (`__other__`), so totals
+ * stay exact, and the answer warns with the line and the reason. Unlike the per-token service
  * quota this is a lifetime bound: the domains a service already has (the catalog on start, then
  * every delta made durable, WAL replay included) are noted, so a restart does not reopen room.
  */
+
+import { OTHER_KEY } from '../model/other-key.ts';
 
 export interface DomainCap {
   /** The cap (Infinity when off). */
@@ -34,7 +37,7 @@ export function createDomainCap(maxPerService: number): DomainCap {
   return {
     maxPerService: off ? Number.POSITIVE_INFINITY : maxPerService,
     admit(service, domain) {
-      if (off) return true;
+      if (off || domain === OTHER_KEY) return true;
       const set = seen.get(service);
       if (set?.has(domain)) return true;
       if ((set?.size ?? 0) >= maxPerService) return false;
@@ -43,7 +46,8 @@ export function createDomainCap(maxPerService: number): DomainCap {
       return true;
     },
     note(service, domain) {
-      if (off) return;
+      // __other__ is where the overflow goes: it takes no room under the cap.
+      if (off || domain === OTHER_KEY) return;
       const set = domainsOf(service);
       if (set.has(domain)) return;
       set.add(domain);
@@ -54,7 +58,7 @@ export function createDomainCap(maxPerService: number): DomainCap {
   };
 }
 
-/** The rejection of a line whose domain would be one past the cap. */
+/** Why a line whose domain would be one past the cap is counted under OTHER_KEY. */
 export function domainCapReason(service: string, domain: string, max: number): string {
-  return `domain "${domain}" of service "${service}": the service already has ${max} distinct domains, the most one service may have (RTM_MAX_DOMAINS_PER_SERVICE)`;
+  return `domain "${domain}" of service "${service}": the service already has ${max} distinct domains, the most one service may have (RTM_MAX_DOMAINS_PER_SERVICE); counted under the domain "${OTHER_KEY}"`;
 }

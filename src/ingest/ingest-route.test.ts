@@ -372,7 +372,7 @@ describe('POST /ingest with parse workers', () => {
     }
   });
 
-  it('rejects the lines of a domain past RTM_MAX_DOMAINS_PER_SERVICE exactly as in-thread parsing, the cap held across bodies', async () => {
+  it('counts the lines of a domain past RTM_MAX_DOMAINS_PER_SERVICE under __other__ exactly as in-thread parsing, the cap held across bodies', async () => {
     const pool = createParsePool({ workers: 1, minBodyBytes: 0 });
     const here = await appWith(undefined, 2);
     const there = await appWith(pool, 2);
@@ -391,15 +391,16 @@ describe('POST /ingest with parse workers', () => {
       }
       expect(answers[1]).toEqual(answers[0]);
       const past = (d: string): string =>
-        `domain "${d}" of service "a": the service already has 2 distinct domains, the most one service may have (RTM_MAX_DOMAINS_PER_SERVICE)`;
+        `domain "${d}" of service "a": the service already has 2 distinct domains, the most one service may have (RTM_MAX_DOMAINS_PER_SERVICE); counted under the domain "__other__"`;
       expect(answers[0]).toEqual([
-        { accepted: 3, rejected: 1, errors: [{ line: 3, reason: past('three.example') }] },
+        { accepted: 4, rejected: 0, errors: [], folded: 1, warnings: [{ line: 3, reason: past('three.example') }] },
         {
-          accepted: 1,
-          rejected: 3,
-          errors: [
+          accepted: 3,
+          rejected: 1,
+          errors: [{ line: 3, reason: expect.stringMatching(/^not valid JSON/) as unknown }],
+          folded: 2,
+          warnings: [
             { line: 1, reason: past('four.example') },
-            { line: 3, reason: expect.stringMatching(/^not valid JSON/) as unknown },
             { line: 4, reason: past('three.example') },
           ],
         },
@@ -409,7 +410,12 @@ describe('POST /ingest with parse workers', () => {
         const [a, b] = totals.map((t) => new Map([...t[kind]].sort()));
         expect(b).toEqual(a);
       }
-      expect(totals[0]?.origin.size).toBe(0); // the refused line's backend is nowhere
+      // Every accepted line is in a total: three of 'a' under __other__, the folded line's origin fetch too.
+      const requestsOf = (domain: string): number =>
+        [...(totals[0]?.edge ?? [])].filter(([k]) => (JSON.parse(k) as string[])[1] === 'a' && (JSON.parse(k) as string[])[3] === domain).reduce((n, [, v]) => n + (v['requests'] ?? 0), 0);
+      expect(requestsOf('__other__')).toBe(3);
+      expect(requestsOf('one.example') + requestsOf('two.example') + requestsOf('__other__')).toBe(6);
+      expect(totals[0]?.origin.size).toBe(1);
     } finally {
       await Promise.all([here.app.close(), there.app.close(), pool.close()]);
     }

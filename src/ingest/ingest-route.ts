@@ -36,7 +36,7 @@ export interface IngestRouteOptions {
   /** Worker threads that parse NDJSON bodies off the main thread. Default: parse on the main thread. */
   parsePool?: ParsePool | undefined;
   /** Told the outcome of every answered request (self-metrics); not told of idempotent replays. */
-  onLines?: (accepted: number, rejected: number) => void;
+  onLines?: (accepted: number, rejected: number, folded: number) => void;
   /**
    * Remembered Idempotency-Keys: a request with a known key and the same body is answered again
    * without being counted again. Default: the header is ignored.
@@ -76,6 +76,10 @@ export interface IngestResponse {
   accepted: number;
   rejected: number;
   errors: LineError[];
+  /** Accepted events counted under the domain `__other__` (their service is at RTM_MAX_DOMAINS_PER_SERVICE); only when there are some. */
+  folded?: number;
+  /** The first of them by line, with why; only with `folded`. */
+  warnings?: LineError[];
 }
 
 /**
@@ -228,7 +232,9 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
     // Durable with the events already (the pipeline remembers it when the WAL entry is fsynced);
     // a body with nothing accepted has nothing to make durable, its answer is only remembered.
     if (record !== undefined) idempotency?.remember(record);
-    onLines?.(result.accepted, result.rejected);
-    return { accepted: result.accepted, rejected: result.rejected, errors: result.errors };
+    onLines?.(result.accepted, result.rejected, result.folded);
+    const response: IngestResponse = { accepted: result.accepted, rejected: result.rejected, errors: result.errors };
+    if (result.folded > 0) Object.assign(response, { folded: result.folded, warnings: result.warnings });
+    return response;
   }
 };

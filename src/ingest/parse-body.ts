@@ -18,6 +18,7 @@ import { dropServices } from '../model/delta-builder.ts';
 import { emptyDelta, type Delta } from '../model/delta.ts';
 import { createDictionaries, type Dictionaries } from '../model/dictionary.ts';
 import type { EventBatch } from '../model/event.ts';
+import { OTHER_KEY } from '../model/other-key.ts';
 import { admitServices, mergeErrors, tallyServices, type Admission, type ServiceTally } from './admission.ts';
 import { parseNdjson, type LineError, type ParseOptions } from './ndjson-parser.ts';
 import { DICTIONARY_NAMES, type DictionaryName } from './parse-protocol.ts';
@@ -45,6 +46,10 @@ export interface ParsedBody {
   accepted: number;
   rejected: number;
   errors: LineError[];
+  /** Accepted events of domains past the service's cap, counted under OTHER_KEY. */
+  folded: number;
+  /** The first maxErrors of them, by line, with why. */
+  warnings: LineError[];
   /** See ParseResult.tooManyEvents: nothing of the body may be ingested. */
   tooManyEvents: boolean;
 }
@@ -67,20 +72,23 @@ export function parseBodyToDelta(body: Buffer, limits: BodyLimits, dictionaries:
 type Admit = Pick<ParseOptions, 'acceptService' | 'acceptDomain' | 'maxErrors'>;
 
 /** The admission's decision on a body and its response counts. */
-interface Decision extends Pick<Admission, 'refused' | 'refusedDomains'> {
+interface Decision extends Pick<Admission, 'refused' | 'foldedDomains' | 'warnings'> {
   accepted: number;
   rejected: number;
   errors: LineError[];
+  folded: number;
 }
 
-/** The response counts of an admitted body; `refused` are the services to drop, `refusedDomains` the domains. */
+/** The response counts of an admitted body; `refused` are the services to drop, `foldedDomains` the domains to count as OTHER_KEY. */
 function admit(parsed: UnadmittedBody, opts: Admit): Decision {
   const maxErrors = opts.maxErrors ?? Number.POSITIVE_INFINITY;
   // A body refused whole (413) admits nothing, so it takes none of the token's service quota.
   const a = parsed.tooManyEvents ? admitServices([], undefined, maxErrors) : admitServices(parsed.services, opts.acceptService, maxErrors, opts.acceptDomain);
   return {
     refused: a.refused,
-    refusedDomains: a.refusedDomains,
+    foldedDomains: a.foldedDomains,
+    folded: a.foldedEvents,
+    warnings: a.warnings,
     accepted: parsed.events - a.refusedEvents,
     rejected: parsed.rejected + a.refusedEvents,
     errors: a.refusedEvents === 0 ? parsed.errors : mergeErrors(parsed.errors, a.errors, maxErrors),
@@ -88,14 +96,14 @@ function admit(parsed: UnadmittedBody, opts: Admit): Decision {
 }
 
 /**
- * A worker's delta admitted: refused services' rows dropped. With refused domains, `body` (the
+ * A worker's delta admitted: refused services' rows dropped. With folded domains, `body` (the
  * one the worker parsed) is parsed again here under the same decision.
  */
 export function admitDelta(parsed: UnadmittedBody & { delta: Delta }, opts: ParseOptions, body: Buffer): ParsedBody {
   const decision = admit(parsed, opts);
-  if (decision.refusedDomains.size > 0) return parseInThread(body, opts, decision);
-  const { refused, accepted, rejected, errors } = decision;
-  return { accepted, rejected, errors, tooManyEvents: parsed.tooManyEvents, events: { kind: 'delta', delta: dropServices(parsed.delta, refused) } };
+  if (decision.foldedDomains.size > 0) return parseInThread(body, opts, decision);
+  const { refused, accepted, rejected, errors, folded, warnings } = decision;
+  return { accepted, rejected, errors, folded, warnings, tooManyEvents: parsed.tooManyEvents, events: { kind: 'delta', delta: dropServices(parsed.delta, refused) } };
 }
 
 /**
@@ -107,32 +115,33 @@ export function parseInThread(body: Buffer, opts: ParseOptions, decided?: Decisi
   // Own dictionaries for the parse (dropped with the body): the sink's get only accepted names.
   const local = createDictionaries();
   const parsed = parseBody(body, opts, local);
-  const { refused, refusedDomains, ...counts } = decided ?? admit(parsed, opts);
+  const { refused, foldedDomains, ...counts } = decided ?? admit(parsed, opts);
   const { batch } = parsed;
   if (parsed.tooManyEvents) batch.length = 0;
-  else adoptBatch(batch, local, opts.dictionaries, refused, refusedDomains);
+  else adoptBatch(batch, local, opts.dictionaries, refused, foldedDomains);
   return { ...counts, tooManyEvents: parsed.tooManyEvents, events: { kind: 'batch', batch } };
 }
 
 /**
- * In place: the events of `refused` services and of `refusedDomains` dropped, ids moved from
- * `from` to `to` (each name interned once, on first use). Per event a few typed-array reads and
- * writes (a Set lookup only for a domain refused in some service).
+ * In place: the events of `refused` services dropped, those of `foldedDomains` moved to the
+ * domain OTHER_KEY, ids moved from `from` to `to` (each name interned once, on first use). Per
+ * event a few typed-array reads and writes (a Set lookup only for a domain folded in some service).
  */
-function adoptBatch(b: EventBatch, from: Dictionaries, to: Dictionaries, refused: ReadonlySet<string>, refusedDomains: ReadonlyMap<string, ReadonlySet<string>>): void {
+function adoptBatch(b: EventBatch, from: Dictionaries, to: Dictionaries, refused: ReadonlySet<string>, foldedDomains: ReadonlyMap<string, ReadonlySet<string>>): void {
   const columns = (Object.keys(b) as (keyof EventBatch)[]).filter((k) => k !== 'length').map((k) => b[k] as Float64Array);
   const idColumns = DICTIONARY_NAMES.map((d) => b[d]);
   const maps = DICTIONARY_NAMES.map((d) => new Int32Array(from[d].size).fill(-1));
   const drop = new Uint8Array(from.service.size);
   for (const name of refused) drop[from.service.id(name)] = 1;
-  // Local domain id -> the local service ids it is refused for.
-  const domainDrop = new Map<number, Set<number>>();
-  for (const [service, domains] of refusedDomains) {
+  // Local domain id -> the local service ids it is folded for.
+  const domainFold = new Map<number, Set<number>>();
+  const other = foldedDomains.size > 0 ? to.domain.id(OTHER_KEY) : -1;
+  for (const [service, domains] of foldedDomains) {
     const serviceId = from.service.id(service);
     for (const domain of domains) {
       const id = from.domain.id(domain);
-      let set = domainDrop.get(id);
-      if (set === undefined) domainDrop.set(id, (set = new Set()));
+      let set = domainFold.get(id);
+      if (set === undefined) domainFold.set(id, (set = new Set()));
       set.add(serviceId);
     }
   }
@@ -140,10 +149,14 @@ function adoptBatch(b: EventBatch, from: Dictionaries, to: Dictionaries, refused
   let kept = 0;
   for (let i = 0; i < n; i++) {
     if (drop[b.service[i] as number] === 1) continue;
-    if (domainDrop.size > 0 && domainDrop.get(b.domain[i] as number)?.has(b.service[i] as number) === true) continue;
+    const fold = domainFold.size > 0 && domainFold.get(b.domain[i] as number)?.has(b.service[i] as number) === true;
     if (kept !== i) for (const col of columns) col[kept] = col[i] as number;
     for (let c = 0; c < idColumns.length; c++) {
       const col = idColumns[c] as Int32Array;
+      if (fold && col === b.domain) {
+        col[kept] = other;
+        continue;
+      }
       const map = maps[c] as Int32Array;
       const local = col[kept] as number;
       let id = map[local] as number;

@@ -1,3 +1,4 @@
+import { EDGE_FIELDS } from '../model/fields.ts';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { arbitraryEvent, eventLine } from '../../test/support/events.ts';
@@ -72,6 +73,7 @@ function domainChecker(): { accept: (service: string, domain: string) => string 
 
 const options = (dictionaries: Dictionaries, over: Partial<ParseOptions> = {}): ParseOptions => ({ dictionaries, maxLineBytes: 4096, maxEvents: 1000, ...over });
 
+const REQUESTS = EDGE_FIELDS.indexOf('requests');
 const response = (r: ParsedBody): unknown => ({ accepted: r.accepted, rejected: r.rejected, errors: r.errors, tooManyEvents: r.tooManyEvents });
 const deltaOf = (r: ParsedBody): Delta => {
   if (r.events.kind !== 'delta') throw new Error('expected a worker delta');
@@ -133,30 +135,27 @@ describe('parse pool', () => {
     );
   });
 
-  it('rejects the lines of a domain past the cap with their line numbers, on both paths, and keeps its origin rows out', async () => {
-    // Service s has room for 2 domains: d3 (lines 3 and 5) is refused; t has its own room.
+  it('counts the lines of a domain past the cap under __other__, warned by line, on both paths, origin rows kept', async () => {
+    // Service s has room for 2 domains: d3 (lines 3 and 5) is folded into __other__; t has its own room.
     const lines = ['d1', 'd2', 'd3', 'd1', 'd3', 'd3'].map((d, i) =>
       JSON.stringify({ timestamp: T0, service: i === 5 ? 't' : 's', datacenter: 'FRA', domain: `${d}.example`, status: 200, backend: `b${i}`, origin_status: 200 }),
     );
     const body = Buffer.from(lines.join('\n'));
-    const want = {
-      accepted: 4,
-      rejected: 2,
-      errors: [
-        { line: 3, reason: 'domain "d3.example" of service "s": cap' },
-        { line: 5, reason: 'domain "d3.example" of service "s": cap' },
-      ],
-      tooManyEvents: false,
-    };
+    const want = { accepted: 6, rejected: 0, errors: [], tooManyEvents: false };
+    const warnings = [
+      { line: 3, reason: 'domain "d3.example" of service "s": cap' },
+      { line: 5, reason: 'domain "d3.example" of service "s": cap' },
+    ];
     for (const parse of [(o: ParseOptions) => Promise.resolve(parseInThread(body, o)), (o: ParseOptions) => pool.parse(body, o)]) {
       const dicts = createDictionaries();
       const r = await parse(options(dicts, { acceptDomain: domainChecker().accept }));
       expect(response(r)).toEqual(want);
+      expect(r.folded).toBe(2);
+      expect(r.warnings).toEqual(warnings);
       const totals = aggregateBatches([batchOf(r)], dicts);
-      expect(totals.edge.map((e) => `${e.service}/${e.domain}`).sort()).toEqual(['s/d1.example', 's/d2.example', 't/d3.example']);
-      // The refused lines' backends (b2, b4) are in no origin row.
-      expect(totals.origin.map((o) => o.backend).sort()).toEqual(['b0', 'b1', 'b3', 'b5']);
-      expect(dicts.backend.size).toBe(4);
+      expect(totals.edge.map((e) => `${e.service}/${e.domain}/${e.values[REQUESTS]}`).sort()).toEqual(['s/__other__/2', 's/d1.example/2', 's/d2.example/1', 't/d3.example/1']);
+      // The folded lines' origin fetches still count: every backend is there.
+      expect(totals.origin.map((o) => o.backend).sort()).toEqual(['b0', 'b1', 'b2', 'b3', 'b4', 'b5']);
     }
   });
 
