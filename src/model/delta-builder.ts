@@ -6,10 +6,8 @@
  * (second, key ids) tuple.
  */
 import { RECORD_KEYS, PartWriter, StringTableWriter, deltaStrings, vecStart, type Delta, type DeltaPart } from './delta.ts';
-import { sparsePairsMaxBytes, writeSparsePairs, writeVarint } from './sparse-vector.ts';
+import { sparsePairsMaxBytes, writeSparseEntry, writeSparsePairs, writeVarint } from './sparse-vector.ts';
 
-const f64 = new Float64Array(1);
-const f64Bytes = new Uint8Array(f64.buffer);
 
 /** Dense per-slot sums with touched-field bitmaps. Hot path. */
 export class SlotVectors implements SlotSums {
@@ -76,17 +74,8 @@ export class SlotVectors implements SlotSums {
     let pos = writeVarint(buf, out.vecLength, nonZero);
     let last = -1;
     const put = (f: number, v: number): void => {
-      const gap = f - last - 1;
+      pos = writeSparseEntry(buf, pos, f - last - 1, v);
       last = f;
-      if (Number.isSafeInteger(v) && v >= 0) {
-        pos = writeVarint(buf, pos, gap * 2);
-        pos = writeVarint(buf, pos, v);
-      } else {
-        pos = writeVarint(buf, pos, gap * 2 + 1);
-        f64[0] = v;
-        buf.set(f64Bytes, pos);
-        pos += 8;
-      }
     };
     for (let w = 0; w < words; w++) {
       let b = bits[wbase + w] as number;

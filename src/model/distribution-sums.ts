@@ -61,7 +61,7 @@ export function createDistributionSums(): DistributionSums {
   };
 }
 
-/** Orders by bucket, then group values. */
+/** Orders by bucket, then group values (the order of the SQL stores' ORDER BY); for sum rows too. */
 export function compareBucketGroup(a: { bucket: number; group: readonly string[] }, b: { bucket: number; group: readonly string[] }): number {
   if (a.bucket !== b.bucket) return a.bucket - b.bucket;
   for (let g = 0; g < a.group.length; g++) {

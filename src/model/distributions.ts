@@ -127,6 +127,18 @@ export const ORIGIN_DIST_WIDTH = widthOfSlices(ORIGIN_DISTRIBUTIONS);
 export const sliceOf = (slicesOf: readonly DistributionSlice[], name: DistributionName): DistributionSlice | undefined =>
   slicesOf.find((s) => s.name === name);
 
+/** How many values `slice` counted in sparse counts (`ids` indexes into the distribution vector). */
+function countIn(slice: DistributionSlice, ids: ArrayLike<number>, counts: ArrayLike<number>): number {
+  const from = slice.offset;
+  const to = from + slice.layout.bounds.length;
+  let total = 0;
+  for (let k = 0; k < ids.length; k++) {
+    const id = ids[k] as number;
+    if (id >= from && id < to) total += counts[k] as number;
+  }
+  return total;
+}
+
 /**
  * A percentile (`perMille` 500 = p50) of one distribution from sparse bucket counts: the lower
  * bound of the bucket holding the value of rank ceil(perMille * n / 1000) (nearest rank), or
@@ -136,11 +148,7 @@ export const sliceOf = (slicesOf: readonly DistributionSlice[], name: Distributi
 export function quantileOf(slice: DistributionSlice, ids: ArrayLike<number>, counts: ArrayLike<number>, perMille: number): number | undefined {
   const from = slice.offset;
   const to = from + slice.layout.bounds.length;
-  let total = 0;
-  for (let k = 0; k < ids.length; k++) {
-    const id = ids[k] as number;
-    if (id >= from && id < to) total += counts[k] as number;
-  }
+  const total = countIn(slice, ids, counts);
   if (total <= 0) return undefined;
   const rank = Math.max(1, Math.ceil((perMille * total) / 1000));
   let seen = 0;
@@ -168,11 +176,7 @@ export function percentilesInto(slices: readonly DistributionSlice[], ids: Array
   for (const slice of slices) {
     const from = slice.offset;
     const to = from + slice.layout.bounds.length;
-    let total = 0;
-    for (let k = 0; k < ids.length; k++) {
-      const id = ids[k] as number;
-      if (id >= from && id < to) total += counts[k] as number;
-    }
+    const total = countIn(slice, ids, counts);
     if (total <= 0) {
       for (let p = 0; p < PERCENTILES.length; p++) out[o++] = Number.NaN;
       continue;

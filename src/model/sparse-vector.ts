@@ -26,6 +26,19 @@ export function writeVarint(buf: Uint8Array, pos: number, v: number): number {
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
 
+/**
+ * One entry of a sparse vector: the gap since the last field written, then the value (a varint
+ * for a non-negative safe integer, else 8 bytes of float64, told apart by the gap's low bit).
+ * Returns the position after it.
+ */
+export function writeSparseEntry(buf: Uint8Array, pos: number, gap: number, v: number): number {
+  if (Number.isSafeInteger(v) && v >= 0) return writeVarint(buf, writeVarint(buf, pos, gap * 2), v);
+  pos = writeVarint(buf, pos, gap * 2 + 1);
+  f64[0] = v;
+  buf.set(f64Bytes, pos);
+  return pos + 8;
+}
+
 /** Upper bound of the encoded size of `n` (index, value) pairs. */
 export const sparsePairsMaxBytes = (n: number): number => 8 + n * 16;
 
@@ -44,17 +57,8 @@ export function writeSparsePairs(buf: Uint8Array, pos: number, ids: ArrayLike<nu
     if (v === 0) continue;
     const i = ids[k] as number;
     if (i <= last) throw new RangeError(`field index ${i} is not above ${last}`);
-    const gap = i - last - 1;
+    pos = writeSparseEntry(buf, pos, i - last - 1, v);
     last = i;
-    if (Number.isSafeInteger(v) && v >= 0) {
-      pos = writeVarint(buf, pos, gap * 2);
-      pos = writeVarint(buf, pos, v);
-    } else {
-      pos = writeVarint(buf, pos, gap * 2 + 1);
-      f64[0] = v;
-      buf.set(f64Bytes, pos);
-      pos += 8;
-    }
   }
   return pos;
 }
@@ -71,17 +75,8 @@ export function writeSparseVector(buf: Uint8Array, pos: number, values: Float64A
   for (let i = 0; i < values.length; i++) {
     const v = values[i] as number;
     if (v === 0) continue;
-    const gap = i - last - 1;
+    pos = writeSparseEntry(buf, pos, i - last - 1, v);
     last = i;
-    if (Number.isSafeInteger(v) && v >= 0) {
-      pos = writeVarint(buf, pos, gap * 2);
-      pos = writeVarint(buf, pos, v);
-    } else {
-      pos = writeVarint(buf, pos, gap * 2 + 1);
-      f64[0] = v;
-      buf.set(f64Bytes, pos);
-      pos += 8;
-    }
   }
   return pos;
 }

@@ -9,20 +9,11 @@ import { EDGE_FIELDS, edgeFieldIndex, ORIGIN_FIELDS } from '../../model/fields.t
 import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
 import { TIER_SECONDS, type DimensionSumQuery, type DimensionSumRow, type RecordQuery, type SumQuery, type SumRow } from '../store.ts';
 import { KEY_COLUMNS, type RecordKind } from './schema.ts';
+import { compareBucketGroup } from '../../model/distribution-sums.ts';
 import { FILTER_COLUMNS } from './sql.ts';
 
 type Row = EdgeRecord | OriginRecord | DimensionRecord;
 
-/** Orders sum rows by bucket, then group values (the order of the SQL engines' ORDER BY). */
-export function compareSumRows(a: { bucket: number; group: readonly string[] }, b: { bucket: number; group: readonly string[] }): number {
-  if (a.bucket !== b.bucket) return a.bucket - b.bucket;
-  for (let g = 0; g < a.group.length; g++) {
-    const x = a.group[g] as string;
-    const y = b.group[g] as string;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
-}
 type KeyOf = (r: Row) => readonly string[];
 
 const keysOf =
@@ -75,7 +66,7 @@ export function bufferedFor<K extends RecordKind>(kind: K, deltas: readonly Delt
 }
 
 function compareRecords(keyOf: KeyOf): (a: Row, b: Row) => number {
-  return (a, b) => compareSumRows({ bucket: a.second, group: keyOf(a) }, { bucket: b.second, group: keyOf(b) });
+  return (a, b) => compareBucketGroup({ bucket: a.second, group: keyOf(a) }, { bucket: b.second, group: keyOf(b) });
 }
 
 /** `stored` (summed per key, ordered) plus `extra`, summed per key and ordered the same way. */
@@ -112,7 +103,7 @@ export function mergeEdgeSums(query: SumQuery, stored: SumRow[], extra: readonly
     if (row === undefined) byKey.set(key, (row = { bucket, group, values: fields.map(() => 0) }));
     for (let f = 0; f < fields.length; f++) row.values[f] = (row.values[f] as number) + (r.values[fields[f] as number] as number);
   }
-  return [...byKey.values()].sort(compareSumRows);
+  return [...byKey.values()].sort(compareBucketGroup);
 }
 
 /** sumDimension rows plus the buffered dimension records of the asked dimension (and values). */
@@ -129,5 +120,5 @@ export function mergeDimensionSums(query: DimensionSumQuery, stored: DimensionSu
     if (held === undefined) byKey.set(key, { bucket, value: r.value, count: r.count, bytes: r.bytes });
     else byKey.set(key, { ...held, count: held.count + r.count, bytes: held.bytes + r.bytes });
   }
-  return [...byKey.values()].sort((a, b) => compareSumRows({ bucket: a.bucket, group: [a.value] }, { bucket: b.bucket, group: [b.value] }));
+  return [...byKey.values()].sort((a, b) => compareBucketGroup({ bucket: a.bucket, group: [a.value] }, { bucket: b.bucket, group: [b.value] }));
 }
