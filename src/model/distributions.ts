@@ -33,8 +33,6 @@ export const PERCENTILES = [
   ['p99', 990],
   ['p999', 999],
 ] as const;
-/** The rank (per mille) of each percentile suffix. */
-export const PERCENTILE_PER_MILLE: ReadonlyMap<string, number> = new Map(PERCENTILES);
 
 export interface BucketLayout {
   /** Lower bound of each bucket, ascending; bucket i is [bounds[i], bounds[i + 1]) and the last one is [max, +inf). */
@@ -162,7 +160,18 @@ export function quantileOf(slice: DistributionSlice, ids: ArrayLike<number>, cou
 }
 
 /** The percentile field names of `slices`, in order: `<slice>_p50` ... `<slice>_p999` for each. */
-export const percentileNames = (slices: readonly DistributionSlice[]): readonly string[] => slices.flatMap((s) => PERCENTILES.map(([p]) => `${s.name}_${p}`));
+/** One percentile of one distribution: its served name, the slice it ranks and its rank (per mille). */
+export interface PercentileDef {
+  name: string;
+  slice: DistributionSlice;
+  perMille: number;
+}
+
+/** `<slice>_p50` ... `<slice>_p999` for each of `slices`, in order. */
+export const percentileDefs = (slices: readonly DistributionSlice[]): readonly PercentileDef[] =>
+  slices.flatMap((slice) => PERCENTILES.map(([p, perMille]) => ({ name: `${slice.name}_${p}`, slice, perMille })));
+
+export const percentileNames = (slices: readonly DistributionSlice[]): readonly string[] => percentileDefs(slices).map((d) => d.name);
 /** edge_time_p50 ... object_size_p999: what an edge record serves. */
 export const EDGE_PERCENTILE_NAMES = percentileNames(EDGE_DISTRIBUTIONS);
 

@@ -10,7 +10,7 @@
  * of "Distributions and breakdowns") will be a fourth kind of MetricDef whose inputs merge
  * instead of adding; nothing here assumes a value is a sum beyond `inputs`.
  */
-import { EDGE_DISTRIBUTIONS, ORIGIN_DISTRIBUTIONS, PERCENTILES, type DistributionSlice } from '../model/distributions.ts';
+import { EDGE_DISTRIBUTIONS, ORIGIN_DISTRIBUTIONS, percentileDefs, type DistributionSlice } from '../model/distributions.ts';
 import type { DistributionKind } from '../model/delta.ts';
 import { EDGE_FIELDS, ORIGIN_FIELDS } from '../model/fields.ts';
 
@@ -93,15 +93,15 @@ const UNITS: Readonly<Record<DistributionSlice['name'], string>> = {
 
 /** `<prefix><slice>_p50` ... `_p999` of each slice of a distribution kind. */
 const percentiles = (family: Family, kind: DistributionKind, slices: readonly DistributionSlice[], prefix = ''): MetricDef[] =>
-  slices.flatMap((slice) =>
-    PERCENTILES.map(([suffix, perMille]): MetricDef => ({
-      name: `${prefix}${slice.name}_${suffix}`,
+  percentileDefs(slices).map(
+    ({ name, slice, perMille }): MetricDef => ({
+      name: `${prefix}${name}`,
       family,
       inputs: [],
       compute: () => undefined,
       description: `${perMille / 10}th percentile (${UNITS[slice.name]}); within 1%, exact for integers below 1024; null when nothing was counted`,
       percentile: { kind, slice, perMille },
-    })),
+    }),
   );
 edge.push(...percentiles('edge', 'edgeDist', EDGE_DISTRIBUTIONS));
 

@@ -4,7 +4,7 @@
  * into a per-second rate (docs/api-azion.md has the table).
  */
 import type { Product } from '../../model/event.ts';
-import { EDGE_DISTRIBUTIONS, PERCENTILES, type DistributionSlice } from '../../model/distributions.ts';
+import { EDGE_DISTRIBUTIONS, percentileDefs, type DistributionSlice } from '../../model/distributions.ts';
 
 export type Reading =
   /** The sum of these EDGE_FIELDS. */
@@ -76,7 +76,7 @@ const waf: MetricDef = {
 
 /** edge_time_p50 ... object_size_p999, named as in every dialect (events.md "Distributions and percentiles"). */
 const PERCENTILE_METRICS: Readonly<Record<string, MetricDef>> = Object.fromEntries(
-  EDGE_DISTRIBUTIONS.flatMap((slice) => PERCENTILES.map(([p, perMille]) => [`${slice.name}_${p}`, plain({ reading: { kind: 'percentile', slice, perMille }, scale: 'count' })])),
+  percentileDefs(EDGE_DISTRIBUTIONS).map(({ name, slice, perMille }) => [name, plain({ reading: { kind: 'percentile', slice, perMille }, scale: 'count' })]),
 );
 
 export const AZION_METRICS: Readonly<Record<Product, Readonly<Record<string, MetricDef>>>> = {

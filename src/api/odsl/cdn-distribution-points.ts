@@ -7,7 +7,7 @@
  * single value to pick and the p99 of a day is the p99 of the day's requests, not a mix of
  * hourly p99s.
  */
-import { EDGE_DISTRIBUTIONS, EDGE_PERCENTILE_NAMES, PERCENTILE_PER_MILLE, quantileOf, type DistributionSlice } from '../../model/distributions.ts';
+import { EDGE_DISTRIBUTIONS, EDGE_PERCENTILE_NAMES, percentileDefs, quantileOf, type PercentileDef } from '../../model/distributions.ts';
 import { createDistributionSums } from '../../model/distribution-sums.ts';
 import { Errors, RtmError } from '../../http/errors.ts';
 import { bandwidthSamples, nearestRankP95, SAMPLE_SECONDS } from '../../query/bandwidth-p95.ts';
@@ -22,11 +22,7 @@ export const BANDWIDTH_P95_METRIC = 'Bandwidth95th';
 /** The CDN metrics this module answers. */
 export const CDN_DISTRIBUTION_METRICS: readonly string[] = [...EDGE_PERCENTILE_NAMES, BANDWIDTH_P95_METRIC];
 
-const PERCENTILE_OF: ReadonlyMap<string, { slice: DistributionSlice; perMille: number }> = new Map(
-  EDGE_DISTRIBUTIONS.flatMap((slice) =>
-    [...PERCENTILE_PER_MILLE].map(([p, perMille]): [string, { slice: DistributionSlice; perMille: number }] => [`${slice.name}_${p}`, { slice, perMille }]),
-  ),
-);
+const PERCENTILE_OF: ReadonlyMap<string, PercentileDef> = new Map(percentileDefs(EDGE_DISTRIBUTIONS).map((d) => [d.name, d]));
 
 export interface DistributionPointQuery {
   metric: string;
