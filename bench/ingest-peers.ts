@@ -11,8 +11,12 @@
  * service x POP request count are read back through the Fastly API (`ts/{t}`) and compared with
  * the totals the client computed from the file: a mismatch fails the bench.
  *
+ * `--clients on` sends every event with the `client_ip` of gen.js' nginx log (unique clients:
+ * one HyperLogLog cell per event); `--clients ab` runs each connection count without and then
+ * with them, on fresh servers, and prints the cost of the cells as a ratio of the two runs.
+ *
  * Run: node --import tsx bench/ingest-peers.ts [--events 5000000] [--connections 4,8] [--seed 1]
- *      [--body-bytes 1048576] [--workers N] [--naive] [--profile DIR]
+ *      [--body-bytes 1048576] [--workers N] [--naive] [--profile DIR] [--clients off|on|ab]
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,7 +25,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startChildServer } from '../test/support/child-server.ts';
 import type { PeerRunResult, PeerRunSpec } from './support/peer-client.ts';
-import { peerStream, runPeerAggregator } from './support/peer-stream.ts';
+import { peerStream, runPeerAggregator, withClientIps } from './support/peer-stream.ts';
 import { machineLine } from './support/fixtures.ts';
 import { int, ms, ratio, report, type BenchRow } from './support/report.ts';
 import { percentile } from './support/stats.ts';
@@ -37,12 +41,14 @@ const { values: args } = parseArgs({
     naive: { type: 'boolean', default: false },
     /** Writes the server's CPU profiles (main thread and workers) to this folder. */
     profile: { type: 'string' },
+    clients: { type: 'string', default: 'off' },
   },
 });
+if (!['off', 'on', 'ab'].includes(args.clients)) throw new Error(`--clients must be off, on or ab, not ${args.clients}`);
 const EVENTS = Number(args.events);
 const CONNECTIONS = args.connections.split(',').map(Number);
 const TOKEN = 'rtm_bench_peers_token_0123456789abcdef0123456789abcdef';
-const COMMAND = `node --import tsx bench/ingest-peers.ts --events ${EVENTS} --connections ${args.connections}${args.workers === undefined ? '' : ` --workers ${args.workers}`}`;
+const COMMAND = `node --import tsx bench/ingest-peers.ts --events ${EVENTS} --connections ${args.connections}${args.workers === undefined ? '' : ` --workers ${args.workers}`}${args.clients === 'off' ? '' : ` --clients ${args.clients}`}`;
 
 /** utime + stime of a process, ms (Linux /proc). */
 function cpuMs(pid: number): number {
@@ -146,80 +152,98 @@ const floorCpuPerEvent = floor.seconds / EVENTS; // one core, all CPU
 
 const rows: BenchRow[] = [];
 let failed = false;
+const variants: ('without' | 'with')[] = args.clients === 'ab' ? ['without', 'with'] : args.clients === 'on' ? ['with'] : ['without'];
+const clientsFile = variants.includes('with') ? withClientIps(stream) : undefined;
 for (const connections of CONNECTIONS) {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-bench-peers-'));
-  const env: Record<string, string> = { RTM_RATE_LIMIT_PER_SECOND: '100000' };
-  if (args.workers !== undefined) env.RTM_INGEST_WORKERS = args.workers;
-  const server = await startChildServer({ dataDir, adminToken: TOKEN, env, nodeArgs: args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`],
-    // The server's errors are the bench's to show (a 5xx in the read-back says nothing by itself).
-    onLogLine: (line) => {
-      if (/"level":(50|60)/.test(line)) console.error(`server: ${line.slice(0, 2000)}`);
-    },
-  });
-  try {
-    const pid = server.child.pid as number;
-    const cpu0 = cpuMs(pid);
-    const threads0 = threadCpuMs(pid);
-    const probe = startFreshnessProbe(server.url, TOKEN);
-    const run = await runClient({ url: server.url, token: TOKEN, file: stream.eventsFile, connections, bodyBytes: Number(args['body-bytes']) });
-    const freshness = await probe.stop();
-    const cpu1 = cpuMs(pid);
-    console.log(threadCpuLine(pid, threads0, threadCpuMs(pid)));
-    const seconds = (run.endedAt - run.startedAt) / 1000;
-    const eps = run.accepted / seconds;
-    const perCpu = run.accepted / ((cpu1 - cpu0) / 1000);
-    // Everything is published AggregateDelay (1 s) after the last second; then the store write.
-    await new Promise((r) => setTimeout(r, 3000));
-    const wrong = run.failures === 0 && run.accepted === run.events ? await verify(server.url, run) : ['not every event was acknowledged'];
-    const rss = peakRssMiB(pid);
-    // Where the memory is at the end (the window's own estimate; the rest is heap, buffers, DuckDB).
-    const metrics = await (await fetch(`${server.url}/rtm/v1/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
-    const gauge = (name: string): number => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
-    const mib = (n: number): string => `${(n / 1024 ** 2).toFixed(0)} MiB`;
-    console.log(
-      `server memory after the run: window ${mib(gauge('rtm_window_bytes'))} (${int(gauge('rtm_window_edge_keys'))} edge key-seconds), ` +
-        `pending rows ${int(gauge('rtm_pipeline_pending_rows'))}, rollup backlog ${int(gauge('rtm_store_rollup_backlog'))} rows`,
-    );
-    console.log(
-      `${connections} connections: ${int(run.accepted)} of ${int(run.events)} acknowledged (${run.rejected} rejected, ${run.failures} failed${run.firstFailure ? `: ${run.firstFailure}` : ''}) in ${seconds.toFixed(1)} s; ` +
-        `server CPU ${((cpu1 - cpu0) / 1000).toFixed(1)} s, peak RSS ${rss.toFixed(0)} MiB; check: ${wrong.length === 0 ? 'every total equal' : `${wrong.length} mismatches, first ${wrong.slice(0, 3).join('; ')}`}`,
-    );
-    if (wrong.length > 0) failed = true;
-    rows.push(
-      {
-        bench: 'ingest-peers',
-        what: `POST /ingest, high-cardinality stream (${int(EVENTS)} events, ${int(floor.buckets)} keys), ${connections} connections, durable`,
-        value: `${int(eps)} events/s`,
-        baseline: `${int(floor.events_per_s)} events/s (agg.js scan-typed, one core)`,
-        ratio: ratio(eps, floor.events_per_s),
-        target: `>= 1.0x: ${eps >= floor.events_per_s ? 'yes' : 'no'}`,
+  const measured = new Map<string, { eps: number; perCpu: number; rss: number }>();
+  for (const variant of variants) {
+    const label = args.clients === 'off' ? '' : ` ${variant} client_ip`;
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-bench-peers-'));
+    const env: Record<string, string> = { RTM_RATE_LIMIT_PER_SECOND: '100000' };
+    if (args.workers !== undefined) env.RTM_INGEST_WORKERS = args.workers;
+    const server = await startChildServer({ dataDir, adminToken: TOKEN, env, nodeArgs: args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`],
+      // The server's errors are the bench's to show (a 5xx in the read-back says nothing by itself).
+      onLogLine: (line) => {
+        if (/"level":(50|60)/.test(line)) console.error(`server: ${line.slice(0, 2000)}`);
       },
-      {
-        bench: 'ingest-peers',
-        what: `events per server CPU-second (${connections} connections)`,
-        value: `${int(perCpu)} events/CPU-s`,
-        baseline: `${int(1 / floorCpuPerEvent)} events/CPU-s (floor)`,
-        ratio: ratio(perCpu, 1 / floorCpuPerEvent),
-        target: `>= 0.5x: ${perCpu * floorCpuPerEvent >= 0.5 ? 'yes' : 'no'}`,
-      },
-      {
-        bench: 'ingest-peers',
-        what: `freshness under that load: acknowledged -> in a ts/{t} answer, p50 / p99 / max of ${freshness.length} probes (one a second)`,
-        value: freshness.length === 0 ? 'no probe completed' : `${ms(percentile(freshness, 50))} / ${ms(percentile(freshness, 99))} / ${ms(Math.max(...freshness))}`,
-        baseline: 'AggregateDelay (1 s) + 1 s',
-        target: `<= 2 s: ${freshness.length > 0 && Math.max(...freshness) <= 2000 ? 'yes' : 'no'}`,
-      },
-      {
-        bench: 'ingest-peers',
-        what: `server peak RSS, request latency p50 / p99 (${connections} connections)`,
-        value: `${rss.toFixed(0)} MiB, ${ms(percentile(run.latencies, 50))} / ${ms(percentile(run.latencies, 99))}`,
-        baseline: `${floor.maxRSS_MB} MB (floor)`,
-        target: `<= 1 GB: ${rss <= 1024 ? 'yes' : 'no'}`,
-      },
-    );
-  } finally {
-    await server.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    });
+    try {
+      const pid = server.child.pid as number;
+      const cpu0 = cpuMs(pid);
+      const threads0 = threadCpuMs(pid);
+      const probe = startFreshnessProbe(server.url, TOKEN);
+      const run = await runClient({ url: server.url, token: TOKEN, file: variant === 'with' ? (clientsFile as string) : stream.eventsFile, connections, bodyBytes: Number(args['body-bytes']) });
+      const freshness = await probe.stop();
+      const cpu1 = cpuMs(pid);
+      console.log(threadCpuLine(pid, threads0, threadCpuMs(pid)));
+      const seconds = (run.endedAt - run.startedAt) / 1000;
+      const eps = run.accepted / seconds;
+      const perCpu = run.accepted / ((cpu1 - cpu0) / 1000);
+      // Everything is published AggregateDelay (1 s) after the last second; then the store write.
+      await new Promise((r) => setTimeout(r, 3000));
+      const wrong = run.failures === 0 && run.accepted === run.events ? await verify(server.url, run) : ['not every event was acknowledged'];
+      const rss = peakRssMiB(pid);
+      // Where the memory is at the end (the window's own estimate; the rest is heap, buffers, DuckDB).
+      const metrics = await (await fetch(`${server.url}/rtm/v1/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+      const gauge = (name: string): number => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
+      const mib = (n: number): string => `${(n / 1024 ** 2).toFixed(0)} MiB`;
+      console.log(
+        `server memory after the run: window ${mib(gauge('rtm_window_bytes'))} (${int(gauge('rtm_window_edge_keys'))} edge key-seconds), ` +
+          `pending rows ${int(gauge('rtm_pipeline_pending_rows'))}, rollup backlog ${int(gauge('rtm_store_rollup_backlog'))} rows`,
+      );
+      console.log(
+        `${connections} connections${label}: ${int(run.accepted)} of ${int(run.events)} acknowledged (${run.rejected} rejected, ${run.failures} failed${run.firstFailure ? `: ${run.firstFailure}` : ''}) in ${seconds.toFixed(1)} s; ` +
+          `server CPU ${((cpu1 - cpu0) / 1000).toFixed(1)} s, peak RSS ${rss.toFixed(0)} MiB; check: ${wrong.length === 0 ? 'every total equal' : `${wrong.length} mismatches, first ${wrong.slice(0, 3).join('; ')}`}`,
+      );
+      if (wrong.length > 0) failed = true;
+      measured.set(variant, { eps, perCpu, rss });
+      rows.push(
+        {
+          bench: 'ingest-peers',
+          what: `POST /ingest, high-cardinality stream (${int(EVENTS)} events, ${int(floor.buckets)} keys), ${connections} connections, durable${label}`,
+          value: `${int(eps)} events/s`,
+          baseline: `${int(floor.events_per_s)} events/s (agg.js scan-typed, one core)`,
+          ratio: ratio(eps, floor.events_per_s),
+          target: `>= 1.0x: ${eps >= floor.events_per_s ? 'yes' : 'no'}`,
+        },
+        {
+          bench: 'ingest-peers',
+          what: `events per server CPU-second (${connections} connections${label})`,
+          value: `${int(perCpu)} events/CPU-s`,
+          baseline: `${int(1 / floorCpuPerEvent)} events/CPU-s (floor)`,
+          ratio: ratio(perCpu, 1 / floorCpuPerEvent),
+          target: `>= 0.5x: ${perCpu * floorCpuPerEvent >= 0.5 ? 'yes' : 'no'}`,
+        },
+        {
+          bench: 'ingest-peers',
+          what: `freshness under that load: acknowledged -> in a ts/{t} answer, p50 / p99 / max of ${freshness.length} probes (one a second)`,
+          value: freshness.length === 0 ? 'no probe completed' : `${ms(percentile(freshness, 50))} / ${ms(percentile(freshness, 99))} / ${ms(Math.max(...freshness))}`,
+          baseline: 'AggregateDelay (1 s) + 1 s',
+          target: `<= 2 s: ${freshness.length > 0 && Math.max(...freshness) <= 2000 ? 'yes' : 'no'}`,
+        },
+        {
+          bench: 'ingest-peers',
+          what: `server peak RSS, request latency p50 / p99 (${connections} connections${label})`,
+          value: `${rss.toFixed(0)} MiB, ${ms(percentile(run.latencies, 50))} / ${ms(percentile(run.latencies, 99))}`,
+          baseline: `${floor.maxRSS_MB} MB (floor)`,
+          target: `<= 1 GB: ${rss <= 1024 ? 'yes' : 'no'}`,
+        },
+      );
+    } finally {
+      await server.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  const without = measured.get('without');
+  const withClients = measured.get('with');
+  if (without !== undefined && withClients !== undefined) {
+    rows.push({
+      bench: 'ingest-peers',
+      what: `cost of unique clients (client_ip on every event, one HLL cell each), ${connections} connections: events/s and events per CPU-s with / without`,
+      value: `${ratio(withClients.eps, without.eps)} events/s, ${ratio(withClients.perCpu, without.perCpu)} per CPU-s; peak RSS ${withClients.rss.toFixed(0)} / ${without.rss.toFixed(0)} MiB`,
+      baseline: 'the same stream without client_ip, the run before',
+      target: `>= 0.8x (distributions cost at most 25%): ${withClients.perCpu >= 0.8 * without.perCpu ? 'yes' : 'no'}`,
+    });
   }
 }
 report(rows, COMMAND);

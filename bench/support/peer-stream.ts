@@ -38,6 +38,37 @@ export function peerStream(events: number, seed = 1): PeerStream {
   return { genFile, eventsFile, logFile, events };
 }
 
+/**
+ * The events.md file of `stream` with each event's `client_ip` added: the address gen.js wrote on
+ * the same event's line of the nginx log (drawn uniformly from 200,000 clients). Written once beside it.
+ */
+export function withClientIps(stream: PeerStream): string {
+  const out = stream.eventsFile.replace(/\.events\.ndjson$/, '.clients.ndjson');
+  if (fs.existsSync(`${out}.done`)) return out;
+  const events = fs.readFileSync(stream.eventsFile, 'latin1').split('\n');
+  const log = fs.readFileSync(stream.logFile, 'latin1').split('\n');
+  const fd = fs.openSync(out, 'w');
+  try {
+    let chunk: string[] = [];
+    for (let i = 0; i < events.length; i++) {
+      const line = events[i] as string;
+      if (line.length === 0) continue;
+      const logLine = log[i] as string;
+      const ip = logLine.slice(0, logLine.indexOf(' '));
+      chunk.push(`${line.slice(0, -1)},"client_ip":"${ip}"}`);
+      if (chunk.length === 50_000) {
+        fs.writeSync(fd, `${chunk.join('\n')}\n`);
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) fs.writeSync(fd, `${chunk.join('\n')}\n`);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.writeFileSync(`${out}.done`, '');
+  return out;
+}
+
 export interface FloorResult {
   events_per_s: number;
   maxRSS_MB: number;

@@ -194,7 +194,7 @@ describe('aggregateBatch', () => {
         const dicts = createDictionaries();
         const rs = aggregateBatches(batches.map((events) => batchOf(events, dicts)), dicts);
         const sorted = (m: Map<number, number>): [number, number][] => [...m].sort((a, b) => a[0] - b[0]);
-        const got = (records: readonly { ids: Uint16Array; counts: Float64Array }[], keyOf: (r: never) => string): Map<string, [number, number][]> => {
+        const got = (records: readonly { ids: Uint32Array; counts: Float64Array }[], keyOf: (r: never) => string): Map<string, [number, number][]> => {
           const out = new Map<string, [number, number][]>();
           for (const r of records) {
             const key = keyOf(r as never);

@@ -14,7 +14,7 @@ import { PRODUCT_VALUES, type EventBatch } from '../model/event.ts';
 import type { Dictionaries, Interner } from '../model/dictionary.ts';
 import { PartWriter, StringTableWriter, deltaToRecordSet, type Delta } from '../model/delta.ts';
 import { SlotVectors, WideSlotSums } from '../model/delta-builder.ts';
-import { EDGE_DISTRIBUTIONS, ORIGIN_DISTRIBUTIONS, EDGE_DIST_WIDTH, ORIGIN_DIST_WIDTH, type DistributionSlice } from '../model/distributions.ts';
+import { CLIENT_CELLS_OFFSET, EDGE_DISTRIBUTIONS, ORIGIN_DISTRIBUTIONS, EDGE_DIST_WIDTH, ORIGIN_DIST_WIDTH, type DistributionSlice } from '../model/distributions.ts';
 import type { RecordSet } from '../model/record.ts';
 import { EVENT_AXES } from './axes.ts';
 import { createBatchKeyer } from './batch-keys.ts';
@@ -48,7 +48,8 @@ const ORIGIN_ONLY = ORIGIN_DISTRIBUTIONS[0] as DistributionSlice;
  * Where a row's distribution buckets go (distributions.ts): after its counters in the same
  * vector (model/delta.ts), summed per slot in `sums`. Per edge key its events' time_ms,
  * origin_time_ms (origin fetches only) and resp_body_bytes; per origin key (`originOnly`) its
- * fetches' origin_time_ms: two or three bucket lookups and sparse adds per event.
+ * fetches' origin_time_ms: two or three bucket lookups and sparse adds per event, and per edge key
+ * its events' unique-client cells (one add per event with a client_ip).
  */
 interface DistributionSums {
   sums: WideSlotSums;
@@ -198,6 +199,7 @@ function createSums(table: CompiledTable, sums: SlotVectors, dist: DistributionS
       const timeMs = batch.timeMs;
       const originMs = batch.originTimeMs;
       const body = batch.respBodyBytes;
+      const client = batch.clientCell;
       let ops = table.ops;
       let slab = sums.slab;
       let bits = sums.bits;
@@ -231,6 +233,8 @@ function createSums(table: CompiledTable, sums: SlotVectors, dist: DistributionS
         if (!originOnly) {
           wide.add(distSlot, EDGE_TIME.offset + timeLayout.bucketOf(timeMs[i] as number), 1);
           wide.add(distSlot, OBJECT_SIZE.offset + sizeLayout.bucketOf(body[i] as number), 1);
+          const cell = client[i] as number;
+          if (cell >= 0) wide.add(distSlot, CLIENT_CELLS_OFFSET + cell, 1);
         }
         const row = j * valueWidth;
         for (let c = j * groups, last = c + groups; c < last; c++) {

@@ -102,7 +102,7 @@ export interface DistributionCell {
   datacenter: string;
   inner: string;
   /** Ascending bucket ids into the kind's vector, counts beside them. */
-  ids: Uint16Array;
+  ids: Uint32Array;
   counts: Float64Array;
 }
 

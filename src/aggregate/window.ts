@@ -364,7 +364,7 @@ export function createWindow(opts: WindowOptions): Window {
             counts.push(v);
           });
           if (ids.length === 0) continue;
-          out.push({ second, datacenter: names[cursor.outer[r] as number] as string, inner: names[cursor.inner[r] as number] as string, ids: Uint16Array.from(ids), counts: Float64Array.from(counts) });
+          out.push({ second, datacenter: names[cursor.outer[r] as number] as string, inner: names[cursor.inner[r] as number] as string, ids: Uint32Array.from(ids), counts: Float64Array.from(counts) });
         }
       }
       return out;

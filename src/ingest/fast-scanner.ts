@@ -21,7 +21,6 @@ const CLOSE = 0x7d;
 /** Fields whose strings are only type-checked, so an escape in them is fine. */
 const TYPE_ONLY = new Uint8Array(FIELD_COUNT);
 TYPE_ONLY[F.path] = 1;
-TYPE_ONLY[F.client_ip] = 1;
 
 /**
  * The line each field was last seen on (duplicate keys): a stamp per field instead of a bit

@@ -24,6 +24,7 @@ import {
   type EventBatch,
 } from '../model/event.ts';
 import { createByteCache, type ByteCache } from './byte-cache.ts';
+import { NO_CLIENT, clientCell, clientCellOfBytes } from '../model/unique-clients.ts';
 import { F, FIELD_COUNT, FIELD_NAMES, K_ABSENT, K_FALSE, K_NULL, K_NUMBER, K_STRING, K_TRUE, describeRaw, rawString, type RawEvent } from './raw-event.ts';
 import { MAX_SECOND, secondOfNumber, secondOfRfc3339 } from './timestamp.ts';
 
@@ -335,8 +336,15 @@ class Validator implements EventValidator {
     batch.waf[n] = waf;
     batch.product[n] = product;
     batch.flags[n] = shield | compute | ipv6;
+    batch.clientCell[n] = clientIpKind === K_STRING ? clientCellOf(raw) : NO_CLIENT;
     batch.originStatus[n] = originStatus;
     batch.length = n + 1;
     return undefined;
   }
+}
+
+/** The unique-client cell of the line's `client_ip` string: from its bytes (fast reader) or its string; "" has none. */
+function clientCellOf(raw: RawEvent): number {
+  const f = F.client_ip;
+  return raw.src === undefined ? clientCell(raw.str[f] ?? '') : clientCellOfBytes(raw.src, raw.start[f] as number, raw.end[f] as number);
 }

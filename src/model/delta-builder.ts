@@ -91,7 +91,7 @@ export class SlotVectors implements SlotSums {
     }
     for (let k = 0; k < extra; k++) {
       const v = (takenSums as Float64Array)[k] as number;
-      if (v !== 0) put(offset + ((takenIds as Uint16Array)[k] as number), v);
+      if (v !== 0) put(offset + ((takenIds as Uint32Array)[k] as number), v);
     }
     out.vecLength = pos;
   }
@@ -124,7 +124,7 @@ export class WideSlotSums implements SlotSums {
   private usedCount = 0;
   private live = 0;
   private heads = new Int32Array(256).fill(-1);
-  private scratchFields = new Uint16Array(64);
+  private scratchFields = new Uint32Array(64);
   private scratchSums = new Float64Array(64);
   constructor(readonly width: number) {}
 
@@ -172,7 +172,7 @@ export class WideSlotSums implements SlotSums {
   }
 
   /** Fields of the last take(), ascending, and their sums beside them. */
-  get takenIds(): Uint16Array {
+  get takenIds(): Uint32Array {
     return this.scratchFields;
   }
   get takenSums(): Float64Array {
@@ -185,7 +185,7 @@ export class WideSlotSums implements SlotSums {
     for (let p = this.heads[slot] as number; p >= 0; p = this.next[p] as number) n++;
     if (n === 0) return 0;
     if (n > this.scratchFields.length) {
-      this.scratchFields = new Uint16Array(n * 2);
+      this.scratchFields = new Uint32Array(n * 2);
       this.scratchSums = new Float64Array(n * 2);
     }
     const fields = this.scratchFields;

@@ -11,7 +11,7 @@
  * appear in several rows (of one delta or of several) and readers sum them; rows come in no
  * particular order.
  */
-import { EDGE_DISTRIBUTIONS, ORIGIN_DISTRIBUTIONS, type DistributionSlice } from './distributions.ts';
+import { EDGE_DISTRIBUTIONS, EDGE_DIST_WIDTH, ORIGIN_DISTRIBUTIONS, ORIGIN_DIST_WIDTH, type DistributionSlice } from './distributions.ts';
 import { EDGE_FIELDS, ORIGIN_FIELDS } from './fields.ts';
 import type { DimensionRecord, DistCounts, EdgeDistRecord, EdgeRecord, OriginDistRecord, OriginRecord, RecordSet } from './record.ts';
 import { ByteReader, readSparseVector, sparsePairsMaxBytes, sparseVectorMaxBytes, writeSparsePairs, writeSparseVector } from './sparse-vector.ts';
@@ -20,13 +20,14 @@ import { ByteReader, readSparseVector, sparsePairsMaxBytes, sparseVectorMaxBytes
  * The record kinds, their key columns (strings) and their counter fields: the one key table.
  * An edge or origin row's vector holds its counters (`fields`) and then, from index
  * `fields.length` on, its distribution buckets (distributions.ts: edge time, origin time and
- * object size per edge key; origin time per origin key), so a key-second stays one row. The
- * buckets are ~10,000 wide and sparse: nothing ever expands them into a dense vector.
+ * object size per edge key, then its unique-client cells; origin time per origin key), so a
+ * key-second stays one row. `distributionWidth` is that part's width: ~10,000 buckets (plus
+ * 540,672 client cells per edge row), sparse: nothing ever expands them into a dense vector.
  */
 export const RECORD_KEYS = {
-  edge: { key: ['service', 'datacenter', 'domain', 'product'], fields: EDGE_FIELDS, distributions: EDGE_DISTRIBUTIONS },
-  origin: { key: ['service', 'datacenter', 'backend'], fields: ORIGIN_FIELDS, distributions: ORIGIN_DISTRIBUTIONS },
-  dimension: { key: ['service', 'domain', 'product', 'dimension', 'value'], fields: ['count', 'bytes'] as readonly string[], distributions: [] as readonly DistributionSlice[] },
+  edge: { key: ['service', 'datacenter', 'domain', 'product'], fields: EDGE_FIELDS, distributions: EDGE_DISTRIBUTIONS, distributionWidth: EDGE_DIST_WIDTH },
+  origin: { key: ['service', 'datacenter', 'backend'], fields: ORIGIN_FIELDS, distributions: ORIGIN_DISTRIBUTIONS, distributionWidth: ORIGIN_DIST_WIDTH },
+  dimension: { key: ['service', 'domain', 'product', 'dimension', 'value'], fields: ['count', 'bytes'] as readonly string[], distributions: [] as readonly DistributionSlice[], distributionWidth: 0 },
 } as const;
 
 export type RecordKind = keyof typeof RECORD_KEYS;
@@ -35,7 +36,7 @@ export const arityOf = (kind: RecordKind): number => RECORD_KEYS[kind].key.lengt
 /** The counters of a kind's vector (the dense part every reader of records shows). */
 export const countersOf = (kind: RecordKind): number => RECORD_KEYS[kind].fields.length;
 /** The whole vector: counters, then distribution buckets. */
-export const widthOf = (kind: RecordKind): number => countersOf(kind) + RECORD_KEYS[kind].distributions.reduce((n, d) => n + d.layout.bounds.length, 0);
+export const widthOf = (kind: RecordKind): number => countersOf(kind) + RECORD_KEYS[kind].distributionWidth;
 
 /**
  * The distribution vectors: `edgeDist` (the buckets of edge rows) and `originDist` (of origin
@@ -247,7 +248,7 @@ export function deltaToRecordSet(d: Delta): RecordSet {
         counts.push(v);
       }
     });
-    return { counted: fields > 0 || ids.length === 0, dist: ids.length === 0 ? undefined : { ids: Uint16Array.from(ids), counts: Float64Array.from(counts) } };
+    return { counted: fields > 0 || ids.length === 0, dist: ids.length === 0 ? undefined : { ids: Uint32Array.from(ids), counts: Float64Array.from(counts) } };
   };
   const edge: EdgeRecord[] = [];
   const edgeDist: EdgeDistRecord[] = [];

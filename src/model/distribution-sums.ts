@@ -11,7 +11,7 @@ export interface DistributionRow {
   bucket: number;
   /** Values of the groupBy dimensions, in groupBy order. */
   group: readonly string[];
-  ids: Uint16Array;
+  ids: Uint32Array;
   counts: Float64Array;
 }
 
@@ -53,7 +53,7 @@ export function createDistributionSums(): DistributionSums {
     rows() {
       const out: DistributionRow[] = [];
       for (const cell of cells.values()) {
-        const ids = Uint16Array.from([...cell.counts.keys()].filter((id) => cell.counts.get(id) !== 0)).sort();
+        const ids = Uint32Array.from([...cell.counts.keys()].filter((id) => cell.counts.get(id) !== 0)).sort();
         out.push({ bucket: cell.bucket, group: cell.group, ids, counts: Float64Array.from(ids, (id) => cell.counts.get(id) as number) });
       }
       return out.sort(compareBucketGroup);

@@ -18,6 +18,8 @@
  * the `originDist` vector (per origin key) is [origin_time].
  */
 
+import { HLL_CELLS, estimateClients } from './unique-clients.ts';
+
 /** Relative accuracy of a served percentile. */
 export const RELATIVE_ACCURACY = 0.01;
 /** Integers below this are bucket bounds of their own: exact. */
@@ -118,7 +120,13 @@ export const EDGE_DISTRIBUTIONS: readonly DistributionSlice[] = slices(['edge_ti
 export const ORIGIN_DISTRIBUTIONS: readonly DistributionSlice[] = slices(['origin_time']);
 
 const widthOfSlices = (s: readonly DistributionSlice[]): number => s.reduce((n, d) => n + d.layout.bounds.length, 0);
-export const EDGE_DIST_WIDTH = widthOfSlices(EDGE_DISTRIBUTIONS);
+/**
+ * Where an edge row's unique-client cells (unique-clients.ts) start in its distribution vector:
+ * after the buckets of EDGE_DISTRIBUTIONS, HLL_CELLS of them.
+ */
+export const CLIENT_CELLS_OFFSET = widthOfSlices(EDGE_DISTRIBUTIONS);
+/** The edge distribution vector: the three bucket slices, then the unique-client cells. */
+export const EDGE_DIST_WIDTH = CLIENT_CELLS_OFFSET + HLL_CELLS;
 export const ORIGIN_DIST_WIDTH = widthOfSlices(ORIGIN_DISTRIBUTIONS);
 
 /** The slice of `name` in `slicesOf`, or undefined. */
@@ -221,4 +229,18 @@ export class BucketCounts {
     const ids = Float64Array.from(this.counts.keys()).sort();
     percentilesInto(slices, ids, Float64Array.from(ids, (id) => this.counts.get(id) as number), out, at);
   }
+}
+
+/** Unique clients from an edge distribution vector's sparse counts (`ids` ascending, distribution indexes). */
+export function uniqueClientsOf(ids: ArrayLike<number>, counts: ArrayLike<number>): number {
+  let from = 0;
+  while (from < ids.length && (ids[from] as number) < CLIENT_CELLS_OFFSET) from++;
+  const n = ids.length - from;
+  const cells = new Float64Array(n);
+  const cellCounts = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    cells[k] = (ids[from + k] as number) - CLIENT_CELLS_OFFSET;
+    cellCounts[k] = counts[from + k] as number;
+  }
+  return estimateClients(cells, cellCounts);
 }

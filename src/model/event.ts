@@ -79,6 +79,8 @@ export interface EventBatch {
   originTimeMs: Float64Array;
   computeTimeMs: Float64Array;
   computeCpuMs: Float64Array;
+  /** Unique-client cell of `client_ip` (unique-clients.ts), or NO_CLIENT (-1) when it has none. */
+  clientCell: Int32Array;
 }
 
 /** Allocates a batch able to hold `capacity` events; `length` starts at 0. */
@@ -111,5 +113,6 @@ export function createEventBatch(capacity: number): EventBatch {
     originTimeMs: new Float64Array(capacity),
     computeTimeMs: new Float64Array(capacity),
     computeCpuMs: new Float64Array(capacity),
+    clientCell: new Int32Array(capacity).fill(-1),
   };
 }

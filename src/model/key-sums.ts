@@ -20,7 +20,7 @@ export interface KeySumChunk {
   names: readonly string[];
   /** Row r's fields are ids[fieldStart[r], fieldStart[r + 1]) (ascending), their sums the same span of `sums`. */
   fieldStart: Uint32Array;
-  ids: Uint16Array;
+  ids: Uint32Array;
   sums: Float64Array;
 }
 
@@ -49,11 +49,9 @@ function* sumRowsByKey(joined: Delta, kind: RecordKind, bucketSeconds: number, c
   const slots = index.size;
   const { start, rows: rowsBySlot } = groupRows(slotOf, slots);
   const stride = Math.min(chunkRows, slots);
-  const scratch = new Float64Array(width);
-  const seen = new Uint8Array(width);
-  const touched = new Uint16Array(width);
+  const { scratch, seen, touched } = denseScratch(width);
   const fieldStart = new Uint32Array(stride + 1);
-  let ids = new Uint16Array(stride * 16);
+  let ids = new Uint32Array(stride * 16);
   let sums = new Float64Array(stride * 16);
   for (let first = 0; first < slots; first += stride) {
     const n = Math.min(stride, slots - first);
@@ -70,7 +68,7 @@ function* sumRowsByKey(joined: Delta, kind: RecordKind, bucketSeconds: number, c
       if ((start[s + 1] as number) - (start[s] as number) > 1) fields.sort();
       if (at + count > ids.length) {
         const grown = Math.max(ids.length * 2, at + count);
-        const nextIds = new Uint16Array(grown);
+        const nextIds = new Uint32Array(grown);
         nextIds.set(ids.subarray(0, at));
         ids = nextIds;
         const nextSums = new Float64Array(grown);
@@ -91,6 +89,24 @@ function* sumRowsByKey(joined: Delta, kind: RecordKind, bucketSeconds: number, c
   }
 }
 
+interface DenseScratch {
+  scratch: Float64Array;
+  seen: Uint8Array;
+  touched: Uint32Array;
+}
+const scratchByWidth = new Map<number, DenseScratch>();
+
+/**
+ * The dense sums of one row being folded, per vector width, kept for the thread's life (an edge
+ * row is ~551,000 fields wide with its client cells: too wide to allocate per call). Safe to
+ * share: a row is folded and its scratch zeroed again before any chunk is yielded.
+ */
+function denseScratch(width: number): DenseScratch {
+  let s = scratchByWidth.get(width);
+  if (s === undefined) scratchByWidth.set(width, (s = { scratch: new Float64Array(width), seen: new Uint8Array(width), touched: new Uint32Array(width) }));
+  return s;
+}
+
 /** Every sum row of one (kind, bucket width), materialized: what a worker thread hands back. */
 export interface KeySums {
   rows: number;
@@ -99,7 +115,7 @@ export interface KeySums {
   keys: Uint32Array;
   /** Row r's fields are ids[fieldStart[r], fieldStart[r + 1]); rows + 1 entries. */
   fieldStart: Uint32Array;
-  ids: Uint16Array;
+  ids: Uint32Array;
   sums: Float64Array;
 }
 
@@ -111,7 +127,7 @@ export function sumAllByKey(joined: Delta, kind: RecordKind, bucketSeconds: read
       const total = c.fieldStart[c.rows] as number;
       return { rows: c.rows, bucket: c.bucket, keys: c.keys, fieldStart: c.fieldStart.subarray(0, c.rows + 1), ids: c.ids.subarray(0, total), sums: c.sums.subarray(0, total) };
     }
-    return { rows: 0, bucket: new Float64Array(0), keys: new Uint32Array(0), fieldStart: new Uint32Array(1), ids: new Uint16Array(0), sums: new Float64Array(0) };
+    return { rows: 0, bucket: new Float64Array(0), keys: new Uint32Array(0), fieldStart: new Uint32Array(1), ids: new Uint32Array(0), sums: new Float64Array(0) };
   });
 }
 

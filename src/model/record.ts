@@ -48,7 +48,7 @@ export interface DimensionRecord {
 
 /** Bucket counters of a key's distributions (src/model/distributions.ts), sparse: `ids` ascending, `counts` beside them. */
 export interface DistCounts {
-  ids: Uint16Array;
+  ids: Uint32Array;
   counts: Float64Array;
 }
 

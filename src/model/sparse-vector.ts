@@ -146,7 +146,7 @@ export function addSparseVector(bytes: Uint8Array, into: Float64Array): void {
  * position `count`; returns the new count. How the rollup sums fold rows sparsely: the cost
  * follows the non-zero fields, not the width. Throws a RangeError on malformed bytes.
  */
-export function addSparseTracked(buf: Uint8Array, start: number, end: number, length: number, into: Float64Array, seen: Uint8Array, touched: Uint16Array, count: number): number {
+export function addSparseTracked(buf: Uint8Array, start: number, end: number, length: number, into: Float64Array, seen: Uint8Array, touched: Uint32Array, count: number): number {
   let pos = start;
   const varint = (): number => {
     let v = 0;

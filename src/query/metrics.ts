@@ -6,11 +6,11 @@
  * Families follow the store's record kinds (src/model/record.ts): `edge` (EDGE_FIELDS, keyed by
  * service, datacenter, domain, product), `origin` (ORIGIN_FIELDS as `backend_*`, keyed by
  * service, datacenter, backend) and `dimension` (requests and response bytes by exact status or
- * method, keyed by service, domain, product). Distribution metrics (percentiles, uniques, top-N
- * of "Distributions and breakdowns") will be a fourth kind of MetricDef whose inputs merge
- * instead of adding; nothing here assumes a value is a sum beyond `inputs`.
+ * method, keyed by service, domain, product). Distribution metrics (percentiles, unique
+ * clients) read merged distribution counts instead of sums (`distribution`); nothing here
+ * assumes a value is a sum beyond `inputs`.
  */
-import { EDGE_DISTRIBUTIONS, ORIGIN_DISTRIBUTIONS, percentileDefs, type DistributionSlice } from '../model/distributions.ts';
+import { EDGE_DISTRIBUTIONS, ORIGIN_DISTRIBUTIONS, percentileDefs, quantileOf, uniqueClientsOf, type DistributionSlice } from '../model/distributions.ts';
 import type { DistributionKind } from '../model/delta.ts';
 import { EDGE_FIELDS, ORIGIN_FIELDS } from '../model/fields.ts';
 
@@ -36,10 +36,11 @@ export interface MetricDef {
   /** One line for docs and OpenAPI. */
   description: string;
   /**
-   * A percentile: its value is ranked from the merged bucket counts of `kind` (never from
-   * `inputs`, which are empty), within 1% of the exact value (src/model/distributions.ts).
+   * A distribution metric (a percentile, unique clients): its value comes from the merged
+   * distribution counts of `kind` (never from `inputs`, which are empty): `value` of the
+   * merged counts (`ids` ascending, distribution indexes; src/model/distributions.ts).
    */
-  percentile?: { kind: DistributionKind; slice: DistributionSlice; perMille: number };
+  distribution?: { kind: DistributionKind; value(ids: ArrayLike<number>, counts: ArrayLike<number>): number | undefined };
 }
 
 const at = (v: readonly number[], i: number): number => v[i] ?? 0;
@@ -100,10 +101,17 @@ const percentiles = (family: Family, kind: DistributionKind, slices: readonly Di
       inputs: [],
       compute: () => undefined,
       description: `${perMille / 10}th percentile (${UNITS[slice.name]}); within 1%, exact for integers below 1024; null when nothing was counted`,
-      percentile: { kind, slice, perMille },
+      distribution: { kind, value: (ids, counts) => quantileOf(slice, ids, counts, perMille) },
     }),
   );
-edge.push(...percentiles('edge', 'edgeDist', EDGE_DISTRIBUTIONS));
+edge.push(...percentiles('edge', 'edgeDist', EDGE_DISTRIBUTIONS), {
+  name: 'unique_clients',
+  family: 'edge',
+  inputs: [],
+  compute: () => undefined,
+  description: 'distinct client_ip values (HyperLogLog, precision 14: standard error 0.81%, exact in practice below a few hundred); 0 when no event had one',
+  distribution: { kind: 'edgeDist', value: uniqueClientsOf },
+});
 
 /** Origin Inspector fields, per backend: `backend_` + the ORIGIN_FIELDS name. */
 const origin: MetricDef[] = [

@@ -121,8 +121,8 @@ async function readWindow(ctx: ReadContext, part: Part, source: RealtimeSource):
   }
 }
 
-/** The distribution kind the query's percentile metrics read, if it asks for any (one family, one kind). */
-const distributionKindOf = (query: ResolvedQuery): DistributionKind | undefined => query.metrics.find((m) => m.percentile !== undefined)?.percentile?.kind;
+/** The distribution kind the query's distribution metrics read, if it asks for any (one family, one kind). */
+const distributionKindOf = (query: ResolvedQuery): DistributionKind | undefined => query.metrics.find((m) => m.distribution !== undefined)?.distribution?.kind;
 
 const DIST_KEYS: Readonly<Record<DistributionKind, readonly DistributionGroup[]>> = {
   edgeDist: ['service', 'datacenter', 'domain', 'product'],
@@ -156,7 +156,7 @@ async function readWindowDistributions(ctx: ReadContext, part: Part, source: Rea
 }
 
 export async function readPart(ctx: ReadContext, part: Part, stores: StoreReads, source: RealtimeSource): Promise<void> {
-  // A query of percentiles only reads no sums.
+  // A query of distribution metrics only reads no sums.
   if (ctx.inputs.names.length > 0) {
     if (part.source === 'window') await readWindow(ctx, part, source);
     else await readStore(ctx, part, stores);

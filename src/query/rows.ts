@@ -3,7 +3,6 @@
  * groups and an `other` row per bucket holding the rest (so every bucket's total stays exact),
  * ranked by orderBy over the whole range, zero rows left out, metrics computed from the sums.
  */
-import { quantileOf } from '../model/distributions.ts';
 import type { GroupField, MetricDef } from './metrics.ts';
 
 export interface Cell {
@@ -97,10 +96,9 @@ interface Totals {
 
 const valueOf = (m: number, t: Totals, opts: RowOptions): number | undefined => {
   const def = opts.metrics[m] as MetricDef;
-  if (def.percentile !== undefined) {
-    if (t.dist === undefined) return undefined;
-    const ids = [...t.dist.keys()].sort((a, b) => a - b);
-    return quantileOf(def.percentile.slice, ids, ids.map((id) => t.dist?.get(id) ?? 0), def.percentile.perMille);
+  if (def.distribution !== undefined) {
+    const ids = t.dist === undefined ? [] : [...t.dist.keys()].sort((a, b) => a - b);
+    return def.distribution.value(ids, ids.map((id) => t.dist?.get(id) ?? 0));
   }
   return def.compute((opts.inputs.of[m] ?? []).map((i) => t.sums[i] ?? 0));
 };
@@ -117,7 +115,7 @@ export function buildRows(cells: Iterable<Cell>, opts: RowOptions): Row[] {
   const width = opts.inputs.names.length;
   const all = [...cells];
   // Totals per group over the range: what ranks the groups.
-  const ranksByDistribution = opts.orderBy.some((o) => o.metric.percentile !== undefined) || (opts.orderBy.length === 0 && opts.metrics[0]?.percentile !== undefined);
+  const ranksByDistribution = opts.orderBy.some((o) => o.metric.distribution !== undefined) || (opts.orderBy.length === 0 && opts.metrics[0]?.distribution !== undefined);
   const totals = new Map<string, { group: readonly string[]; sums: Float64Array; dist?: Map<number, number> | undefined }>();
   for (const c of all) {
     const key = c.group.join('\u0000');

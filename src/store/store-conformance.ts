@@ -3,6 +3,7 @@
  * calls describeMetricStoreConformance with a factory for a fresh, empty store, so DuckDB and
  * ClickHouse answer the same questions the same way.
  */
+import { EDGE_DIST_WIDTH } from '../model/distributions.ts';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Retention } from '../config/config.ts';
@@ -290,7 +291,8 @@ export function describeMetricStoreConformance(name: string, open: (options: { r
         service: fc.constantFrom('s1', 's2'),
         datacenter: fc.constantFrom('FRA', 'LON'),
         domain: fc.constantFrom('a.example', 'b.example'),
-        buckets: fc.uniqueArray(fc.integer({ min: 0, max: 10_000 }), { minLength: 1, maxLength: 5 }),
+        // Percentile buckets, and unique-client cells (ids past 65,535: 32-bit everywhere).
+        buckets: fc.uniqueArray(fc.oneof(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 65_000, max: EDGE_DIST_WIDTH - 1 })), { minLength: 1, maxLength: 5 }),
         count: fc.integer({ min: 1, max: 50 }),
       });
       await fc.assert(
@@ -298,10 +300,10 @@ export function describeMetricStoreConformance(name: string, open: (options: { r
           const store = await fresh();
           for (const [i, w] of writes.entries()) {
             const edgeDist = w.map((r) => {
-              const ids = Uint16Array.from(r.buckets).sort();
+              const ids = Uint32Array.from(r.buckets).sort();
               return { second: r.second, service: r.service, datacenter: r.datacenter, domain: r.domain, product: 'edge_application', ids, counts: Float64Array.from(ids, (id) => r.count + (id % 3)) };
             });
-            const originDist = w.map((r) => ({ second: r.second, service: r.service, datacenter: r.datacenter, backend: 'b1', ids: Uint16Array.of(r.buckets[0] as number % 3555), counts: Float64Array.of(r.count) }));
+            const originDist = w.map((r) => ({ second: r.second, service: r.service, datacenter: r.datacenter, backend: 'b1', ids: Uint32Array.of(r.buckets[0] as number % 3555), counts: Float64Array.of(r.count) }));
             await store.append({ lsn: i + 1, delta: deltaFromRecordSet(records({ edgeDist, originDist })) });
           }
           for (const round of ['before', 'after']) {

@@ -114,7 +114,7 @@ describe('channel entries written as bytes', () => {
             values: edgeVector({ requests: r.requests, resp_body_bytes: r.bytes, edge_hit_requests: r.requests, hits_time: r.time }),
           }));
           const edgeDist = batch.map((r) => {
-            const ids = Uint16Array.of(TIME_LAYOUT.bucketOf(r.time * 1000), TIME_LAYOUT.bounds.length * 2 + (r.bytes % 3000));
+            const ids = Uint32Array.of(TIME_LAYOUT.bucketOf(r.time * 1000), TIME_LAYOUT.bounds.length * 2 + (r.bytes % 3000));
             return { second: T0 - r.back, service: r.service, datacenter: r.datacenter, domain: r.domain, product: 'edge_application', ids, counts: Float64Array.of(r.requests, 1) };
           });
           window.applyRecords({ edge, origin: [], dimension: [], edgeDist });

@@ -134,7 +134,7 @@ export async function sumDistribution(src: ReadSource, query: DistributionQuery)
     out.push({
       bucket: Number(r[0]),
       group: groupBy.map((_, g) => s(r[1 + g])),
-      ids: Uint16Array.from(keep, (k) => Number(ids[k]) - counters),
+      ids: Uint32Array.from(keep, (k) => Number(ids[k]) - counters),
       counts: Float64Array.from(keep, (k) => Number(values[k])),
     });
   }

@@ -1,7 +1,7 @@
 /**
  * The ClickHouse tables of the metric store (layout and reasons: docs/store.md, "ClickHouse").
  * One SummingMergeTree per record kind and tier; the counters live in one sparse
- * `fieldsMap Nested(k UInt16, v Float64)` (field index -> value, only non-zero fields), which
+ * `fieldsMap Nested(k UInt32, v Float64)` (field index -> value, only non-zero fields), which
  * SummingMergeTree sums by key on 18.16 (numeric keys only). `rows` (1 per inserted row) keeps a
  * row whose counters are all zero from vanishing at merge time. `ledger` is '' on data rows and a
  * write id on the one ledger row each insert carries (./ledger.ts).
@@ -10,8 +10,11 @@ import { TIERS, TIER_SECONDS, type Tier } from '../../model/tier.ts';
 import { RECORD_KEYS, RECORD_KIND_NAMES, type RecordKind } from '../../model/delta.ts';
 import { clickHouseErrorCode, literal, type ClickHouseConnection } from './client.ts';
 
-/** Bumped when a table changes incompatibly; a node refuses a database of another version. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Bumped when a table changes incompatibly; a node refuses a database of another version.
+ * 2: field ids UInt32 (the unique-client cells of edge rows pass 65,535).
+ */
+export const SCHEMA_VERSION = 2;
 
 /** Seconds of buckets per partition of each tier: what DROP PARTITION removes at once. */
 export const PARTITION_SECONDS: Readonly<Record<Tier, number>> = {
@@ -36,7 +39,7 @@ export const distributedOf = (table: string): string => `${table}_all`;
 
 function createRecordTable(db: string, kind: RecordKind, tier: Tier): string {
   const keys = keyColumns(kind);
-  const cols = ['bucket Int64', ...keys.map((k) => `${k} String`), 'ledger String', 'rows UInt64', 'fieldsMap Nested(k UInt16, v Float64)'];
+  const cols = ['bucket Int64', ...keys.map((k) => `${k} String`), 'ledger String', 'rows UInt64', 'fieldsMap Nested(k UInt32, v Float64)'];
   // Service first: the APIs read one service over a time range (FACTS: ORDER BY (service, ts, ...)).
   const order = ['service', 'bucket', ...keys.filter((k) => k !== 'service'), 'ledger'];
   return (

@@ -9,7 +9,7 @@ import {
   BIGINT,
   DOUBLE,
   LIST,
-  USMALLINT,
+  UINTEGER,
   VARCHAR,
   DuckDBDataChunk,
   type DuckDBAppender,
@@ -84,7 +84,7 @@ export async function appendKeySums(connection: DuckDBConnection, table: string,
   const arity = KEY_COLUMNS[kind].length;
   const width = VALUE_COLUMNS[kind].length;
   const sparse = isSparseKind(kind);
-  const valueTypes = sparse ? [LIST(USMALLINT), LIST(DOUBLE)] : VALUE_COLUMNS[kind].map(() => DOUBLE);
+  const valueTypes = sparse ? [LIST(UINTEGER), LIST(DOUBLE)] : VALUE_COLUMNS[kind].map(() => DOUBLE);
   const types: DuckDBType[] = [BIGINT, ...KEY_COLUMNS[kind].map(() => VARCHAR), ...valueTypes];
   let appender: DuckDBAppender | undefined;
   try {

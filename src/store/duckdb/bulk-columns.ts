@@ -37,9 +37,9 @@ const listBindings = bindings as unknown as ListBindings & Bindings;
  * Sets column `column` (a LIST, no NULLs) of a chunk: row r's list is `child[offset[r] ..
  * offset[r] + length[r])`. `entries` holds DuckDB's list entries, row by row a little-endian
  * uint64 offset and uint64 length as four uint32 words; `child` the values back to back (a typed
- * array of the child type's width: Uint16Array for USMALLINT, Float64Array for DOUBLE).
+ * array of the child type's width: Uint32Array for UINTEGER, Float64Array for DOUBLE).
  */
-export function setListColumn(chunk: DuckDBDataChunk, column: number, entries: Uint32Array, child: Uint16Array | Float64Array): void {
+export function setListColumn(chunk: DuckDBDataChunk, column: number, entries: Uint32Array, child: Uint32Array | Float64Array): void {
   const vector = listBindings.data_chunk_get_vector(chunk.chunk, column);
   listBindings.list_vector_reserve(vector, child.length);
   listBindings.list_vector_set_size(vector, child.length);

@@ -91,7 +91,7 @@ export async function createMaintenance(c: DuckDBConnection, retention: Retentio
       const where = 'bucket >= ? AND bucket < ? AND service = ?';
       // The field lists need no order: every reader finds a field by its id (schema.ts).
       const folded = isSparseKind(kind)
-        ? `SELECT bucket, ${keyColumns(kind)}, coalesce(list(fid) FILTER (WHERE fid IS NOT NULL), []::USMALLINT[]), coalesce(list(s) FILTER (WHERE fid IS NOT NULL), []::DOUBLE[]) ` +
+        ? `SELECT bucket, ${keyColumns(kind)}, coalesce(list(fid) FILTER (WHERE fid IS NOT NULL), []::UINTEGER[]), coalesce(list(s) FILTER (WHERE fid IS NOT NULL), []::DOUBLE[]) ` +
           `FROM (${sparseFieldSums(kind, tier, where)}) GROUP BY bucket, ${keyColumns(kind)}`
         : `SELECT bucket, ${keyColumns(kind)}, ${sumColumns(kind)} FROM ${table} WHERE ${where} GROUP BY bucket, ${keyColumns(kind)}`;
       for (const service of services) {

@@ -91,4 +91,30 @@ describe('DuckDB metric store internals', () => {
     await store.close();
     db.close();
   });
+
+  it('widens field ids stored as USMALLINT[] to UINTEGER[] on open, every row kept, so unique-client cells past 65,535 fit', async () => {
+    const db = await openDuckDb(':memory:');
+    const c = await db.connect();
+    const narrow = (kind: 'edge' | 'origin', tier: string): string =>
+      `CREATE TABLE ${kind}_${tier} (bucket BIGINT NOT NULL, ${KEY_COLUMNS[kind].map((k) => `"${k}" VARCHAR NOT NULL`).join(', ')}, field_ids USMALLINT[] NOT NULL, field_values DOUBLE[] NOT NULL)`;
+    for (const tier of ['1m', '1h', '1d']) for (const kind of ['edge', 'origin'] as const) await c.run(narrow(kind, tier));
+    const requests = VALUE_COLUMNS.edge.indexOf('requests');
+    for (const tier of ['1m', '1h', '1d']) await c.run(`INSERT INTO edge_${tier} VALUES (${T0}, 's1', 'FRA', 'a.example', 'edge_application', [${requests}], [7])`);
+    c.closeSync();
+    const store = await createDuckDbMetricStore(db, { retention: CONFORMANCE_RETENTION });
+    const probe = await db.connect();
+    expect(await queryRows(probe, "SELECT DISTINCT data_type FROM duckdb_columns() WHERE column_name = 'field_ids'")).toEqual([{ data_type: 'UINTEGER[]' }]);
+    probe.closeSync();
+    const cell = 400_000;
+    const edgeDist = [{ second: T0 + 1, service: 's1', datacenter: 'FRA', domain: 'a.example', product: 'edge_application', ids: Uint32Array.of(3, cell), counts: Float64Array.of(1, 2) }];
+    await store.append({ lsn: 1, delta: deltaFromRecordSet({ edge: [], origin: [], dimension: [], edgeDist }) });
+    for (const tier of ['1m', '1h', '1d'] as const) {
+      const sums = await store.sumEdge({ tier, from: 0, to: 2 * T0, filter: {}, bucketSeconds: 86_400, fields: ['requests'] });
+      expect(sums, tier).toEqual([{ bucket: T0, group: [], values: [7] }]);
+    }
+    const dist = await store.sumDistribution({ kind: 'edgeDist', tier: '1m', from: 0, to: 2 * T0, filter: {}, bucketSeconds: 60, groupBy: [] });
+    expect(dist.map((r) => [r.bucket, [...r.ids], [...r.counts]])).toEqual([[T0, [3, cell], [1, 2]]]);
+    await store.close();
+    db.close();
+  });
 });

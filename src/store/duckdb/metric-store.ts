@@ -19,7 +19,7 @@ import { createDistributionSums } from '../../model/distribution-sums.ts';
 import { addDeltaDistributions } from '../delta-distributions.ts';
 import { createMaintenance } from './compaction.ts';
 import { openRollupBuffer } from './rollup-buffer.ts';
-import { denseLayoutProbe, isSparseKind, OLD_LAYOUT_PROBE, RECORD_KINDS, ROLLUP_TIERS, schemaStatements, sparseMigration, type RecordKind } from './schema.ts';
+import { denseLayoutProbe, isSparseKind, narrowFieldIdsProbe, OLD_LAYOUT_PROBE, widenFieldIds, RECORD_KINDS, ROLLUP_TIERS, schemaStatements, sparseMigration, type RecordKind } from './schema.ts';
 import { appendSecondBlocks, readSecondDelta, readSecondRecords, sumSecondDimension, sumSecondDistribution, sumSecondEdge } from './second-tier.ts';
 import { checkBucketSeconds, createConnectionPool, createLock, inTransaction, secondParam } from './sql.ts';
 
@@ -67,6 +67,9 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
       await inTransaction(writer, async () => {
         for (const statement of sparseMigration(kind, tier)) await writer.run(statement);
       });
+    }
+    for (const tier of ROLLUP_TIERS) {
+      if ((await writer.runAndReadAll(narrowFieldIdsProbe(kind, tier))).currentRowCount > 0) await writer.run(widenFieldIds(kind, tier));
     }
   }
   for (const statement of schemaStatements()) await writer.run(statement);

@@ -73,7 +73,7 @@ function createTable(kind: RecordKind, tier: Tier, name = tableName(kind, tier))
   const cols = ['bucket BIGINT NOT NULL', ...KEY_COLUMNS[kind].map((c) => `${ident(c)} VARCHAR NOT NULL`)];
   // DOUBLE: every counter is an integer below 2^53 or a sum of milliseconds; one type keeps
   // the vector layout a plain Float64Array end to end.
-  if (isSparseKind(kind)) cols.push(`${ident(FIELD_IDS)} USMALLINT[] NOT NULL`, `${ident(FIELD_VALUES)} DOUBLE[] NOT NULL`);
+  if (isSparseKind(kind)) cols.push(`${ident(FIELD_IDS)} UINTEGER[] NOT NULL`, `${ident(FIELD_VALUES)} DOUBLE[] NOT NULL`);
   else cols.push(...VALUE_COLUMNS[kind].map((c) => `${ident(c)} DOUBLE NOT NULL`));
   return `CREATE TABLE IF NOT EXISTS ${name} (${cols.join(', ')})`;
 }
@@ -90,7 +90,7 @@ export function sparseMigration(kind: SparseKind, tier: Tier): string[] {
   return [
     createTable(kind, tier, next),
     `INSERT INTO ${next} SELECT bucket, ${keyColumns(kind)}, ` +
-      `CAST(list_filter(range(${VALUE_COLUMNS[kind].length}), lambda i: vals[i + 1] <> 0) AS USMALLINT[]), list_filter(vals, lambda x: x <> 0) ` +
+      `CAST(list_filter(range(${VALUE_COLUMNS[kind].length}), lambda i: vals[i + 1] <> 0) AS UINTEGER[]), list_filter(vals, lambda x: x <> 0) ` +
       `FROM (SELECT bucket, ${keyColumns(kind)}, ${values} AS vals FROM ${table})`,
     `DROP TABLE ${table}`,
     `ALTER TABLE ${next} RENAME TO ${table}`,
@@ -100,6 +100,17 @@ export function sparseMigration(kind: SparseKind, tier: Tier): string[] {
 /** Returns a row when `<kind>_<tier>` exists in the layout with a column per field. */
 export const denseLayoutProbe = (kind: SparseKind, tier: Tier): string =>
   `SELECT 1 FROM duckdb_columns() WHERE table_name = '${rawTableName(kind, tier)}' AND column_name = '${VALUE_COLUMNS[kind][0] as string}'`;
+
+/**
+ * Returns a row when `<kind>_<tier>` still holds its field ids as USMALLINT[] (before the
+ * unique-client cells took edge field ids past 65,535); widenFieldIds turns it into UINTEGER[].
+ */
+export const narrowFieldIdsProbe = (kind: SparseKind, tier: Tier): string =>
+  `SELECT 1 FROM duckdb_columns() WHERE table_name = '${rawTableName(kind, tier)}' AND column_name = '${FIELD_IDS}' AND data_type = 'USMALLINT[]'`;
+
+/** Widens a rollup table's field ids to UINTEGER[] in place, every row kept. */
+export const widenFieldIds = (kind: SparseKind, tier: Tier): string =>
+  `ALTER TABLE ${tableName(kind, tier)} ALTER ${ident(FIELD_IDS)} TYPE UINTEGER[]`;
 
 /** Every statement that creates the schema; idempotent. */
 export function schemaStatements(): string[] {
@@ -133,7 +144,7 @@ export const sparseFieldSums = (kind: SparseKind, tier: Tier, where: string): st
   const values = ident(FIELD_VALUES);
   return (
     `SELECT bucket, ${keyColumns(kind)}, fid, SUM(val) AS s FROM (` +
-    `SELECT bucket, ${keyColumns(kind)}, UNNEST(CASE WHEN len(${ids}) = 0 THEN [NULL::USMALLINT] ELSE ${ids} END) AS fid, ` +
+    `SELECT bucket, ${keyColumns(kind)}, UNNEST(CASE WHEN len(${ids}) = 0 THEN [NULL::UINTEGER] ELSE ${ids} END) AS fid, ` +
     `UNNEST(CASE WHEN len(${values}) = 0 THEN [NULL::DOUBLE] ELSE ${values} END) AS val FROM ${tableName(kind, tier)} WHERE ${where}` +
     `) GROUP BY bucket, ${keyColumns(kind)}, fid`
   );
@@ -143,7 +154,7 @@ export const sparseFieldSums = (kind: SparseKind, tier: Tier, where: string): st
 export const sparseFieldSum = (kind: SparseKind, field: string): string => {
   const index = VALUE_COLUMNS[kind].indexOf(field);
   if (index < 0) throw new Error(`unknown ${kind} field ${JSON.stringify(field)}`);
-  return `coalesce(SUM(list_extract(${ident(FIELD_VALUES)}, list_position(${ident(FIELD_IDS)}, CAST(${index} AS USMALLINT)))), 0)`;
+  return `coalesce(SUM(list_extract(${ident(FIELD_VALUES)}, list_position(${ident(FIELD_IDS)}, CAST(${index} AS UINTEGER)))), 0)`;
 };
 
 export const keyColumns = (kind: RecordKind): string => KEY_COLUMNS[kind].map(ident).join(', ');
