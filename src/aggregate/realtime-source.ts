@@ -3,6 +3,7 @@
  * vectors of one service, grouped the way each API shows them. The in-memory window implements
  * it for recent seconds; src/api/fastly/ combines it with the store for older ones.
  */
+import type { IdRange } from '../model/distributions.ts';
 import type { DistributionKind } from '../model/delta.ts';
 
 /** Group name -> summed vector (EDGE_FIELDS or ORIGIN_FIELDS layout). */
@@ -129,6 +130,10 @@ export interface RealtimeSource {
    * back into the source.
    */
   visitChannel?(service: string, from: number, to: number, visit: (s: BorrowedChannelSecond) => void): void;
-  /** Optional: the distribution buckets of the service's published seconds in [from, to). Sources without it serve no percentiles. */
-  distributions?(kind: DistributionKind, service: string, from: number, to: number): Promise<DistributionCell[]>;
+  /**
+   * Optional: the distribution counts of the service's published seconds in [from, to), only
+   * the indexes `ids` when given (percentile buckets, client cells). Sources without it serve no
+   * distribution metrics.
+   */
+  distributions?(kind: DistributionKind, service: string, from: number, to: number, ids?: IdRange): Promise<DistributionCell[]>;
 }

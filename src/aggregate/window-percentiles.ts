@@ -4,7 +4,7 @@
  * domain and per (datacenter, domain) (Domain Inspector). Each group's values are one
  * Float64Array in EDGE_PERCENTILE_NAMES order, NaN where nothing was counted.
  */
-import { BucketCounts, EDGE_DISTRIBUTIONS, EDGE_PERCENTILE_NAMES } from '../model/distributions.ts';
+import { BucketCounts, CLIENT_CELLS_OFFSET, EDGE_DISTRIBUTIONS, EDGE_PERCENTILE_NAMES } from '../model/distributions.ts';
 import type { ChannelPercentiles, DomainPercentiles } from './realtime-source.ts';
 import { RowCursor, type SecondRows, visitVector } from './sparse-rows.ts';
 
@@ -16,13 +16,14 @@ function eachRow(rows: SecondRows, slot: number, add: (outer: number, inner: num
   rows.collect(slot, cursor);
   const ids: number[] = [];
   const counts: number[] = [];
-  // The buckets follow the counters in each row's vector (model/delta.ts).
+  // The buckets follow the counters in each row's vector (model/delta.ts); the client cells after them are not ranked.
   const counters = rows.width;
+  const cells = counters + CLIENT_CELLS_OFFSET;
   for (let r = 0; r < cursor.count; r++) {
     ids.length = 0;
     counts.length = 0;
     visitVector(cursor.inTail[r] === 1 ? rows.tailVec : rows.baseVec, cursor.start[r] as number, cursor.end[r] as number, (f, v) => {
-      if (f < counters) return;
+      if (f < counters || f >= cells) return;
       ids.push(f - counters);
       counts.push(v);
     });

@@ -31,6 +31,7 @@
  * versions() lists without reading vectors, so the Fastly layer can reuse what it rendered for
  * an unchanged second.
  */
+import type { IdRange } from '../model/distributions.ts';
 import type { Clock } from '../model/clock.ts';
 import { DIST_RECORD, deltaFromRecordSet, deltaStrings, vecStart, widthOf, type Delta, type DeltaPart } from '../model/delta.ts';
 import { EDGE_FIELDS, ORIGIN_FIELDS } from '../model/fields.ts';
@@ -76,7 +77,7 @@ export interface Window extends RealtimeSource {
   /** Always given by the window (optional in RealtimeSource). */
   versions(kind: SecondKind, service: string, from: number, to: number): HeldVersions;
   /** Always given by the window (optional in RealtimeSource). */
-  distributions(kind: 'edgeDist' | 'originDist', service: string, from: number, to: number): Promise<DistributionCell[]>;
+  distributions(kind: 'edgeDist' | 'originDist', service: string, from: number, to: number, ids?: IdRange): Promise<DistributionCell[]>;
   /** Always given by the window (optional in RealtimeSource). */
   visitChannel(service: string, from: number, to: number, visit: (s: BorrowedChannelSecond) => void): void;
   /**
@@ -346,20 +347,22 @@ export function createWindow(opts: WindowOptions): Window {
       });
     },
 
-    async distributions(kind, service, from, to) {
+    async distributions(kind, service, from, to, wanted) {
       const out: DistributionCell[] = [];
       const cursor = new RowCursor();
       for (const { second, held, slot } of heldSeconds(service, from, to)) {
         const rows = held[DIST_RECORD[kind]];
         if (rows === undefined || !rows.has(slot)) continue;
         const counters = rows.width;
+        const lo = counters + (wanted?.from ?? 0);
+        const hi = wanted === undefined ? Number.POSITIVE_INFINITY : counters + wanted.to;
         cursor.count = 0;
         rows.collect(slot, cursor);
         for (let r = 0; r < cursor.count; r++) {
           const ids: number[] = [];
           const counts: number[] = [];
           visitVector(cursor.inTail[r] === 1 ? rows.tailVec : rows.baseVec, cursor.start[r] as number, cursor.end[r] as number, (f, v) => {
-            if (f < counters) return;
+            if (f < lo || f >= hi) return;
             ids.push(f - counters);
             counts.push(v);
           });

@@ -127,6 +127,16 @@ const widthOfSlices = (s: readonly DistributionSlice[]): number => s.reduce((n, 
 export const CLIENT_CELLS_OFFSET = widthOfSlices(EDGE_DISTRIBUTIONS);
 /** The edge distribution vector: the three bucket slices, then the unique-client cells. */
 export const EDGE_DIST_WIDTH = CLIENT_CELLS_OFFSET + HLL_CELLS;
+
+/** A span [from, to) of distribution indexes: what a read needs of the vector. */
+export interface IdRange {
+  readonly from: number;
+  readonly to: number;
+}
+/** The percentile buckets (of either kind: an origin vector has only buckets). */
+export const PERCENTILE_IDS: IdRange = { from: 0, to: CLIENT_CELLS_OFFSET };
+/** The unique-client cells of an edge vector. */
+export const CLIENT_CELL_IDS: IdRange = { from: CLIENT_CELLS_OFFSET, to: EDGE_DIST_WIDTH };
 export const ORIGIN_DIST_WIDTH = widthOfSlices(ORIGIN_DISTRIBUTIONS);
 
 /** The slice of `name` in `slicesOf`, or undefined. */

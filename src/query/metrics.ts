@@ -10,7 +10,7 @@
  * clients) read merged distribution counts instead of sums (`distribution`); nothing here
  * assumes a value is a sum beyond `inputs`.
  */
-import { EDGE_DISTRIBUTIONS, ORIGIN_DISTRIBUTIONS, percentileDefs, quantileOf, uniqueClientsOf, type DistributionSlice } from '../model/distributions.ts';
+import { CLIENT_CELL_IDS, EDGE_DISTRIBUTIONS, ORIGIN_DISTRIBUTIONS, PERCENTILE_IDS, percentileDefs, quantileOf, uniqueClientsOf, type DistributionSlice, type IdRange } from '../model/distributions.ts';
 import type { DistributionKind } from '../model/delta.ts';
 import { EDGE_FIELDS, ORIGIN_FIELDS } from '../model/fields.ts';
 
@@ -40,7 +40,7 @@ export interface MetricDef {
    * distribution counts of `kind` (never from `inputs`, which are empty): `value` of the
    * merged counts (`ids` ascending, distribution indexes; src/model/distributions.ts).
    */
-  distribution?: { kind: DistributionKind; value(ids: ArrayLike<number>, counts: ArrayLike<number>): number | undefined };
+  distribution?: { kind: DistributionKind; ids: IdRange; value(ids: ArrayLike<number>, counts: ArrayLike<number>): number | undefined };
 }
 
 const at = (v: readonly number[], i: number): number => v[i] ?? 0;
@@ -101,7 +101,7 @@ const percentiles = (family: Family, kind: DistributionKind, slices: readonly Di
       inputs: [],
       compute: () => undefined,
       description: `${perMille / 10}th percentile (${UNITS[slice.name]}); within 1%, exact for integers below 1024; null when nothing was counted`,
-      distribution: { kind, value: (ids, counts) => quantileOf(slice, ids, counts, perMille) },
+      distribution: { kind, ids: PERCENTILE_IDS, value: (ids, counts) => quantileOf(slice, ids, counts, perMille) },
     }),
   );
 edge.push(...percentiles('edge', 'edgeDist', EDGE_DISTRIBUTIONS), {
@@ -110,7 +110,7 @@ edge.push(...percentiles('edge', 'edgeDist', EDGE_DISTRIBUTIONS), {
   inputs: [],
   compute: () => undefined,
   description: 'distinct client_ip values (HyperLogLog, precision 14: standard error 0.81%, exact in practice below a few hundred); 0 when no event had one',
-  distribution: { kind: 'edgeDist', value: uniqueClientsOf },
+  distribution: { kind: 'edgeDist', ids: CLIENT_CELL_IDS, value: uniqueClientsOf },
 });
 
 /** Origin Inspector fields, per backend: `backend_` + the ORIGIN_FIELDS name. */

@@ -5,6 +5,7 @@
  * window parts. Every record is checked against every filter here, so a filter the store cannot
  * push down (not_in, prefix) is still exact.
  */
+import type { IdRange } from '../model/distributions.ts';
 import type { GroupedValues, RealtimeSource } from '../aggregate/realtime-source.ts';
 import { edgeFieldIndex, originFieldIndex } from '../model/fields.ts';
 import { TIER_SECONDS, type DistributionGroup, type DistributionKind, type MetricStore, type RecordFilter, type SumQuery } from '../store/store.ts';
@@ -121,20 +122,28 @@ async function readWindow(ctx: ReadContext, part: Part, source: RealtimeSource):
   }
 }
 
-/** The distribution kind the query's distribution metrics read, if it asks for any (one family, one kind). */
-const distributionKindOf = (query: ResolvedQuery): DistributionKind | undefined => query.metrics.find((m) => m.distribution !== undefined)?.distribution?.kind;
+/**
+ * The distribution kind the query's distribution metrics read (one family, one kind) and the
+ * span of indexes they need (percentile buckets, client cells, or both), if it asks for any.
+ */
+function distributionReadOf(query: ResolvedQuery): { kind: DistributionKind; ids: IdRange } | undefined {
+  const reads = query.metrics.flatMap((m) => (m.distribution === undefined ? [] : [m.distribution]));
+  const first = reads[0];
+  if (first === undefined) return undefined;
+  return { kind: first.kind, ids: { from: Math.min(...reads.map((r) => r.ids.from)), to: Math.max(...reads.map((r) => r.ids.to)) } };
+}
 
 const DIST_KEYS: Readonly<Record<DistributionKind, readonly DistributionGroup[]>> = {
   edgeDist: ['service', 'datacenter', 'domain', 'product'],
   originDist: ['service', 'datacenter', 'backend'],
 };
 
-async function readStoreDistributions(ctx: ReadContext, part: Part, stores: StoreReads, kind: DistributionKind): Promise<void> {
+async function readStoreDistributions(ctx: ReadContext, part: Part, stores: StoreReads, kind: DistributionKind, ids: IdRange): Promise<void> {
   const keys = DIST_KEYS[kind];
   const groupBy = [...namedFields(ctx.query)].filter((g): g is DistributionGroup => (keys as readonly string[]).includes(g));
   if (ctx.services !== undefined && !groupBy.includes('service')) groupBy.push('service');
   const bucketSeconds = ctx.bucketSeconds ?? TIER_SECONDS[part.tier];
-  const rows = await stores.sumDistribution({ kind, tier: part.tier, from: part.from, to: part.to, filter: recordFilter(ctx), bucketSeconds, groupBy });
+  const rows = await stores.sumDistribution({ kind, tier: part.tier, from: part.from, to: part.to, filter: recordFilter(ctx), bucketSeconds, groupBy, ids });
   for (const r of rows) {
     const key: Key = {};
     groupBy.forEach((g, i) => (key[g] = r.group[i] ?? ''));
@@ -143,12 +152,12 @@ async function readStoreDistributions(ctx: ReadContext, part: Part, stores: Stor
   }
 }
 
-async function readWindowDistributions(ctx: ReadContext, part: Part, source: RealtimeSource, kind: DistributionKind): Promise<void> {
+async function readWindowDistributions(ctx: ReadContext, part: Part, source: RealtimeSource, kind: DistributionKind, ids: IdRange): Promise<void> {
   if (source.distributions === undefined) return;
   const services = ctx.services ?? (await ctx.listServices()).filter((s) => passes(ctx.query.filters, 'service', s));
   const inner = kind === 'edgeDist' ? 'domain' : 'backend';
   for (const service of services) {
-    for (const c of await source.distributions(kind, service, part.from, part.to)) {
+    for (const c of await source.distributions(kind, service, part.from, part.to, ids)) {
       const group = admit(ctx, { service, datacenter: c.datacenter, [inner]: c.inner });
       if (group !== undefined) ctx.acc.addDistribution(ctx.bucketOf(c.second), group, c.ids, c.counts);
     }
@@ -161,8 +170,8 @@ export async function readPart(ctx: ReadContext, part: Part, stores: StoreReads,
     if (part.source === 'window') await readWindow(ctx, part, source);
     else await readStore(ctx, part, stores);
   }
-  const kind = distributionKindOf(ctx.query);
-  if (kind === undefined) return;
-  if (part.source === 'window') await readWindowDistributions(ctx, part, source, kind);
-  else await readStoreDistributions(ctx, part, stores, kind);
+  const read = distributionReadOf(ctx.query);
+  if (read === undefined) return;
+  if (part.source === 'window') await readWindowDistributions(ctx, part, source, read.kind, read.ids);
+  else await readStoreDistributions(ctx, part, stores, read.kind, read.ids);
 }

@@ -24,6 +24,8 @@ export function addDeltaDistributions(sums: DistributionSums, deltas: readonly D
   const arity = columns.length;
   const width = widthOf(kind);
   const counters = countersOf(kind);
+  const lo = counters + (query.ids?.from ?? 0);
+  const hi = counters + (query.ids?.to ?? width);
   const groupAt = (query.groupBy ?? []).map((g) => columns.indexOf(g));
   if (groupAt.some((i) => i < 0)) throw new RangeError(`${query.kind} cannot be grouped by ${(query.groupBy ?? []).join(', ')}`);
   const filters = FILTERS.filter(([f, column]) => query.filter[f] !== undefined && columns.includes(column)).map(([f, column]) => [new Set(query.filter[f]), columns.indexOf(column)] as const);
@@ -44,7 +46,7 @@ export function addDeltaDistributions(sums: DistributionSums, deltas: readonly D
       const group = groupAt.map((k) => names[part.keys[at + k] as number] as string);
       // The buckets follow the counters (model/delta.ts).
       visitRow(part, i, width, (field, count) => {
-        if (field >= counters) sums.add(bucket, group, field - counters, count);
+        if (field >= lo && field < hi) sums.add(bucket, group, field - counters, count);
       });
     }
   }

@@ -329,6 +329,13 @@ export function describeMetricStoreConformance(name: string, open: (options: { r
               const wantMap = new Map([...want].map(([k, m]) => [k, [...m].sort((a, b) => a[0] - b[0])]));
               expect(asMap, `${tier} ${round} compaction`).toEqual(wantMap);
               expect(got.map((r) => r.bucket), 'ordered by bucket').toEqual(got.map((r) => r.bucket).sort((a, b) => a - b));
+              // Only a span of ids (the percentile buckets, or the client cells): the same counts, the rest left out.
+              for (const ids of [{ from: 0, to: 10_001 }, { from: 65_000, to: EDGE_DIST_WIDTH }]) {
+                const part = await store.sumDistribution({ ...query, kind: 'edgeDist', groupBy: groupBy as readonly ('datacenter' | 'service' | 'domain')[], ids });
+                const partMap = new Map(part.map((r) => [JSON.stringify([r.bucket, ...r.group]), [...r.ids].map((id, k) => [id, r.counts[k]])]));
+                const wantPart = new Map([...wantMap].map(([k, l]) => [k, l.filter(([id]) => (id as number) >= ids.from && (id as number) < ids.to)] as const).filter(([, l]) => l.length > 0));
+                expect(partMap, `${tier} ${round} compaction, ids ${ids.from}..${ids.to}`).toEqual(wantPart);
+              }
               const all1 = await store.sumDistribution({ ...query, kind: 'originDist', bucketSeconds: 86_400 * 365 * 100 });
               const originTotal = new Map<number, number>();
               for (const r of all1) r.ids.forEach((id, k) => originTotal.set(id, (originTotal.get(id) ?? 0) + (r.counts[k] as number)));

@@ -6,6 +6,7 @@
  * Rows are deltas: rows with the same key add up (append-only, like a SummingMergeTree), so a
  * late event is one more appended row and every read sums.
  */
+import type { IdRange } from '../model/distributions.ts';
 import type { Delta } from '../model/delta.ts';
 import type { DimensionRecord, EdgeRecord, OriginRecord } from '../model/record.ts';
 import type { DistributionRow } from '../model/distribution-sums.ts';
@@ -93,6 +94,8 @@ export interface DistributionQuery extends RecordQuery {
   /** Bucket width in seconds, a multiple of the tier's width; buckets are aligned to the epoch. */
   bucketSeconds: number;
   groupBy?: readonly DistributionGroup[];
+  /** Only these distribution indexes (percentile buckets, client cells); default every one. */
+  ids?: IdRange;
 }
 
 export interface MetricStore {

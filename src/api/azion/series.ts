@@ -2,7 +2,7 @@
  * Reads one metric series from the store: one query over all buckets of the plan, then one value
  * per bucket, empty buckets 0 (a percentile too).
  */
-import { quantileOf } from '../../model/distributions.ts';
+import { PERCENTILE_IDS, quantileOf } from '../../model/distributions.ts';
 import type { MetricStore, RecordFilter } from '../../store/store.ts';
 import type { BucketPlan } from './buckets.ts';
 import type { Series } from './metrics.ts';
@@ -35,7 +35,7 @@ export async function readSeries(store: MetricStore, series: Series, plan: Bucke
       if (i !== undefined && row.value === reading.value) sums[i] = (sums[i] ?? 0) + row.count;
     }
   } else if (reading.kind === 'percentile') {
-    for (const row of await store.sumDistribution({ ...query, kind: 'edgeDist' })) {
+    for (const row of await store.sumDistribution({ ...query, kind: 'edgeDist', ids: PERCENTILE_IDS })) {
       const i = slot(row.bucket);
       if (i !== undefined) sums[i] = quantileOf(reading.slice, row.ids, row.counts, reading.perMille) ?? 0;
     }

@@ -4,6 +4,7 @@
  * those that late events changed after the window let them go). A range that spans both comes
  * back merged and ascending, so the Fastly routes never know where a second came from.
  */
+import { PERCENTILE_IDS } from '../../model/distributions.ts';
 import type { ChannelSecond, DistributionCell, DomainSecond, OriginSecond, RealtimeSource } from '../../aggregate/realtime-source.ts';
 import { EDGE_FIELDS, ORIGIN_FIELDS } from '../../model/fields.ts';
 import { attachChannelPercentiles, attachDomainPercentiles } from './store-percentiles.ts';
@@ -51,12 +52,12 @@ export function createRealtimeReader(window: WindowView, store: StoreReader): Re
   const storeDist = store.sumDistribution?.bind(store);
   const storeChannel = async (service: string, f: number, t: number): Promise<ChannelSecond[]> => {
     const seconds = channelSeconds(await store.readEdge(query(service, f, t)));
-    if (storeDist !== undefined && seconds.length > 0) attachChannelPercentiles(seconds, await storeDist({ ...query(service, f, t), kind: 'edgeDist', bucketSeconds: 1, groupBy: ['datacenter'] }));
+    if (storeDist !== undefined && seconds.length > 0) attachChannelPercentiles(seconds, await storeDist({ ...query(service, f, t), kind: 'edgeDist', bucketSeconds: 1, groupBy: ['datacenter'], ids: PERCENTILE_IDS }));
     return seconds;
   };
   const storeDomains = async (service: string, f: number, t: number): Promise<DomainSecond[]> => {
     const seconds = domainSeconds(await store.readEdge(query(service, f, t)));
-    if (storeDist !== undefined && seconds.length > 0) attachDomainPercentiles(seconds, await storeDist({ ...query(service, f, t), kind: 'edgeDist', bucketSeconds: 1, groupBy: ['datacenter', 'domain'] }));
+    if (storeDist !== undefined && seconds.length > 0) attachDomainPercentiles(seconds, await storeDist({ ...query(service, f, t), kind: 'edgeDist', bucketSeconds: 1, groupBy: ['datacenter', 'domain'], ids: PERCENTILE_IDS }));
     return seconds;
   };
 
@@ -89,7 +90,7 @@ export function createRealtimeReader(window: WindowView, store: StoreReader): Re
   const windowDistributions = window.distributions?.bind(window);
   if (windowDistributions !== undefined && storeDist !== undefined) {
     // Per second, the window's cells or the store's: a second is never in both (merged() keeps the window's).
-    reader.distributions = async (kind, service, from, to) => {
+    reader.distributions = async (kind, service, from, to, ids) => {
       const bySecond = (cells: DistributionCell[]): { second: number; cells: DistributionCell[] }[] => {
         const out = new Map<number, DistributionCell[]>();
         for (const c of cells) {
@@ -103,9 +104,9 @@ export function createRealtimeReader(window: WindowView, store: StoreReader): Re
       const seconds = await merged(
         from,
         to,
-        async (f, t) => bySecond(await windowDistributions(kind, service, f, t)),
+        async (f, t) => bySecond(await windowDistributions(kind, service, f, t, ids)),
         async (f, t) => {
-          const rows = await storeDist({ ...query(service, f, t), kind, bucketSeconds: 1, groupBy: ['datacenter', inner] });
+          const rows = await storeDist({ ...query(service, f, t), kind, bucketSeconds: 1, groupBy: ['datacenter', inner], ...(ids === undefined ? {} : { ids }) });
           return bySecond(rows.map((r) => ({ second: r.bucket, datacenter: r.group[0] as string, inner: r.group[1] as string, ids: r.ids, counts: r.counts })));
         },
       );

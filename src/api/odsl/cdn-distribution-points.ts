@@ -7,7 +7,7 @@
  * single value to pick and the p99 of a day is the p99 of the day's requests, not a mix of
  * hourly p99s.
  */
-import { EDGE_DISTRIBUTIONS, EDGE_PERCENTILE_NAMES, percentileDefs, quantileOf, type PercentileDef } from '../../model/distributions.ts';
+import { EDGE_DISTRIBUTIONS, EDGE_PERCENTILE_NAMES, PERCENTILE_IDS, percentileDefs, quantileOf, type PercentileDef } from '../../model/distributions.ts';
 import { createDistributionSums } from '../../model/distribution-sums.ts';
 import { Errors, RtmError } from '../../http/errors.ts';
 import { bandwidthSamples, nearestRankP95, SAMPLE_SECONDS } from '../../query/bandwidth-p95.ts';
@@ -50,7 +50,7 @@ async function percentilePoints(store: Pick<MetricStore, 'sumDistribution'>, q: 
   // Where calendar buckets are epoch-aligned multiples of the tier, the store merges whole buckets.
   const period = q.calendar.periodMs / 1000;
   const bucketSeconds = period % width === 0 && alignsTo(q.calendar, q.calendar.periodMs, q.timeZone, q.range.from, q.range.to) ? period : width;
-  const rows = await store.sumDistribution({ kind: 'edgeDist', tier: q.tier, from, to, filter: q.filter, bucketSeconds });
+  const rows = await store.sumDistribution({ kind: 'edgeDist', tier: q.tier, from, to, filter: q.filter, bucketSeconds, ids: PERCENTILE_IDS });
   const merged = createDistributionSums();
   for (const row of rows) merged.addRow({ ...row, bucket: q.calendar.bucketStart(row.bucket * 1000, q.timeZone) / 1000 });
   const points: Point[] = [];

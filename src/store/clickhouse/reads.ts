@@ -122,9 +122,11 @@ export async function sumDistribution(src: ReadSource, query: DistributionQuery)
   for (const g of groupBy) if (!keys.includes(g)) throw new RangeError(`${query.kind} cannot be grouped by ${JSON.stringify(g)}`);
   const b = query.bucketSeconds;
   const groups = ['b', ...groupBy].join(', ');
+  const lo = counters + (query.ids?.from ?? 0);
+  const wanted = query.ids === undefined ? `k >= ${lo}` : `k >= ${lo} AND k < ${counters + query.ids.to}`;
   const sql =
     `SELECT intDiv(bucket, ${b}) * ${b} AS b${groupBy.map((g) => `, ${g}`).join('')}, ` +
-    `sumMap(arrayFilter(k -> k >= ${counters}, fieldsMap.k), arrayFilter((v, k) -> k >= ${counters}, fieldsMap.v, fieldsMap.k)) ` +
+    `sumMap(arrayFilter(k -> ${wanted}, fieldsMap.k), arrayFilter((v, k) -> ${wanted}, fieldsMap.v, fieldsMap.k)) ` +
     `FROM ${src.table(kind, query.tier)} WHERE ${whereOf(kind, query)} GROUP BY ${groups} ORDER BY ${groups}`;
   const out: DistributionRow[] = [];
   for (const r of await src.conn.rows(sql)) {

@@ -128,7 +128,9 @@ export async function sumColumnDistribution(c: DuckDBConnection, query: Distribu
     `SELECT bucket - bucket % ? AS b${groups.map((g) => `, ${g}`).join('')}, UNNEST(${ident(FIELD_IDS)}) AS fid, UNNEST(${ident(FIELD_VALUES)}) AS val ` +
     `FROM ${tableName(kind, query.tier)} WHERE ${where.sql}`;
   const by = ['b', ...groups, 'fid'].join(', ');
-  const sql = `SELECT ${by}, SUM(val) FROM (${inner}) WHERE fid >= ${counters} GROUP BY ${by}`;
+  const lo = counters + (query.ids?.from ?? 0);
+  const hi = query.ids === undefined ? '' : ` AND fid < ${counters + query.ids.to}`;
+  const sql = `SELECT ${by}, SUM(val) FROM (${inner}) WHERE fid >= ${lo}${hi} GROUP BY ${by}`;
   const { rows, cols } = await columns(c, sql, [BigInt(query.bucketSeconds), ...where.params]);
   for (let i = 0; i < rows; i++) {
     sums.add(
