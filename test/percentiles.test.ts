@@ -116,6 +116,34 @@ describe('percentiles (native query API)', () => {
     expect(domains?.aggregated['a.example']).toMatchObject({ requests: 4, edge_time_p50: 2, edge_time_p90: 4 });
     expect(domains?.datacenter.LHR?.['b.example']).toMatchObject({ requests: 1, edge_time_p50: 100 });
   });
+  it('adds origin_time_p50 ... origin_time_p999 to Origin Inspector records per backend and per POP, from the window and from the store', async () => {
+    const live = NOW - 4;
+    const old = NOW - 3_000;
+    // Origin fetches: backend "b1" at FRA [10, 20, 30, 40], backend "b2" at LHR [500.5]; one event without a fetch.
+    const fetches: [string, string, number | undefined][] = [['FRA', 'b1', 10], ['FRA', 'b1', 20], ['FRA', 'b1', 30], ['FRA', 'b1', 40], ['LHR', 'b2', 500.5], ['LHR', 'b2', undefined]];
+    const lines = [live, old].flatMap((second) =>
+      fetches.map(([dc, backend, t]) =>
+        JSON.stringify({ timestamp: second + 0.2, service: 'origin-pct', datacenter: dc, domain: 'o.example', status: 200, time_ms: 1, resp_body_bytes: 1, backend, ...(t === undefined ? {} : { origin_status: 200, origin_time_ms: t }) }),
+      ),
+    );
+    await h.ingest(ADMIN_TOKEN, `${lines.join('\n')}\n`);
+    await h.publishThrough(NOW);
+    await h.services.store.compact();
+    for (const second of [live, old]) {
+      const res = await h.inject({ method: 'GET', url: `/v1/origins/origin-pct/ts/${second}`, headers: { 'fastly-key': ADMIN_TOKEN } });
+      expect(res.statusCode, res.body).toBe(200);
+      const data = res.json().Data as { recorded: number; aggregated: Record<string, Record<string, unknown>>; datacenter: Record<string, Record<string, Record<string, unknown>>> }[];
+      const entry = data.find((d) => d.recorded === second);
+      // Nearest rank over [10, 20, 30, 40]: p50 = 20, p90 ... = 40; 500.5 is within 1% below.
+      expect(entry?.aggregated.b1, `second ${second}`).toMatchObject({ origin_time_p50: 20, origin_time_p90: 40, origin_time_p95: 40, origin_time_p99: 40, origin_time_p999: 40 });
+      expect(entry?.datacenter.FRA?.b1, `second ${second}`).toMatchObject({ origin_time_p50: 20, origin_time_p999: 40 });
+      const p50 = entry?.datacenter.LHR?.b2?.origin_time_p50 as number;
+      expect(p50).toBeLessThanOrEqual(500.5);
+      expect(p50).toBeGreaterThanOrEqual(500.5 * 0.99);
+      expect(entry?.aggregated).not.toHaveProperty('default');
+    }
+  });
+
   it('serves the percentiles as Azion edge_application series, one value per bucket, 0 where a bucket had no request', async () => {
     const minute = Math.floor((NOW - 180) / 60) * 60;
     const times = [5, 6, 7, 8, 9, 10, 11, 12, 13, 2000.5];

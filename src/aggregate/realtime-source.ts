@@ -53,6 +53,12 @@ export interface DomainPercentiles {
   byDatacenter: ReadonlyMap<string, ReadonlyMap<string, PercentileValues>>;
 }
 
+/** An origin record's percentile fields, in ORIGIN_PERCENTILE_NAMES order; NaN where nothing was counted. */
+export interface OriginPercentiles {
+  byBackend: ReadonlyMap<string, PercentileValues>;
+  byDatacenter: ReadonlyMap<string, ReadonlyMap<string, PercentileValues>>;
+}
+
 export interface ChannelSecond extends SecondHints {
   /** EDGE_FIELDS vector summed over all datacenters, domains and products of the service. */
   aggregated: Float64Array;
@@ -75,6 +81,8 @@ export interface OriginSecond extends SecondHints {
   byBackend: GroupedValues;
   /** datacenter -> backend -> ORIGIN_FIELDS vector. */
   byDatacenter: ReadonlyMap<string, GroupedValues>;
+  /** origin_time_p50 ... of the same groups (absent: the source keeps no distributions). */
+  percentiles?: OriginPercentiles;
 }
 
 /**

@@ -1,11 +1,12 @@
 /**
  * The percentile fields (distributions.ts) of one service's second in the window, grouped the
  * way the real-time APIs show them: over the whole service and per datacenter (channel), per
- * domain and per (datacenter, domain) (Domain Inspector). Each group's values are one
- * Float64Array in EDGE_PERCENTILE_NAMES order, NaN where nothing was counted.
+ * domain and per (datacenter, domain) (Domain Inspector), and of its origin rows per backend and
+ * per (datacenter, backend) (Origin Inspector). Each group's values are one Float64Array in
+ * EDGE_PERCENTILE_NAMES (ORIGIN_PERCENTILE_NAMES) order, NaN where nothing was counted.
  */
-import { BucketCounts, CLIENT_CELLS_OFFSET, EDGE_DISTRIBUTIONS, EDGE_PERCENTILE_NAMES } from '../model/distributions.ts';
-import type { ChannelPercentiles, DomainPercentiles } from './realtime-source.ts';
+import { BucketCounts, CLIENT_CELLS_OFFSET, EDGE_DISTRIBUTIONS, EDGE_PERCENTILE_NAMES, ORIGIN_DISTRIBUTIONS, ORIGIN_PERCENTILE_NAMES, type DistributionSlice } from '../model/distributions.ts';
+import type { ChannelPercentiles, DomainPercentiles, OriginPercentiles, PercentileValues } from './realtime-source.ts';
 import { RowCursor, type SecondRows, visitVector } from './sparse-rows.ts';
 
 const cursor = new RowCursor();
@@ -32,9 +33,9 @@ function eachRow(rows: SecondRows, slot: number, add: (outer: number, inner: num
   }
 }
 
-const valuesOf = (b: BucketCounts): Float64Array => {
-  const out = new Float64Array(EDGE_PERCENTILE_NAMES.length);
-  b.percentilesInto(EDGE_DISTRIBUTIONS, out, 0);
+const valuesOf = (b: BucketCounts, slices: readonly DistributionSlice[] = EDGE_DISTRIBUTIONS, n = EDGE_PERCENTILE_NAMES.length): Float64Array => {
+  const out = new Float64Array(n);
+  b.percentilesInto(slices, out, 0);
   return out;
 };
 
@@ -54,7 +55,8 @@ export function channelPercentiles(rows: SecondRows, slot: number, names: readon
   return { aggregated: valuesOf(total), byDatacenter: new Map([...byOuter].map(([o, b]) => [names[o] as string, valuesOf(b)])) };
 }
 
-export function domainPercentiles(rows: SecondRows, slot: number, names: readonly string[]): DomainPercentiles {
+/** Per inner key (domain, backend) over all datacenters, and per (datacenter, inner key). */
+function nestedPercentiles(rows: SecondRows, slot: number, names: readonly string[], slices: readonly DistributionSlice[], n: number): { byInner: Map<string, PercentileValues>; byDatacenter: Map<string, Map<string, PercentileValues>> } {
   const byInner = new Map<number, BucketCounts>();
   const byLeaf = new Map<number, Map<number, BucketCounts>>();
   eachRow(rows, slot, (outer, inner, ids, counts) => {
@@ -64,9 +66,20 @@ export function domainPercentiles(rows: SecondRows, slot: number, names: readonl
     counter(m, inner).add(ids, counts);
   });
   return {
-    byDomain: new Map([...byInner].map(([i, b]) => [names[i] as string, valuesOf(b)])),
-    byDatacenter: new Map([...byLeaf].map(([o, m]) => [names[o] as string, new Map([...m].map(([i, b]) => [names[i] as string, valuesOf(b)]))])),
+    byInner: new Map([...byInner].map(([i, b]) => [names[i] as string, valuesOf(b, slices, n)])),
+    byDatacenter: new Map([...byLeaf].map(([o, m]) => [names[o] as string, new Map([...m].map(([i, b]) => [names[i] as string, valuesOf(b, slices, n)]))])),
   };
+}
+
+export function domainPercentiles(rows: SecondRows, slot: number, names: readonly string[]): DomainPercentiles {
+  const p = nestedPercentiles(rows, slot, names, EDGE_DISTRIBUTIONS, EDGE_PERCENTILE_NAMES.length);
+  return { byDomain: p.byInner, byDatacenter: p.byDatacenter };
+}
+
+/** Origin time per backend and per (datacenter, backend), from a second's origin rows. */
+export function originPercentiles(rows: SecondRows, slot: number, names: readonly string[]): OriginPercentiles {
+  const p = nestedPercentiles(rows, slot, names, ORIGIN_DISTRIBUTIONS, ORIGIN_PERCENTILE_NAMES.length);
+  return { byBackend: p.byInner, byDatacenter: p.byDatacenter };
 }
 
 /** channelPercentiles laid out as BorrowedChannelSecond.percentiles, datacenters in `order`. */

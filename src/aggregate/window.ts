@@ -39,7 +39,7 @@ import type { RecordSet } from '../model/record.ts';
 import { clearChannelGroups, readChannelGroups, readNestedGroups, sumChannelGroups } from './grouped-rows.ts';
 import type { BorrowedChannelSecond, ChannelSecond, DistributionCell, DomainSecond, HeldVersions, OriginSecond, RealtimeSource, SecondKind } from './realtime-source.ts';
 import { RowCursor, SecondRows, visitVector } from './sparse-rows.ts';
-import { borrowedPercentiles, channelPercentiles, domainPercentiles } from './window-percentiles.ts';
+import { borrowedPercentiles, channelPercentiles, domainPercentiles, originPercentiles } from './window-percentiles.ts';
 
 export interface WindowOptions {
   clock: Clock;
@@ -343,7 +343,7 @@ export function createWindow(opts: WindowOptions): Window {
         const rows = held.origin;
         if (rows === undefined || !rows.has(slot)) return [];
         const g = readNestedGroups(rows, slot, names);
-        return [{ second, fields: g.fields, revision: held.revision[slot] as number, byBackend: g.byInner, byDatacenter: g.byOuter }];
+        return [{ second, fields: g.fields, revision: held.revision[slot] as number, byBackend: g.byInner, byDatacenter: g.byOuter, percentiles: originPercentiles(rows, slot, names) }];
       });
     },
 

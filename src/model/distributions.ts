@@ -192,6 +192,8 @@ export const percentileDefs = (slices: readonly DistributionSlice[]): readonly P
 export const percentileNames = (slices: readonly DistributionSlice[]): readonly string[] => percentileDefs(slices).map((d) => d.name);
 /** edge_time_p50 ... object_size_p999: what an edge record serves. */
 export const EDGE_PERCENTILE_NAMES = percentileNames(EDGE_DISTRIBUTIONS);
+/** origin_time_p50 ... origin_time_p999: what an origin (Origin Inspector) record serves. */
+export const ORIGIN_PERCENTILE_NAMES = percentileNames(ORIGIN_DISTRIBUTIONS);
 
 /**
  * Every percentile of every slice (PERCENTILES order within each) from merged counts, `ids`

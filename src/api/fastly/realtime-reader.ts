@@ -7,7 +7,7 @@
 import { PERCENTILE_IDS } from '../../model/distributions.ts';
 import type { ChannelSecond, DistributionCell, DomainSecond, OriginSecond, RealtimeSource } from '../../aggregate/realtime-source.ts';
 import { EDGE_FIELDS, ORIGIN_FIELDS } from '../../model/fields.ts';
-import { attachChannelPercentiles, attachDomainPercentiles } from './store-percentiles.ts';
+import { attachChannelPercentiles, attachDomainPercentiles, attachOriginPercentiles } from './store-percentiles.ts';
 import type { EdgeRecord, OriginRecord } from '../../model/record.ts';
 import type { MetricStore, RecordQuery } from '../../store/store.ts';
 
@@ -82,7 +82,11 @@ export function createRealtimeReader(window: WindowView, store: StoreReader): Re
         from,
         to,
         (f, t) => window.origins(service, f, t),
-        async (f, t) => originSeconds(await store.readOrigin(query(service, f, t))),
+        async (f, t) => {
+          const seconds = originSeconds(await store.readOrigin(query(service, f, t)));
+          if (storeDist !== undefined && seconds.length > 0) attachOriginPercentiles(seconds, await storeDist({ ...query(service, f, t), kind: 'originDist', bucketSeconds: 1, groupBy: ['datacenter', 'backend'], ids: PERCENTILE_IDS }));
+          return seconds;
+        },
       ),
   };
   // Memory's versions are the reader's: the seconds it lists are the ones merged() reads from

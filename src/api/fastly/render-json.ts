@@ -31,10 +31,10 @@ export function domainEntryJson(s: DomainSecond): string {
 }
 
 export function originEntryJson(s: OriginSecond): string {
-  const render = (v: Float64Array) => renderOrigin(v, s.fields);
+  const pct = s.percentiles;
   return JSON.stringify({
     recorded: s.second,
-    aggregated: objectOf(s.byBackend, render),
-    datacenter: objectOf(s.byDatacenter, (backends: GroupedValues) => objectOf(backends, render)),
+    aggregated: objectOf(s.byBackend, (v: Float64Array, backend: string) => renderOrigin(v, s.fields, pct?.byBackend.get(backend))),
+    datacenter: objectOf(s.byDatacenter, (backends: GroupedValues, dc: string) => objectOf(backends, (v: Float64Array, backend: string) => renderOrigin(v, s.fields, pct?.byDatacenter.get(dc)?.get(backend)))),
   });
 }

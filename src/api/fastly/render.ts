@@ -15,7 +15,7 @@
  */
 import { edgeIndex, EDGE_FIELDS, MISS_HISTOGRAM_EDGES, missHistogramField, ORIGIN_FIELDS } from '../../model/fields.ts';
 import { derive, type Derived } from '../../model/derived-fields.ts';
-import { EDGE_PERCENTILE_NAMES } from '../../model/distributions.ts';
+import { EDGE_PERCENTILE_NAMES, ORIGIN_PERCENTILE_NAMES } from '../../model/distributions.ts';
 import { DOMAIN_INSPECTOR_FIELDS } from './domain-inspector-fields.ts';
 
 export { derive, type Derived };
@@ -107,11 +107,11 @@ function plan(fields: Uint16Array | undefined): Plan {
  * The percentile fields (edge_time_p50 ... object_size_p999) of `pct[at...]` into `out`, after
  * every other field; a percentile with nothing counted (NaN) is left out, as zero counters are.
  */
-export function putPercentiles(out: FieldValues, pct: Float64Array | undefined, at = 0): void {
+export function putPercentiles(out: FieldValues, pct: Float64Array | undefined, at = 0, names: readonly string[] = EDGE_PERCENTILE_NAMES): void {
   if (pct === undefined) return;
-  for (let k = 0; k < EDGE_PERCENTILE_NAMES.length; k++) {
+  for (let k = 0; k < names.length; k++) {
     const v = pct[at + k] as number;
-    if (!Number.isNaN(v)) out[EDGE_PERCENTILE_NAMES[k] as string] = v;
+    if (!Number.isNaN(v)) out[names[k] as string] = v;
   }
 }
 
@@ -154,13 +154,14 @@ export function renderDomain(v: Float64Array, fields?: Uint16Array, pct?: Float6
   return out;
 }
 
-/** An Origin Inspector record: ORIGIN_FIELDS by name, sparse. `fields` as for renderChannel. */
-export function renderOrigin(v: Float64Array, fields?: Uint16Array): FieldValues {
+/** An Origin Inspector record: ORIGIN_FIELDS by name, sparse, then origin_time_p50 ... (`pct`). `fields` as for renderChannel. */
+export function renderOrigin(v: Float64Array, fields?: Uint16Array, pct?: Float64Array): FieldValues {
   const out: FieldValues = {};
   for (const [name, i] of plan(fields).origin) {
     const value = at(v, i);
     if (value !== 0 || i === ORIGIN_RESPONSES) out[name] = value;
   }
+  putPercentiles(out, pct, 0, ORIGIN_PERCENTILE_NAMES);
   return out;
 }
 

@@ -1,15 +1,15 @@
 /**
  * The percentile fields of seconds read from the store's 1 s tier (older than the window): the
  * same groups as the window gives (window-percentiles.ts), from sumDistribution rows of one
- * service per (second, datacenter) or (second, datacenter, domain).
+ * service per (second, datacenter), (second, datacenter, domain) or (second, datacenter, backend).
  */
-import type { ChannelSecond, DomainSecond } from '../../aggregate/realtime-source.ts';
-import { BucketCounts, EDGE_DISTRIBUTIONS, EDGE_PERCENTILE_NAMES } from '../../model/distributions.ts';
+import type { ChannelSecond, DomainSecond, OriginSecond, PercentileValues } from '../../aggregate/realtime-source.ts';
+import { BucketCounts, EDGE_DISTRIBUTIONS, EDGE_PERCENTILE_NAMES, ORIGIN_DISTRIBUTIONS, ORIGIN_PERCENTILE_NAMES, type DistributionSlice } from '../../model/distributions.ts';
 import type { DistributionRow } from '../../store/store.ts';
 
-const valuesOf = (b: BucketCounts): Float64Array => {
-  const out = new Float64Array(EDGE_PERCENTILE_NAMES.length);
-  b.percentilesInto(EDGE_DISTRIBUTIONS, out, 0);
+const valuesOf = (b: BucketCounts, slices: readonly DistributionSlice[] = EDGE_DISTRIBUTIONS, n = EDGE_PERCENTILE_NAMES.length): Float64Array => {
+  const out = new Float64Array(n);
+  b.percentilesInto(slices, out, 0);
   return out;
 };
 
@@ -40,21 +40,41 @@ export function attachChannelPercentiles(seconds: ChannelSecond[], rows: readonl
   }
 }
 
-/** Sets `percentiles` on each domain second that has rows (grouped by datacenter, domain). */
-export function attachDomainPercentiles(seconds: DomainSecond[], rows: readonly DistributionRow[]): void {
-  const byDomain = new Map<number, Map<string, BucketCounts>>();
+type Nested = { byInner: Map<string, PercentileValues>; byDatacenter: Map<string, Map<string, PercentileValues>> };
+
+/** Per second: the percentiles per inner key (domain, backend) and per (datacenter, inner key), from rows grouped by (datacenter, inner). */
+function nestedBySecond(rows: readonly DistributionRow[], slices: readonly DistributionSlice[], n: number): Map<number, Nested> {
+  const byInner = new Map<number, Map<string, BucketCounts>>();
   const byLeaf = new Map<number, Map<string, Map<string, BucketCounts>>>();
   for (const r of rows) {
-    const [dc, domain] = r.group as [string, string];
-    counter(nested(byDomain, r.bucket), domain).add(r.ids, r.counts);
-    counter(nested(nested(byLeaf, r.bucket), dc), domain).add(r.ids, r.counts);
+    const [dc, inner] = r.group as [string, string];
+    counter(nested(byInner, r.bucket), inner).add(r.ids, r.counts);
+    counter(nested(nested(byLeaf, r.bucket), dc), inner).add(r.ids, r.counts);
   }
+  const out = new Map<number, Nested>();
+  for (const [second, d] of byInner) {
+    out.set(second, {
+      byInner: new Map([...d].map(([inner, b]) => [inner, valuesOf(b, slices, n)])),
+      byDatacenter: new Map([...(byLeaf.get(second) ?? [])].map(([dc, m]) => [dc, new Map([...m].map(([inner, b]) => [inner, valuesOf(b, slices, n)]))])),
+    });
+  }
+  return out;
+}
+
+/** Sets `percentiles` on each domain second that has rows (grouped by datacenter, domain). */
+export function attachDomainPercentiles(seconds: DomainSecond[], rows: readonly DistributionRow[]): void {
+  const by = nestedBySecond(rows, EDGE_DISTRIBUTIONS, EDGE_PERCENTILE_NAMES.length);
   for (const s of seconds) {
-    const d = byDomain.get(s.second);
-    if (d === undefined) continue;
-    s.percentiles = {
-      byDomain: new Map([...d].map(([domain, b]) => [domain, valuesOf(b)])),
-      byDatacenter: new Map([...(byLeaf.get(s.second) ?? [])].map(([dc, m]) => [dc, new Map([...m].map(([domain, b]) => [domain, valuesOf(b)]))])),
-    };
+    const p = by.get(s.second);
+    if (p !== undefined) s.percentiles = { byDomain: p.byInner, byDatacenter: p.byDatacenter };
+  }
+}
+
+/** Sets `percentiles` on each origin second that has rows (originDist grouped by datacenter, backend). */
+export function attachOriginPercentiles(seconds: OriginSecond[], rows: readonly DistributionRow[]): void {
+  const by = nestedBySecond(rows, ORIGIN_DISTRIBUTIONS, ORIGIN_PERCENTILE_NAMES.length);
+  for (const s of seconds) {
+    const p = by.get(s.second);
+    if (p !== undefined) s.percentiles = { byBackend: p.byInner, byDatacenter: p.byDatacenter };
   }
 }
