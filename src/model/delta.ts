@@ -13,7 +13,7 @@
  */
 import { EDGE_DISTRIBUTIONS, EDGE_DIST_WIDTH, ORIGIN_DISTRIBUTIONS, ORIGIN_DIST_WIDTH, type DistributionSlice } from './distributions.ts';
 import { EDGE_FIELDS, ORIGIN_FIELDS } from './fields.ts';
-import type { DimensionRecord, DistCounts, EdgeDistRecord, EdgeRecord, OriginDistRecord, OriginRecord, RecordSet } from './record.ts';
+import type { DimensionName, DimensionRecord, DistCounts, EdgeDistRecord, EdgeRecord, OriginDistRecord, OriginRecord, RecordSet } from './record.ts';
 import { ByteReader, readSparseVector, sparsePairsMaxBytes, sparseVectorMaxBytes, writeSparsePairs, writeSparseVector } from './sparse-vector.ts';
 
 /**
@@ -278,7 +278,7 @@ export function deltaToRecordSet(d: Delta): RecordSet {
       service: name(p, i, 0, 5),
       domain: name(p, i, 1, 5),
       product: name(p, i, 2, 5),
-      dimension: name(p, i, 3, 5) as 'method' | 'status',
+      dimension: name(p, i, 3, 5) as DimensionName,
       value: name(p, i, 4, 5),
       count: pair[0] as number,
       bytes: pair[1] as number,

@@ -5,6 +5,7 @@
  * A record is a *delta*: two records with the same key add element-wise. The store may hold
  * several rows for one key (a late event appends another); readers sum them.
  */
+import type { TopValueDimension } from './top-values.ts';
 
 /** Edge traffic of one key. `values.length === EDGE_FIELDS.length`. */
 export interface EdgeRecord {
@@ -33,12 +34,16 @@ export interface OriginRecord {
  * method) and by exact `status` (value = the code as a string, e.g. "404"). Azion's
  * `http_method` and `status_code` metrics read these.
  */
+/** What a dimension record breaks requests down by. */
+export type DimensionName = 'method' | 'status' | TopValueDimension;
+
 export interface DimensionRecord {
   second: number;
   service: string;
   domain: string;
   product: string;
-  dimension: 'method' | 'status';
+  /** method or status (per second), or a top-values dimension (per minute, top-values.ts). */
+  dimension: DimensionName;
   value: string;
   /** Requests. */
   count: number;

@@ -2,7 +2,7 @@
  * Record builders for tests and benchmarks: a vector from the few fields a case cares about.
  */
 import { EDGE_FIELDS, edgeFieldIndex, ORIGIN_FIELDS, originFieldIndex } from '../model/fields.ts';
-import type { DimensionRecord, EdgeRecord, OriginRecord } from '../model/record.ts';
+import type { DimensionName, DimensionRecord, EdgeRecord, OriginRecord } from '../model/record.ts';
 
 const vector = (fields: readonly string[], index: ReadonlyMap<string, number>, set: Record<string, number>): Float64Array => {
   const v = new Float64Array(fields.length);
@@ -31,7 +31,7 @@ export const originRecord = (second: number, service: string, set: Record<string
   values: vector(ORIGIN_FIELDS, originFieldIndex, set),
 });
 
-export const dimensionRecord = (second: number, service: string, dimension: 'method' | 'status', value: string, count: number, bytes: number): DimensionRecord => ({
+export const dimensionRecord = (second: number, service: string, dimension: DimensionName, value: string, count: number, bytes: number): DimensionRecord => ({
   second,
   service,
   domain: 'a.example',

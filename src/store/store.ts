@@ -8,7 +8,7 @@
  */
 import type { IdRange } from '../model/distributions.ts';
 import type { Delta } from '../model/delta.ts';
-import type { DimensionRecord, EdgeRecord, OriginRecord } from '../model/record.ts';
+import type { DimensionName, DimensionRecord, EdgeRecord, OriginRecord } from '../model/record.ts';
 import type { DistributionRow } from '../model/distribution-sums.ts';
 
 export type { DistributionRow };
@@ -68,7 +68,7 @@ export interface SumRow {
 
 export interface DimensionSumQuery extends RecordQuery {
   bucketSeconds: number;
-  dimension: 'method' | 'status';
+  dimension: DimensionName;
   /** Only these values (e.g. ['GET']); all when absent. */
   values?: readonly string[];
 }
