@@ -21,6 +21,17 @@ describe('scanLine', () => {
     expect([raw.kind[F.shield], raw.kind[F.ipv6], raw.kind[F.waf], raw.kind[F.path], raw.kind[F.domain]]).toEqual([K_TRUE, K_FALSE, K_NULL, K_STRING, K_ABSENT]);
   });
 
+  it('decodes an escaped path or client_ip itself (no fallback of the line), and reads a plain one from the bytes', () => {
+    const { ok, raw } = scan('{"service":"shop","path":"\\/img\\/a.png?x=1","client_ip":"10.0.0.1"}');
+    expect(ok).toBe(true);
+    expect(rawString(raw, F.path)).toBe('/img/a.png?x=1');
+    expect(raw.start[F.path]).toBe(-1);
+    expect(rawString(raw, F.client_ip)).toBe('10.0.0.1');
+    expect(raw.start[F.client_ip]).toBeGreaterThan(0);
+    // Any other field read with an escape is still JSON.parse's to decide.
+    expect(scan('{"service":"sh\\u006fp"}').ok).toBe(false);
+  });
+
   it('reads the same keys in the same order again (the key-order guess) and in a new order', () => {
     const raw = createRawEvent();
     for (const text of ['{"status":200,"service":"a"}', '{"status":201,"service":"b"}', '{"service":"c","status":202}']) {

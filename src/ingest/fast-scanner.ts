@@ -18,9 +18,11 @@ const COMMA = 0x2c;
 const OPEN = 0x7b;
 const CLOSE = 0x7d;
 
-/** Fields whose strings are only type-checked, so an escape in them is fine. */
-const TYPE_ONLY = new Uint8Array(FIELD_COUNT);
-TYPE_ONLY[F.path] = 1;
+
+/** Fields whose strings may hold escapes: decoded with JSON.parse alone (rawString reads raw.str when start is -1). */
+const DECODED = new Uint8Array(FIELD_COUNT);
+DECODED[F.path] = 1;
+DECODED[F.client_ip] = 1;
 
 /**
  * The line each field was last seen on (duplicate keys): a stamp per field instead of a bit
@@ -262,19 +264,27 @@ export function scanLine(buf: Buffer, start: number, end: number, raw: RawEvent)
       }
       const c = buf[i] as number;
       if (c === QUOTE) {
-        if (f < 0 || TYPE_ONLY[f] === 1) {
+        if (f < 0) {
           i = skipString(buf, i + 1, end);
           if (i < 0) return false;
-          if (f >= 0) raw.kind[f] = K_STRING;
         } else {
           const valueStart = i + 1;
           i = scanPlainString(buf, valueStart, end);
-          if (i < 0) return false;
-          raw.kind[f] = K_STRING;
-          raw.start[f] = valueStart;
-          raw.end[f] = i;
-          raw.hash[f] = scannedHash;
-          i++;
+          if (i >= 0) {
+            raw.kind[f] = K_STRING;
+            raw.start[f] = valueStart;
+            raw.end[f] = i;
+            raw.hash[f] = scannedHash;
+            i++;
+          } else {
+            // An escape in a path or an address (`\/` from many JSON encoders): decoded here, not a fallback of the line.
+            if (DECODED[f] !== 1) return false;
+            i = skipString(buf, valueStart, end);
+            if (i < 0) return false;
+            raw.kind[f] = K_STRING;
+            raw.str[f] = JSON.parse(buf.toString('latin1', valueStart - 1, i)) as string;
+            raw.start[f] = -1;
+          }
         }
       } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
         i = scanNumber(buf, i, end);

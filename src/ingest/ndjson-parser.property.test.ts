@@ -232,6 +232,12 @@ function columns(result: ParseResult): Record<string, number[]> {
   return out;
 }
 
+/** The paths and client addresses a parse interned, in id order (what batch.path / .clientIp mean). */
+const topNamesOf = (result: ParseResult): Record<string, string[]> => ({
+  path: Array.from({ length: result.topNames.path.size }, (_, i) => result.topNames.path.name(i)),
+  clientIp: Array.from({ length: result.topNames.clientIp.size }, (_, i) => result.topNames.clientIp.name(i)),
+});
+
 describe('parseNdjson properties', () => {
   it('accepts every random valid event with exactly its values', () => {
     fc.assert(
@@ -263,7 +269,7 @@ describe('parseNdjson properties', () => {
         expect(fast.rejected).toBe(badLines.length);
         expect(fast.accepted).toBe(good.length);
         expect(rows).toEqual(good.map((g) => g.row));
-        expect({ ...fast, batch: columns(fast) }).toEqual({ ...slow, batch: columns(slow) });
+        expect({ ...fast, batch: columns(fast), topNames: topNamesOf(fast) }).toEqual({ ...slow, batch: columns(slow), topNames: topNamesOf(slow) });
       }),
       { numRuns: 300 },
     );
@@ -282,7 +288,7 @@ describe('parseNdjson properties', () => {
       fc.property(fc.array(fc.tuple(fc.constantFrom('time_ms', 'status', 'timestamp', 'resp_body_bytes', 'unknown'), numberText), { minLength: 1, maxLength: 10 }), (pairs) => {
         const lines = pairs.map(([field, text]) => `{"timestamp":1700000000,"service":"s","datacenter":"d","domain":"h","status":200,"${field}":${text}}`);
         const [fast, slow] = parseBoth(Buffer.from(lines.join('\n')));
-        expect({ ...fast, batch: columns(fast) }).toEqual({ ...slow, batch: columns(slow) });
+        expect({ ...fast, batch: columns(fast), topNames: topNamesOf(fast) }).toEqual({ ...slow, batch: columns(slow), topNames: topNamesOf(slow) });
       }),
       { numRuns: 500 },
     );
@@ -301,7 +307,7 @@ describe('parseNdjson properties', () => {
     fc.assert(
       fc.property(fc.array(mutated, { minLength: 1, maxLength: 10 }), (lines) => {
         const [fast, slow] = parseBoth(Buffer.from(lines.join('\n')));
-        expect({ ...fast, batch: columns(fast) }).toEqual({ ...slow, batch: columns(slow) });
+        expect({ ...fast, batch: columns(fast), topNames: topNamesOf(fast) }).toEqual({ ...slow, batch: columns(slow), topNames: topNamesOf(slow) });
       }),
       { numRuns: 500 },
     );

@@ -6,7 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { Dictionaries } from '../model/dictionary.ts';
-import { createEventBatch, type EventBatch } from '../model/event.ts';
+import { createEventBatch, type EventBatch, type TopValueNames } from '../model/event.ts';
 import { scanLine } from './fast-scanner.ts';
 import { createRawEvent, fillRawFromObject } from './raw-event.ts';
 import { createEventValidator } from './validate-event.ts';
@@ -54,6 +54,8 @@ export interface ParseResult {
   tooManyEvents: boolean;
   /** With `recordLines`: the 1-based line of each event of `batch`, by index. */
   lines?: Int32Array;
+  /** What batch.path and batch.clientIp refer to. */
+  topNames: TopValueNames;
 }
 
 const NEWLINE = 10;
@@ -168,7 +170,7 @@ export function parseNdjson(body: Buffer, opts: ParseOptions): ParseResult {
     else accept(line);
   }
 
-  const result: ParseResult = { batch, accepted: batch.length, rejected, errors, tooManyEvents };
+  const result: ParseResult = { batch, accepted: batch.length, rejected, errors, tooManyEvents, topNames: validator.topNames };
   if (lines !== undefined) result.lines = lines.subarray(0, batch.length);
   return result;
 }

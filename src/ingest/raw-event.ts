@@ -113,7 +113,8 @@ export function fillRawFromObject(raw: RawEvent, obj: Record<string, unknown>): 
 /** The string value of field `f` (kind K_STRING). */
 export function rawString(raw: RawEvent, f: number): string {
   const src = raw.src;
-  if (src === undefined) return raw.str[f] ?? '';
+  // start -1: a string the fast reader decoded itself (an escape in a path or an address).
+  if (src === undefined || (raw.start[f] as number) < 0) return raw.str[f] ?? '';
   return src.toString('latin1', raw.start[f], raw.end[f]);
 }
 

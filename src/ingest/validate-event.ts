@@ -9,6 +9,8 @@
  * the same reason from either reader; nothing is interned
  * until every check passed, so a rejected line adds no names to the dictionaries.
  */
+import { createInterner } from '../model/dictionary.ts';
+import { normalizePath } from '../model/top-values.ts';
 import type { Dictionaries, Interner } from '../model/dictionary.ts';
 import {
   CACHE_PASS,
@@ -22,6 +24,7 @@ import {
   TLS_VALUES,
   WAF_VALUES,
   type EventBatch,
+  type TopValueNames,
 } from '../model/event.ts';
 import { createByteCache, type ByteCache } from './byte-cache.ts';
 import { NO_CLIENT, clientCell, clientCellOfBytes } from '../model/unique-clients.ts';
@@ -111,6 +114,8 @@ export interface EventValidatorOptions {
 }
 
 export interface EventValidator {
+  /** The paths and client addresses of the appended events (EventBatch.path, .clientIp). */
+  readonly topNames: TopValueNames;
   /**
    * Checks `raw` and appends it to `batch` (which must have room for one more event).
    * Returns undefined when appended, else the reason the line is rejected.
@@ -134,6 +139,7 @@ class Validator implements EventValidator {
   private readonly pending: string[] = new Array<string>(FIELD_COUNT).fill('');
   private defaultMethod = -1;
   private defaultBackend = -1;
+  readonly topNames: TopValueNames = { path: createInterner(), clientIp: createInterner() };
 
   constructor({ dictionaries, acceptService, maxSecond }: EventValidatorOptions) {
     this.dictionaries = dictionaries;
@@ -144,7 +150,7 @@ class Validator implements EventValidator {
   /** The cached value for field f's bytes (>= 0), or -1 with the string in `pending[f]`. */
   private lookup(raw: RawEvent, f: number): number {
     const src = raw.src;
-    if (src !== undefined) {
+    if (src !== undefined && (raw.start[f] as number) >= 0) {
       const v = (this.caches[f] as ByteCache).get(src, raw.start[f] as number, raw.end[f] as number, raw.hash[f] as number);
       if (v >= 0) return v;
     }
@@ -154,7 +160,20 @@ class Validator implements EventValidator {
 
   private remember(raw: RawEvent, f: number, value: number): void {
     const src = raw.src;
-    if (src !== undefined) (this.caches[f] as ByteCache).set(src, raw.start[f] as number, raw.end[f] as number, raw.hash[f] as number, value);
+    if (src !== undefined && (raw.start[f] as number) >= 0) (this.caches[f] as ByteCache).set(src, raw.start[f] as number, raw.end[f] as number, raw.hash[f] as number, value);
+  }
+
+  /**
+   * The id of a top-value string field (path normalized, client_ip as sent) in `names`, -1 for
+   * "": the byte cache maps repeated bytes to the id without making the string again.
+   */
+  private topValueId(raw: RawEvent, f: number, names: Interner): number {
+    const cached = this.lookup(raw, f);
+    if (cached >= 0) return cached - 1;
+    const text = this.pending[f] as string;
+    const id = text.length === 0 ? -1 : names.id(f === F.path ? normalizePath(text) : text);
+    this.remember(raw, f, id + 1);
+    return id;
   }
 
   /** An enum field's code, -1 when invalid; absent or null gives `absent`. */
@@ -337,6 +356,8 @@ class Validator implements EventValidator {
     batch.product[n] = product;
     batch.flags[n] = shield | compute | ipv6;
     batch.clientCell[n] = clientIpKind === K_STRING ? clientCellOf(raw) : NO_CLIENT;
+    batch.path[n] = pathKind === K_STRING ? this.topValueId(raw, F.path, this.topNames.path) : -1;
+    batch.clientIp[n] = clientIpKind === K_STRING ? this.topValueId(raw, F.client_ip, this.topNames.clientIp) : -1;
     batch.originStatus[n] = originStatus;
     batch.length = n + 1;
     return undefined;
@@ -346,5 +367,6 @@ class Validator implements EventValidator {
 /** The unique-client cell of the line's `client_ip` string: from its bytes (fast reader) or its string; "" has none. */
 function clientCellOf(raw: RawEvent): number {
   const f = F.client_ip;
-  return raw.src === undefined ? clientCell(raw.str[f] ?? '') : clientCellOfBytes(raw.src, raw.start[f] as number, raw.end[f] as number);
+  const start = raw.start[f] as number;
+  return raw.src === undefined || start < 0 ? clientCell(raw.str[f] ?? '') : clientCellOfBytes(raw.src, start, raw.end[f] as number);
 }

@@ -4,6 +4,8 @@
  */
 
 /** `cache` values, in code order: the code is the index. Default `pass`. */
+import type { Interner } from './dictionary.ts';
+
 export const CACHE_VALUES = ['hit', 'miss', 'pass', 'synth', 'error'] as const;
 export type CacheOutcome = (typeof CACHE_VALUES)[number];
 export const CACHE_HIT = 0;
@@ -81,6 +83,19 @@ export interface EventBatch {
   computeCpuMs: Float64Array;
   /** Unique-client cell of `client_ip` (unique-clients.ts), or NO_CLIENT (-1) when it has none. */
   clientCell: Int32Array;
+  /**
+   * The normalized `path` (top-values.ts normalizePath) and the `client_ip`, as ids into the
+   * parse's own TopValueNames (never the sink's Dictionaries: they are counted per body, then
+   * dropped), or -1 when the event has none.
+   */
+  path: Int32Array;
+  clientIp: Int32Array;
+}
+
+/** The per-parse interners of EventBatch.path and .clientIp. */
+export interface TopValueNames {
+  path: Interner;
+  clientIp: Interner;
 }
 
 /** Allocates a batch able to hold `capacity` events; `length` starts at 0. */
@@ -114,5 +129,7 @@ export function createEventBatch(capacity: number): EventBatch {
     computeTimeMs: new Float64Array(capacity),
     computeCpuMs: new Float64Array(capacity),
     clientCell: new Int32Array(capacity).fill(-1),
+    path: new Int32Array(capacity).fill(-1),
+    clientIp: new Int32Array(capacity).fill(-1),
   };
 }
