@@ -51,7 +51,8 @@ export interface Services {
   /**
    * Distinct domains, datacenters and backends each service has (RTM_MAX_DOMAINS_PER_SERVICE,
    * RTM_MAX_DATACENTERS_PER_SERVICE, RTM_MAX_BACKENDS_PER_SERVICE); the domains seeded from the
-   * catalog, all three from every delta made durable (WAL replay included).
+   * catalog, all three from the store's recent seconds refilled into the window on start and from
+   * every delta made durable (WAL replay included).
    */
   keyCaps: KeyCaps;
   /** What each share of config.memoryBudget holds now, bytes (self-metrics), and the resident set. */
@@ -136,7 +137,8 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
   const { tokens: tokenStore, metrics: store, catalog, usage, objects, alerts } = engine;
   const tokens = await createTokenVerifier({ config, logger, store: tokenStore });
   // The domains every service has already, so a restart does not reopen room under the cap. The
-  // catalog keeps no datacenters or backends: those caps start from the WAL replay (decisions.md).
+  // catalog keeps no datacenters or backends: those caps start from the window's refill and the
+  // WAL replay (pipelineStoreOf, onApplied; decisions.md).
   const keyCaps = createKeyCaps(config.limits);
   if (Number.isFinite(keyCaps.domain.maxPerService)) for (const s of await catalog.services()) for (const d of s.domains) keyCaps.domain.note(s.service, d.domain);
   const maintenance = startStoreMaintenance({ store, clock, logger });
@@ -166,7 +168,7 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     publishHold: publicationHold.bound,
   });
   // The pipeline writes through a watermark, so store-only queries know which seconds are in.
-  const watermark = createStoreWatermark(pipelineStoreOf(store), {
+  const watermark = createStoreWatermark(pipelineStoreOf(store, keyCaps), {
     apply: (delta) => window.apply(delta),
     latestPublished: () => window.latestPublished(),
   });
@@ -276,12 +278,20 @@ function heapAndExternal(): number {
   return m.heapUsed + m.external;
 }
 
-/** The pipeline's view of a MetricStore (its write side on deltas, and what recovery reads). */
-function pipelineStoreOf(store: MetricStore): PipelineStore {
+/**
+ * The pipeline's view of a MetricStore (its write side on deltas, and what recovery reads). The
+ * recent seconds recovery puts back in the window are noted by the key caps: the catalog keeps no
+ * datacenters or backends, and what the window holds again must count under their caps.
+ */
+function pipelineStoreOf(store: MetricStore, keyCaps: KeyCaps): PipelineStore {
   return {
     append: (lsn, delta) => store.append({ lsn, delta }),
     appliedLsn: (seconds) => store.appliedLsn(seconds),
-    readRecent: (from) => store.readSeconds(from, Number.POSITIVE_INFINITY),
+    readRecent: async (from) => {
+      const recent = await store.readSeconds(from, Number.POSITIVE_INFINITY);
+      noteDeltaKeys(recent, keyCaps);
+      return recent;
+    },
   };
 }
 

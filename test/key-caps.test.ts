@@ -4,7 +4,8 @@
  * catalog registers a domain when its delta is applied, and the cap is seeded from it; replayed
  * deltas are noted too, for a crash before the catalog's write), so a restart does not reopen room
  * under the cap. RTM_MAX_DATACENTERS_PER_SERVICE and RTM_MAX_BACKENDS_PER_SERVICE: the catalog
- * keeps neither, so after a restart only the values the WAL replays count (docs/decisions.md).
+ * keeps neither, so after a restart the values of the recent seconds the window is refilled with
+ * from the store, and those the WAL replays, count; older ones only in the store do not (docs/decisions.md).
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -27,8 +28,8 @@ afterEach(async () => {
 
 type Caps = Partial<Pick<Limits, 'domainsPerService' | 'datacentersPerService' | 'backendsPerService'>>;
 
-async function start(dataDir: string, caps: Caps = { domainsPerService: 2 }) {
-  const clock = createFakeClock(T0);
+async function start(dataDir: string, caps: Caps = { domainsPerService: 2 }, at = T0) {
+  const clock = createFakeClock(at);
   const base = testConfig(dataDir, { adminToken: TOKEN });
   const services = await createServices({ config: { ...base, limits: { ...base.limits, ...caps } }, clock, logger: pino({ level: 'silent' }) });
   const app = await buildApp(services);
@@ -98,7 +99,7 @@ describe('the per-service key caps (RTM_MAX_DOMAINS_PER_SERVICE, RTM_MAX_DATACEN
     }
   });
 
-  it('caps datacenters and backends per service, query answers warn of their __other__, and after a restart only what the WAL replays counts', async () => {
+  it('caps datacenters and backends per service, query answers warn of their __other__, and after a restart what the window holds again and the WAL replays counts', async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rtm-key-caps-'));
     dirs.push(dataDir);
     const caps = { datacentersPerService: 2, backendsPerService: 1 };
@@ -130,16 +131,34 @@ describe('the per-service key caps (RTM_MAX_DOMAINS_PER_SERVICE, RTM_MAX_DATACEN
 
     const second = await start(dataDir, caps);
     try {
-      // LHR replayed from the WAL; FRA and b1 are only in the store, which seeds neither cap.
-      expect([second.services.keyCaps.datacenter.count('shop'), second.services.keyCaps.backend.count('shop')]).toEqual([1, 0]);
-      // So CDG finds room again (a second key of its own next to the first run's __other__), GRU does not.
+      // FRA, LHR and b1 are back in the window from the store's recent seconds (LHR replayed from the WAL too).
+      expect([second.services.keyCaps.datacenter.count('shop'), second.services.keyCaps.backend.count('shop')]).toEqual([2, 1]);
+      // So no new one finds room: CDG's line is folded twice (datacenter and backend b3) and counted once.
       const answer = await second.post([{ datacenter: 'CDG', backend: 'b3', ...fetch }, { datacenter: 'GRU' }, { datacenter: 'LHR' }]);
-      expect([answer.accepted, (answer as { folded?: number }).folded]).toEqual([3, 1]);
+      expect(answer).toEqual({
+        accepted: 3,
+        rejected: 0,
+        errors: [],
+        folded: 2,
+        warnings: [
+          { line: 1, reason: expect.stringMatching(/^datacenter "CDG" .*\(RTM_MAX_DATACENTERS_PER_SERVICE\)/) as unknown },
+          { line: 1, reason: expect.stringMatching(/^backend "b3" .*\(RTM_MAX_BACKENDS_PER_SERVICE\)/) as unknown },
+          { line: 2, reason: expect.stringMatching(/^datacenter "GRU" /) as unknown },
+        ],
+      });
       second.clock.set(T0 + 10_000);
       const rows = (await second.query({ metrics: ['requests'], groupBy: ['datacenter'], filters: [{ field: 'service', op: 'eq', value: 'shop' }] })).rows;
-      expect(Object.fromEntries(rows.map((r) => [r['datacenter'], r['requests']]))).toEqual({ FRA: 1, LHR: 2, CDG: 1, __other__: 2 });
+      expect(Object.fromEntries(rows.map((r) => [r['datacenter'], r['requests']]))).toEqual({ FRA: 1, LHR: 2, __other__: 3 });
     } finally {
       await second.close();
+    }
+
+    // Half an hour later the stored seconds are older than the window: only the WAL's LHR counts.
+    const third = await start(dataDir, caps, T0 + 1_800_000);
+    try {
+      expect([third.services.keyCaps.datacenter.count('shop'), third.services.keyCaps.backend.count('shop')]).toEqual([1, 0]);
+    } finally {
+      await third.close();
     }
   });
 });

@@ -33,8 +33,9 @@ export interface Limits {
   domainsPerService: number;
   /**
    * Distinct datacenters (POPs) one service may have, as domains are capped (counted under the
-   * datacenter `__other__` past it); since the process started, plus what the WAL replays (the
-   * catalog keeps no datacenters). Default 1,000; 0 turns it off. `RTM_MAX_DATACENTERS_PER_SERVICE`.
+   * datacenter `__other__` past it); after a restart those of the window's recent seconds and of
+   * the WAL replay count (the catalog keeps no datacenters). Default 1,000; 0 turns it off.
+   * `RTM_MAX_DATACENTERS_PER_SERVICE`.
    */
   datacentersPerService: number;
   /**
