@@ -122,6 +122,10 @@ describe('the per-service key caps (RTM_MAX_DOMAINS_PER_SERVICE, RTM_MAX_DATACEN
     const origin = await first.query({ metrics: ['backend_responses'], groupBy: ['backend'], filters: [{ field: 'service', op: 'eq', value: 'shop' }] });
     expect(Object.fromEntries(origin.rows.map((r) => [r['backend'], r['backend_responses']]))).toEqual({ b1: 2, __other__: 1 });
     expect(origin.warnings).toEqual(['backend "__other__" holds the traffic of the backends past RTM_MAX_BACKENDS_PER_SERVICE of their service']);
+    // Two lines folded (one key each): counted once each, as a subset of the accepted ones.
+    const metrics = await first.app.inject({ url: '/rtm/v1/metrics', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(/^rtm_ingest_lines_total\{outcome="folded_other"\} (\S+)$/m.exec(metrics.body)?.[1]).toBe('2');
+    expect(/^rtm_ingest_lines_total\{outcome="accepted"\} (\S+)$/m.exec(metrics.body)?.[1]).toBe('3');
     // Stored and published; then LHR for a second not published: it stays in the WAL only.
     await first.services.ingest.flush();
     first.clock.set(T0);
@@ -146,6 +150,9 @@ describe('the per-service key caps (RTM_MAX_DOMAINS_PER_SERVICE, RTM_MAX_DATACEN
           { line: 2, reason: expect.stringMatching(/^datacenter "GRU" /) as unknown },
         ],
       });
+      // Three warnings, two lines: the counter counts lines.
+      const metrics = await second.app.inject({ url: '/rtm/v1/metrics', headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(/^rtm_ingest_lines_total\{outcome="folded_other"\} (\S+)$/m.exec(metrics.body)?.[1]).toBe('2');
       second.clock.set(T0 + 10_000);
       const rows = (await second.query({ metrics: ['requests'], groupBy: ['datacenter'], filters: [{ field: 'service', op: 'eq', value: 'shop' }] })).rows;
       expect(Object.fromEntries(rows.map((r) => [r['datacenter'], r['requests']]))).toEqual({ FRA: 1, LHR: 2, __other__: 3 });
