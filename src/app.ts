@@ -125,7 +125,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     tokens,
     limits: config.limits,
     serviceQuota: services.serviceQuota,
-    domainCap: services.domainCap,
+    keyCaps: services.keyCaps,
     clock,
     parsePool: services.parsePool,
     idempotency: services.idempotency,
@@ -134,7 +134,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     onLines: (accepted, rejected, folded) => {
       ingestLines.inc({ outcome: 'accepted' }, accepted);
       ingestLines.inc({ outcome: 'rejected' }, rejected);
-      // Accepted lines whose domain was past the service's cap, counted under __other__ (a subset of accepted).
+      // Accepted lines with a domain, datacenter or backend past the service's cap, counted under __other__ (a subset of accepted, each line once).
       if (folded > 0) ingestLines.inc({ outcome: 'folded_other' }, folded);
     },
   });

@@ -17,7 +17,8 @@ import { aggregateToDelta } from './aggregate/aggregate-batch.ts';
 import { createWindow, type Window } from './aggregate/window.ts';
 import { openIdempotencyFile } from './ingest/idempotency/idempotency-file.ts';
 import { createIdempotencyKeys, type IdempotencyKeys } from './ingest/idempotency/idempotency-keys.ts';
-import { createDomainCap, type DomainCap } from './ingest/domain-cap.ts';
+import { createKeyCaps, type KeyCaps } from './ingest/key-cap.ts';
+import { noteDeltaKeys } from './ingest/note-delta-keys.ts';
 import { eventsAtOrBefore } from './ingest/late-events.ts';
 import { createParsePool, type ParsePool } from './ingest/parse-pool.ts';
 import { createPublicationHold, type PublicationHold } from './ingest/publication-hold.ts';
@@ -47,8 +48,13 @@ export interface Services {
   tokenStore: TokenStore;
   /** Distinct services each token writes (RTM_MAX_SERVICES_PER_TOKEN). */
   serviceQuota: ServiceQuota;
-  /** Distinct domains each service has (RTM_MAX_DOMAINS_PER_SERVICE), seeded from the catalog. */
-  domainCap: DomainCap;
+  /**
+   * Distinct domains, datacenters and backends each service has (RTM_MAX_DOMAINS_PER_SERVICE,
+   * RTM_MAX_DATACENTERS_PER_SERVICE, RTM_MAX_BACKENDS_PER_SERVICE); the domains seeded from the
+   * catalog, all three from the store's recent seconds refilled into the window on start and from
+   * every delta made durable (WAL replay included).
+   */
+  keyCaps: KeyCaps;
   /** What each share of config.memoryBudget holds now, bytes (self-metrics), and the resident set. */
   memory: MemoryUse;
   /** The storage engine every durable component below lives in (config.store: DuckDB in the data dir, or ClickHouse). */
@@ -130,9 +136,11 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
   closers.push(() => engine.close());
   const { tokens: tokenStore, metrics: store, catalog, usage, objects, alerts } = engine;
   const tokens = await createTokenVerifier({ config, logger, store: tokenStore });
-  // The domains every service has already, so a restart does not reopen room under the cap.
-  const domainCap = createDomainCap(config.limits.domainsPerService);
-  if (Number.isFinite(domainCap.maxPerService)) for (const s of await catalog.services()) for (const d of s.domains) domainCap.note(s.service, d.domain);
+  // The domains every service has already, so a restart does not reopen room under the cap. The
+  // catalog keeps no datacenters or backends: those caps start from the window's refill and the
+  // WAL replay (pipelineStoreOf, onApplied; decisions.md).
+  const keyCaps = createKeyCaps(config.limits);
+  if (Number.isFinite(keyCaps.domain.maxPerService)) for (const s of await catalog.services()) for (const d of s.domains) keyCaps.domain.note(s.service, d.domain);
   const maintenance = startStoreMaintenance({ store, clock, logger });
   closers.push(() => maintenance.stop());
 
@@ -160,7 +168,7 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     publishHold: publicationHold.bound,
   });
   // The pipeline writes through a watermark, so store-only queries know which seconds are in.
-  const watermark = createStoreWatermark(pipelineStoreOf(store), {
+  const watermark = createStoreWatermark(pipelineStoreOf(store, keyCaps), {
     apply: (delta) => window.apply(delta),
     latestPublished: () => window.latestPublished(),
   });
@@ -195,7 +203,7 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
       }
       const sightings = sightingsOf(delta);
       // Replayed WAL entries the catalog may not have had time to register before a crash.
-      for (const r of sightings.edge) domainCap.note(r.service, r.domain);
+      noteDeltaKeys(delta, keyCaps);
       // Awaited by the commit before it answers: new names are listed once acknowledged.
       return catalog.observe(sightings).catch((err: unknown) => logger.error({ err }, 'catalog observe failed'));
     },
@@ -212,7 +220,8 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
         duckdb: (await engine.memoryUsed?.().catch(() => 0)) ?? 0,
         rollupBuffer: store.rollupBacklog() * ROLLUP_ROW_BYTES,
         pending: ingest.stats().pendingRows * ROLLUP_ROW_BYTES,
-        catalog: Math.max(catalog.size?.() ?? 0, domainCap.size()) * CATALOG_DOMAIN_BYTES,
+        // The domain cap holds what the catalog holds; the datacenter and backend caps hold theirs alone.
+        catalog: (Math.max(catalog.size?.() ?? 0, keyCaps.domain.size()) + keyCaps.datacenter.size() + keyCaps.backend.size()) * CATALOG_DOMAIN_BYTES,
         runtime: heapAndExternal(),
       };
     },
@@ -238,7 +247,7 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     tokens,
     tokenStore,
     serviceQuota: createServiceQuota(config.limits),
-    domainCap,
+    keyCaps,
     memory,
     engine,
     store,
@@ -269,12 +278,20 @@ function heapAndExternal(): number {
   return m.heapUsed + m.external;
 }
 
-/** The pipeline's view of a MetricStore (its write side on deltas, and what recovery reads). */
-function pipelineStoreOf(store: MetricStore): PipelineStore {
+/**
+ * The pipeline's view of a MetricStore (its write side on deltas, and what recovery reads). The
+ * recent seconds recovery puts back in the window are noted by the key caps: the catalog keeps no
+ * datacenters or backends, and what the window holds again must count under their caps.
+ */
+function pipelineStoreOf(store: MetricStore, keyCaps: KeyCaps): PipelineStore {
   return {
     append: (lsn, delta) => store.append({ lsn, delta }),
     appliedLsn: (seconds) => store.appliedLsn(seconds),
-    readRecent: (from) => store.readSeconds(from, Number.POSITIVE_INFINITY),
+    readRecent: async (from) => {
+      const recent = await store.readSeconds(from, Number.POSITIVE_INFINITY);
+      noteDeltaKeys(recent, keyCaps);
+      return recent;
+    },
   };
 }
 

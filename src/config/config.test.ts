@@ -15,6 +15,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ PORT: '9000', RTM_AGGREGATE_DELAY: '3' }).port).toBe(9000);
     expect(() => loadConfig({ PORT: 'abc' })).toThrow(/PORT/);
   });
+  it('reads the per-service key caps: domains 10,000, datacenters and backends 1,000 by default, 0 or Infinity off', () => {
+    const caps = (env: Record<string, string>): number[] => {
+      const l = loadConfig(env).limits;
+      return [l.domainsPerService, l.datacentersPerService, l.backendsPerService];
+    };
+    expect(caps({})).toEqual([10_000, 1000, 1000]);
+    expect(caps({ RTM_MAX_DOMAINS_PER_SERVICE: '50', RTM_MAX_DATACENTERS_PER_SERVICE: '20', RTM_MAX_BACKENDS_PER_SERVICE: '5' })).toEqual([50, 20, 5]);
+    expect(caps({ RTM_MAX_DATACENTERS_PER_SERVICE: '0', RTM_MAX_BACKENDS_PER_SERVICE: 'Infinity' })).toEqual([10_000, 0, Number.POSITIVE_INFINITY]);
+    expect(() => loadConfig({ RTM_MAX_DATACENTERS_PER_SERVICE: 'many' })).toThrow('RTM_MAX_DATACENTERS_PER_SERVICE must be a non-negative number, got "many"');
+    expect(() => loadConfig({ RTM_MAX_BACKENDS_PER_SERVICE: '-1' })).toThrow('RTM_MAX_BACKENDS_PER_SERVICE must be a non-negative number, got "-1"');
+  });
   it('reads the query range per tier, defaults 1 h / 31 d / 400 d / no limit', () => {
     expect(loadConfig({}).limits.maxQueryRangeSeconds).toEqual({ '1s': 3600, '1m': 31 * 86_400, '1h': 400 * 86_400, '1d': Number.POSITIVE_INFINITY });
     const c = loadConfig({ RTM_MAX_QUERY_RANGE_1S: '600', RTM_MAX_QUERY_RANGE_1M: '86400', RTM_MAX_QUERY_RANGE_1H: 'Infinity', RTM_MAX_QUERY_RANGE_1D: '315360000' });

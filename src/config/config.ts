@@ -27,10 +27,23 @@ export interface Limits {
   servicesPerToken: number;
   /**
    * Distinct domains one service may have, for its lifetime (the catalog's domains count after a
-   * restart); lines whose domain would be one more are rejected with a reason naming the cap.
-   * Default 10,000; 0 turns it off. `RTM_MAX_DOMAINS_PER_SERVICE`.
+   * restart); a line whose domain would be one more is accepted and counted under the domain
+   * `__other__`, with a warning naming the cap. Default 10,000; 0 turns it off. `RTM_MAX_DOMAINS_PER_SERVICE`.
    */
   domainsPerService: number;
+  /**
+   * Distinct datacenters (POPs) one service may have, as domains are capped (counted under the
+   * datacenter `__other__` past it); after a restart those of the window's recent seconds and of
+   * the WAL replay count (the catalog keeps no datacenters). Default 1,000; 0 turns it off.
+   * `RTM_MAX_DATACENTERS_PER_SERVICE`.
+   */
+  datacentersPerService: number;
+  /**
+   * Distinct backends (of origin fetches) one service may have, as datacenters are capped
+   * (counted under the backend `__other__` past it). Default 1,000; 0 turns it off.
+   * `RTM_MAX_BACKENDS_PER_SERVICE`.
+   */
+  backendsPerService: number;
   /**
    * Seconds a client has to send a whole request body, counted from the request's start; beyond
    * it the server answers 408 RTM_ERR_REQUEST_TIMEOUT and closes the connection. Default 300;
@@ -258,6 +271,8 @@ export function loadConfig(env: Env = process.env): Config {
       concurrentStreamsPerToken: intFrom(env, 'RTM_MAX_CONCURRENT_PER_TOKEN', 64),
       servicesPerToken: intFrom(env, 'RTM_MAX_SERVICES_PER_TOKEN', 10_000),
       domainsPerService: intFrom(env, 'RTM_MAX_DOMAINS_PER_SERVICE', 10_000),
+      datacentersPerService: intFrom(env, 'RTM_MAX_DATACENTERS_PER_SERVICE', 1000),
+      backendsPerService: intFrom(env, 'RTM_MAX_BACKENDS_PER_SERVICE', 1000),
       requestTimeoutSeconds: intFrom(env, 'RTM_REQUEST_TIMEOUT', 300),
       headersTimeoutSeconds: positiveFrom(env, 'RTM_HEADERS_TIMEOUT', 30),
       minBodyBytesPerSecond: intFrom(env, 'RTM_MIN_BODY_RATE', 240),

@@ -7,8 +7,9 @@
  * - duckdb: DuckDB's memory_limit (it spills to disk past it), RTM_DUCKDB_MEMORY_BYTES;
  * - rollupBuffer: sets the rows the rollup buffer holds before it flushes;
  * - pending: the store queue (deltas made durable, not yet stored): reported; it drains every second;
- * - catalog: the catalog mirror and the domain cap's sets: reported; bounded by
- *   RTM_MAX_DOMAINS_PER_SERVICE times the services;
+ * - catalog: the catalog mirror and the key caps' sets (key-cap.ts): reported; bounded by
+ *   RTM_MAX_DOMAINS_PER_SERVICE + RTM_MAX_DATACENTERS_PER_SERVICE + RTM_MAX_BACKENDS_PER_SERVICE
+ *   times the services (the domain cap's sets hold what the catalog holds; the other two their own);
  * - runtime: the rest; reported as the main thread's V8 heap plus its external memory (buffers,
  *   typed arrays: request bodies and deltas in flight).
  * docs/decisions.md "One memory budget" gives the reasons for the fractions.
@@ -32,7 +33,9 @@ export const DEFAULT_MEMORY_BUDGET_BYTES = 4 * 1024 ** 3;
 /**
  * Bytes a buffered rollup row takes (a delta row: second, keys, sparse vector, measured ~60) and
  * a catalog domain takes (its mirror entry, id map entry and the cap's Set entry, ~250 measured
- * with 500,000 domains): what turns row and domain counts into bytes against their shares.
+ * with 500,000 domains): what turns row and domain counts into bytes against their shares. A
+ * datacenter or backend held by its cap (a Set entry only) is counted at the domain's size too:
+ * an overestimate, and those caps are 10x smaller by default.
  */
 export const ROLLUP_ROW_BYTES = 64;
 /**

@@ -8,7 +8,7 @@ import { createFakeClock, type Clock } from '../model/clock.ts';
 import { summed } from '../../test/support/naive-reference.ts';
 import { aggregateBatch } from '../aggregate/aggregate-batch.ts';
 import { createServiceQuota } from '../http/limits/service-quota.ts';
-import { createDomainCap } from './domain-cap.ts';
+import { createKeyCaps } from './key-cap.ts';
 import { deltaToRecordSet, type Delta } from '../model/delta.ts';
 import { createDictionaries } from '../model/dictionary.ts';
 import type { EventBatch } from '../model/event.ts';
@@ -306,13 +306,14 @@ describe('POST /ingest', () => {
 });
 
 describe('POST /ingest with parse workers', () => {
-  /** An app whose bodies all go to a parse worker (`pool`), or all parse in-thread. */
-  async function appWith(pool: ParsePool | undefined, domainsPerService = 0): Promise<{ app: FastifyInstance; sink: FakeSink }> {
+  type Caps = Partial<Pick<Limits, 'domainsPerService' | 'datacentersPerService' | 'backendsPerService'>>;
+  /** An app whose bodies all go to a parse worker (`pool`), or all parse in-thread; every key cap off unless given. */
+  async function appWith(pool: ParsePool | undefined, caps: Caps = {}): Promise<{ app: FastifyInstance; sink: FakeSink }> {
     const sink = fakeSink();
     const instance = Fastify();
     installErrorHandling(instance);
-    const limits = { ...loadConfig({}).limits, servicesPerToken: 2, domainsPerService };
-    await instance.register(ingestRoutes, { sink, tokens, limits, serviceQuota: createServiceQuota(limits), domainCap: createDomainCap(domainsPerService), parsePool: pool });
+    const limits = { ...loadConfig({}).limits, servicesPerToken: 2, domainsPerService: 0, datacentersPerService: 0, backendsPerService: 0, ...caps };
+    await instance.register(ingestRoutes, { sink, tokens, limits, serviceQuota: createServiceQuota(limits), keyCaps: createKeyCaps(limits), parsePool: pool });
     return { app: instance, sink };
   }
 
@@ -374,8 +375,8 @@ describe('POST /ingest with parse workers', () => {
 
   it('counts the lines of a domain past RTM_MAX_DOMAINS_PER_SERVICE under __other__ exactly as in-thread parsing, the cap held across bodies', async () => {
     const pool = createParsePool({ workers: 1, minBodyBytes: 0 });
-    const here = await appWith(undefined, 2);
-    const there = await appWith(pool, 2);
+    const here = await appWith(undefined, { domainsPerService: 2 });
+    const there = await appWith(pool, { domainsPerService: 2 });
     try {
       const bodies = [
         [event({ domain: 'one.example' }), event({ domain: 'TWO.example' }), event({ domain: 'three.example' }), event({ domain: 'one.example', service: 'b' })],
@@ -419,5 +420,140 @@ describe('POST /ingest with parse workers', () => {
     } finally {
       await Promise.all([here.app.close(), there.app.close(), pool.close()]);
     }
+  });
+
+  /** Each body posted to an in-thread app and to a worker app with the same caps: both answers, both sinks' totals. */
+  async function postBoth(caps: Caps, bodies: string[][]): Promise<{ answers: unknown[][]; totals: ReturnType<typeof summed>[] }> {
+    const pool = createParsePool({ workers: 1, minBodyBytes: 0 });
+    const here = await appWith(undefined, caps);
+    const there = await appWith(pool, caps);
+    try {
+      const answers: unknown[][] = [[], []];
+      for (const lines of bodies) {
+        for (const [k, { app }] of [here, there].entries()) {
+          const res = await app.inject({ method: 'POST', url: '/ingest', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/x-ndjson' }, payload: lines.join('\n') });
+          expect(res.statusCode).toBe(200);
+          answers[k]?.push(res.json());
+        }
+      }
+      return { answers, totals: [here, there].map(({ sink }) => summed(sink.records)) };
+    } finally {
+      await Promise.all([here.app.close(), there.app.close(), pool.close()]);
+    }
+  }
+  /** The sum of `field` over the rows of `kind` of service `service` whose key column `at` is `value` (any value when undefined). */
+  const sumOf = (totals: ReturnType<typeof summed> | undefined, kind: 'edge' | 'origin', field: string, service: string, at: number, value?: string): number =>
+    [...(totals?.[kind] ?? [])]
+      .filter(([k]) => {
+        const key = JSON.parse(k) as unknown[];
+        return key[1] === service && (value === undefined || key[at] === value);
+      })
+      .reduce((n, [, v]) => n + (v[field] ?? 0), 0);
+  const expectSameOnBothPaths = (answers: unknown[][], totals: ReturnType<typeof summed>[]): void => {
+    expect(answers[1]).toEqual(answers[0]);
+    for (const kind of ['edge', 'origin', 'dimension'] as const) {
+      const [a, b] = totals.map((t) => new Map([...t[kind]].sort()));
+      expect(b).toEqual(a);
+    }
+  };
+
+  it('counts the lines of a datacenter past RTM_MAX_DATACENTERS_PER_SERVICE under __other__ exactly as in-thread parsing, the cap held across bodies', async () => {
+    const bodies = [
+      // 'a' has room for FRA and LHR: CDG (line 3, an origin fetch) is folded; 'b' has room of its own.
+      [event({ datacenter: 'FRA' }), event({ datacenter: 'LHR' }), event({ datacenter: 'CDG', backend: 'b1', origin_status: 200 }), event({ datacenter: 'CDG', service: 'b' }), event({ datacenter: 'FRA' })],
+      // GRU and CDG are past the cap of 'a'; LHR is known; the bad line is rejected, not folded.
+      [event({ datacenter: 'GRU' }), '{bad', event({ datacenter: 'LHR' }), event({ datacenter: 'CDG' }), event({ datacenter: 'GRU', status: 503 })],
+    ];
+    const { answers, totals } = await postBoth({ datacentersPerService: 2 }, bodies);
+    expectSameOnBothPaths(answers, totals);
+    const past = (dc: string): string =>
+      `datacenter "${dc}" of service "a": the service already has 2 distinct datacenters, the most one service may have (RTM_MAX_DATACENTERS_PER_SERVICE); counted under the datacenter "__other__"`;
+    expect(answers[0]).toEqual([
+      { accepted: 5, rejected: 0, errors: [], folded: 1, warnings: [{ line: 3, reason: past('CDG') }] },
+      {
+        accepted: 4,
+        rejected: 1,
+        errors: [{ line: 2, reason: expect.stringMatching(/^not valid JSON/) as unknown }],
+        folded: 3,
+        warnings: [
+          { line: 1, reason: past('GRU') },
+          { line: 4, reason: past('CDG') },
+          { line: 5, reason: past('GRU') },
+        ],
+      },
+    ]);
+    // 8 events of 'a' sent and accepted: all in a total, __other__ holds exactly the 4 past the cap.
+    const requests = (dc?: string): number => sumOf(totals[0], 'edge', 'requests', 'a', 2, dc);
+    expect([requests(), requests('FRA'), requests('LHR'), requests('__other__'), requests('CDG'), requests('GRU')]).toEqual([8, 2, 2, 4, 0, 0]);
+    expect(sumOf(totals[0], 'edge', 'requests', 'b', 2, 'CDG')).toBe(1);
+    // The folded line's origin fetch moved with it, and the other keys of its lines are untouched.
+    expect([...(totals[0]?.origin.keys() ?? [])].map((k) => (JSON.parse(k) as unknown[]).slice(1))).toEqual([['a', '__other__', 'b1']]);
+    expect(sumOf(totals[0], 'edge', 'status_5xx', 'a', 2, '__other__')).toBe(1);
+    expect(new Set([...(totals[0]?.edge.keys() ?? [])].map((k) => (JSON.parse(k) as unknown[])[3]))).toEqual(new Set(['www.example.com']));
+  });
+
+  it('counts the origin fetches of a backend past RTM_MAX_BACKENDS_PER_SERVICE under __other__ exactly as in-thread parsing; a line that fetched nothing takes no room', async () => {
+    const fetch = (backend: string | undefined, fields: Record<string, unknown> = {}): string => event({ ...(backend === undefined ? {} : { backend }), origin_status: 200, resp_body_bytes: 10, ...fields });
+    const bodies = [
+      // Room for one backend: b1. b2 (line 2) is folded; line 3 names b2 but fetched nothing: not
+      // an origin key, not folded; line 4 fetched from the default backend, one more: folded.
+      [fetch('b1'), fetch('b2'), event({ backend: 'b2' }), fetch(undefined), fetch('b2', { service: 'b' })],
+      [fetch('b1', { origin_status: 504 }), fetch('b3'), '{bad', fetch('b2')],
+    ];
+    const { answers, totals } = await postBoth({ backendsPerService: 1 }, bodies);
+    expectSameOnBothPaths(answers, totals);
+    const past = (b: string): string =>
+      `backend "${b}" of service "a": the service already has 1 distinct backends, the most one service may have (RTM_MAX_BACKENDS_PER_SERVICE); counted under the backend "__other__"`;
+    expect(answers[0]).toEqual([
+      {
+        accepted: 5,
+        rejected: 0,
+        errors: [],
+        folded: 2,
+        warnings: [
+          { line: 2, reason: past('b2') },
+          { line: 4, reason: past('default') },
+        ],
+      },
+      {
+        accepted: 3,
+        rejected: 1,
+        errors: [{ line: 3, reason: expect.stringMatching(/^not valid JSON/) as unknown }],
+        folded: 2,
+        warnings: [
+          { line: 2, reason: past('b3') },
+          { line: 4, reason: past('b2') },
+        ],
+      },
+    ]);
+    // 6 fetches of 'a' sent: all in an origin total, __other__ holds exactly the 4 past the cap.
+    const responses = (backend?: string): number => sumOf(totals[0], 'origin', 'responses', 'a', 3, backend);
+    expect([responses(), responses('b1'), responses('__other__'), responses('b2'), responses('b3'), responses('default')]).toEqual([6, 2, 4, 0, 0, 0]);
+    expect(sumOf(totals[0], 'origin', 'status_5xx', 'a', 3, 'b1')).toBe(1);
+    expect(sumOf(totals[0], 'origin', 'responses', 'b', 3, 'b2')).toBe(1);
+    // Edge totals do not have backends: all 7 requests of 'a' are there, bytes exact.
+    expect([sumOf(totals[0], 'edge', 'requests', 'a', 2), sumOf(totals[0], 'edge', 'resp_body_bytes', 'a', 2)]).toEqual([7, 60]);
+  });
+
+  it('folds a line past two caps once, with a warning for each key, on both paths', async () => {
+    const bodies = [[event({ domain: 'one.example', datacenter: 'FRA' }), event({ domain: 'two.example', datacenter: 'LHR' }), event({ domain: 'one.example', datacenter: 'LHR' }), event({ domain: 'two.example', datacenter: 'FRA' })]];
+    const { answers, totals } = await postBoth({ domainsPerService: 1, datacentersPerService: 1 }, bodies);
+    expectSameOnBothPaths(answers, totals);
+    expect(answers[0]).toEqual([
+      {
+        accepted: 4,
+        rejected: 0,
+        errors: [],
+        folded: 3,
+        warnings: [
+          { line: 2, reason: expect.stringMatching(/^domain "two.example" .*RTM_MAX_DOMAINS_PER_SERVICE/) as unknown },
+          { line: 2, reason: expect.stringMatching(/^datacenter "LHR" .*RTM_MAX_DATACENTERS_PER_SERVICE/) as unknown },
+          { line: 3, reason: expect.stringMatching(/^datacenter "LHR" /) as unknown },
+          { line: 4, reason: expect.stringMatching(/^domain "two.example" /) as unknown },
+        ],
+      },
+    ]);
+    const edge = new Map([...(totals[0]?.edge ?? [])].map(([k, v]) => [(JSON.parse(k) as string[]).slice(2, 4).join(' '), v['requests']]));
+    expect(edge).toEqual(new Map([['FRA one.example', 1], ['__other__ __other__', 1], ['__other__ one.example', 1], ['FRA __other__', 1]]));
   });
 });

@@ -13,7 +13,7 @@ import { authenticateRequest } from '../http/request-principal.ts';
 import type { Limits } from '../config/config.ts';
 import type { Clock } from '../model/clock.ts';
 import { bodyFormatOf, decodeBody, type BodyFormat } from './body.ts';
-import { domainCapReason, type DomainCap } from './domain-cap.ts';
+import { anyCapOn, keyCapReason, type KeyCaps } from './key-cap.ts';
 import { bodyFingerprint, scopedKey, type IdempotencyKeys } from './idempotency/idempotency-keys.ts';
 import type { LineError, ParseOptions } from './ndjson-parser.ts';
 import { parseInThread, type ParsedBody } from './parse-body.ts';
@@ -29,8 +29,11 @@ export interface IngestRouteOptions {
   limits: Limits;
   /** Distinct services per token; lines beyond the quota are rejected. Default: no quota. */
   serviceQuota?: ServiceQuota;
-  /** Distinct domains per service; lines of a domain beyond the cap are rejected. Default: no cap. */
-  domainCap?: DomainCap;
+  /**
+   * Distinct domains, datacenters and backends per service; a line whose value is past a cap is
+   * accepted and counted under that key's `__other__` (with a warning). Default: no cap.
+   */
+  keyCaps?: KeyCaps;
   /** The server clock: events more than limits.maxFutureSeconds ahead of it are rejected. Default: no check. */
   clock?: Clock;
   /** Worker threads that parse NDJSON bodies off the main thread. Default: parse on the main thread. */
@@ -76,9 +79,13 @@ export interface IngestResponse {
   accepted: number;
   rejected: number;
   errors: LineError[];
-  /** Accepted events counted under the domain `__other__` (their service is at RTM_MAX_DOMAINS_PER_SERVICE); only when there are some. */
+  /**
+   * Accepted events with a domain, datacenter or backend counted under `__other__` (their service
+   * is at RTM_MAX_DOMAINS_PER_SERVICE, RTM_MAX_DATACENTERS_PER_SERVICE or RTM_MAX_BACKENDS_PER_SERVICE),
+   * each event once; only when there are some.
+   */
   folded?: number;
-  /** The first of them by line, with why; only with `folded`. */
+  /** The first warnings about them by line, one per folded key, with why; only with `folded`. */
   warnings?: LineError[];
 }
 
@@ -102,7 +109,9 @@ function parseJsonBody(body: Buffer, opts: ParseOptions): ParsedBody {
 }
 
 export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, opts) => {
-  const { sink, tokens, limits, serviceQuota, domainCap, onLines, clock, parsePool, idempotency, publicationHold } = opts;
+  const { sink, tokens, limits, serviceQuota, keyCaps, onLines, clock, parsePool, idempotency, publicationHold } = opts;
+  // All caps off: the admission need not ask per value.
+  const caps = keyCaps && anyCapOn(keyCaps) ? keyCaps : undefined;
   const principals = new WeakMap<FastifyRequest, Principal>();
   /** Ends each running request's publication hold (idempotent). */
   const holds = new WeakMap<FastifyRequest, () => void>();
@@ -203,8 +212,8 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
         }
         return undefined;
       },
-      // Asked per distinct domain of each admitted service, after acceptService.
-      acceptDomain: domainCap && ((service, domain) => (domainCap.admit(service, domain) ? undefined : domainCapReason(service, domain, domainCap.maxPerService))),
+      // Asked per distinct domain, datacenter and backend of each admitted service, after acceptService.
+      acceptKey: caps && ((key, service, value) => (caps[key].admit(service, value) ? undefined : keyCapReason(key, service, value, caps[key].maxPerService))),
     };
     const result = format === 'json' ? parseJsonBody(body, options) : parsePool ? await parsePool.parse(body, options) : parseInThread(body, options);
     if (result.tooManyEvents) {

@@ -6,6 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { Dictionaries } from '../model/dictionary.ts';
+import type { CappedKey } from '../model/other-key.ts';
 import { createEventBatch, type EventBatch, type TopValueNames } from '../model/event.ts';
 import { scanLine } from './fast-scanner.ts';
 import { createRawEvent, fillRawFromObject } from './raw-event.ts';
@@ -21,11 +22,11 @@ export interface ParseOptions {
   /** Undefined when events of `service` may be ingested, else the reason to reject the line. Default: all may. */
   acceptService?: ((service: string) => string | undefined) | undefined;
   /**
-   * Asked after acceptService, once per distinct domain of each admitted service of a body (the
-   * per-service domain cap): undefined when its events may be ingested, else the reason to reject
-   * its lines. Default: all may.
+   * Asked after acceptService, once per distinct domain, datacenter and backend (of origin
+   * fetches) of each admitted service of a body (the per-service key caps): undefined when the
+   * value may be a key of its own, else why its events are counted under OTHER_KEY. Default: all may.
    */
-  acceptDomain?: ((service: string, domain: string) => string | undefined) | undefined;
+  acceptKey?: ((key: CappedKey, service: string, value: string) => string | undefined) | undefined;
   /** Latest accepted second (server clock plus the allowed skew); later events are rejected. Default: none. */
   maxSecond?: number | undefined;
   /** Most errors kept in `errors` (all are counted in `rejected`). Default: all. */

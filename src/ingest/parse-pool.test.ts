@@ -8,6 +8,7 @@ import { deltaStrings, deltaToRecordSet, type Delta } from '../model/delta.ts';
 import { createDictionaries, type Dictionaries } from '../model/dictionary.ts';
 import type { EventBatch } from '../model/event.ts';
 import type { RecordSet } from '../model/record.ts';
+import type { CappedKey } from '../model/other-key.ts';
 import type { ParseOptions } from './ndjson-parser.ts';
 import { parseInThread, type ParsedBody } from './parse-body.ts';
 import { createParsePool } from './parse-pool.ts';
@@ -53,19 +54,20 @@ function checker(): { accept: (service: string) => string | undefined; asked: st
   };
 }
 
-/** A domain cap like domain-cap.ts: at most 2 distinct domains per service, held across calls. */
-function domainChecker(): { accept: (service: string, domain: string) => string | undefined; asked: string[] } {
+/** Key caps like key-cap.ts: at most 2 distinct domains, 2 datacenters and 1 backend per service, held across calls. */
+function keyChecker(): { accept: (key: CappedKey, service: string, value: string) => string | undefined; asked: string[] } {
+  const max: Record<CappedKey, number> = { domain: 2, datacenter: 2, backend: 1 };
   const seen = new Map<string, Set<string>>();
   const asked: string[] = [];
   return {
     asked,
-    accept: (service, domain) => {
-      asked.push(`${service}/${domain}`);
-      const set = seen.get(service) ?? new Set<string>();
-      seen.set(service, set);
-      if (set.has(domain)) return undefined;
-      if (set.size >= 2) return `domain "${domain}" of service "${service}": cap`;
-      set.add(domain);
+    accept: (key, service, value) => {
+      asked.push(`${key}:${service}/${value}`);
+      const set = seen.get(`${key}:${service}`) ?? new Set<string>();
+      seen.set(`${key}:${service}`, set);
+      if (set.has(value)) return undefined;
+      if (set.size >= max[key]) return `${key} "${value}" of service "${service}": cap`;
+      set.add(value);
       return undefined;
     },
   };
@@ -99,7 +101,7 @@ const expectSameTotals = (a: Naive, b: Naive): void => {
 };
 
 describe('parse pool', () => {
-  it('answers as in-thread parsing does, with the same totals: good and bad lines, refused services, a token at its quota, a domain cap', async () => {
+  it('answers as in-thread parsing does, with the same totals: good and bad lines, refused services, a token at its quota, key caps', async () => {
     const sinkDicts = createDictionaries();
     sinkDicts.service.id('zeta'); // the sink's ids differ from any parse's
     await fc.assert(
@@ -109,25 +111,26 @@ describe('parse pool', () => {
         fc.boolean(),
         fc.integer({ min: 1, max: 5 }),
         async (bodies, check, cap, maxErrors) => {
-          // One token per path, its quota state (and the domain cap's) carried from body to body.
+          // One token per path, its quota state (and the key caps') carried from body to body.
           const here = checker();
           const there = checker();
-          const hereDomains = domainChecker();
-          const thereDomains = domainChecker();
+          const hereKeys = keyChecker();
+          const thereKeys = keyChecker();
           const inThread: ParsedBody[] = [];
           const worker: ParsedBody[] = [];
           for (const lines of bodies) {
             const body = Buffer.from(lines.join('\n'));
             inThread.push(
-              parseInThread(body, options(sinkDicts, { maxErrors, acceptService: check ? here.accept : undefined, acceptDomain: cap ? hereDomains.accept : undefined })),
+              parseInThread(body, options(sinkDicts, { maxErrors, acceptService: check ? here.accept : undefined, acceptKey: cap ? hereKeys.accept : undefined })),
             );
             worker.push(
-              await pool.parse(body, options(sinkDicts, { maxErrors, acceptService: check ? there.accept : undefined, acceptDomain: cap ? thereDomains.accept : undefined })),
+              await pool.parse(body, options(sinkDicts, { maxErrors, acceptService: check ? there.accept : undefined, acceptKey: cap ? thereKeys.accept : undefined })),
             );
           }
           expect(worker.map(response)).toEqual(inThread.map(response));
           expect(there.asked).toEqual(here.asked);
-          expect(thereDomains.asked).toEqual(hereDomains.asked);
+          expect(worker.map((r) => [r.folded, r.warnings])).toEqual(inThread.map((r) => [r.folded, r.warnings]));
+          expect(thereKeys.asked).toEqual(hereKeys.asked);
           expectSameTotals(mixedTotals(worker, sinkDicts), inThreadTotals(inThread, sinkDicts));
         },
       ),
@@ -148,7 +151,9 @@ describe('parse pool', () => {
     ];
     for (const parse of [(o: ParseOptions) => Promise.resolve(parseInThread(body, o)), (o: ParseOptions) => pool.parse(body, o)]) {
       const dicts = createDictionaries();
-      const r = await parse(options(dicts, { acceptDomain: domainChecker().accept }));
+      const caps = keyChecker();
+      // Domains only: every line has a backend of its own.
+      const r = await parse(options(dicts, { acceptKey: (key, service, value) => (key === 'domain' ? caps.accept(key, service, value) : undefined) }));
       expect(response(r)).toEqual(want);
       expect(r.folded).toBe(2);
       expect(r.warnings).toEqual(warnings);

@@ -36,7 +36,7 @@ export interface ParsePool {
 
 interface Waiting {
   opts: ParseOptions;
-  /** Parsed again here when the admission refuses some of its domains (parse-body.ts admitDelta). */
+  /** Parsed again here when the admission folds some of its values into __other__ (parse-body.ts admitDelta). */
   body: Buffer;
   resolve: (result: ParsedBody) => void;
   reject: (err: unknown) => void;

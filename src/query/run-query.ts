@@ -3,8 +3,8 @@
  * the plan, the reads, the rows. The API layer (src/api/native/query-routes.ts) only parses and
  * renders.
  */
-import { OTHER_KEY } from '../model/other-key.ts';
 import type { RealtimeSource } from '../aggregate/realtime-source.ts';
+import { otherKeyWarnings } from './other-key-warnings.ts';
 import type { QueryRangeLimits } from './query-range.ts';
 import type { Part } from './plan.ts';
 import { planQuery } from './plan.ts';
@@ -33,7 +33,7 @@ export interface QueryAnswer {
   final_through: number;
   rows: Row[];
   tiers: { tier: string; source: 'window' | 'store'; from: number; to: number }[];
-  /** Present when a row's domain is OTHER_KEY: what that row holds. */
+  /** Present when a row's domain, datacenter or backend is OTHER_KEY: what that row holds (other-key-warnings.ts). */
   warnings?: string[];
 }
 
@@ -87,11 +87,7 @@ export async function runQuery(sources: QuerySources, query: ResolvedQuery, gran
     rows,
     tiers: plan.parts.map((p) => ({ tier: p.tier, source: p.source, from: p.from, to: p.to })),
   };
-  const other = rows.filter((r) => r['domain'] === OTHER_KEY);
-  if (other.length > 0) {
-    const services = [...new Set(other.flatMap((r) => (typeof r['service'] === 'string' ? [`"${r['service']}"`] : [])))];
-    const whose = services.length === 0 ? '' : ` (services ${services.slice(0, 10).join(', ')}${services.length > 10 ? ', ...' : ''})`;
-    answer.warnings = [`domain "${OTHER_KEY}" holds the traffic of the domains past RTM_MAX_DOMAINS_PER_SERVICE of their service${whose}`];
-  }
+  const warnings = otherKeyWarnings(rows);
+  if (warnings.length > 0) answer.warnings = warnings;
   return answer;
 }

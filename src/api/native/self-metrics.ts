@@ -24,7 +24,7 @@ export interface SelfMetricSources {
 }
 
 export interface SelfMetrics {
-  /** Ingested lines by outcome (accepted / rejected). */
+  /** Ingested lines by outcome (accepted / rejected; folded_other: accepted lines with a value past a key cap, each once). */
   ingestLines: Counter<'outcome'>;
   /** Events acknowledged for seconds already published (a ts/{t} cursor past them misses them). */
   lateAfterPublish: Counter;
