@@ -131,6 +131,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     idempotency: services.idempotency,
     publicationHold: services.publicationHold,
     onReplay: () => services.metrics.self.idempotentReplays.inc(),
+    onTopValues: (counts) => services.topValues.add(counts),
     onLines: (accepted, rejected, folded) => {
       ingestLines.inc({ outcome: 'accepted' }, accepted);
       ingestLines.inc({ outcome: 'rejected' }, rejected);

@@ -23,6 +23,7 @@ import { eventsAtOrBefore } from './ingest/late-events.ts';
 import { createParsePool, type ParsePool } from './ingest/parse-pool.ts';
 import { createPublicationHold, type PublicationHold } from './ingest/publication-hold.ts';
 import { createIngestPipeline, type IngestPipeline, type PipelineStore } from './ingest/pipeline.ts';
+import { startTopValuesWriter, type TopValuesWriter } from './ingest/top-values-writer.ts';
 import { TupleIndex } from './model/delta-builder.ts';
 import { deltaStrings, type Delta } from './model/delta.ts';
 import type { EdgeRecord, RecordSet } from './model/record.ts';
@@ -69,6 +70,8 @@ export interface Services {
   storedThrough(): number;
   /** The durable ingest path (WAL -> window -> store): the ingest route's sink. */
   ingest: IngestPipeline;
+  /** The per-minute top paths and client addresses of acknowledged bodies, written through `ingest` once each minute is over. */
+  topValues: TopValuesWriter;
   /** The ingest requests running now, which hold back publication (config.maxPublishHoldSeconds). */
   publicationHold: PublicationHold;
   /** Remembered Idempotency-Keys of POST /ingest; undefined when config.idempotencyWindowSeconds is 0. */
@@ -105,6 +108,8 @@ export interface ServiceOptions {
 }
 
 const HOUR_MS = 3_600_000;
+/** Seconds after a minute's end before its top values are written: late events still join its part. */
+const TOP_VALUES_GRACE_SECONDS = 10;
 
 export async function createServices(opts: ServiceOptions): Promise<Services> {
   // Closers run in reverse order of creation: consumers stop before what they write to.
@@ -210,6 +215,9 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
   });
   // Closed first: it writes the published seconds to the store.
   closers.push(() => ingest.close());
+  // Before the pipeline closes: the open minutes' top values go into it.
+  const topValues = startTopValuesWriter({ sink: ingest, clock, logger, graceSeconds: TOP_VALUES_GRACE_SECONDS });
+  closers.push(() => topValues.close());
   const parsePool = config.ingestWorkers > 0 ? createParsePool({ workers: config.ingestWorkers, logger }) : undefined;
   if (parsePool) closers.push(() => parsePool.close());
 
@@ -255,6 +263,7 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     window,
     storedThrough: watermark.storedThrough,
     ingest,
+    topValues,
     publicationHold,
     idempotency,
     parsePool,

@@ -4,6 +4,7 @@
  * events are durable; bad lines never fail the request, only a body that cannot be decoded
  * (400), is too large (413) or has too many events (413, nothing accepted) does.
  */
+import type { TopValueCounts } from '../aggregate/top-value-counts.ts';
 import { constants as bufferConstants, isUtf8 } from 'node:buffer';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { canIngest, hasScope, type Principal, type TokenVerifier } from '../http/auth.ts';
@@ -47,6 +48,8 @@ export interface IngestRouteOptions {
   idempotency?: IdempotencyKeys | undefined;
   /** Told of each request answered from a remembered Idempotency-Key (self-metrics). */
   onReplay?: () => void;
+  /** Given the paths and client addresses of each body once its events are durable (the top-values tracker). */
+  onTopValues?: (counts: TopValueCounts) => void;
   /**
    * Holds back publication while an authenticated request runs (src/ingest/publication-hold.ts),
    * so its events are not late for a ts/{t} cursor. Default: no hold.
@@ -241,6 +244,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
     // Durable with the events already (the pipeline remembers it when the WAL entry is fsynced);
     // a body with nothing accepted has nothing to make durable, its answer is only remembered.
     if (record !== undefined) idempotency?.remember(record);
+    if (result.accepted > 0) opts.onTopValues?.(result.topValues);
     onLines?.(result.accepted, result.rejected, result.folded);
     const response: IngestResponse = { accepted: result.accepted, rejected: result.rejected, errors: result.errors };
     if (result.folded > 0) Object.assign(response, { folded: result.folded, warnings: result.warnings });

@@ -15,6 +15,7 @@
  * process hold).
  */
 import { aggregateToDelta } from '../aggregate/aggregate-batch.ts';
+import { countTopValues, dropTopValueServices, emptyTopValueCounts, type TopValueCounts } from '../aggregate/top-value-counts.ts';
 import { dropServices } from '../model/delta-builder.ts';
 import { emptyDelta, type Delta } from '../model/delta.ts';
 import { createDictionaries, type Dictionaries, type Interner } from '../model/dictionary.ts';
@@ -36,6 +37,8 @@ export interface UnadmittedBody {
   tooManyEvents: boolean;
   /** The distinct services of the valid events, in order of first appearance. */
   services: ServiceTally[];
+  /** The valid events' paths and client addresses per (service, minute, value). */
+  topValues: TopValueCounts;
 }
 
 /** The accepted events of a body, as the sink takes them. */
@@ -53,6 +56,8 @@ export interface ParsedBody {
   warnings: LineError[];
   /** See ParseResult.tooManyEvents: nothing of the body may be ingested. */
   tooManyEvents: boolean;
+  /** The accepted events' paths and client addresses: for the top-values tracker once they are durable. */
+  topValues: TopValueCounts;
 }
 
 /** Parses a body into a batch on `dictionaries`, with every valid event and its services tallied. */
@@ -61,7 +66,8 @@ export function parseBody(body: Buffer, limits: BodyLimits, dictionaries: Dictio
   const { maxLineBytes, maxEvents, maxSecond, maxErrors } = limits;
   const r = parseNdjson(body, { dictionaries, maxLineBytes, maxEvents, maxSecond, maxErrors, recordLines: true });
   const services = r.tooManyEvents ? [] : tallyServices(r.batch, r.lines ?? new Int32Array(0), dictionaries, maxErrors ?? Number.POSITIVE_INFINITY);
-  return { batch: r.batch, events: r.batch.length, rejected: r.rejected, errors: r.errors, tooManyEvents: r.tooManyEvents, services };
+  const topValues = r.tooManyEvents ? emptyTopValueCounts() : countTopValues(r.batch, r.topNames, dictionaries.service);
+  return { batch: r.batch, events: r.batch.length, rejected: r.rejected, errors: r.errors, tooManyEvents: r.tooManyEvents, services, topValues };
 }
 
 /** A parse worker's work: parseBody, then the batch aggregated into a delta (empty past maxEvents). */
@@ -102,7 +108,16 @@ export function admitDelta(parsed: UnadmittedBody & { delta: Delta }, opts: Pars
   const decision = admit(parsed, opts);
   if (anyFolded(decision.foldedKeys)) return parseInThread(body, opts, decision);
   const { refused, accepted, rejected, errors, warnings } = decision;
-  return { accepted, rejected, errors, folded: 0, warnings, tooManyEvents: parsed.tooManyEvents, events: { kind: 'delta', delta: dropServices(parsed.delta, refused) } };
+  return {
+    accepted,
+    rejected,
+    errors,
+    folded: 0,
+    warnings,
+    tooManyEvents: parsed.tooManyEvents,
+    events: { kind: 'delta', delta: dropServices(parsed.delta, refused) },
+    topValues: dropTopValueServices(parsed.topValues, refused),
+  };
 }
 
 /**
@@ -119,7 +134,7 @@ export function parseInThread(body: Buffer, opts: ParseOptions, decided?: Decisi
   let folded = 0;
   if (parsed.tooManyEvents) batch.length = 0;
   else folded = adoptBatch(batch, local, opts.dictionaries, refused, foldedKeys);
-  return { ...counts, folded, tooManyEvents: parsed.tooManyEvents, events: { kind: 'batch', batch } };
+  return { ...counts, folded, tooManyEvents: parsed.tooManyEvents, events: { kind: 'batch', batch }, topValues: dropTopValueServices(parsed.topValues, refused) };
 }
 
 /**

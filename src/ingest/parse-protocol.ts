@@ -1,4 +1,5 @@
 /** The messages between the parse pool (main thread) and its workers. */
+import type { TopValueCounts } from '../aggregate/top-value-counts.ts';
 import type { Dictionaries } from '../model/dictionary.ts';
 import type { Delta } from '../model/delta.ts';
 import type { ServiceTally } from './admission.ts';
@@ -33,6 +34,8 @@ export interface WorkerReply {
   errors: LineError[];
   tooManyEvents: boolean;
   services: ServiceTally[];
+  /** Its paths and client addresses (names included: cloned, not transferred). */
+  topValues: TopValueCounts;
 }
 
 /** The body could not be parsed (a bug, not bad input: bad lines are in `errors`). */

@@ -1,0 +1,85 @@
+/**
+ * The per-minute top values of each service (model/top-values.ts): acknowledged bodies' counts
+ * (top-value-counts.ts) go into one Space-Saving summary per (minute, service, dimension); once a
+ * minute is over (its end plus `graceSeconds`, for late events) its summaries become one part of
+ * dimension rows, a Delta the caller ingests like any other (WAL, store, every tier). Events of
+ * that minute arriving later start a new part of it, written on the next call. Memory: at most
+ * `capacity` values per summary, for the minutes still open.
+ */
+import { deltaFromRecordSet, type Delta } from '../model/delta.ts';
+import type { DimensionRecord } from '../model/record.ts';
+import { SpaceSaving } from '../model/space-saving.ts';
+import { TOP_VALUE_DIMENSIONS, TOP_VALUES_BOUND, TOP_VALUES_CAPACITY, TOP_VALUES_LISTED, type TopValueDimension } from '../model/top-values.ts';
+import { topValueEntries, type TopValueCounts } from './top-value-counts.ts';
+
+export interface TopValuesTrackerOptions {
+  /** Values each summary follows. Default TOP_VALUES_CAPACITY. */
+  capacity?: number;
+  /** Values a part lists. Default TOP_VALUES_LISTED. */
+  listed?: number;
+  /** Seconds after a minute's end before its part is written (late events still join it). */
+  graceSeconds: number;
+}
+
+export interface TopValuesTracker {
+  /** Adds an acknowledged body's counts. */
+  add(counts: TopValueCounts): void;
+  /** The parts of every minute over by `nowSecond`, as one delta (undefined: none); they are forgotten. */
+  takeDue(nowSecond: number): Delta | undefined;
+  /** Every part, over or not (on shutdown). */
+  takeAll(): Delta | undefined;
+  /** Values followed, over all summaries. */
+  size(): number;
+}
+
+type Summaries = Map<string, SpaceSaving[]>;
+
+export function createTopValuesTracker(opts: TopValuesTrackerOptions): TopValuesTracker {
+  const capacity = opts.capacity ?? TOP_VALUES_CAPACITY;
+  const listed = opts.listed ?? TOP_VALUES_LISTED;
+  const minutes = new Map<number, Summaries>();
+
+  const summaryOf = (minute: number, service: string, dimension: TopValueDimension): SpaceSaving => {
+    let services = minutes.get(minute);
+    if (services === undefined) minutes.set(minute, (services = new Map()));
+    let pair = services.get(service);
+    if (pair === undefined) services.set(service, (pair = TOP_VALUE_DIMENSIONS.map(() => new SpaceSaving(capacity))));
+    return pair[TOP_VALUE_DIMENSIONS.indexOf(dimension)] as SpaceSaving;
+  };
+
+  const partOf = (minute: number, service: string, dimension: TopValueDimension, s: SpaceSaving, out: DimensionRecord[]): void => {
+    if (s.total === 0) return;
+    const entries = s.entries();
+    const key = { second: minute, service, domain: '', product: '', dimension };
+    for (const e of entries.slice(0, listed)) out.push({ ...key, value: e.value, count: e.count, bytes: e.error });
+    // What an unlisted value may hide: its count, were it followed but past `listed`, or what an unfollowed one may have had.
+    out.push({ ...key, value: TOP_VALUES_BOUND, count: s.total, bytes: Math.max(s.min, entries[listed]?.count ?? 0) });
+  };
+
+  const take = (due: (minute: number) => boolean): Delta | undefined => {
+    const rows: DimensionRecord[] = [];
+    for (const [minute, services] of minutes) {
+      if (!due(minute)) continue;
+      for (const [service, pair] of services) pair.forEach((s, d) => partOf(minute, service, TOP_VALUE_DIMENSIONS[d] as TopValueDimension, s, rows));
+      minutes.delete(minute);
+    }
+    return rows.length === 0 ? undefined : deltaFromRecordSet({ edge: [], origin: [], dimension: rows });
+  };
+
+  return {
+    add(counts) {
+      for (const e of topValueEntries(counts)) summaryOf(e.minute, e.service, e.dimension).add(e.value, e.count);
+    },
+    takeDue(nowSecond) {
+      return take((minute) => minute + 60 + opts.graceSeconds <= nowSecond);
+    },
+    takeAll() {
+      return take(() => true);
+    },
+    size() {
+      let n = 0;
+      for (const services of minutes.values()) for (const pair of services.values()) for (const s of pair) n += s.size;
+      return n;
+    },
+  };
+}

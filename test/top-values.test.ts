@@ -1,0 +1,137 @@
+/**
+ * Top values through the whole app (issue 11 top-N): events with paths (query strings, escapes)
+ * and client addresses, ingested as NDJSON; once their minute is over the node writes each
+ * service's part of it (model/top-values.ts) through its own write path, into every tier. The
+ * stored rows are checked against counts computed here: exact while the distinct values fit the
+ * summary, within the Space-Saving bounds beyond, per service and minute.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DimensionSumRow } from '../src/store/store.ts';
+import { TOP_VALUES_BOUND, TOP_VALUES_LISTED } from '../src/model/top-values.ts';
+import { ADMIN_TOKEN, HARNESS_T0, startHarness, type Harness } from './support/app-harness.ts';
+import { clientAddress } from './support/client-reference.ts';
+
+const NOW = Math.floor(HARNESS_T0 / 1000);
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness();
+}, 60_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+interface Sent {
+  second: number;
+  path: string | undefined;
+  client: string | undefined;
+}
+
+const line = (e: Sent, service: string): string =>
+  JSON.stringify({ timestamp: e.second + 0.5, service, datacenter: 'FRA', domain: 'a.example', status: 200, resp_body_bytes: 1, ...(e.path === undefined ? {} : { path: e.path }), ...(e.client === undefined ? {} : { client_ip: e.client }) });
+
+const minuteOf = (s: number): number => Math.floor(s / 60) * 60;
+const countsBy = (values: (string | undefined)[]): Map<string, number> => {
+  const m = new Map<string, number>();
+  for (const v of values) if (v !== undefined && v !== '') m.set(v, (m.get(v) ?? 0) + 1);
+  return m;
+};
+
+async function stored(service: string, dimension: 'path' | 'client_ip', tier: '1m' | '1h' | '1d', bucketSeconds: number): Promise<DimensionSumRow[]> {
+  return h.services.store.sumDimension({ tier, from: NOW - 86_400 * 2, to: NOW + 60, filter: { services: [service] }, bucketSeconds, dimension });
+}
+
+/** Ingests, lets the minutes end, and has the node write their top values. */
+async function ingestAndWrite(service: string, events: Sent[]): Promise<void> {
+  const ack = await h.ingest(ADMIN_TOKEN, `${events.map((e) => line(e, service)).join('\n')}\n`);
+  expect(ack.accepted).toBe(events.length);
+  await h.publishThrough(NOW);
+  await h.services.topValues.write();
+  await h.services.ingest.flush();
+  await h.services.store.compact();
+}
+
+let run = 0;
+
+describe('top values (paths and client addresses per service and minute)', () => {
+  it('stores every value of a minute with its exact count and a bound row of 0 while they fit, paths without their query string', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            ago: fc.integer({ min: 75, max: 600 }),
+            path: fc.option(fc.constantFrom('/', '/a', '/a?x=1', '/b/c.png', '/b/c.png?v=2#top', '/caf\u00e9', '/x\\y'), { nil: undefined }),
+            client: fc.option(fc.integer({ min: 0, max: 30 }).map(clientAddress), { nil: undefined }),
+          }),
+          { minLength: 1, maxLength: 200 },
+        ),
+        async (drawn) => {
+          const service = `top-${run++}`;
+          const events: Sent[] = drawn.map((d) => ({ second: NOW - d.ago, path: d.path, client: d.client }));
+          await ingestAndWrite(service, events);
+          for (const [dimension, of] of [['path', (e: Sent) => (e.path === undefined ? undefined : e.path.split('?')[0]?.split('#')[0])], ['client_ip', (e: Sent) => e.client]] as const) {
+            const rows = await stored(service, dimension, '1m', 60);
+            for (const r of rows) expect(r.bytes, `${dimension} ${r.value}: no error while every value fits`).toBe(0);
+            const byMinute = new Map<number, Map<string, number>>();
+            for (const r of rows) {
+              let m = byMinute.get(r.bucket);
+              if (m === undefined) byMinute.set(r.bucket, (m = new Map()));
+              m.set(r.value, r.count);
+            }
+            for (const m of new Set(events.map((e) => minuteOf(e.second)))) {
+              const counts = countsBy(events.filter((e) => minuteOf(e.second) === m).map(of));
+              const got = byMinute.get(m);
+              if (counts.size === 0) {
+                expect(got, `${dimension} minute ${m}`).toBeUndefined();
+                continue;
+              }
+              // Exact: every value listed (fewer than TOP_VALUES_LISTED), errors 0, bound 0.
+              expect(counts.size).toBeLessThan(TOP_VALUES_LISTED);
+              const total = [...counts.values()].reduce((a, b) => a + b, 0);
+              expect(got, `${dimension} minute ${m}`).toEqual(new Map([...counts, [TOP_VALUES_BOUND, total]]));
+            }
+            // The day tier: the same counts summed over the minutes.
+            const day = await stored(service, dimension, '1d', 86_400 * 3);
+            const dayWant = countsBy(events.map(of));
+            expect(new Map(day.filter((r) => r.value !== TOP_VALUES_BOUND).map((r) => [r.value, r.count]))).toEqual(dayWant);
+          }
+        },
+      ),
+      { numRuns: 8 },
+    );
+  }, 120_000);
+
+  it('keeps a busy minute within its bounds: the heavy paths listed with count - error <= exact <= count, every other path at most the bound row', async () => {
+    const service = 'top-busy';
+    const minute = minuteOf(NOW - 200);
+    const events: Sent[] = [];
+    // 5 heavy paths and 3,000 one-off paths and clients: past the summary's capacity.
+    for (let i = 0; i < 6_000; i++) {
+      const heavy = i % 2 === 0;
+      events.push({ second: minute + (i % 60), path: heavy ? `/hot/${i % 5}` : `/cold/${i}`, client: heavy ? clientAddress(i % 3) : clientAddress(1000 + i) });
+    }
+    await ingestAndWrite(service, events);
+    for (const [dimension, of] of [['path', (e: Sent) => e.path], ['client_ip', (e: Sent) => e.client]] as const) {
+      const exact = countsBy(events.map(of));
+      const rows = await stored(service, dimension, '1m', 60);
+      const bound = rows.find((r) => r.value === TOP_VALUES_BOUND) as DimensionSumRow;
+      expect(bound.count, dimension).toBe(events.length);
+      expect(rows.length, dimension).toBe(TOP_VALUES_LISTED + 1);
+      const listed = new Map(rows.filter((r) => r.value !== TOP_VALUES_BOUND).map((r) => [r.value, r]));
+      for (const [value, n] of exact) {
+        const r = listed.get(value);
+        if (r === undefined) expect(n, `${dimension} ${value} unlisted`).toBeLessThanOrEqual(bound.bytes);
+        else {
+          expect(n, `${dimension} ${value}`).toBeLessThanOrEqual(r.count);
+          expect(n, `${dimension} ${value}`).toBeGreaterThanOrEqual(r.count - r.bytes);
+        }
+      }
+      // The heavy hitters are all there, first.
+      const heavy = dimension === 'path' ? ['/hot/0', '/hot/1', '/hot/2', '/hot/3', '/hot/4'] : [0, 1, 2].map(clientAddress);
+      const top = [...listed.values()].sort((a, b) => b.count - a.count).slice(0, heavy.length).map((r) => r.value);
+      expect(top.sort(), dimension).toEqual([...heavy].sort());
+    }
+  }, 120_000);
+});
