@@ -132,6 +132,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     publicationHold: services.publicationHold,
     onReplay: () => services.metrics.self.idempotentReplays.inc(),
     onTopValues: (counts) => services.topValues.add(counts),
+    keepPathQuery: config.keepPathQuery,
     onLines: (accepted, rejected, folded) => {
       ingestLines.inc({ outcome: 'accepted' }, accepted);
       ingestLines.inc({ outcome: 'rejected' }, rejected);

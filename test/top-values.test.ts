@@ -134,4 +134,45 @@ describe('top values (paths and client addresses per service and minute)', () =>
       expect(top.sort(), dimension).toEqual([...heavy].sort());
     }
   }, 120_000);
+
+  it('keeps the query string of counted paths with RTM_PATH_QUERY_STRING=keep', async () => {
+    const keep = await startHarness({ config: { keepPathQuery: true } });
+    try {
+      const second = NOW - 200;
+      const events = ['/a?x=1', '/a?x=1', '/a?x=2', '/a#frag', '/a'].map((path) => ({ second, path, client: undefined }));
+      const ack = await keep.ingest(ADMIN_TOKEN, `${events.map((e) => line(e, 'top-keep')).join('\n')}\n`);
+      expect(ack.accepted).toBe(5);
+      await keep.publishThrough(NOW);
+      await keep.services.topValues.write();
+      await keep.services.ingest.flush();
+      const rows = await keep.services.store.sumDimension({ tier: '1m', from: NOW - 3600, to: NOW, filter: { services: ['top-keep'] }, bucketSeconds: 60, dimension: 'path' });
+      expect(new Map(rows.map((r) => [r.value, r.count]))).toEqual(new Map([['/a?x=1', 2], ['/a?x=2', 1], ['/a', 2], [TOP_VALUES_BOUND, 5]]));
+    } finally {
+      await keep.close();
+    }
+  });
+
+  it('leaves the method and status breakdowns as they were: top-value rows are dimension rows of their own', async () => {
+    const service = 'top-dims';
+    const second = NOW - 300;
+    const events = ['/a', '/b', '/b'].map((path) => ({ second, path, client: clientAddress(1) }));
+    const ack = await h.ingest(ADMIN_TOKEN, `${events.map((e) => line(e, service)).join('\n')}\n`);
+    expect(ack.accepted).toBe(3);
+    await h.publishThrough(NOW);
+    await h.services.topValues.write();
+    await h.services.ingest.flush();
+    for (const round of ['before compaction', 'after compaction']) {
+      if (round === 'after compaction') await h.services.store.compact();
+      for (const [field, want] of [['method', 'GET'], ['status', '200']] as const) {
+        const res = await h.inject({
+          method: 'POST',
+          url: '/rtm/v1/query',
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+          payload: { from: NOW - 3600, to: NOW, granularity: 'all', metrics: ['requests'], groupBy: [field], filters: [{ field: 'service', op: 'eq', value: service }] },
+        });
+        expect(res.statusCode, res.body).toBe(200);
+        expect(res.json().rows, `${field} ${round}`).toEqual([{ [field]: want, requests: 3 }]);
+      }
+    }
+  });
 });

@@ -11,6 +11,13 @@ describe('loadConfig', () => {
     expect(c.limits.maxBodyBytes).toBe(64 * 1024 * 1024);
     expect(c.retention.daySeconds).toBe(Number.POSITIVE_INFINITY);
   });
+  it('drops the query string of counted paths unless RTM_PATH_QUERY_STRING=keep', () => {
+    expect(loadConfig({}).keepPathQuery).toBe(false);
+    expect(loadConfig({ RTM_PATH_QUERY_STRING: 'drop' }).keepPathQuery).toBe(false);
+    expect(loadConfig({ RTM_PATH_QUERY_STRING: 'keep' }).keepPathQuery).toBe(true);
+    expect(() => loadConfig({ RTM_PATH_QUERY_STRING: 'yes' })).toThrow('RTM_PATH_QUERY_STRING must be drop or keep, got "yes"');
+  });
+
   it('reads overrides and rejects nonsense', () => {
     expect(loadConfig({ PORT: '9000', RTM_AGGREGATE_DELAY: '3' }).port).toBe(9000);
     expect(() => loadConfig({ PORT: 'abc' })).toThrow(/PORT/);

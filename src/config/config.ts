@@ -161,6 +161,12 @@ export interface Config {
   /** fsync the WAL before acknowledging. Default true. `RTM_WAL_FSYNC` (`0` turns it off, for benchmarks only). */
   walFsync: boolean;
   /**
+   * Whether a path's query string is kept when paths are counted as top values (model/top-values.ts
+   * normalizePath). Default false: dropped, so `/a?x=1` and `/a?x=2` count as `/a` (the usual
+   * question, and a bound on distinct values). `RTM_PATH_QUERY_STRING=keep|drop`.
+   */
+  keepPathQuery: boolean;
+  /**
    * Worker threads that parse NDJSON ingest bodies (64 KiB and larger), so the main thread only
    * aggregates and commits. Default: cores - 1 (0 on one core); 0 parses on the main thread.
    * `RTM_INGEST_WORKERS`.
@@ -221,6 +227,12 @@ function positiveFrom(env: Env, name: string, fallback: number): number {
   return value;
 }
 
+function pathQueryFrom(env: Env): boolean {
+  const raw = env['RTM_PATH_QUERY_STRING'] ?? 'drop';
+  if (raw !== 'drop' && raw !== 'keep' && raw !== '') throw new Error(`RTM_PATH_QUERY_STRING must be drop or keep, got "${raw}"`);
+  return raw === 'keep';
+}
+
 /** RTM_MEMORY_BUDGET_BYTES: a real byte count (its shares are sizes handed to DuckDB and the window). */
 function budgetFrom(env: Env): number {
   const value = intFrom(env, 'RTM_MEMORY_BUDGET_BYTES', DEFAULT_MEMORY_BUDGET_BYTES);
@@ -252,6 +264,7 @@ export function loadConfig(env: Env = process.env): Config {
     timeZone: env['RTM_TZ'] ?? 'UTC',
     environment: env['RTM_ENVIRONMENT'] ?? 'production',
     walFsync: env['RTM_WAL_FSYNC'] !== '0',
+    keepPathQuery: pathQueryFrom(env),
     ingestWorkers: Math.min(64, Math.floor(intFrom(env, 'RTM_INGEST_WORKERS', Math.max(0, os.availableParallelism() - 1)))),
     duckdbMemoryBytes: budget.shares.duckdb,
     streamHeartbeatSeconds: positiveFrom(env, 'RTM_STREAM_HEARTBEAT_SECONDS', 15),

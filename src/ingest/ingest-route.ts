@@ -48,6 +48,8 @@ export interface IngestRouteOptions {
   idempotency?: IdempotencyKeys | undefined;
   /** Told of each request answered from a remembered Idempotency-Key (self-metrics). */
   onReplay?: () => void;
+  /** Keep paths' query strings in the top values (config.keepPathQuery). Default false. */
+  keepPathQuery?: boolean;
   /** Given the paths and client addresses of each body once its events are durable (the top-values tracker). */
   onTopValues?: (counts: TopValueCounts) => void;
   /**
@@ -207,6 +209,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
       maxEvents: limits.maxEventsPerRequest,
       maxErrors: MAX_REPORTED_ERRORS,
       maxSecond: clock ? Math.floor(clock.now() / 1000) + limits.maxFutureSeconds : undefined,
+      keepPathQuery: opts.keepPathQuery,
       // Asked once per distinct service of the body, after parsing (admission.ts).
       acceptService: (service) => {
         if (!canIngest(principal, service)) return `service "${service}": this token may not ingest events for this service`;

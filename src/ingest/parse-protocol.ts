@@ -22,6 +22,7 @@ export interface WorkerRequest {
   maxEvents: number;
   maxSecond: number | undefined;
   maxErrors: number | undefined;
+  keepPathQuery: boolean | undefined;
 }
 
 /** UnadmittedBody (parse-body.ts) and the body's delta, its arrays transferred. */

@@ -111,6 +111,8 @@ export interface EventValidatorOptions {
   acceptService?: ((service: string) => string | undefined) | undefined;
   /** Latest accepted second (Unix seconds): later events are rejected as clock skew. Default: none. */
   maxSecond?: number | undefined;
+  /** Keep a path's query string (top values). Default false. */
+  keepPathQuery?: boolean | undefined;
 }
 
 export interface EventValidator {
@@ -141,8 +143,11 @@ class Validator implements EventValidator {
   private defaultBackend = -1;
   readonly topNames: TopValueNames = { path: createInterner(), clientIp: createInterner() };
 
-  constructor({ dictionaries, acceptService, maxSecond }: EventValidatorOptions) {
+  private readonly keepPathQuery: boolean;
+
+  constructor({ dictionaries, acceptService, maxSecond, keepPathQuery }: EventValidatorOptions) {
     this.dictionaries = dictionaries;
+    this.keepPathQuery = keepPathQuery === true;
     this.acceptService = acceptService;
     this.maxSecond = maxSecond ?? Number.POSITIVE_INFINITY;
   }
@@ -171,7 +176,7 @@ class Validator implements EventValidator {
     const cached = this.lookup(raw, f);
     if (cached >= 0) return cached - 1;
     const text = this.pending[f] as string;
-    const id = text.length === 0 ? -1 : names.id(f === F.path ? normalizePath(text) : text);
+    const id = text.length === 0 ? -1 : names.id(f === F.path ? normalizePath(text, this.keepPathQuery) : text);
     this.remember(raw, f, id + 1);
     return id;
   }

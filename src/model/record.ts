@@ -36,6 +36,9 @@ export interface OriginRecord {
  */
 /** What a dimension record breaks requests down by. */
 export type DimensionName = 'method' | 'status' | TopValueDimension;
+const DIMENSION_NAMES: ReadonlySet<string> = new Set<DimensionName>(['method', 'status', 'path', 'client_ip']);
+/** A stored dimension column's value as a DimensionName (an unknown one, from no writer of ours, reads as 'method'). */
+export const dimensionNameOf = (stored: string): DimensionName => (DIMENSION_NAMES.has(stored) ? (stored as DimensionName) : 'method');
 
 export interface DimensionRecord {
   second: number;

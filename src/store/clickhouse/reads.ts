@@ -7,7 +7,7 @@
  */
 import { EDGE_FIELDS, ORIGIN_FIELDS, edgeFieldIndex } from '../../model/fields.ts';
 import { DIST_RECORD, PartWriter, StringTableWriter, arityOf, countersOf, RECORD_KIND_NAMES, type Delta, type RecordKind } from '../../model/delta.ts';
-import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
+import { dimensionNameOf, type DimensionRecord, type EdgeRecord, type OriginRecord, type RecordSet } from '../../model/record.ts';
 import { sparsePairsMaxBytes, writeSparsePairs } from '../../model/sparse-vector.ts';
 import type { DimensionSumQuery, DimensionSumRow, DistributionQuery, DistributionRow, RecordFilter, RecordQuery, SumQuery, SumRow } from '../store.ts';
 import { intLiteral, literal, type ClickHouseConnection } from './client.ts';
@@ -78,7 +78,7 @@ export async function readRecords<K extends RecordKind>(src: ReadSource, kind: K
   }
   return rows.map((r): DimensionRecord => {
     const v = vectorOf(r[6], 2);
-    return { second: Number(r[0]), service: s(r[1]), domain: s(r[2]), product: s(r[3]), dimension: s(r[4]) === 'status' ? 'status' : 'method', value: s(r[5]), count: v[0] as number, bytes: v[1] as number };
+    return { second: Number(r[0]), service: s(r[1]), domain: s(r[2]), product: s(r[3]), dimension: dimensionNameOf(s(r[4])), value: s(r[5]), count: v[0] as number, bytes: v[1] as number };
   }) as RecordSet[K];
 }
 

@@ -5,7 +5,7 @@
  * (buffered-reads.ts) to what these return.
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import type { DimensionRecord, EdgeRecord, OriginRecord, RecordSet } from '../../model/record.ts';
+import { dimensionNameOf, type DimensionRecord, type EdgeRecord, type OriginRecord, type RecordSet } from '../../model/record.ts';
 import type { DimensionSumQuery, DimensionSumRow, DistributionQuery, RecordQuery, SumQuery, SumRow } from '../store.ts';
 import type { DistributionSums } from '../../model/distribution-sums.ts';
 import { countersOf, DIST_RECORD } from '../../model/delta.ts';
@@ -27,7 +27,7 @@ const dimensionRecord = (cols: Cols, i: number): DimensionRecord => ({
   service: str(cols[1]?.[i]),
   domain: str(cols[2]?.[i]),
   product: str(cols[3]?.[i]),
-  dimension: str(cols[4]?.[i]) === 'status' ? 'status' : 'method',
+  dimension: dimensionNameOf(str(cols[4]?.[i])),
   value: str(cols[5]?.[i]),
   count: n(cols[6]?.[i]),
   bytes: n(cols[7]?.[i]),
