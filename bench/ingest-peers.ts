@@ -11,9 +11,10 @@
  * service x POP request count are read back through the Fastly API (`ts/{t}`) and compared with
  * the totals the client computed from the file: a mismatch fails the bench.
  *
- * `--clients on` sends every event with the `client_ip` of gen.js' nginx log (unique clients:
- * one HyperLogLog cell per event); `--clients ab` runs each connection count without and then
- * with them, on fresh servers, and prints the cost of the cells as a ratio of the two runs.
+ * `--clients on` sends every event with the `client_ip` and `path` of gen.js' nginx log (unique
+ * clients: one HyperLogLog cell per event; top values: both counted per body and minute);
+ * `--clients ab` runs each connection count without and then with them, on fresh servers, and
+ * prints their cost as a ratio of the two runs.
  *
  * Run: node --import tsx bench/ingest-peers.ts [--events 5000000] [--connections 4,8] [--seed 1]
  *      [--body-bytes 1048576] [--workers N] [--naive] [--profile DIR] [--clients off|on|ab]
@@ -25,7 +26,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startChildServer } from '../test/support/child-server.ts';
 import type { PeerRunResult, PeerRunSpec } from './support/peer-client.ts';
-import { peerStream, runPeerAggregator, withClientIps } from './support/peer-stream.ts';
+import { peerStream, runPeerAggregator, withClientsAndPaths } from './support/peer-stream.ts';
 import { machineLine } from './support/fixtures.ts';
 import { int, ms, ratio, report, type BenchRow } from './support/report.ts';
 import { percentile } from './support/stats.ts';
@@ -153,11 +154,11 @@ const floorCpuPerEvent = floor.seconds / EVENTS; // one core, all CPU
 const rows: BenchRow[] = [];
 let failed = false;
 const variants: ('without' | 'with')[] = args.clients === 'ab' ? ['without', 'with'] : args.clients === 'on' ? ['with'] : ['without'];
-const clientsFile = variants.includes('with') ? withClientIps(stream) : undefined;
+const clientsFile = variants.includes('with') ? withClientsAndPaths(stream) : undefined;
 for (const connections of CONNECTIONS) {
   const measured = new Map<string, { eps: number; perCpu: number; rss: number }>();
   for (const variant of variants) {
-    const label = args.clients === 'off' ? '' : ` ${variant} client_ip`;
+    const label = args.clients === 'off' ? '' : ` ${variant} client_ip and path`;
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-bench-peers-'));
     const env: Record<string, string> = { RTM_RATE_LIMIT_PER_SECOND: '100000' };
     if (args.workers !== undefined) env.RTM_INGEST_WORKERS = args.workers;
@@ -239,9 +240,9 @@ for (const connections of CONNECTIONS) {
   if (without !== undefined && withClients !== undefined) {
     rows.push({
       bench: 'ingest-peers',
-      what: `cost of unique clients (client_ip on every event, one HLL cell each), ${connections} connections: events/s and events per CPU-s with / without`,
+      what: `cost of unique clients and top values (client_ip and path on every event), ${connections} connections: events/s and events per CPU-s with / without`,
       value: `${ratio(withClients.eps, without.eps)} events/s, ${ratio(withClients.perCpu, without.perCpu)} per CPU-s; peak RSS ${withClients.rss.toFixed(0)} / ${without.rss.toFixed(0)} MiB`,
-      baseline: 'the same stream without client_ip, the run before',
+      baseline: 'the same stream without client_ip and path, the run before',
       target: `>= 0.8x (distributions cost at most 25%): ${withClients.perCpu >= 0.8 * without.perCpu ? 'yes' : 'no'}`,
     });
   }

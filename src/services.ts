@@ -227,7 +227,8 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
         window: window.stats().bytes,
         duckdb: (await engine.memoryUsed?.().catch(() => 0)) ?? 0,
         rollupBuffer: store.rollupBacklog() * ROLLUP_ROW_BYTES,
-        pending: ingest.stats().pendingRows * ROLLUP_ROW_BYTES,
+        // Rows waiting for the store, and the top values of the open minutes (a followed value holds about a row's bytes).
+        pending: (ingest.stats().pendingRows + topValues.size()) * ROLLUP_ROW_BYTES,
         // The domain cap holds what the catalog holds; the datacenter and backend caps hold theirs alone.
         catalog: (Math.max(catalog.size?.() ?? 0, keyCaps.domain.size()) + keyCaps.datacenter.size() + keyCaps.backend.size()) * CATALOG_DOMAIN_BYTES,
         runtime: heapAndExternal(),

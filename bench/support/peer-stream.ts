@@ -39,11 +39,12 @@ export function peerStream(events: number, seed = 1): PeerStream {
 }
 
 /**
- * The events.md file of `stream` with each event's `client_ip` added: the address gen.js wrote on
- * the same event's line of the nginx log (drawn uniformly from 200,000 clients). Written once beside it.
+ * The events.md file of `stream` with each event's `client_ip` and `path` added: the address
+ * (drawn uniformly from 200,000 clients) and the request path gen.js wrote on the same event's
+ * line of the nginx log (what unique clients and top values read). Written once beside it.
  */
-export function withClientIps(stream: PeerStream): string {
-  const out = stream.eventsFile.replace(/\.events\.ndjson$/, '.clients.ndjson');
+export function withClientsAndPaths(stream: PeerStream): string {
+  const out = stream.eventsFile.replace(/\.events\.ndjson$/, '.extras.ndjson');
   if (fs.existsSync(`${out}.done`)) return out;
   const events = fs.readFileSync(stream.eventsFile, 'latin1').split('\n');
   const log = fs.readFileSync(stream.logFile, 'latin1').split('\n');
@@ -55,7 +56,10 @@ export function withClientIps(stream: PeerStream): string {
       if (line.length === 0) continue;
       const logLine = log[i] as string;
       const ip = logLine.slice(0, logLine.indexOf(' '));
-      chunk.push(`${line.slice(0, -1)},"client_ip":"${ip}"}`);
+      // ... "METHOD /path HTTP/1.1" ...
+      const request = logLine.slice(logLine.indexOf('"') + 1);
+      const path = request.slice(request.indexOf(' ') + 1, request.indexOf(' HTTP/'));
+      chunk.push(`${line.slice(0, -1)},"client_ip":"${ip}","path":${JSON.stringify(path)}}`);
       if (chunk.length === 50_000) {
         fs.writeSync(fd, `${chunk.join('\n')}\n`);
         chunk = [];
