@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
-import { CATALOG_DOMAIN_BYTES, ROLLUP_ROW_BYTES, type MemoryShare } from './config/memory-budget.ts';
+import { CATALOG_DOMAIN_BYTES, ROLLUP_ROW_BYTES, TOP_VALUE_BYTES, type MemoryShare } from './config/memory-budget.ts';
 import type { Clock } from './model/clock.ts';
 import type { TokenVerifier } from './http/auth.ts';
 import { createTokenVerifier } from './api/tokens.ts';
@@ -227,8 +227,8 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
         window: window.stats().bytes,
         duckdb: (await engine.memoryUsed?.().catch(() => 0)) ?? 0,
         rollupBuffer: store.rollupBacklog() * ROLLUP_ROW_BYTES,
-        // Rows waiting for the store, and the top values of the open minutes (a followed value holds about a row's bytes).
-        pending: (ingest.stats().pendingRows + topValues.size()) * ROLLUP_ROW_BYTES,
+        // Rows waiting for the store, and the top values of the open minutes.
+        pending: ingest.stats().pendingRows * ROLLUP_ROW_BYTES + topValues.size() * TOP_VALUE_BYTES,
         // The domain cap holds what the catalog holds; the datacenter and backend caps hold theirs alone.
         catalog: (Math.max(catalog.size?.() ?? 0, keyCaps.domain.size()) + keyCaps.datacenter.size() + keyCaps.backend.size()) * CATALOG_DOMAIN_BYTES,
         runtime: heapAndExternal(),

@@ -38,6 +38,8 @@ export const DEFAULT_MEMORY_BUDGET_BYTES = 4 * 1024 ** 3;
  * an overestimate, and those caps are 10x smaller by default.
  */
 export const ROLLUP_ROW_BYTES = 64;
+/** Bytes one value followed by a top-values summary holds (its string, count, error and index entry): the pending share counts them. */
+export const TOP_VALUE_BYTES = 160;
 /**
  * DuckDB memory a rollup flush takes per summed row: a row of ~265 DOUBLE columns (~2.2 KB) held
  * uncommitted in the 1 m table, and its share of the 1 h and 1 d rows, in one transaction. A flush larger than DuckDB's share left it unable to checkpoint
