@@ -13,6 +13,7 @@ import type { DimensionSumQuery, DimensionSumRow, DistributionQuery, Distributio
 import { intLiteral, literal, type ClickHouseConnection } from './client.ts';
 import type { Tier } from '../../model/tier.ts';
 import { distributedOf, keyColumns, tableOf } from './schema.ts';
+import { dimensionNameOf } from '../dimension-name.ts';
 
 /** Where reads go: one connection and the qualified table each kind and tier is read from. */
 export interface ReadSource {
@@ -78,7 +79,7 @@ export async function readRecords<K extends RecordKind>(src: ReadSource, kind: K
   }
   return rows.map((r): DimensionRecord => {
     const v = vectorOf(r[6], 2);
-    return { second: Number(r[0]), service: s(r[1]), domain: s(r[2]), product: s(r[3]), dimension: s(r[4]) === 'status' ? 'status' : 'method', value: s(r[5]), count: v[0] as number, bytes: v[1] as number };
+    return { second: Number(r[0]), service: s(r[1]), domain: s(r[2]), product: s(r[3]), dimension: dimensionNameOf(s(r[4])), value: s(r[5]), count: v[0] as number, bytes: v[1] as number };
   }) as RecordSet[K];
 }
 

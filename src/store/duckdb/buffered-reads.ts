@@ -11,6 +11,7 @@ import { TIER_SECONDS, type DimensionSumQuery, type DimensionSumRow, type Record
 import { KEY_COLUMNS, type RecordKind } from './schema.ts';
 import { compareBucketGroup } from '../../model/distribution-sums.ts';
 import { FILTER_COLUMNS } from './sql.ts';
+import { dimensionNameOf } from '../dimension-name.ts';
 
 type Row = EdgeRecord | OriginRecord | DimensionRecord;
 
@@ -49,7 +50,7 @@ export function bufferedFor<K extends RecordKind>(kind: K, deltas: readonly Delt
       if (kind === 'dimension') {
         const pair = new Float64Array(2);
         addRowInto(part, i, pair);
-        const dimension = key(3) === 'status' ? 'status' : 'method';
+        const dimension = dimensionNameOf(key(3));
         out.push({ second: bucket, service: key(0), domain: key(1), product: key(2), dimension, value: key(4), count: pair[0] as number, bytes: pair[1] as number });
       } else if (kind === 'edge') {
         const values = new Float64Array(EDGE_FIELDS.length);

@@ -11,6 +11,7 @@ import type { DistributionSums } from '../../model/distribution-sums.ts';
 import { countersOf, DIST_RECORD } from '../../model/delta.ts';
 import { FIELD_IDS, FIELD_VALUES, ident, isSparseKind, KEY_COLUMNS, keyColumns, sparseFieldSum, sparseFieldSums, sumColumns, tableName, VALUE_COLUMNS, type RecordKind, type SparseKind } from './schema.ts';
 import { inList, whereOf } from './sql.ts';
+import { dimensionNameOf } from '../dimension-name.ts';
 
 const str = (v: DuckDBValue | undefined): string => String(v);
 const n = (v: DuckDBValue | undefined): number => Number(v);
@@ -27,7 +28,7 @@ const dimensionRecord = (cols: Cols, i: number): DimensionRecord => ({
   service: str(cols[1]?.[i]),
   domain: str(cols[2]?.[i]),
   product: str(cols[3]?.[i]),
-  dimension: str(cols[4]?.[i]) === 'status' ? 'status' : 'method',
+  dimension: dimensionNameOf(str(cols[4]?.[i])),
   value: str(cols[5]?.[i]),
   count: n(cols[6]?.[i]),
   bytes: n(cols[7]?.[i]),
