@@ -6,24 +6,27 @@
  * Families follow the store's record kinds (src/model/record.ts): `edge` (EDGE_FIELDS, keyed by
  * service, datacenter, domain, product), `origin` (ORIGIN_FIELDS as `backend_*`, keyed by
  * service, datacenter, backend) and `dimension` (requests and response bytes by exact status or
- * method, keyed by service, domain, product). Distribution metrics (percentiles, unique
+ * method, keyed by service, domain, product) and `top` (the top values of `path` or `client_ip`,
+ * per service: src/model/top-values.ts, read by read-top-values.ts). Distribution metrics (percentiles, unique
  * clients) read merged distribution counts instead of sums (`distribution`); nothing here
  * assumes a value is a sum beyond `inputs`.
  */
 import { CLIENT_CELL_IDS, EDGE_DISTRIBUTIONS, ORIGIN_DISTRIBUTIONS, PERCENTILE_IDS, percentileDefs, quantileOf, uniqueClientsOf, type DistributionSlice, type IdRange } from '../model/distributions.ts';
 import type { DistributionKind } from '../model/delta.ts';
 import { EDGE_FIELDS, ORIGIN_FIELDS } from '../model/fields.ts';
+import { TOP_VALUE_DIMENSIONS, type TopValueDimension } from '../model/top-values.ts';
 
-export type Family = 'edge' | 'origin' | 'dimension';
+export type Family = 'edge' | 'origin' | 'dimension' | 'top';
 
-export type GroupField = 'service' | 'datacenter' | 'domain' | 'backend' | 'product' | 'status' | 'method';
-export const GROUP_FIELDS: readonly GroupField[] = ['service', 'datacenter', 'domain', 'backend', 'product', 'status', 'method'];
+export type GroupField = 'service' | 'datacenter' | 'domain' | 'backend' | 'product' | 'status' | 'method' | TopValueDimension;
+export const GROUP_FIELDS: readonly GroupField[] = ['service', 'datacenter', 'domain', 'backend', 'product', 'status', 'method', ...TOP_VALUE_DIMENSIONS];
 
 /** The key fields each family's records carry: what it can be grouped and filtered by. */
 export const FAMILY_KEYS: Readonly<Record<Family, readonly GroupField[]>> = {
   edge: ['service', 'datacenter', 'domain', 'product'],
   origin: ['service', 'datacenter', 'backend'],
   dimension: ['service', 'domain', 'product', 'status', 'method'],
+  top: ['service', ...TOP_VALUE_DIMENSIONS],
 };
 
 export interface MetricDef {
@@ -126,12 +129,23 @@ const dimension: MetricDef[] = [
   counter('dimension', 'resp_bytes', 'bytes', 'resp_header_bytes + resp_body_bytes of those requests'),
 ];
 
+/**
+ * Top values: not sums of stored fields but the figures topValueOf (model/top-values.ts) serves
+ * from them; read-top-values.ts computes both per bucket and group and hands them on as the
+ * cell's inputs of the same names, so ranking and rows work as for any family.
+ */
+const top: MetricDef[] = [
+  counter('top', 'requests', 'requests', 'requests of that path or client_ip (summed Space-Saving counts of its minutes)'),
+  counter('top', 'requests_error', 'requests_error', 'the error bound of requests: the true count is within requests +- requests_error (0: exact)'),
+];
+
 const byFamily = (defs: readonly MetricDef[]): ReadonlyMap<string, MetricDef> => new Map(defs.map((d) => [d.name, d]));
 
 export const METRICS: Readonly<Record<Family, ReadonlyMap<string, MetricDef>>> = {
   edge: byFamily(edge),
   origin: byFamily(origin),
   dimension: byFamily(dimension),
+  top: byFamily(top),
 };
 
 /** Every metric name, for validation messages and docs. */

@@ -30,7 +30,7 @@ export const QueryBodySchema = Type.Object(
     groupBy: Type.Optional(Type.Array(GroupFieldT, { maxItems: 7, uniqueItems: true })),
     filters: Type.Optional(Type.Array(FilterSchema, { maxItems: 50 })),
     orderBy: Type.Optional(Type.Array(Type.Object({ metric: Type.String({ maxLength: 100 }), desc: Type.Optional(Type.Boolean({ default: true })) }, { additionalProperties: false }), { maxItems: 10 })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'top N groups; the rest are summed into one `other` row' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'top N groups; the rest are summed into one `other` row (top values of path or client_ip: left out)' })),
   },
   { additionalProperties: false },
 );

@@ -14,7 +14,7 @@ import type { Part } from './plan.ts';
 import { allowedValues, passes, type ResolvedQuery } from './resolve.ts';
 import type { Accumulator, QueryInputs } from './rows.ts';
 
-export type StoreReads = Pick<MetricStore, 'sumEdge' | 'readOrigin' | 'readDimension' | 'sumDistribution'>;
+export type StoreReads = Pick<MetricStore, 'sumEdge' | 'readOrigin' | 'readDimension' | 'sumDistribution' | 'sumDimension'>;
 
 export interface ReadContext {
   query: ResolvedQuery;

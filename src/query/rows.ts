@@ -1,6 +1,7 @@
 /**
  * Sums per (bucket, group) while the parts of a plan are read, then the answer's rows: top N
- * groups and an `other` row per bucket holding the rest (so every bucket's total stays exact),
+ * groups and an `other` row per bucket holding the rest (so every bucket's total stays exact;
+ * top values leave the rest out instead),
  * ranked by orderBy over the whole range, zero rows left out, metrics computed from the sums.
  */
 import type { GroupField, MetricDef } from './metrics.ts';
@@ -86,6 +87,10 @@ export interface RowOptions {
   limit: number | undefined;
   /** Leave `time` out (granularity 'all'). */
   timeless: boolean;
+  /** Sum the groups past `limit` into one `other` row per bucket; false leaves them out (top values, which do not sum). */
+  otherRow: boolean;
+  /** Leave out a row whose sums are all 0; false keeps it (a top value's requests_error of 0 is an answer). */
+  dropEmpty: boolean;
 }
 
 /** What a row's metrics are computed from: its sums, and its merged distribution when it has one. */
@@ -146,7 +151,7 @@ export function buildRows(cells: Iterable<Cell>, opts: RowOptions): Row[] {
     let b = buckets.get(c.bucket);
     if (b === undefined) buckets.set(c.bucket, (b = { cells: [], other: undefined }));
     if ((rank.get(c.group.join('\u0000')) ?? 0) < kept) b.cells.push(c);
-    else {
+    else if (opts.otherRow) {
       b.other ??= { sums: new Float64Array(width) };
       for (let i = 0; i < width; i++) b.other.sums[i] = (b.other.sums[i] ?? 0) + (c.sums[i] ?? 0);
       b.other.dist = mergeMaps(b.other.dist, c.dist);
@@ -155,7 +160,7 @@ export function buildRows(cells: Iterable<Cell>, opts: RowOptions): Row[] {
 
   const rows: Row[] = [];
   const row = (bucket: number, group: readonly (string | null)[], t: Totals, other: boolean): void => {
-    if (isEmpty(t)) return;
+    if (opts.dropEmpty && isEmpty(t)) return;
     const r: Row = opts.timeless ? {} : { time: bucket };
     opts.groupBy.forEach((g, i) => (r[g] = group[i] ?? null));
     opts.metrics.forEach((m, i) => (r[m.name] = valueOf(i, t, opts) ?? null));

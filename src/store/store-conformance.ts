@@ -190,6 +190,23 @@ export function describeMetricStoreConformance(name: string, open: (options: { r
       ]);
     });
 
+    it('keeps top-values rows (path, client_ip) under their own dimension on every tier', async () => {
+      const store = await fresh();
+      const row = (dimension: 'path' | 'client_ip', value: string, count: number, bytes: number) => ({ ...dimensionRecord(T0, 's1', dimension, value, count, bytes), domain: '', product: '' });
+      const rows = [row('path', '', 9, 2), row('path', '/a', 5, 1), row('client_ip', '192.0.2.1', 4, 0)];
+      await store.append({ lsn: 1, delta: deltaFromRecordSet(records({ dimension: [...rows, dimensionRecord(T0, 's1', 'method', 'GET', 9, 90)] })) });
+      for (const tier of TIERS) {
+        const bucketSeconds = TIER_SECONDS[tier];
+        expect(await store.sumDimension({ ...all(tier), bucketSeconds, dimension: 'path' }), tier).toEqual([
+          { bucket: T0, value: '', count: 9, bytes: 2 },
+          { bucket: T0, value: '/a', count: 5, bytes: 1 },
+        ]);
+        expect(await store.sumDimension({ ...all(tier), bucketSeconds, dimension: 'client_ip', values: ['192.0.2.1'] }), tier).toEqual([{ bucket: T0, value: '192.0.2.1', count: 4, bytes: 0 }]);
+        const read = (await store.readDimension(all(tier))).filter((r) => r.dimension !== 'method');
+        expect(read.map((r) => [r.dimension, r.value]).sort(), tier).toEqual([['client_ip', '192.0.2.1'], ['path', ''], ['path', '/a']]);
+      }
+    });
+
     it('remembers the highest lsn stored per second', async () => {
       const store = await fresh();
       await store.append({ lsn: 5, delta: deltaFromRecordSet(records({ edge: [edgeRecord(T0, 's1', { requests: 1 }), edgeRecord(T0 + 1, 's1', { requests: 1 })] })) });
