@@ -1,5 +1,7 @@
 /**
- * The path and client_ip counts of one parsed body per (service, minute, value): what the
+ * The path and client_ip counts of one parsed body per (service, minute, value), and its events
+ * per (service, minute) as the value TOP_VALUES_BOUND (those with or without a path or address:
+ * what a part's bound row counts, so that readers can tell events never counted): what the
  * top-values tracker (top-values-tracker.ts) adds to its per-minute summaries once the body is
  * acknowledged. Exact for the body; plain arrays and one Float64Array, so a parse worker hands
  * them to the main thread by structured clone, names and all.
@@ -7,7 +9,10 @@
 import type { Interner } from '../model/dictionary.ts';
 import type { EventBatch, TopValueNames } from '../model/event.ts';
 import { TupleIndex } from '../model/delta-builder.ts';
-import { TOP_VALUE_DIMENSIONS, type TopValueDimension } from '../model/top-values.ts';
+import { TOP_VALUE_DIMENSIONS, TOP_VALUES_BOUND, type TopValueDimension } from '../model/top-values.ts';
+
+/** The key value of a (service, minute)'s event count. */
+const EVENTS = 0xffffffff;
 
 export interface TopValueCounts {
   /** Services and values, each once. */
@@ -52,10 +57,12 @@ export function countTopValues(batch: EventBatch, names: TopValueNames, services
     const second = batch.second[i] as number;
     const minute = second - (((second % 60) + 60) % 60);
     key[0] = batch.service[i] as number;
-    for (let d = 0; d < columns.length; d++) {
-      const value = (columns[d] as Int32Array)[i] as number;
+    for (let d = 0; d < 2 * columns.length; d++) {
+      // d < 2: the event itself (its count per dimension); then its values.
+      const dimension = d % columns.length;
+      const value = d < columns.length ? EVENTS : ((columns[dimension] as Int32Array)[i] as number);
       if (value < 0) continue;
-      key[1] = d;
+      key[1] = dimension;
       key[2] = value;
       const slot = index.slotOf(minute, key, 0);
       if (slot >= counts.length) {
@@ -86,7 +93,7 @@ export function countTopValues(batch: EventBatch, names: TopValueNames, services
     entries[at] = stringOf(serviceAt, index.keys[slot * 3] as number, (id) => services.name(id));
     entries[at + 1] = index.seconds[slot] as number;
     entries[at + 2] = d;
-    entries[at + 3] = stringOf(valueAt[d] as Map<number, number>, index.keys[slot * 3 + 2] as number, (id) => (interners[d] as Interner).name(id));
+    entries[at + 3] = stringOf(valueAt[d] as Map<number, number>, index.keys[slot * 3 + 2] as number, (id) => (id === EVENTS ? TOP_VALUES_BOUND : (interners[d] as Interner).name(id)));
     entries[at + 4] = counts[slot] as number;
   }
   return { strings, entries };

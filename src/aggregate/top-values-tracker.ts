@@ -32,35 +32,41 @@ export interface TopValuesTracker {
   size(): number;
 }
 
-type Summaries = Map<string, SpaceSaving[]>;
+/** A (minute, service)'s summaries, one per dimension, and its events (with or without values). */
+interface ServiceMinute {
+  summaries: SpaceSaving[];
+  events: number[];
+}
+type Summaries = Map<string, ServiceMinute>;
 
 export function createTopValuesTracker(opts: TopValuesTrackerOptions): TopValuesTracker {
   const capacity = opts.capacity ?? TOP_VALUES_CAPACITY;
   const listed = opts.listed ?? TOP_VALUES_LISTED;
   const minutes = new Map<number, Summaries>();
 
-  const summaryOf = (minute: number, service: string, dimension: TopValueDimension): SpaceSaving => {
+  const serviceMinuteOf = (minute: number, service: string): ServiceMinute => {
     let services = minutes.get(minute);
     if (services === undefined) minutes.set(minute, (services = new Map()));
-    let pair = services.get(service);
-    if (pair === undefined) services.set(service, (pair = TOP_VALUE_DIMENSIONS.map(() => new SpaceSaving(capacity))));
-    return pair[TOP_VALUE_DIMENSIONS.indexOf(dimension)] as SpaceSaving;
+    let sm = services.get(service);
+    if (sm === undefined) services.set(service, (sm = { summaries: TOP_VALUE_DIMENSIONS.map(() => new SpaceSaving(capacity)), events: TOP_VALUE_DIMENSIONS.map(() => 0) }));
+    return sm;
   };
 
-  const partOf = (minute: number, service: string, dimension: TopValueDimension, s: SpaceSaving, out: DimensionRecord[]): void => {
-    if (s.total === 0) return;
+  /** One dimension's part: its listed values, then the bound row (every event of the service-minute, with or without a value). */
+  const partOf = (minute: number, service: string, dimension: TopValueDimension, s: SpaceSaving, events: number, out: DimensionRecord[]): void => {
+    if (events === 0 && s.total === 0) return;
     const entries = s.entries();
     const key = { second: minute, service, domain: '', product: '', dimension };
     for (const e of entries.slice(0, listed)) out.push({ ...key, value: e.value, count: e.count, bytes: e.error });
     // What an unlisted value may hide: its count, were it followed but past `listed`, or what an unfollowed one may have had.
-    out.push({ ...key, value: TOP_VALUES_BOUND, count: s.total, bytes: Math.max(s.min, entries[listed]?.count ?? 0) });
+    out.push({ ...key, value: TOP_VALUES_BOUND, count: events, bytes: Math.max(s.min, entries[listed]?.count ?? 0) });
   };
 
   const take = (due: (minute: number) => boolean): Delta | undefined => {
     const rows: DimensionRecord[] = [];
     for (const [minute, services] of minutes) {
       if (!due(minute)) continue;
-      for (const [service, pair] of services) pair.forEach((s, d) => partOf(minute, service, TOP_VALUE_DIMENSIONS[d] as TopValueDimension, s, rows));
+      for (const [service, sm] of services) sm.summaries.forEach((s, d) => partOf(minute, service, TOP_VALUE_DIMENSIONS[d] as TopValueDimension, s, sm.events[d] as number, rows));
       minutes.delete(minute);
     }
     return rows.length === 0 ? undefined : deltaFromRecordSet({ edge: [], origin: [], dimension: rows });
@@ -68,7 +74,12 @@ export function createTopValuesTracker(opts: TopValuesTrackerOptions): TopValues
 
   return {
     add(counts) {
-      for (const e of topValueEntries(counts)) summaryOf(e.minute, e.service, e.dimension).add(e.value, e.count);
+      for (const e of topValueEntries(counts)) {
+        const sm = serviceMinuteOf(e.minute, e.service);
+        const d = TOP_VALUE_DIMENSIONS.indexOf(e.dimension);
+        if (e.value === TOP_VALUES_BOUND) sm.events[d] = (sm.events[d] as number) + e.count;
+        else (sm.summaries[d] as SpaceSaving).add(e.value, e.count);
+      }
     },
     takeDue(nowSecond) {
       return take((minute) => minute + 60 + opts.graceSeconds <= nowSecond);
@@ -78,7 +89,7 @@ export function createTopValuesTracker(opts: TopValuesTrackerOptions): TopValues
     },
     size() {
       let n = 0;
-      for (const services of minutes.values()) for (const pair of services.values()) for (const s of pair) n += s.size;
+      for (const services of minutes.values()) for (const sm of services.values()) for (const s of sm.summaries) n += s.size;
       return n;
     },
   };

@@ -10,7 +10,8 @@
  *       dimension 'path' | 'client_ip', value = the value, count = its Space-Saving count (an
  *       upper bound of its events in the part), bytes = that count's error (its events in the
  *       part are at least count - bytes);
- *   - one bound row, value TOP_VALUES_BOUND (''): count = the events the part counted, bytes =
+ *   - one bound row, value TOP_VALUES_BOUND (''): count = the events the part counted (every
+ *     event of the service and minute, with a value of the dimension or not), bytes =
  *     an upper bound of the events, in the part, of any value the part does not list (0 when the
  *     part lists every value it saw: then every count is exact).
  * Summed over any parts (minutes, late parts, nodes), for a value x with U = sum of its counts,
