@@ -86,10 +86,15 @@ export function countTopValues(batch: EventBatch, names: TopValueNames, services
     }
     return at;
   };
+  // Grouped by (service, minute), so the tracker looks each group's summaries up once.
+  const order = Array.from({ length: index.size }, (_, slot) => slot).sort(
+    (a, b) => (index.keys[a * 3] as number) - (index.keys[b * 3] as number) || (index.seconds[a] as number) - (index.seconds[b] as number),
+  );
   const entries = new Float64Array(index.size * ENTRY_WIDTH);
-  for (let slot = 0; slot < index.size; slot++) {
+  for (let k = 0; k < order.length; k++) {
+    const slot = order[k] as number;
     const d = index.keys[slot * 3 + 1] as number;
-    const at = slot * ENTRY_WIDTH;
+    const at = k * ENTRY_WIDTH;
     entries[at] = stringOf(serviceAt, index.keys[slot * 3] as number, (id) => services.name(id));
     entries[at + 1] = index.seconds[slot] as number;
     entries[at + 2] = d;

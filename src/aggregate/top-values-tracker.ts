@@ -10,7 +10,7 @@ import { deltaFromRecordSet, type Delta } from '../model/delta.ts';
 import type { DimensionRecord } from '../model/record.ts';
 import { SpaceSaving } from '../model/space-saving.ts';
 import { TOP_VALUE_DIMENSIONS, TOP_VALUES_BOUND, TOP_VALUES_CAPACITY, TOP_VALUES_LISTED, type TopValueDimension } from '../model/top-values.ts';
-import { topValueEntries, type TopValueCounts } from './top-value-counts.ts';
+import { ENTRY_WIDTH, type TopValueCounts } from './top-value-counts.ts';
 
 export interface TopValuesTrackerOptions {
   /** Values each summary follows. Default TOP_VALUES_CAPACITY. */
@@ -74,11 +74,25 @@ export function createTopValuesTracker(opts: TopValuesTrackerOptions): TopValues
 
   return {
     add(counts) {
-      for (const e of topValueEntries(counts)) {
-        const sm = serviceMinuteOf(e.minute, e.service);
-        const d = TOP_VALUE_DIMENSIONS.indexOf(e.dimension);
-        if (e.value === TOP_VALUES_BOUND) sm.events[d] = (sm.events[d] as number) + e.count;
-        else (sm.summaries[d] as SpaceSaving).add(e.value, e.count);
+      // Hot (every acknowledged body, on the main thread): entries come grouped by service and
+      // minute (countTopValues), so the summaries are looked up once per group.
+      const { strings, entries } = counts;
+      let lastService = -1;
+      let lastMinute = Number.NaN;
+      let sm: ServiceMinute | undefined;
+      for (let at = 0; at < entries.length; at += ENTRY_WIDTH) {
+        const service = entries[at] as number;
+        const minute = entries[at + 1] as number;
+        if (sm === undefined || service !== lastService || minute !== lastMinute) {
+          sm = serviceMinuteOf(minute, strings[service] as string);
+          lastService = service;
+          lastMinute = minute;
+        }
+        const d = entries[at + 2] as number;
+        const value = strings[entries[at + 3] as number] as string;
+        const n = entries[at + 4] as number;
+        if (value === TOP_VALUES_BOUND) sm.events[d] = (sm.events[d] as number) + n;
+        else (sm.summaries[d] as SpaceSaving).add(value, n);
       }
     },
     takeDue(nowSecond) {
