@@ -5,8 +5,9 @@
  *   - followed:     count(x) - error(x) <= true(x) <= count(x)
  *   - not followed: true(x) <= min, the smallest followed count (0 while the summary is not full)
  * and the counts sum to the total weight added. While fewer than `capacity` distinct values were
- * added, every count is exact (error 0). Adding a weight costs O(log capacity): the followed
- * values sit in a min-heap by count.
+ * added, every count is exact (error 0). Adding a weight costs O(log capacity) once the summary
+ * is full (the followed values then sit in a min-heap by count, built when it fills); before,
+ * one map lookup.
  */
 export interface SummaryEntry {
   value: string;
@@ -18,9 +19,9 @@ export class SpaceSaving {
   private readonly values: string[] = [];
   private readonly counts: number[] = [];
   private readonly errors: number[] = [];
-  /** Heap position -> entry index, and the entry index of each value. */
-  private readonly heap: number[] = [];
-  private readonly position: number[] = [];
+  /** Heap position -> entry index, and the heap position of each entry: built once full. */
+  private heap: number[] = [];
+  private position: number[] = [];
   private readonly index = new Map<string, number>();
   /** Sum of every weight added. */
   total = 0;
@@ -49,18 +50,15 @@ export class SpaceSaving {
     const at = this.index.get(value);
     if (at !== undefined) {
       this.counts[at] = (this.counts[at] as number) + weight;
-      this.down(this.position[at] as number);
+      if (this.heap.length > 0) this.down(this.position[at] as number);
       return;
     }
     if (!this.full) {
-      const e = this.values.length;
+      this.index.set(value, this.values.length);
       this.values.push(value);
       this.counts.push(weight);
       this.errors.push(0);
-      this.index.set(value, e);
-      this.heap.push(e);
-      this.position.push(this.heap.length - 1);
-      this.up(this.heap.length - 1);
+      if (this.full) this.heapify();
       return;
     }
     // The smallest gives its place: the new value may have had up to its count before.
@@ -81,6 +79,14 @@ export class SpaceSaving {
       .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
   }
 
+  /** Builds the min-heap over every entry (once, when the summary fills). */
+  private heapify(): void {
+    const n = this.values.length;
+    this.heap = Array.from({ length: n }, (_, e) => e);
+    this.position = Array.from({ length: n }, (_, e) => e);
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.down(i);
+  }
+
   private less(i: number, j: number): boolean {
     return (this.counts[this.heap[i] as number] as number) < (this.counts[this.heap[j] as number] as number);
   }
@@ -92,15 +98,6 @@ export class SpaceSaving {
     this.heap[j] = a;
     this.position[b] = i;
     this.position[a] = j;
-  }
-
-  private up(i: number): void {
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(i, parent)) return;
-      this.swap(i, parent);
-      i = parent;
-    }
   }
 
   private down(i: number): void {
