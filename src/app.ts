@@ -2,6 +2,7 @@
  * buildApp(services) returns the Fastify instance with every dialect registered; it never
  * listens (main.ts does), so tests use app.inject().
  */
+import type { TopValueCounts } from './aggregate/top-value-counts.ts';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -131,7 +132,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     idempotency: services.idempotency,
     publicationHold: services.publicationHold,
     onReplay: () => services.metrics.self.idempotentReplays.inc(),
-    onTopValues: (counts) => services.topValues.add(counts),
+    ...(config.topValues ? { onTopValues: (counts: TopValueCounts) => services.topValues.add(counts) } : {}),
     keepPathQuery: config.keepPathQuery,
     onLines: (accepted, rejected, folded) => {
       ingestLines.inc({ outcome: 'accepted' }, accepted);

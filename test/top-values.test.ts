@@ -197,4 +197,23 @@ describe('top values (paths and client addresses per service and minute)', () =>
       }
     }
   });
+
+  it('counts no top values with RTM_TOP_VALUES=off, the events themselves as ever', async () => {
+    const off = await startHarness({ config: { topValues: false } });
+    try {
+      const second = NOW - 200;
+      const events = ['/a', '/b'].map((path) => ({ second, path, client: clientAddress(1) }));
+      const ack = await off.ingest(ADMIN_TOKEN, `${events.map((e) => line(e, 'top-off')).join('\n')}\n`);
+      expect(ack.accepted).toBe(2);
+      await off.publishThrough(NOW);
+      await off.services.topValues.write();
+      await off.services.ingest.flush();
+      const query = { tier: '1m' as const, from: NOW - 3600, to: NOW, filter: { services: ['top-off'] }, bucketSeconds: 60 };
+      expect(await off.services.store.sumDimension({ ...query, dimension: 'path' })).toEqual([]);
+      expect(await off.services.store.sumDimension({ ...query, dimension: 'client_ip' })).toEqual([]);
+      expect((await off.services.store.sumEdge({ ...query, fields: ['requests'] })).map((r) => r.values)).toEqual([[2]]);
+    } finally {
+      await off.close();
+    }
+  });
 });

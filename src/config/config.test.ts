@@ -11,6 +11,13 @@ describe('loadConfig', () => {
     expect(c.limits.maxBodyBytes).toBe(64 * 1024 * 1024);
     expect(c.retention.daySeconds).toBe(Number.POSITIVE_INFINITY);
   });
+  it('counts top values unless RTM_TOP_VALUES=off', () => {
+    expect(loadConfig({}).topValues).toBe(true);
+    expect(loadConfig({ RTM_TOP_VALUES: 'off' }).topValues).toBe(false);
+    expect(loadConfig({ RTM_TOP_VALUES: 'on' }).topValues).toBe(true);
+    expect(() => loadConfig({ RTM_TOP_VALUES: 'no' })).toThrow('RTM_TOP_VALUES must be on or off, got "no"');
+  });
+
   it('drops the query string of counted paths unless RTM_PATH_QUERY_STRING=keep', () => {
     expect(loadConfig({}).keepPathQuery).toBe(false);
     expect(loadConfig({ RTM_PATH_QUERY_STRING: 'drop' }).keepPathQuery).toBe(false);

@@ -167,6 +167,12 @@ export interface Config {
    */
   keepPathQuery: boolean;
   /**
+   * Whether paths and client addresses are counted as top values (per body, then per minute; about
+   * a third of the ingest CPU on a stream that carries both: docs/benchmarks.md). Default true.
+   * `RTM_TOP_VALUES=on|off`.
+   */
+  topValues: boolean;
+  /**
    * Worker threads that parse NDJSON ingest bodies (64 KiB and larger), so the main thread only
    * aggregates and commits. Default: cores - 1 (0 on one core); 0 parses on the main thread.
    * `RTM_INGEST_WORKERS`.
@@ -227,6 +233,13 @@ function positiveFrom(env: Env, name: string, fallback: number): number {
   return value;
 }
 
+function onOffFrom(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'on' && raw !== 'off') throw new Error(`${name} must be on or off, got "${raw}"`);
+  return raw === 'on';
+}
+
 function pathQueryFrom(env: Env): boolean {
   const raw = env['RTM_PATH_QUERY_STRING'] ?? 'drop';
   if (raw !== 'drop' && raw !== 'keep' && raw !== '') throw new Error(`RTM_PATH_QUERY_STRING must be drop or keep, got "${raw}"`);
@@ -265,6 +278,7 @@ export function loadConfig(env: Env = process.env): Config {
     environment: env['RTM_ENVIRONMENT'] ?? 'production',
     walFsync: env['RTM_WAL_FSYNC'] !== '0',
     keepPathQuery: pathQueryFrom(env),
+    topValues: onOffFrom(env, 'RTM_TOP_VALUES', true),
     ingestWorkers: Math.min(64, Math.floor(intFrom(env, 'RTM_INGEST_WORKERS', Math.max(0, os.availableParallelism() - 1)))),
     duckdbMemoryBytes: budget.shares.duckdb,
     streamHeartbeatSeconds: positiveFrom(env, 'RTM_STREAM_HEARTBEAT_SECONDS', 15),

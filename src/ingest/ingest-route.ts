@@ -210,6 +210,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
       maxErrors: MAX_REPORTED_ERRORS,
       maxSecond: clock ? Math.floor(clock.now() / 1000) + limits.maxFutureSeconds : undefined,
       keepPathQuery: opts.keepPathQuery,
+      skipTopValues: opts.onTopValues === undefined,
       // Asked once per distinct service of the body, after parsing (admission.ts).
       acceptService: (service) => {
         if (!canIngest(principal, service)) return `service "${service}": this token may not ingest events for this service`;

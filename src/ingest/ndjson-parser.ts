@@ -37,6 +37,8 @@ export interface ParseOptions {
   recordLines?: boolean | undefined;
   /** Keep a path's query string in EventBatch.path (config.keepPathQuery). Default false. */
   keepPathQuery?: boolean | undefined;
+  /** Leave EventBatch.path and .clientIp at -1 (config.topValues off). Default false. */
+  skipTopValues?: boolean | undefined;
 }
 
 export interface LineError {
@@ -100,7 +102,7 @@ export function parseNdjson(body: Buffer, opts: ParseOptions): ParseResult {
   const { maxLineBytes, maxEvents } = opts;
   const maxErrors = opts.maxErrors ?? Number.POSITIVE_INFINITY;
   const fast = opts.jsonParseOnly !== true;
-  const validator = createEventValidator({ dictionaries: opts.dictionaries, acceptService: opts.acceptService, maxSecond: opts.maxSecond, keepPathQuery: opts.keepPathQuery });
+  const validator = createEventValidator({ dictionaries: opts.dictionaries, acceptService: opts.acceptService, maxSecond: opts.maxSecond, keepPathQuery: opts.keepPathQuery, skipTopValues: opts.skipTopValues });
   const raw = createRawEvent();
   // Typical events are 150..400 bytes: start near the final size, double if short.
   const batch = createEventBatch(Math.max(16, Math.min(maxEvents, Math.ceil(body.length / 256))));

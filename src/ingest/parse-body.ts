@@ -26,7 +26,7 @@ import { parseNdjson, type LineError, type ParseOptions } from './ndjson-parser.
 import { DICTIONARY_NAMES, type DictionaryName } from './parse-protocol.ts';
 
 /** What parsing needs of the request: its limits, nothing of its token. */
-export type BodyLimits = Pick<ParseOptions, 'maxLineBytes' | 'maxEvents' | 'maxSecond' | 'maxErrors' | 'keepPathQuery'>;
+export type BodyLimits = Pick<ParseOptions, 'maxLineBytes' | 'maxEvents' | 'maxSecond' | 'maxErrors' | 'keepPathQuery' | 'skipTopValues'>;
 
 /** A body parsed, before admission. */
 export interface UnadmittedBody {
@@ -63,10 +63,10 @@ export interface ParsedBody {
 /** Parses a body into a batch on `dictionaries`, with every valid event and its services tallied. */
 export function parseBody(body: Buffer, limits: BodyLimits, dictionaries: Dictionaries): UnadmittedBody & { batch: EventBatch } {
   // Picked one by one: `limits` may be a route's ParseOptions, whose acceptService is not for parsing.
-  const { maxLineBytes, maxEvents, maxSecond, maxErrors, keepPathQuery } = limits;
-  const r = parseNdjson(body, { dictionaries, maxLineBytes, maxEvents, maxSecond, maxErrors, keepPathQuery, recordLines: true });
+  const { maxLineBytes, maxEvents, maxSecond, maxErrors, keepPathQuery, skipTopValues } = limits;
+  const r = parseNdjson(body, { dictionaries, maxLineBytes, maxEvents, maxSecond, maxErrors, keepPathQuery, skipTopValues, recordLines: true });
   const services = r.tooManyEvents ? [] : tallyServices(r.batch, r.lines ?? new Int32Array(0), dictionaries, maxErrors ?? Number.POSITIVE_INFINITY);
-  const topValues = r.tooManyEvents ? emptyTopValueCounts() : countTopValues(r.batch, r.topNames, dictionaries.service);
+  const topValues = r.tooManyEvents || skipTopValues === true ? emptyTopValueCounts() : countTopValues(r.batch, r.topNames, dictionaries.service);
   return { batch: r.batch, events: r.batch.length, rejected: r.rejected, errors: r.errors, tooManyEvents: r.tooManyEvents, services, topValues };
 }
 

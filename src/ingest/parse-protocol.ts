@@ -23,6 +23,7 @@ export interface WorkerRequest {
   maxSecond: number | undefined;
   maxErrors: number | undefined;
   keepPathQuery: boolean | undefined;
+  skipTopValues: boolean | undefined;
 }
 
 /** UnadmittedBody (parse-body.ts) and the body's delta, its arrays transferred. */

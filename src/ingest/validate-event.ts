@@ -113,6 +113,8 @@ export interface EventValidatorOptions {
   maxSecond?: number | undefined;
   /** Keep a path's query string (top values). Default false. */
   keepPathQuery?: boolean | undefined;
+  /** Intern no path or address (top values off). Default false. */
+  skipTopValues?: boolean | undefined;
 }
 
 export interface EventValidator {
@@ -144,10 +146,12 @@ class Validator implements EventValidator {
   readonly topNames: TopValueNames = { path: createInterner(), clientIp: createInterner() };
 
   private readonly keepPathQuery: boolean;
+  private readonly topValues: boolean;
 
-  constructor({ dictionaries, acceptService, maxSecond, keepPathQuery }: EventValidatorOptions) {
+  constructor({ dictionaries, acceptService, maxSecond, keepPathQuery, skipTopValues }: EventValidatorOptions) {
     this.dictionaries = dictionaries;
     this.keepPathQuery = keepPathQuery === true;
+    this.topValues = skipTopValues !== true;
     this.acceptService = acceptService;
     this.maxSecond = maxSecond ?? Number.POSITIVE_INFINITY;
   }
@@ -361,8 +365,8 @@ class Validator implements EventValidator {
     batch.product[n] = product;
     batch.flags[n] = shield | compute | ipv6;
     batch.clientCell[n] = clientIpKind === K_STRING ? clientCellOf(raw) : NO_CLIENT;
-    batch.path[n] = pathKind === K_STRING ? this.topValueId(raw, F.path, this.topNames.path) : -1;
-    batch.clientIp[n] = clientIpKind === K_STRING ? this.topValueId(raw, F.client_ip, this.topNames.clientIp) : -1;
+    batch.path[n] = pathKind === K_STRING && this.topValues ? this.topValueId(raw, F.path, this.topNames.path) : -1;
+    batch.clientIp[n] = clientIpKind === K_STRING && this.topValues ? this.topValueId(raw, F.client_ip, this.topNames.clientIp) : -1;
     batch.originStatus[n] = originStatus;
     batch.length = n + 1;
     return undefined;
