@@ -16,8 +16,10 @@
  * `--clients ab` runs each connection count without and then with them, on fresh servers, and
  * prints their cost as a ratio of the two runs.
  *
+ * `--top-values off` runs the server with RTM_TOP_VALUES=off (unique clients only).
+ *
  * Run: node --import tsx bench/ingest-peers.ts [--events 5000000] [--connections 4,8] [--seed 1]
- *      [--body-bytes 1048576] [--workers N] [--naive] [--profile DIR] [--clients off|on|ab]
+ *      [--body-bytes 1048576] [--workers N] [--naive] [--profile DIR] [--clients off|on|ab] [--top-values on|off]
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -43,13 +45,15 @@ const { values: args } = parseArgs({
     /** Writes the server's CPU profiles (main thread and workers) to this folder. */
     profile: { type: 'string' },
     clients: { type: 'string', default: 'off' },
+    /** RTM_TOP_VALUES of the server: `off` splits the cost of unique clients from that of the top values. */
+    'top-values': { type: 'string', default: 'on' },
   },
 });
 if (!['off', 'on', 'ab'].includes(args.clients)) throw new Error(`--clients must be off, on or ab, not ${args.clients}`);
 const EVENTS = Number(args.events);
 const CONNECTIONS = args.connections.split(',').map(Number);
 const TOKEN = 'rtm_bench_peers_token_0123456789abcdef0123456789abcdef';
-const COMMAND = `node --import tsx bench/ingest-peers.ts --events ${EVENTS} --connections ${args.connections}${args.workers === undefined ? '' : ` --workers ${args.workers}`}${args.clients === 'off' ? '' : ` --clients ${args.clients}`}`;
+const COMMAND = `node --import tsx bench/ingest-peers.ts --events ${EVENTS} --connections ${args.connections}${args.workers === undefined ? '' : ` --workers ${args.workers}`}${args.clients === 'off' ? '' : ` --clients ${args.clients}`}${args['top-values'] === 'on' ? '' : ` --top-values ${args['top-values']}`}`;
 
 /** utime + stime of a process, ms (Linux /proc). */
 function cpuMs(pid: number): number {
@@ -162,6 +166,7 @@ for (const connections of CONNECTIONS) {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-bench-peers-'));
     const env: Record<string, string> = { RTM_RATE_LIMIT_PER_SECOND: '100000' };
     if (args.workers !== undefined) env.RTM_INGEST_WORKERS = args.workers;
+  env.RTM_TOP_VALUES = args['top-values'];
     const server = await startChildServer({ dataDir, adminToken: TOKEN, env, nodeArgs: args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`],
       // The server's errors are the bench's to show (a 5xx in the read-back says nothing by itself).
       onLogLine: (line) => {
