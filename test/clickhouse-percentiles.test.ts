@@ -8,27 +8,21 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/config.ts';
-import { ADMIN_TOKEN, HARNESS_T0, startHarness, type Harness } from './support/app-harness.ts';
-import { startClickHouseCluster, type ClickHouseCluster } from './support/clickhouse-server.ts';
+import { ADMIN_TOKEN, HARNESS_T0, type Harness } from './support/app-harness.ts';
+import { startClickHouseNodes, type ClickHouseNodes } from './support/clickhouse-nodes.ts';
 import { arbitrarySize, arbitraryTime, exactMetric, expectClose, PERCENTILE_METRICS, percentileEventLine, type SentEvent } from './support/percentile-reference.ts';
 
 const NOW = Math.floor(HARNESS_T0 / 1000);
-let cluster: ClickHouseCluster;
-const nodes: Harness[] = [];
+let ch: ClickHouseNodes | undefined;
+let nodes: Harness[] = [];
 
 beforeAll(async () => {
-  cluster = await startClickHouseCluster(2, 'rtm_pct');
-  const env = { RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: cluster.shards.map((s) => s.url).join(','), RTM_CLICKHOUSE_CLUSTER: 'rtm_pct', RTM_CLICKHOUSE_DATABASE: 'rtm_pct' };
-  for (const id of ['pct-a', 'pct-b']) {
-    const parsed = loadConfig({ ...env, RTM_NODE_ID: id });
-    nodes.push(await startHarness({ config: { store: parsed.store, nodeId: parsed.nodeId } }));
-  }
+  ch = await startClickHouseNodes('rtm_pct', ['pct-a', 'pct-b']);
+  nodes = ch.nodes;
 }, 120_000);
 
 afterAll(async () => {
-  for (const n of nodes.splice(0)) await n.close();
-  await cluster?.stop();
+  await ch?.close();
 });
 
 const event = fc.record({

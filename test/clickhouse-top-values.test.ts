@@ -5,28 +5,22 @@
  * counts of both nodes, and one bound row per node and minute. Exact while the values fit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/config.ts';
 import { TOP_VALUES_BOUND } from '../src/model/top-values.ts';
-import { ADMIN_TOKEN, HARNESS_T0, startHarness, type Harness } from './support/app-harness.ts';
+import { ADMIN_TOKEN, HARNESS_T0, type Harness } from './support/app-harness.ts';
 import { clientAddress } from './support/client-reference.ts';
-import { startClickHouseCluster, type ClickHouseCluster } from './support/clickhouse-server.ts';
+import { startClickHouseNodes, type ClickHouseNodes } from './support/clickhouse-nodes.ts';
 
 const NOW = Math.floor(HARNESS_T0 / 1000);
-let cluster: ClickHouseCluster;
-const nodes: Harness[] = [];
+let ch: ClickHouseNodes | undefined;
+let nodes: Harness[] = [];
 
 beforeAll(async () => {
-  cluster = await startClickHouseCluster(2, 'rtm_top');
-  const env = { RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: cluster.shards.map((s) => s.url).join(','), RTM_CLICKHOUSE_CLUSTER: 'rtm_top', RTM_CLICKHOUSE_DATABASE: 'rtm_top' };
-  for (const id of ['top-a', 'top-b']) {
-    const parsed = loadConfig({ ...env, RTM_NODE_ID: id });
-    nodes.push(await startHarness({ config: { store: parsed.store, nodeId: parsed.nodeId } }));
-  }
+  ch = await startClickHouseNodes('rtm_top', ['top-a', 'top-b']);
+  nodes = ch.nodes;
 }, 120_000);
 
 afterAll(async () => {
-  for (const n of nodes.splice(0)) await n.close();
-  await cluster?.stop();
+  await ch?.close();
 });
 
 describe('top values across two nodes on a two-shard cluster', () => {
