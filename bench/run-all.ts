@@ -29,6 +29,9 @@ const SCRIPTS: readonly Script[] = [
   // Issue 8's yardstick: the peers' high-cardinality stream (5M events, 1.95M keys) through the
   // durable HTTP server, against agg.js scan-typed in the same run (~4-8 min at today's rate).
   { name: 'ingest-peers', nodeArgs: ['--import', 'tsx'], args: ['--events', '5000000', '--connections', '4'], timeoutS: 1500 },
+  // Issue 11: the cost of unique clients and top values: the same 1M events without and with
+  // client_ip and path, each on a fresh server in the same run (ratios of events/s and CPU).
+  { name: 'ingest-peers', nodeArgs: ['--import', 'tsx'], args: ['--events', '1000000', '--connections', '4', '--clients', 'ab'], timeoutS: 900 },
   // Where the server's CPU goes, piece by piece, on the same stream: a parse worker's job
   // (parse + aggregate) against the floor, and the store (one write per second, as live).
   { name: 'parse-peers', nodeArgs: ['--import', 'tsx'], args: ['--events', '1000000', '--rounds', '3'], timeoutS: 300 },
