@@ -17,9 +17,11 @@
  * prints their cost as a ratio of the two runs.
  *
  * `--top-values off` runs the server with RTM_TOP_VALUES=off (unique clients only).
+ * `--distributions ab` runs the same stream with RTM_DISTRIBUTIONS=off and then on (the cost of
+ * the percentile buckets and unique-client cells, with the window's bytes per edge key-second).
  *
  * Run: node --import tsx bench/ingest-peers.ts [--events 5000000] [--connections 4,8] [--seed 1]
- *      [--body-bytes 1048576] [--workers N] [--naive] [--profile DIR] [--clients off|on|ab] [--top-values on|off]
+ *      [--body-bytes 1048576] [--workers N] [--naive] [--profile DIR] [--clients off|on|ab] [--top-values on|off] [--distributions on|off|ab]
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -47,13 +49,17 @@ const { values: args } = parseArgs({
     clients: { type: 'string', default: 'off' },
     /** RTM_TOP_VALUES of the server: `off` splits the cost of unique clients from that of the top values. */
     'top-values': { type: 'string', default: 'on' },
+    /** RTM_DISTRIBUTIONS of the server; `ab`: without, then with, on the same stream (their cost). */
+    distributions: { type: 'string', default: 'on' },
   },
 });
 if (!['off', 'on', 'ab'].includes(args.clients)) throw new Error(`--clients must be off, on or ab, not ${args.clients}`);
+if (!['off', 'on', 'ab'].includes(args.distributions)) throw new Error(`--distributions must be off, on or ab, not ${args.distributions}`);
+if (args.clients === 'ab' && args.distributions === 'ab') throw new Error('--clients ab and --distributions ab: one comparison per run');
 const EVENTS = Number(args.events);
 const CONNECTIONS = args.connections.split(',').map(Number);
 const TOKEN = 'rtm_bench_peers_token_0123456789abcdef0123456789abcdef';
-const COMMAND = `node --import tsx bench/ingest-peers.ts --events ${EVENTS} --connections ${args.connections}${args.workers === undefined ? '' : ` --workers ${args.workers}`}${args.clients === 'off' ? '' : ` --clients ${args.clients}`}${args['top-values'] === 'on' ? '' : ` --top-values ${args['top-values']}`}`;
+const COMMAND = `node --import tsx bench/ingest-peers.ts --events ${EVENTS} --connections ${args.connections}${args.workers === undefined ? '' : ` --workers ${args.workers}`}${args.clients === 'off' ? '' : ` --clients ${args.clients}`}${args['top-values'] === 'on' ? '' : ` --top-values ${args['top-values']}`}${args.distributions === 'on' ? '' : ` --distributions ${args.distributions}`}`;
 
 /** utime + stime of a process, ms (Linux /proc). */
 function cpuMs(pid: number): number {
@@ -157,16 +163,34 @@ const floorCpuPerEvent = floor.seconds / EVENTS; // one core, all CPU
 
 const rows: BenchRow[] = [];
 let failed = false;
-const variants: ('without' | 'with')[] = args.clients === 'ab' ? ['without', 'with'] : args.clients === 'on' ? ['with'] : ['without'];
-const clientsFile = variants.includes('with') ? withClientsAndPaths(stream) : undefined;
+/** One server run: its stream, its settings, and how the rows name it. */
+interface Variant {
+  name: 'without' | 'with' | 'only';
+  label: string;
+  file: string;
+  env: Record<string, string>;
+}
+const clientsFile = args.clients === 'off' ? undefined : withClientsAndPaths(stream);
+const distributionsEnv = (on: boolean): Record<string, string> => ({ RTM_DISTRIBUTIONS: on ? 'on' : 'off' });
+const variants: Variant[] =
+  args.clients === 'ab'
+    ? [
+        { name: 'without', label: ' without client_ip and path', file: stream.eventsFile, env: distributionsEnv(args.distributions !== 'off') },
+        { name: 'with', label: ' with client_ip and path', file: clientsFile as string, env: distributionsEnv(args.distributions !== 'off') },
+      ]
+    : args.distributions === 'ab'
+      ? [
+          { name: 'without', label: ' without distributions', file: clientsFile ?? stream.eventsFile, env: distributionsEnv(false) },
+          { name: 'with', label: ' with distributions', file: clientsFile ?? stream.eventsFile, env: distributionsEnv(true) },
+        ]
+      : [{ name: 'only', label: `${clientsFile === undefined ? '' : ' with client_ip and path'}${args.distributions === 'off' ? ' without distributions' : ''}`, file: clientsFile ?? stream.eventsFile, env: distributionsEnv(args.distributions !== 'off') }];
 for (const connections of CONNECTIONS) {
-  const measured = new Map<string, { eps: number; perCpu: number; rss: number }>();
+  const measured = new Map<string, { eps: number; perCpu: number; rss: number; keyBytes: number }>();
   for (const variant of variants) {
-    const label = args.clients === 'off' ? '' : ` ${variant} client_ip and path`;
+    const { label } = variant;
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-bench-peers-'));
-    const env: Record<string, string> = { RTM_RATE_LIMIT_PER_SECOND: '100000' };
+    const env: Record<string, string> = { RTM_RATE_LIMIT_PER_SECOND: '100000', RTM_TOP_VALUES: args['top-values'], ...variant.env };
     if (args.workers !== undefined) env.RTM_INGEST_WORKERS = args.workers;
-  env.RTM_TOP_VALUES = args['top-values'];
     const server = await startChildServer({ dataDir, adminToken: TOKEN, env, nodeArgs: args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`],
       // The server's errors are the bench's to show (a 5xx in the read-back says nothing by itself).
       onLogLine: (line) => {
@@ -178,7 +202,7 @@ for (const connections of CONNECTIONS) {
       const cpu0 = cpuMs(pid);
       const threads0 = threadCpuMs(pid);
       const probe = startFreshnessProbe(server.url, TOKEN);
-      const run = await runClient({ url: server.url, token: TOKEN, file: variant === 'with' ? (clientsFile as string) : stream.eventsFile, connections, bodyBytes: Number(args['body-bytes']) });
+      const run = await runClient({ url: server.url, token: TOKEN, file: variant.file, connections, bodyBytes: Number(args['body-bytes']) });
       const freshness = await probe.stop();
       const cpu1 = cpuMs(pid);
       console.log(threadCpuLine(pid, threads0, threadCpuMs(pid)));
@@ -202,7 +226,7 @@ for (const connections of CONNECTIONS) {
           `server CPU ${((cpu1 - cpu0) / 1000).toFixed(1)} s, peak RSS ${rss.toFixed(0)} MiB; check: ${wrong.length === 0 ? 'every total equal' : `${wrong.length} mismatches, first ${wrong.slice(0, 3).join('; ')}`}`,
       );
       if (wrong.length > 0) failed = true;
-      measured.set(variant, { eps, perCpu, rss });
+      measured.set(variant.name, { eps, perCpu, rss, keyBytes: gauge('rtm_window_bytes') / gauge('rtm_window_edge_keys') });
       rows.push(
         {
           bench: 'ingest-peers',
@@ -241,14 +265,20 @@ for (const connections of CONNECTIONS) {
     }
   }
   const without = measured.get('without');
-  const withClients = measured.get('with');
-  if (without !== undefined && withClients !== undefined) {
+  const withThem = measured.get('with');
+  if (without !== undefined && withThem !== undefined) {
+    const what =
+      args.clients === 'ab'
+        ? 'cost of unique clients and top values (client_ip and path on every event)'
+        : 'cost of the distributions (percentile buckets and unique-client cells, RTM_DISTRIBUTIONS on / off) on the same stream';
     rows.push({
       bench: 'ingest-peers',
-      what: `cost of unique clients and top values (client_ip and path on every event), ${connections} connections: events/s and events per CPU-s with / without`,
-      value: `${ratio(withClients.eps, without.eps)} events/s, ${ratio(withClients.perCpu, without.perCpu)} per CPU-s; peak RSS ${withClients.rss.toFixed(0)} / ${without.rss.toFixed(0)} MiB`,
-      baseline: 'the same stream without client_ip and path, the run before',
-      target: `>= 0.8x (distributions cost at most 25%): ${withClients.perCpu >= 0.8 * without.perCpu ? 'yes' : 'no'}`,
+      what: `${what}, ${connections} connections: events/s, events per CPU-s, window bytes per edge key-second, with / without`,
+      value:
+        `${ratio(withThem.eps, without.eps)} events/s, ${ratio(withThem.perCpu, without.perCpu)} per CPU-s; ` +
+        `${withThem.keyBytes.toFixed(0)} / ${without.keyBytes.toFixed(0)} B per edge key-second; peak RSS ${withThem.rss.toFixed(0)} / ${without.rss.toFixed(0)} MiB`,
+      baseline: 'the run without, the run before',
+      target: `>= 0.8x per CPU-s (distributions cost at most 25%): ${withThem.perCpu >= 0.8 * without.perCpu ? 'yes' : 'no'}`,
     });
   }
 }

@@ -134,6 +134,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     onReplay: () => services.metrics.self.idempotentReplays.inc(),
     ...(config.topValues ? { onTopValues: (counts: TopValueCounts) => services.topValues.add(counts) } : {}),
     keepPathQuery: config.keepPathQuery,
+    distributions: config.distributions,
     onLines: (accepted, rejected, folded) => {
       ingestLines.inc({ outcome: 'accepted' }, accepted);
       ingestLines.inc({ outcome: 'rejected' }, rejected);

@@ -198,7 +198,7 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     logger,
     store: watermark.store,
     window: watermark.window,
-    aggregate: aggregateToDelta,
+    aggregate: (batches, dicts) => aggregateToDelta(batches, dicts, { distributions: config.distributions }),
     dictionaries: createDictionaries(),
     ...(idempotency ? { keys: idempotency } : {}),
     onApplied: (delta) => {

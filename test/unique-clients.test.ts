@@ -128,4 +128,27 @@ describe('unique clients (native query API)', () => {
     await h.services.store.compact();
     await check('store');
   }, 120_000);
+
+  it('records no distributions with RTM_DISTRIBUTIONS=off: percentiles null, unique_clients 0, every counter as ever', async () => {
+    const off = await startHarness({ config: { distributions: false } });
+    try {
+      const second = NOW - 300;
+      const lines = [1, 2, 3].map((i) => JSON.stringify({ timestamp: second + 0.5, service: 'uc-off', datacenter: 'FRA', domain: 'a.example', status: 200, time_ms: 10 * i, resp_body_bytes: 100, client_ip: clientAddress(i) }));
+      expect((await off.ingest(ADMIN_TOKEN, `${lines.join('\n')}\n`)).accepted).toBe(3);
+      await off.publishThrough(NOW);
+      for (const round of ['window and 1 s tier', 'after compaction']) {
+        if (round === 'after compaction') await off.services.store.compact();
+        const res = await off.inject({
+          method: 'POST',
+          url: '/rtm/v1/query',
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+          payload: { from: NOW - 3600, to: NOW, granularity: 'all', metrics: ['requests', 'body_size', 'edge_time_p50', 'unique_clients'], filters: [{ field: 'service', op: 'eq', value: 'uc-off' }] },
+        });
+        expect(res.statusCode, res.body).toBe(200);
+        expect(res.json().rows, round).toEqual([{ requests: 3, body_size: 300, edge_time_p50: null, unique_clients: 0 }]);
+      }
+    } finally {
+      await off.close();
+    }
+  });
 });

@@ -55,10 +55,21 @@ interface DistributionSums {
   sums: WideSlotSums;
   /** Origin rows: only origin time (their events are fetches). Edge rows: edge time, object size and, for fetches, origin time. */
   originOnly: boolean;
+  /** False: no distributions at all (AggregateOptions.distributions). */
+  record: boolean;
+}
+
+export interface AggregateOptions {
+  /**
+   * Record the distributions (percentile buckets and unique-client cells) in the edge and origin
+   * rows. Default true; false (config.distributions, RTM_DISTRIBUTIONS=off) keeps the counters only.
+   */
+  distributions?: boolean;
 }
 
 /** The delta of several batches: one row per key over all of them. */
-export function aggregateToDelta(batches: readonly EventBatch[], dicts: Dictionaries): Delta {
+export function aggregateToDelta(batches: readonly EventBatch[], dicts: Dictionaries, opts: AggregateOptions = {}): Delta {
+  const withDistributions = opts.distributions !== false;
   const live = batches.filter((b) => b.length > 0);
   const strings = new StringTableWriter();
   const edgeOut = new PartWriter(4);
@@ -66,8 +77,8 @@ export function aggregateToDelta(batches: readonly EventBatch[], dicts: Dictiona
   const dimensionOut = new PartWriter(5);
   if (live.length > 0) {
     const keyer = createBatchKeyer(live);
-    const edge = createSums(EDGE_TABLE, edgeSums, { sums: edgeDistSums, originOnly: false });
-    const origin = createSums(ORIGIN_TABLE, originSums, { sums: originDistSums, originOnly: true });
+    const edge = createSums(EDGE_TABLE, edgeSums, { sums: edgeDistSums, originOnly: false, record: withDistributions });
+    const origin = createSums(ORIGIN_TABLE, originSums, { sums: originDistSums, originOnly: true, record: withDistributions });
     const byMethod = createCounts(methodSums);
     const byStatus = createCounts(statusSums);
     for (const [which, b] of live.entries()) {
@@ -174,6 +185,7 @@ function createSums(table: CompiledTable, sums: SlotVectors, dist: DistributionS
   const width = table.fields.length;
   const wide = dist.sums;
   const originOnly = dist.originOnly;
+  const recordDistributions = dist.record;
   const originSlice = originOnly ? ORIGIN_ONLY : ORIGIN_TIME;
   const originLayout = originSlice.layout;
   const originOffset = originSlice.offset;
@@ -229,8 +241,8 @@ function createSums(table: CompiledTable, sums: SlotVectors, dist: DistributionS
           distSlot = slot;
         }
         // The distribution buckets (model/distributions.ts) of the event.
-        if ((fetched[i] as number) >= 0) wide.add(distSlot, originOffset + originLayout.bucketOf(originMs[i] as number), 1);
-        if (!originOnly) {
+        if (recordDistributions && (fetched[i] as number) >= 0) wide.add(distSlot, originOffset + originLayout.bucketOf(originMs[i] as number), 1);
+        if (recordDistributions && !originOnly) {
           wide.add(distSlot, EDGE_TIME.offset + timeLayout.bucketOf(timeMs[i] as number), 1);
           wide.add(distSlot, OBJECT_SIZE.offset + sizeLayout.bucketOf(body[i] as number), 1);
           const cell = client[i] as number;

@@ -11,6 +11,12 @@ describe('loadConfig', () => {
     expect(c.limits.maxBodyBytes).toBe(64 * 1024 * 1024);
     expect(c.retention.daySeconds).toBe(Number.POSITIVE_INFINITY);
   });
+  it('records distributions unless RTM_DISTRIBUTIONS=off', () => {
+    expect(loadConfig({}).distributions).toBe(true);
+    expect(loadConfig({ RTM_DISTRIBUTIONS: 'off' }).distributions).toBe(false);
+    expect(() => loadConfig({ RTM_DISTRIBUTIONS: '0' })).toThrow('RTM_DISTRIBUTIONS must be on or off, got "0"');
+  });
+
   it('counts top values unless RTM_TOP_VALUES=off', () => {
     expect(loadConfig({}).topValues).toBe(true);
     expect(loadConfig({ RTM_TOP_VALUES: 'off' }).topValues).toBe(false);

@@ -173,6 +173,13 @@ export interface Config {
    */
   topValues: boolean;
   /**
+   * Whether edge and origin rows record their distributions: the percentile buckets and the
+   * unique-client cells (about 10% and 10% of the ingest CPU: docs/benchmarks.md). Off, the
+   * percentile fields are absent or null and `unique_clients` is 0. Default true.
+   * `RTM_DISTRIBUTIONS=on|off`.
+   */
+  distributions: boolean;
+  /**
    * Worker threads that parse NDJSON ingest bodies (64 KiB and larger), so the main thread only
    * aggregates and commits. Default: cores - 1 (0 on one core); 0 parses on the main thread.
    * `RTM_INGEST_WORKERS`.
@@ -279,6 +286,7 @@ export function loadConfig(env: Env = process.env): Config {
     walFsync: env['RTM_WAL_FSYNC'] !== '0',
     keepPathQuery: pathQueryFrom(env),
     topValues: onOffFrom(env, 'RTM_TOP_VALUES', true),
+    distributions: onOffFrom(env, 'RTM_DISTRIBUTIONS', true),
     ingestWorkers: Math.min(64, Math.floor(intFrom(env, 'RTM_INGEST_WORKERS', Math.max(0, os.availableParallelism() - 1)))),
     duckdbMemoryBytes: budget.shares.duckdb,
     streamHeartbeatSeconds: positiveFrom(env, 'RTM_STREAM_HEARTBEAT_SECONDS', 15),

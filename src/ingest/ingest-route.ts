@@ -48,6 +48,8 @@ export interface IngestRouteOptions {
   idempotency?: IdempotencyKeys | undefined;
   /** Told of each request answered from a remembered Idempotency-Key (self-metrics). */
   onReplay?: () => void;
+  /** Whether parse workers record distributions (config.distributions); the pipeline's aggregate must agree. Default true. */
+  distributions?: boolean;
   /** Keep paths' query strings in the top values (config.keepPathQuery). Default false. */
   keepPathQuery?: boolean;
   /** Given the paths and client addresses of each body once its events are durable (the top-values tracker). */
@@ -211,6 +213,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
       maxSecond: clock ? Math.floor(clock.now() / 1000) + limits.maxFutureSeconds : undefined,
       keepPathQuery: opts.keepPathQuery,
       skipTopValues: opts.onTopValues === undefined,
+      skipDistributions: opts.distributions === false,
       // Asked once per distinct service of the body, after parsing (admission.ts).
       acceptService: (service) => {
         if (!canIngest(principal, service)) return `service "${service}": this token may not ingest events for this service`;

@@ -39,6 +39,8 @@ export interface ParseOptions {
   keepPathQuery?: boolean | undefined;
   /** Leave EventBatch.path and .clientIp at -1 (config.topValues off). Default false. */
   skipTopValues?: boolean | undefined;
+  /** For a parse worker's aggregation: record no distributions (config.distributions off). Default false. */
+  skipDistributions?: boolean | undefined;
 }
 
 export interface LineError {

@@ -26,7 +26,7 @@ import { parseNdjson, type LineError, type ParseOptions } from './ndjson-parser.
 import { DICTIONARY_NAMES, type DictionaryName } from './parse-protocol.ts';
 
 /** What parsing needs of the request: its limits, nothing of its token. */
-export type BodyLimits = Pick<ParseOptions, 'maxLineBytes' | 'maxEvents' | 'maxSecond' | 'maxErrors' | 'keepPathQuery' | 'skipTopValues'>;
+export type BodyLimits = Pick<ParseOptions, 'maxLineBytes' | 'maxEvents' | 'maxSecond' | 'maxErrors' | 'keepPathQuery' | 'skipTopValues' | 'skipDistributions'>;
 
 /** A body parsed, before admission. */
 export interface UnadmittedBody {
@@ -73,7 +73,7 @@ export function parseBody(body: Buffer, limits: BodyLimits, dictionaries: Dictio
 /** A parse worker's work: parseBody, then the batch aggregated into a delta (empty past maxEvents). */
 export function parseBodyToDelta(body: Buffer, limits: BodyLimits, dictionaries: Dictionaries): UnadmittedBody & { delta: Delta } {
   const { batch, ...parsed } = parseBody(body, limits, dictionaries);
-  return { ...parsed, delta: parsed.tooManyEvents ? emptyDelta() : aggregateToDelta([batch], dictionaries) };
+  return { ...parsed, delta: parsed.tooManyEvents ? emptyDelta() : aggregateToDelta([batch], dictionaries, { distributions: limits.skipDistributions !== true }) };
 }
 
 type Admit = Pick<ParseOptions, 'acceptService' | 'acceptKey' | 'maxErrors'>;

@@ -112,7 +112,7 @@ export function createParsePool({ workers, minBodyBytes = 64 * 1024, logger, wor
       // A copy of exactly the body's bytes (unpooled, not zero-filled first), moved to the worker.
       const bytes = Buffer.allocUnsafeSlow(body.length);
       body.copy(bytes);
-      const req: WorkerRequest = { id, body: bytes, maxLineBytes: opts.maxLineBytes, maxEvents: opts.maxEvents, maxSecond: opts.maxSecond, maxErrors: opts.maxErrors, keepPathQuery: opts.keepPathQuery, skipTopValues: opts.skipTopValues };
+      const req: WorkerRequest = { id, body: bytes, maxLineBytes: opts.maxLineBytes, maxEvents: opts.maxEvents, maxSecond: opts.maxSecond, maxErrors: opts.maxErrors, keepPathQuery: opts.keepPathQuery, skipTopValues: opts.skipTopValues, skipDistributions: opts.skipDistributions };
       const target = slot;
       return new Promise<ParsedBody>((resolve, reject) => {
         target.waiting.set(id, { opts, body, resolve, reject });

@@ -24,6 +24,7 @@ export interface WorkerRequest {
   maxErrors: number | undefined;
   keepPathQuery: boolean | undefined;
   skipTopValues: boolean | undefined;
+  skipDistributions: boolean | undefined;
 }
 
 /** UnadmittedBody (parse-body.ts) and the body's delta, its arrays transferred. */
