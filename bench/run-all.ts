@@ -32,6 +32,9 @@ const SCRIPTS: readonly Script[] = [
   // Issue 11: the cost of unique clients and top values: the same 1M events without and with
   // client_ip and path, each on a fresh server in the same run (ratios of events/s and CPU).
   { name: 'ingest-peers', nodeArgs: ['--import', 'tsx'], args: ['--events', '1000000', '--connections', '4', '--clients', 'ab'], timeoutS: 900 },
+  // ... and of the distributions themselves (percentile buckets and unique-client cells): the
+  // stream with client_ip and path on a server with RTM_DISTRIBUTIONS off, then on.
+  { name: 'ingest-peers', nodeArgs: ['--import', 'tsx'], args: ['--events', '1000000', '--connections', '4', '--clients', 'on', '--distributions', 'ab'], timeoutS: 900 },
   // Where the server's CPU goes, piece by piece, on the same stream: a parse worker's job
   // (parse + aggregate) against the floor, and the store (one write per second, as live).
   { name: 'parse-peers', nodeArgs: ['--import', 'tsx'], args: ['--events', '1000000', '--rounds', '3'], timeoutS: 300 },
