@@ -103,6 +103,14 @@ describe('dashboard', () => {
     expect(day.span).toBeGreaterThan(20 * 3600);
     expect(day.points).toBeGreaterThan(100);
     expect((await cardData('latency')).span).toBeGreaterThan(20 * 3600);
+    // The day's busiest paths and clients (demo traffic carries both), each with its count and bound.
+    await h.services.topValues.write();
+    await page.click('button[data-range="24h"]');
+    await page.waitForFunction(() => document.body.dataset['loaded'] === 'yes' && document.querySelectorAll('#paths tr.row').length > 0, undefined, { timeout: 30_000 });
+    const firstPath = await page.$eval('#paths tr.row td', (td) => td.textContent ?? '');
+    expect(firstPath).toMatch(/^\//);
+    expect(firstPath).not.toContain('?');
+    expect(await page.$$eval('#clients tr.row', (rows) => rows.length)).toBeGreaterThan(0);
 
     // Drill-down into a POP: its own charts.
     await page.click('#pops tr.row');

@@ -33,6 +33,9 @@ const METHODS = ['GET', 'GET', 'GET', 'GET', 'GET', 'HEAD', 'POST', 'PUT'] as co
 const BACKENDS = ['origin-a', 'origin-b'] as const;
 
 /** mulberry32: tiny, fast, good enough for traffic shapes. */
+/** Request paths of the demo (`%`: an object number); query strings are dropped when counted. */
+const DEMO_PATHS = ['/', '/index.html', '/img/%.jpg', '/css/site.css', '/js/app.js', '/api/v1/items?id=%', '/video/%/segment.ts', '/favicon.ico'];
+
 function createRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -55,6 +58,10 @@ export interface SyntheticTraffic {
 
 export function createSyntheticTraffic(options: SyntheticOptions = {}): SyntheticTraffic {
   const random = createRandom(options.seed ?? 1);
+  // Paths and client addresses from a stream of their own, so the other fields stay as they were for a seed.
+  const skewed = createRandom((options.seed ?? 1) + 7919);
+  /** 0 .. n-1, the low ones far more often (busiest paths and clients). */
+  const skewedIndex = (n: number): number => Math.floor(n * skewed() ** 3);
   const services = options.services ?? DEMO_SERVICES;
   const pops = options.datacenters ?? DEMO_POPS;
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
@@ -81,6 +88,9 @@ export function createSyntheticTraffic(options: SyntheticOptions = {}): Syntheti
       http: random() < 0.6 ? '2' : random() < 0.8 ? '1.1' : '3',
       ipv6: random() < 0.3,
     };
+    e['path'] = DEMO_PATHS[skewedIndex(DEMO_PATHS.length)]?.replace('%', String(skewedIndex(400))) ?? '/';
+    const client = skewedIndex(5000);
+    e['client_ip'] = `198.51.${client >> 8}.${client & 255}`;
     if (random() < 0.9) e['tls'] = random() < 0.7 ? '1.3' : '1.2';
     if (random() < 0.05) e['shield'] = true;
     if (random() < 0.02) e['waf'] = random() < 0.5 ? 'blocked' : 'logged';

@@ -82,6 +82,21 @@ function drawTable(el, totals, kind) {
       .join('');
 }
 
+/** Top paths or clients: each with its requests and the bound on their error (requests ± requests_error). */
+function drawTopValues(el, rows, field) {
+  const max = Math.max(1, ...rows.map((r) => r.requests));
+  el.innerHTML =
+    '<tr><th>' + (field === 'path' ? 'path' : 'client') + '</th><th>requests</th><th></th><th>±</th></tr>' +
+    (rows.length === 0
+      ? '<tr><td class="muted" colspan="4">none counted in whole minutes of this range yet</td></tr>'
+      : rows
+          .map((r) =>
+            '<tr class="row"><td>' + esc(r[field]) + '</td><td>' + si(r.requests) + '</td>' +
+            '<td class="bar"><span style="width:' + ((100 * r.requests) / max).toFixed(1) + '%"></span></td>' +
+            '<td>' + (r.requests_error === 0 ? 'exact' : si(r.requests_error)) + '</td></tr>')
+          .join(''));
+}
+
 function drawKpis(v) {
   const items = [
     ['requests/s', v.requests],
@@ -147,11 +162,17 @@ async function load() {
   const range = rangeQuery();
   const base = { ...range, filters: filters() };
   try {
-    const [history, byPop, byDomain, percentiles] = await Promise.all([
+    // Top values are written once a minute is over: a range of the last seconds may have none yet.
+    // They are kept per service (not per POP or domain): a drill-down shows the service's.
+    const top = (field) =>
+      api('/rtm/v1/query', { ...range, filters: [{ field: 'service', op: 'eq', value: state.service }], granularity: 'all', metrics: ['requests', 'requests_error'], groupBy: [field], limit: 10 }).catch(() => ({ rows: [] }));
+    const [history, byPop, byDomain, percentiles, byPath, byClient] = await Promise.all([
       api('/rtm/v1/query', { ...base, metrics: FIELDS }),
       api('/rtm/v1/query', { ...base, granularity: 'all', metrics: FIELDS, groupBy: ['datacenter'], orderBy: [{ metric: 'requests' }] }),
       api('/rtm/v1/query', { ...base, granularity: 'all', metrics: FIELDS, groupBy: ['domain'], orderBy: [{ metric: 'requests' }], limit: 10 }),
       api('/rtm/v1/query', { ...base, metrics: LATENCY }),
+      top('path'),
+      top('client_ip'),
     ]);
     if (generation !== state.generation) return;
     series = createSeries(BUCKET_SECONDS[history.granularity], state.range === 'live' ? RANGES.live : undefined);
@@ -165,6 +186,8 @@ async function load() {
     drawCharts();
     drawTable($('pops'), pops, 'datacenter');
     drawTable($('domains'), domains, 'domain');
+    drawTopValues($('paths'), byPath.rows, 'path');
+    drawTopValues($('clients'), byClient.rows, 'client_ip');
     const last = history.rows[history.rows.length - 1];
     drawKpis(last ? Object.fromEntries(FIELDS.map((f) => [f, last[f] / series.bucketSeconds])) : {});
     document.body.dataset.loaded = 'yes';
