@@ -88,6 +88,29 @@ describe('alerts', () => {
     expect(metrics).toMatch(/rtm_alerts_firing 0/);
   });
 
+  it('fires on a percentile: the p99 edge time of a service over its window', async () => {
+    const rule = { name: 'gamma p99', metric: 'edge_time_p99', filters: [{ field: 'service', op: 'eq', value: 'gamma' }], windowSeconds: 10, comparison: '>', threshold: 500, webhook: hookUrl };
+    const created = await h.inject({ method: 'POST', url: '/rtm/v1/alerts', headers: auth(), payload: rule });
+    expect(created.statusCode, created.body).toBe(201);
+    const before = received.length;
+    const s = now();
+    // 99 fast requests and one of 900 ms: nearest-rank p99 is the 99th, 10 ms (no alert); then 10 slow ones make it 900.
+    const timed = (ms: number): string => JSON.stringify({ timestamp: s + 0.5, service: 'gamma', datacenter: 'FRA', domain: 'g.example', status: 200, time_ms: ms });
+    await h.ingest(ADMIN_TOKEN, [...Array.from({ length: 99 }, () => timed(10)), timed(900)].join('\n'));
+    await h.publishThrough(s);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(received.length, 'no alert at a p99 of 10 ms').toBe(before);
+    h.clock.advance(1000);
+    const s2 = now();
+    await h.ingest(ADMIN_TOKEN, Array.from({ length: 10 }, () => JSON.stringify({ timestamp: s2 + 0.5, service: 'gamma', datacenter: 'FRA', domain: 'g.example', status: 200, time_ms: 900 })).join('\n'));
+    await h.publishThrough(s2);
+    await until(() => received.some((r) => r.alert.name === 'gamma p99' && r.status === 'firing'), 'the p99 firing notification');
+    const fired = received.find((r) => r.alert.name === 'gamma p99') as { value: number | null };
+    // 900 ms is a bound of its bucket (integers below 1,024 are exact).
+    expect(fired.value).toBe(900);
+    await h.inject({ method: 'DELETE', url: `/rtm/v1/alerts/${created.json().id as string}`, headers: auth() });
+  });
+
   it('checks rules like queries, and a token sees and deletes only its own', async () => {
     const bad = await h.inject({ method: 'POST', url: '/rtm/v1/alerts', headers: auth(), payload: { name: 'x', metric: 'nonsense', windowSeconds: 60, comparison: '>', threshold: 1, webhook: hookUrl } });
     expect(bad.statusCode).toBe(400);
