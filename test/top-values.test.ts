@@ -154,6 +154,15 @@ describe('top values (paths and client addresses per service and minute)', () =>
         const n = exact.get(r[dimension] as string) ?? 0;
         expect(Math.abs(n - (r.requests as number)), `${dimension} ${String(r[dimension])}`).toBeLessThanOrEqual(r.requests_error as number);
       }
+      // The same answer as CSV over GET (curl, Grafana's Infinity source).
+      const csv = await h.inject({
+        url: `/rtm/v1/query?from=${minute}&to=${minute + 60}&granularity=all&metrics=requests,requests_error&groupBy=${dimension}&filter=service:eq:${service}&limit=10`,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, accept: 'text/csv' },
+      });
+      expect(csv.statusCode, csv.body).toBe(200);
+      const lines = csv.body.trim().split('\r\n');
+      expect(lines[0]).toBe(`${dimension},requests,requests_error`);
+      expect(lines.slice(1)).toEqual(answered.map((r) => `${String(r[dimension])},${String(r.requests)},${String(r.requests_error)}`));
     }
   }, 120_000);
 
