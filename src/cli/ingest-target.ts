@@ -4,6 +4,7 @@
  * the same durable pipeline the server uses (DuckDB lets one process open the data dir, so a
  * running server must be sent to).
  */
+import type { TopValueCounts } from '../aggregate/top-value-counts.ts';
 import { Option, type Command } from 'commander';
 import pino from 'pino';
 import { readAdminTokenFile } from '../api/tokens.ts';
@@ -72,6 +73,7 @@ export async function openIngestTarget(opts: IngestTargetOptions, onRetry?: (att
     via: config.dataDir,
     maxSecond: () => Math.floor(systemClock.now() / 1000) + config.limits.maxFutureSeconds,
     close: () => services.close(),
+    ...(config.topValues ? { onTopValues: (counts: TopValueCounts) => services.topValues.add(counts) } : {}),
   });
   return { submitter, config };
 }

@@ -115,6 +115,8 @@ export interface EventValidatorOptions {
   keepPathQuery?: boolean | undefined;
   /** Intern no path or address (top values off). Default false. */
   skipTopValues?: boolean | undefined;
+  /** Where paths and addresses are interned; default new ones (a batch filled by several validators shares one). */
+  topNames?: TopValueNames | undefined;
 }
 
 export interface EventValidator {
@@ -143,13 +145,14 @@ class Validator implements EventValidator {
   private readonly pending: string[] = new Array<string>(FIELD_COUNT).fill('');
   private defaultMethod = -1;
   private defaultBackend = -1;
-  readonly topNames: TopValueNames = { path: createInterner(), clientIp: createInterner() };
+  readonly topNames: TopValueNames;
 
   private readonly keepPathQuery: boolean;
   private readonly topValues: boolean;
 
-  constructor({ dictionaries, acceptService, maxSecond, keepPathQuery, skipTopValues }: EventValidatorOptions) {
+  constructor({ dictionaries, acceptService, maxSecond, keepPathQuery, skipTopValues, topNames }: EventValidatorOptions) {
     this.dictionaries = dictionaries;
+    this.topNames = topNames ?? { path: createInterner(), clientIp: createInterner() };
     this.keepPathQuery = keepPathQuery === true;
     this.topValues = skipTopValues !== true;
     this.acceptService = acceptService;

@@ -113,7 +113,7 @@ export async function runImportOnWorker(opts: WorkerImportOptions): Promise<Impo
         case 'delta':
           deltasOut++;
           durable.push(
-            submitter.submit(m.delta, m.events).then(
+            submitter.submit(m.delta, m.events, m.topValues).then(
               (outcome) => {
                 events += outcome.accepted;
                 deltasOut--;

@@ -1,4 +1,5 @@
 /** The messages between `rtmetrics import` (main thread, import-parallel.ts) and its parse worker (import-worker.ts). */
+import type { TopValueCounts } from '../../aggregate/top-value-counts.ts';
 import type { Delta } from '../../model/delta.ts';
 import type { FormatOptions } from './formats.ts';
 import type { TallyResult } from './import-tally.ts';
@@ -27,7 +28,7 @@ export type FromImportWorker =
   /** A chunk is parsed: the worker takes another; the counts so far, for progress. */
   | { kind: 'chunkDone'; lines: number; rejected: number }
   /** `events` records aggregated (arrays moved). */
-  | { kind: 'delta'; delta: Delta; events: number }
+  | { kind: 'delta'; delta: Delta; events: number; topValues: TopValueCounts }
   /** The worker's tally, the distinct seconds it saw, and the file index of each of its errors. */
   | { kind: 'done'; tally: TallyResult; secondsSeen: number[]; errorFiles: number[] }
   /** A bug, not bad input (bad lines are in the tally). */

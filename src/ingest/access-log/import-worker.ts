@@ -34,8 +34,8 @@ const post = (m: FromImportWorker, transfer: ArrayBuffer[] = []): void => port.p
 const ship = (): void => {
   if (batcher.length === 0) return;
   const events = batcher.length;
-  const delta = batcher.take();
-  post({ kind: 'delta', delta, events }, deltaBuffers(delta));
+  const { delta, topValues } = batcher.take();
+  post({ kind: 'delta', delta, events, topValues }, deltaBuffers(delta));
 };
 
 // The batcher takes the validator's row: it is a SubmitBatch in parseLineInto's eyes.

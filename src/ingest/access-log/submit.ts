@@ -10,9 +10,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { aggregateToDelta } from '../../aggregate/aggregate-batch.ts';
-import { createEventBatch, type EventBatch } from '../../model/event.ts';
+import { countTopValues, type TopValueCounts } from '../../aggregate/top-value-counts.ts';
+import { createEventBatch, type EventBatch, type TopValueNames } from '../../model/event.ts';
 import type { Delta } from '../../model/delta.ts';
-import { createDictionaries, type Dictionaries } from '../../model/dictionary.ts';
+import { createDictionaries, createInterner, type Dictionaries } from '../../model/dictionary.ts';
 import { DICTIONARY_NAMES } from '../parse-protocol.ts';
 import { createRawEvent, F, K_ABSENT, K_FALSE, K_NUMBER, K_STRING, K_TRUE, type RawEvent } from '../raw-event.ts';
 import { createEventValidator, type EventValidator } from '../validate-event.ts';
@@ -57,8 +58,8 @@ export interface EventSubmitter {
 export interface DeltaSubmitter {
   /** The latest accepted second now (the route's clock-skew bound); +Infinity when none. */
   maxSecond(): number;
-  /** Resolves once `delta` (of `events` events) is durable. */
-  submit(delta: Delta, events: number): Promise<SubmitOutcome>;
+  /** Resolves once `delta` (of `events` events) is durable; its paths and client addresses then go to the top values. */
+  submit(delta: Delta, events: number, topValues?: TopValueCounts): Promise<SubmitOutcome>;
   /** Rows durable but not yet in the store: a reader waits while they are many (bounded memory). */
   backlogRows(): number;
   /** Writes the durable rows to the store now (instead of at the writer's next tick); resolves when written. */
@@ -109,6 +110,8 @@ export interface LocalSubmitterOptions {
   maxSecond?: () => number;
   via: string;
   close?: () => Promise<void>;
+  /** Given each batch's paths and client addresses once it is durable (Services.topValues). Default: not counted. */
+  onTopValues?: (counts: TopValueCounts) => void;
 }
 
 export function createLocalSubmitter(opts: LocalSubmitterOptions): EventSubmitter {
@@ -133,7 +136,7 @@ export function createLocalSubmitter(opts: LocalSubmitterOptions): EventSubmitte
 
   class LocalBatch implements SubmitBatch {
     readonly events: EventBatch;
-    private readonly validator = validatorFor();
+    readonly validator = validatorFor();
     constructor(readonly capacity: number) {
       const i = free.findIndex((b) => b.second.length === capacity);
       this.events = i >= 0 ? (free.splice(i, 1)[0] as EventBatch) : createEventBatch(capacity);
@@ -153,9 +156,13 @@ export function createLocalSubmitter(opts: LocalSubmitterOptions): EventSubmitte
     via: opts.via,
     createBatch: (capacity) => new LocalBatch(capacity),
     async submit(batch) {
-      const events = (batch as LocalBatch).events;
+      const local = batch as LocalBatch;
+      const events = local.events;
       const accepted = events.length;
+      // Counted before the pipeline takes the batch (it is reused once aggregated), added once durable.
+      const topValues = accepted > 0 && opts.onTopValues ? countTopValues(events, local.validator.topNames, ingest.dictionaries.service) : undefined;
       if (accepted > 0) await ingest.ingest(events);
+      if (topValues) opts.onTopValues?.(topValues);
       // Aggregated and durable: nothing refers to its rows any more. Two suffice (one filling, one in flight).
       if (free.length < 2) free.push(events);
       return { accepted, rejected: 0, errors: [] };
@@ -163,8 +170,9 @@ export function createLocalSubmitter(opts: LocalSubmitterOptions): EventSubmitte
     durableMark: () => ingest.stats().appliedLsn,
     deltas: {
       maxSecond: () => opts.maxSecond?.() ?? Number.POSITIVE_INFINITY,
-      async submit(delta, events) {
+      async submit(delta, events, topValues) {
         await ingest.ingestDelta(delta);
+        if (topValues) opts.onTopValues?.(topValues);
         return { accepted: events, rejected: 0, errors: [] };
       },
       backlogRows: () => ingest.stats().pendingRows,
@@ -182,8 +190,8 @@ export interface DeltaBatcher {
   readonly length: number;
   /** Checks a record with the ingest validator (bounded by `maxSecond`) into the batch; undefined, or why it is rejected. */
   add(rec: LogRecord, maxSecond: number): string | undefined;
-  /** The added records aggregated into one Delta (names in its own string table); the batch starts again empty. */
-  take(): Delta;
+  /** The added records aggregated into one Delta (names in its own string table), with their top values; the batch starts again empty. */
+  take(): { delta: Delta; topValues: TopValueCounts };
 }
 
 /**
@@ -195,6 +203,8 @@ export function createDeltaBatcher(capacity: number): DeltaBatcher {
   const raw = createRawEvent();
   const events = createEventBatch(capacity);
   let dictionaries = createDictionaries();
+  /** The batch's paths and addresses (one set for the batch, whichever validator added an event). */
+  let topNames: TopValueNames = { path: createInterner(), clientIp: createInterner() };
   let validator: EventValidator | undefined;
   let validatorMaxSecond = Number.NaN;
   return {
@@ -204,7 +214,7 @@ export function createDeltaBatcher(capacity: number): DeltaBatcher {
     add(rec, maxSecond) {
       if (events.length >= capacity) throw new RangeError('batch is full');
       if (validator === undefined || maxSecond !== validatorMaxSecond) {
-        validator = createEventValidator({ dictionaries, maxSecond });
+        validator = createEventValidator({ dictionaries, maxSecond, topNames });
         validatorMaxSecond = maxSecond;
       }
       fillRaw(raw, rec);
@@ -212,6 +222,10 @@ export function createDeltaBatcher(capacity: number): DeltaBatcher {
     },
     take() {
       const delta = aggregateToDelta([events], dictionaries);
+      const topValues = countTopValues(events, topNames, dictionaries.service);
+      // New names for the next batch, and a validator on them (its byte caches hold ids of these).
+      topNames = { path: createInterner(), clientIp: createInterner() };
+      validator = undefined;
       events.length = 0;
       let held = 0;
       for (const d of DICTIONARY_NAMES) held += dictionaries[d].size;
@@ -220,7 +234,7 @@ export function createDeltaBatcher(capacity: number): DeltaBatcher {
         dictionaries = createDictionaries();
         validator = undefined;
       }
-      return delta;
+      return { delta, topValues };
     },
   };
 }
