@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { createSyntheticTraffic } from '../demo/synthetic-traffic.ts';
-import { parseNdjson } from '../ingest/ndjson-parser.ts';
+import { feedDemoTraffic } from './feed-demo-traffic.ts';
 import { resolveAdminToken } from '../api/tokens.ts';
 import { startServer } from '../main.ts';
 import { startOrExit, stopOnSignals } from './serve.ts';
@@ -25,13 +25,7 @@ export function registerDemoCommand(program: Command): void {
       const timer = setInterval(() => {
         const now = services.clock.now() / 1000;
         const count = Math.max(1, Math.round((rate * tickMs) / 1000));
-        const body = Buffer.from(traffic.ndjson(now - tickMs / 1000, count));
-        const parsed = parseNdjson(body, {
-          dictionaries: services.ingest.dictionaries,
-          maxLineBytes: config.limits.maxLineBytes,
-          maxEvents: config.limits.maxEventsPerRequest,
-        });
-        services.ingest.ingest(parsed.batch).catch((err: unknown) => services.logger.error({ err }, 'demo ingest failed'));
+        void feedDemoTraffic(services, traffic.ndjson(now - tickMs / 1000, count));
       }, tickMs);
       const token = resolveAdminToken(config, services.logger);
       process.stdout.write(
