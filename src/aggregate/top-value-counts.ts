@@ -57,12 +57,11 @@ export function countTopValues(batch: EventBatch, names: TopValueNames, services
     const second = batch.second[i] as number;
     const minute = second - (((second % 60) + 60) % 60);
     key[0] = batch.service[i] as number;
-    for (let d = 0; d < 2 * columns.length; d++) {
-      // d < 2: the event itself (its count per dimension); then its values.
-      const dimension = d % columns.length;
-      const value = d < columns.length ? EVENTS : ((columns[dimension] as Int32Array)[i] as number);
+    for (let d = -1; d < columns.length; d++) {
+      // d = -1: the event itself (one count, written out for every dimension); then its values.
+      const value = d < 0 ? EVENTS : ((columns[d] as Int32Array)[i] as number);
       if (value < 0) continue;
-      key[1] = dimension;
+      key[1] = d < 0 ? 0 : d;
       key[2] = value;
       const slot = index.slotOf(minute, key, 0);
       if (slot >= counts.length) {
@@ -76,6 +75,7 @@ export function countTopValues(batch: EventBatch, names: TopValueNames, services
   const strings: string[] = [];
   const serviceAt = new Map<number, number>();
   const valueAt = [new Map<number, number>(), new Map<number, number>()];
+  const boundAt = new Map<number, number>();
   const interners = [names.path, names.clientIp];
   const stringOf = (memo: Map<number, number>, id: number, name: (id: number) => string): number => {
     let at = memo.get(id);
@@ -90,18 +90,21 @@ export function countTopValues(batch: EventBatch, names: TopValueNames, services
   const order = Array.from({ length: index.size }, (_, slot) => slot).sort(
     (a, b) => (index.keys[a * 3] as number) - (index.keys[b * 3] as number) || (index.seconds[a] as number) - (index.seconds[b] as number),
   );
-  const entries = new Float64Array(index.size * ENTRY_WIDTH);
-  for (let k = 0; k < order.length; k++) {
-    const slot = order[k] as number;
-    const d = index.keys[slot * 3 + 1] as number;
-    const at = k * ENTRY_WIDTH;
-    entries[at] = stringOf(serviceAt, index.keys[slot * 3] as number, (id) => services.name(id));
-    entries[at + 1] = index.seconds[slot] as number;
-    entries[at + 2] = d;
-    entries[at + 3] = stringOf(valueAt[d] as Map<number, number>, index.keys[slot * 3 + 2] as number, (id) => (id === EVENTS ? TOP_VALUES_BOUND : (interners[d] as Interner).name(id)));
-    entries[at + 4] = counts[slot] as number;
+  const out: number[] = [];
+  for (const slot of order) {
+    const service = stringOf(serviceAt, index.keys[slot * 3] as number, (id) => services.name(id));
+    const minute = index.seconds[slot] as number;
+    const id = index.keys[slot * 3 + 2] as number;
+    const count = counts[slot] as number;
+    if (id === EVENTS) {
+      const bound = stringOf(boundAt, 0, () => TOP_VALUES_BOUND);
+      for (let d = 0; d < columns.length; d++) out.push(service, minute, d, bound, count);
+    } else {
+      const d = index.keys[slot * 3 + 1] as number;
+      out.push(service, minute, d, stringOf(valueAt[d] as Map<number, number>, id, (v) => (interners[d] as Interner).name(v)), count);
+    }
   }
-  return { strings, entries };
+  return { strings, entries: Float64Array.from(out) };
 }
 
 /** `counts` without the entries of `refused` services. */
