@@ -9,7 +9,6 @@
  * the same reason from either reader; nothing is interned
  * until every check passed, so a rejected line adds no names to the dictionaries.
  */
-import { createInterner } from '../model/dictionary.ts';
 import { normalizePath } from '../model/top-values.ts';
 import type { Dictionaries, Interner } from '../model/dictionary.ts';
 import {
@@ -23,6 +22,7 @@ import {
   PRODUCT_VALUES,
   TLS_VALUES,
   WAF_VALUES,
+  createTopValueNames,
   type EventBatch,
   type TopValueNames,
 } from '../model/event.ts';
@@ -152,7 +152,7 @@ class Validator implements EventValidator {
 
   constructor({ dictionaries, acceptService, maxSecond, keepPathQuery, skipTopValues, topNames }: EventValidatorOptions) {
     this.dictionaries = dictionaries;
-    this.topNames = topNames ?? { path: createInterner(), clientIp: createInterner() };
+    this.topNames = topNames ?? createTopValueNames();
     this.keepPathQuery = keepPathQuery === true;
     this.topValues = skipTopValues !== true;
     this.acceptService = acceptService;

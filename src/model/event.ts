@@ -4,7 +4,7 @@
  */
 
 /** `cache` values, in code order: the code is the index. Default `pass`. */
-import type { Interner } from './dictionary.ts';
+import { createInterner, type Interner } from './dictionary.ts';
 
 export const CACHE_VALUES = ['hit', 'miss', 'pass', 'synth', 'error'] as const;
 export type CacheOutcome = (typeof CACHE_VALUES)[number];
@@ -97,6 +97,8 @@ export interface TopValueNames {
   path: Interner;
   clientIp: Interner;
 }
+
+export const createTopValueNames = (): TopValueNames => ({ path: createInterner(), clientIp: createInterner() });
 
 /** Allocates a batch able to hold `capacity` events; `length` starts at 0. */
 export function createEventBatch(capacity: number): EventBatch {

@@ -11,9 +11,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { aggregateToDelta } from '../../aggregate/aggregate-batch.ts';
 import { countTopValues, type TopValueCounts } from '../../aggregate/top-value-counts.ts';
-import { createEventBatch, type EventBatch, type TopValueNames } from '../../model/event.ts';
+import { createEventBatch, createTopValueNames, type EventBatch, type TopValueNames } from '../../model/event.ts';
 import type { Delta } from '../../model/delta.ts';
-import { createDictionaries, createInterner, type Dictionaries } from '../../model/dictionary.ts';
+import { createDictionaries, type Dictionaries } from '../../model/dictionary.ts';
 import { DICTIONARY_NAMES } from '../parse-protocol.ts';
 import { createRawEvent, F, K_ABSENT, K_FALSE, K_NUMBER, K_STRING, K_TRUE, type RawEvent } from '../raw-event.ts';
 import { createEventValidator, type EventValidator } from '../validate-event.ts';
@@ -204,7 +204,7 @@ export function createDeltaBatcher(capacity: number): DeltaBatcher {
   const events = createEventBatch(capacity);
   let dictionaries = createDictionaries();
   /** The batch's paths and addresses (one set for the batch, whichever validator added an event). */
-  let topNames: TopValueNames = { path: createInterner(), clientIp: createInterner() };
+  let topNames: TopValueNames = createTopValueNames();
   let validator: EventValidator | undefined;
   let validatorMaxSecond = Number.NaN;
   return {
@@ -224,7 +224,7 @@ export function createDeltaBatcher(capacity: number): DeltaBatcher {
       const delta = aggregateToDelta([events], dictionaries);
       const topValues = countTopValues(events, topNames, dictionaries.service);
       // New names for the next batch, and a validator on them (its byte caches hold ids of these).
-      topNames = { path: createInterner(), clientIp: createInterner() };
+      topNames = createTopValueNames();
       validator = undefined;
       events.length = 0;
       let held = 0;
