@@ -5,7 +5,7 @@
  * per (datacenter, backend) (Origin Inspector). Each group's values are one Float64Array in
  * EDGE_PERCENTILE_NAMES (ORIGIN_PERCENTILE_NAMES) order, NaN where nothing was counted.
  */
-import { BucketCounts, CLIENT_CELLS_OFFSET, EDGE_DISTRIBUTIONS, EDGE_PERCENTILE_NAMES, ORIGIN_DISTRIBUTIONS, ORIGIN_PERCENTILE_NAMES, type DistributionSlice } from '../model/distributions.ts';
+import { BucketCounts, CLIENT_CELLS_OFFSET, EDGE_DISTRIBUTIONS, EDGE_PERCENTILE_NAMES, ORIGIN_DISTRIBUTIONS, type DistributionSlice } from '../model/distributions.ts';
 import type { ChannelPercentiles, DomainPercentiles, OriginPercentiles, PercentileValues } from './realtime-source.ts';
 import { RowCursor, type SecondRows, visitVector } from './sparse-rows.ts';
 
@@ -33,12 +33,6 @@ function eachRow(rows: SecondRows, slot: number, add: (outer: number, inner: num
   }
 }
 
-const valuesOf = (b: BucketCounts, slices: readonly DistributionSlice[] = EDGE_DISTRIBUTIONS, n = EDGE_PERCENTILE_NAMES.length): Float64Array => {
-  const out = new Float64Array(n);
-  b.percentilesInto(slices, out, 0);
-  return out;
-};
-
 const counter = <K>(m: Map<K, BucketCounts>, k: K): BucketCounts => {
   let b = m.get(k);
   if (b === undefined) m.set(k, (b = new BucketCounts()));
@@ -52,11 +46,11 @@ export function channelPercentiles(rows: SecondRows, slot: number, names: readon
     total.add(ids, counts);
     counter(byOuter, outer).add(ids, counts);
   });
-  return { aggregated: valuesOf(total), byDatacenter: new Map([...byOuter].map(([o, b]) => [names[o] as string, valuesOf(b)])) };
+  return { aggregated: total.percentiles(EDGE_DISTRIBUTIONS), byDatacenter: new Map([...byOuter].map(([o, b]) => [names[o] as string, b.percentiles(EDGE_DISTRIBUTIONS)])) };
 }
 
 /** Per inner key (domain, backend) over all datacenters, and per (datacenter, inner key). */
-function nestedPercentiles(rows: SecondRows, slot: number, names: readonly string[], slices: readonly DistributionSlice[], n: number): { byInner: Map<string, PercentileValues>; byDatacenter: Map<string, Map<string, PercentileValues>> } {
+function nestedPercentiles(rows: SecondRows, slot: number, names: readonly string[], slices: readonly DistributionSlice[]): { byInner: Map<string, PercentileValues>; byDatacenter: Map<string, Map<string, PercentileValues>> } {
   const byInner = new Map<number, BucketCounts>();
   const byLeaf = new Map<number, Map<number, BucketCounts>>();
   eachRow(rows, slot, (outer, inner, ids, counts) => {
@@ -66,19 +60,19 @@ function nestedPercentiles(rows: SecondRows, slot: number, names: readonly strin
     counter(m, inner).add(ids, counts);
   });
   return {
-    byInner: new Map([...byInner].map(([i, b]) => [names[i] as string, valuesOf(b, slices, n)])),
-    byDatacenter: new Map([...byLeaf].map(([o, m]) => [names[o] as string, new Map([...m].map(([i, b]) => [names[i] as string, valuesOf(b, slices, n)]))])),
+    byInner: new Map([...byInner].map(([i, b]) => [names[i] as string, b.percentiles(slices)])),
+    byDatacenter: new Map([...byLeaf].map(([o, m]) => [names[o] as string, new Map([...m].map(([i, b]) => [names[i] as string, b.percentiles(slices)]))])),
   };
 }
 
 export function domainPercentiles(rows: SecondRows, slot: number, names: readonly string[]): DomainPercentiles {
-  const p = nestedPercentiles(rows, slot, names, EDGE_DISTRIBUTIONS, EDGE_PERCENTILE_NAMES.length);
+  const p = nestedPercentiles(rows, slot, names, EDGE_DISTRIBUTIONS);
   return { byDomain: p.byInner, byDatacenter: p.byDatacenter };
 }
 
 /** Origin time per backend and per (datacenter, backend), from a second's origin rows. */
 export function originPercentiles(rows: SecondRows, slot: number, names: readonly string[]): OriginPercentiles {
-  const p = nestedPercentiles(rows, slot, names, ORIGIN_DISTRIBUTIONS, ORIGIN_PERCENTILE_NAMES.length);
+  const p = nestedPercentiles(rows, slot, names, ORIGIN_DISTRIBUTIONS);
   return { byBackend: p.byInner, byDatacenter: p.byDatacenter };
 }
 

@@ -236,6 +236,12 @@ export class BucketCounts {
       this.counts.set(id, (this.counts.get(id) ?? 0) + (counts[k] as number));
     }
   }
+  /** Every percentile of `slices`, in percentileDefs(slices) order, in a new array (NaN where a slice counted nothing). */
+  percentiles(slices: readonly DistributionSlice[]): Float64Array {
+    const out = new Float64Array(slices.length * PERCENTILES.length);
+    this.percentilesInto(slices, out, 0);
+    return out;
+  }
   /** Every percentile of `slices` into out[at...] (percentilesInto). */
   percentilesInto(slices: readonly DistributionSlice[], out: Float64Array, at: number): void {
     const ids = Float64Array.from(this.counts.keys()).sort();

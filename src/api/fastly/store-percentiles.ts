@@ -4,14 +4,8 @@
  * service per (second, datacenter), (second, datacenter, domain) or (second, datacenter, backend).
  */
 import type { ChannelSecond, DomainSecond, OriginSecond, PercentileValues } from '../../aggregate/realtime-source.ts';
-import { BucketCounts, EDGE_DISTRIBUTIONS, EDGE_PERCENTILE_NAMES, ORIGIN_DISTRIBUTIONS, ORIGIN_PERCENTILE_NAMES, type DistributionSlice } from '../../model/distributions.ts';
+import { BucketCounts, EDGE_DISTRIBUTIONS, ORIGIN_DISTRIBUTIONS, type DistributionSlice } from '../../model/distributions.ts';
 import type { DistributionRow } from '../../store/store.ts';
-
-const valuesOf = (b: BucketCounts, slices: readonly DistributionSlice[] = EDGE_DISTRIBUTIONS, n = EDGE_PERCENTILE_NAMES.length): Float64Array => {
-  const out = new Float64Array(n);
-  b.percentilesInto(slices, out, 0);
-  return out;
-};
 
 function counter<K>(m: Map<K, BucketCounts>, k: K): BucketCounts {
   let b = m.get(k);
@@ -36,14 +30,14 @@ export function attachChannelPercentiles(seconds: ChannelSecond[], rows: readonl
   for (const s of seconds) {
     const t = total.get(s.second);
     if (t === undefined) continue;
-    s.percentiles = { aggregated: valuesOf(t), byDatacenter: new Map([...(byDc.get(s.second) ?? [])].map(([dc, b]) => [dc, valuesOf(b)])) };
+    s.percentiles = { aggregated: t.percentiles(EDGE_DISTRIBUTIONS), byDatacenter: new Map([...(byDc.get(s.second) ?? [])].map(([dc, b]) => [dc, b.percentiles(EDGE_DISTRIBUTIONS)])) };
   }
 }
 
 type Nested = { byInner: Map<string, PercentileValues>; byDatacenter: Map<string, Map<string, PercentileValues>> };
 
 /** Per second: the percentiles per inner key (domain, backend) and per (datacenter, inner key), from rows grouped by (datacenter, inner). */
-function nestedBySecond(rows: readonly DistributionRow[], slices: readonly DistributionSlice[], n: number): Map<number, Nested> {
+function nestedBySecond(rows: readonly DistributionRow[], slices: readonly DistributionSlice[]): Map<number, Nested> {
   const byInner = new Map<number, Map<string, BucketCounts>>();
   const byLeaf = new Map<number, Map<string, Map<string, BucketCounts>>>();
   for (const r of rows) {
@@ -54,8 +48,8 @@ function nestedBySecond(rows: readonly DistributionRow[], slices: readonly Distr
   const out = new Map<number, Nested>();
   for (const [second, d] of byInner) {
     out.set(second, {
-      byInner: new Map([...d].map(([inner, b]) => [inner, valuesOf(b, slices, n)])),
-      byDatacenter: new Map([...(byLeaf.get(second) ?? [])].map(([dc, m]) => [dc, new Map([...m].map(([inner, b]) => [inner, valuesOf(b, slices, n)]))])),
+      byInner: new Map([...d].map(([inner, b]) => [inner, b.percentiles(slices)])),
+      byDatacenter: new Map([...(byLeaf.get(second) ?? [])].map(([dc, m]) => [dc, new Map([...m].map(([inner, b]) => [inner, b.percentiles(slices)]))])),
     });
   }
   return out;
@@ -63,7 +57,7 @@ function nestedBySecond(rows: readonly DistributionRow[], slices: readonly Distr
 
 /** Sets `percentiles` on each domain second that has rows (grouped by datacenter, domain). */
 export function attachDomainPercentiles(seconds: DomainSecond[], rows: readonly DistributionRow[]): void {
-  const by = nestedBySecond(rows, EDGE_DISTRIBUTIONS, EDGE_PERCENTILE_NAMES.length);
+  const by = nestedBySecond(rows, EDGE_DISTRIBUTIONS);
   for (const s of seconds) {
     const p = by.get(s.second);
     if (p !== undefined) s.percentiles = { byDomain: p.byInner, byDatacenter: p.byDatacenter };
@@ -72,7 +66,7 @@ export function attachDomainPercentiles(seconds: DomainSecond[], rows: readonly 
 
 /** Sets `percentiles` on each origin second that has rows (originDist grouped by datacenter, backend). */
 export function attachOriginPercentiles(seconds: OriginSecond[], rows: readonly DistributionRow[]): void {
-  const by = nestedBySecond(rows, ORIGIN_DISTRIBUTIONS, ORIGIN_PERCENTILE_NAMES.length);
+  const by = nestedBySecond(rows, ORIGIN_DISTRIBUTIONS);
   for (const s of seconds) {
     const p = by.get(s.second);
     if (p !== undefined) s.percentiles = { byBackend: p.byInner, byDatacenter: p.byDatacenter };
