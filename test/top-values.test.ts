@@ -225,4 +225,26 @@ describe('top values (paths and client addresses per service and minute)', () =>
       await off.close();
     }
   });
+
+  it('ranks the busiest domains of a minute exactly: requests_error 0 from the exact edge counters', async () => {
+    const service = 'top-domains';
+    const minute = minuteOf(NOW - 400);
+    const perDomain = [9, 5, 3, 1];
+    const lines = perDomain.flatMap((n, d) => Array.from({ length: n }, (_, i) => JSON.stringify({ timestamp: minute + i, service, datacenter: 'FRA', domain: `d${d}.example`, status: 200 })));
+    expect((await h.ingest(ADMIN_TOKEN, `${lines.join('\n')}\n`)).accepted).toBe(lines.length);
+    await h.publishThrough(NOW);
+    const res = await h.inject({
+      method: 'POST',
+      url: '/rtm/v1/query',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      payload: { from: minute, to: minute + 60, granularity: 'all', metrics: ['requests', 'requests_error'], groupBy: ['domain'], filters: [{ field: 'service', op: 'eq', value: service }], orderBy: [{ metric: 'requests' }], limit: 2 },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    // The two busiest, then the rest summed in the `other` row (totals stay exact).
+    expect(res.json().rows).toEqual([
+      { domain: 'd0.example', requests: 9, requests_error: 0 },
+      { domain: 'd1.example', requests: 5, requests_error: 0 },
+      { domain: null, other: true, requests: 4, requests_error: 0 },
+    ]);
+  });
 });

@@ -69,6 +69,15 @@ const edge: MetricDef[] = [
   sum('edge', 'bandwidth', ['resp_header_bytes', 'resp_body_bytes', 'bereq_header_bytes', 'bereq_body_bytes'], 'resp_header_bytes + resp_body_bytes + bereq_header_bytes + bereq_body_bytes'),
   sum('edge', 'resp_bytes', ['resp_header_bytes', 'resp_body_bytes'], 'resp_header_bytes + resp_body_bytes'),
   counter('edge', 'header_size', 'resp_header_bytes', 'alias of resp_header_bytes'),
+  {
+    // Top-N over the edge keys (busiest domains, POPs) is ranked from exact counters: its bound is
+    // 0, served under the name the top values of path and client_ip use for theirs.
+    name: 'requests_error',
+    family: 'edge',
+    inputs: ['requests'],
+    compute: () => 0,
+    description: 'the error bound of requests: 0, edge counts are exact (groupBy path or client_ip serve their own)',
+  },
   counter('edge', 'body_size', 'resp_body_bytes', 'alias of resp_body_bytes'),
   {
     name: 'edge_hit_ratio',
