@@ -73,10 +73,6 @@ export class SlotVectors implements SlotSums {
     const buf = out.vec;
     let pos = writeVarint(buf, out.vecLength, nonZero);
     let last = -1;
-    const put = (f: number, v: number): void => {
-      pos = writeSparseEntry(buf, pos, f - last - 1, v);
-      last = f;
-    };
     for (let w = 0; w < words; w++) {
       let b = bits[wbase + w] as number;
       bits[wbase + w] = 0;
@@ -86,12 +82,18 @@ export class SlotVectors implements SlotSums {
         const f = (w << 5) + (31 - Math.clz32(low));
         const v = slab[base + f] as number;
         slab[base + f] = 0;
-        if (v !== 0) put(f, v);
+        if (v !== 0) {
+          pos = writeSparseEntry(buf, pos, f - last - 1, v);
+          last = f;
+        }
       }
     }
     for (let k = 0; k < extra; k++) {
       const v = (takenSums as Float64Array)[k] as number;
-      if (v !== 0) put(offset + ((takenIds as Uint32Array)[k] as number), v);
+      if (v === 0) continue;
+      const f = offset + ((takenIds as Uint32Array)[k] as number);
+      pos = writeSparseEntry(buf, pos, f - last - 1, v);
+      last = f;
     }
     out.vecLength = pos;
   }

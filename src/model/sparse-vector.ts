@@ -147,28 +147,40 @@ export function addSparseVector(bytes: Uint8Array, into: Float64Array): void {
  * follows the non-zero fields, not the width. Throws a RangeError on malformed bytes.
  */
 export function addSparseTracked(buf: Uint8Array, start: number, end: number, length: number, into: Float64Array, seen: Uint8Array, touched: Uint32Array, count: number): number {
+  // The varints are read inline (no closure: this runs for every row the rollups fold, and a
+  // closure per call costs an allocation, plus a defineProperty under tsx's keepNames).
   let pos = start;
-  const varint = (): number => {
-    let v = 0;
-    let scale = 1;
-    for (;;) {
-      if (pos >= end) throw new RangeError('vector ends early');
-      const b = buf[pos++] as number;
-      v += (b & 127) * scale;
-      if (b < 128) return v;
-      scale *= 128;
-      if (scale > 2 ** 56) throw new RangeError('vector varint too long');
-    }
-  };
   let index = -1;
   let touchedCount = count;
-  for (let n = varint(); n > 0; n--) {
-    const tag = varint();
+  let n = 0;
+  for (let scale = 1; ; scale *= 128) {
+    if (pos >= end) throw new RangeError('vector ends early');
+    const b = buf[pos++] as number;
+    n += (b & 127) * scale;
+    if (b < 128) break;
+    if (scale > 2 ** 49) throw new RangeError('vector varint too long');
+  }
+  for (; n > 0; n--) {
+    let tag = 0;
+    for (let scale = 1; ; scale *= 128) {
+      if (pos >= end) throw new RangeError('vector ends early');
+      const b = buf[pos++] as number;
+      tag += (b & 127) * scale;
+      if (b < 128) break;
+      if (scale > 2 ** 49) throw new RangeError('vector varint too long');
+    }
     index += Math.floor(tag / 2) + 1;
     if (index >= length) throw new RangeError(`field index ${index} out of range`);
-    let v: number;
-    if (tag % 2 === 0) v = varint();
-    else {
+    let v = 0;
+    if (tag % 2 === 0) {
+      for (let scale = 1; ; scale *= 128) {
+        if (pos >= end) throw new RangeError('vector ends early');
+        const b = buf[pos++] as number;
+        v += (b & 127) * scale;
+        if (b < 128) break;
+        if (scale > 2 ** 49) throw new RangeError('vector varint too long');
+      }
+    } else {
       if (pos + 8 > end) throw new RangeError('vector ends early');
       for (let i = 0; i < 8; i++) f64Bytes[i] = buf[pos + i] as number;
       pos += 8;
