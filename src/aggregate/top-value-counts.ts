@@ -77,11 +77,14 @@ export function countTopValues(batch: EventBatch, names: TopValueNames, services
   const valueAt = [new Map<number, number>(), new Map<number, number>()];
   const boundAt = new Map<number, number>();
   const interners = [names.path, names.clientIp];
-  const stringOf = (memo: Map<number, number>, id: number, name: (id: number) => string): number => {
+  // Names come from an Interner, not a callback: a closure made per entry costs an allocation
+  // (and a defineProperty under tsx's keepNames) for each of a body's thousands of entries.
+  const boundName: Pick<Interner, 'name'> = { name: () => TOP_VALUES_BOUND };
+  const stringOf = (memo: Map<number, number>, id: number, names: Pick<Interner, 'name'>): number => {
     let at = memo.get(id);
     if (at === undefined) {
       at = strings.length;
-      strings.push(name(id));
+      strings.push(names.name(id));
       memo.set(id, at);
     }
     return at;
@@ -92,16 +95,16 @@ export function countTopValues(batch: EventBatch, names: TopValueNames, services
   );
   const out: number[] = [];
   for (const slot of order) {
-    const service = stringOf(serviceAt, index.keys[slot * 3] as number, (id) => services.name(id));
+    const service = stringOf(serviceAt, index.keys[slot * 3] as number, services);
     const minute = index.seconds[slot] as number;
     const id = index.keys[slot * 3 + 2] as number;
     const count = counts[slot] as number;
     if (id === EVENTS) {
-      const bound = stringOf(boundAt, 0, () => TOP_VALUES_BOUND);
+      const bound = stringOf(boundAt, 0, boundName);
       for (let d = 0; d < columns.length; d++) out.push(service, minute, d, bound, count);
     } else {
       const d = index.keys[slot * 3 + 1] as number;
-      out.push(service, minute, d, stringOf(valueAt[d] as Map<number, number>, id, (v) => (interners[d] as Interner).name(v)), count);
+      out.push(service, minute, d, stringOf(valueAt[d] as Map<number, number>, id, interners[d] as Interner), count);
     }
   }
   return { strings, entries: Float64Array.from(out) };

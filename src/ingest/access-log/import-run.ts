@@ -65,7 +65,14 @@ export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void;
 }
 
-const isBlank = (s: string): boolean => s.trim() === '';
+/** Only white space (what trim() removes), without making the trimmed string: a line's first character nearly always decides. */
+const isBlank = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!(c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0xfeff || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000)) return false;
+  }
+  return true;
+};
 
 /** Sentinel of parseLineInto: the line is blank (neither an event nor a rejection). */
 export const BLANK = '';
