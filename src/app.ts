@@ -7,7 +7,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { renderError, toRtmError, Errors, RtmError, type Dialect } from './http/errors.ts';
-import type { Config } from './config/config.ts';
+import { realtimeDelaySeconds, type Config } from './config/config.ts';
 import type { Services } from './services.ts';
 import { rateLimitPlugin } from './http/limits/rate-limit.ts';
 import { concurrencyLimitPlugin } from './http/limits/concurrency.ts';
@@ -21,6 +21,7 @@ import { serviceAdminRoutes } from './api/admin/service-routes.ts';
 import { azionRoutes } from './api/azion/routes.ts';
 import { fastlyRoutes } from './api/fastly/routes.ts';
 import { createRealtimeReader } from './api/fastly/realtime-reader.ts';
+import { storeReadHorizon } from './api/fastly/store-read-horizon.ts';
 import { metricsRoute } from './api/native/metrics-route.ts';
 import { nativeRoutes } from './api/native/native-routes.ts';
 import { queryRoutes } from './api/native/query-routes.ts';
@@ -143,14 +144,20 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     },
   });
 
-  const realtime = createRealtimeReader(services.window, store);
+  // On ClickHouse other nodes write the same store: every second is read from it, published
+  // once every node's writes for it are in (store-read-horizon.ts); else the window serves the
+  // recent seconds.
+  const sharedStore = config.store.engine === 'clickhouse';
+  const delaySeconds = realtimeDelaySeconds(config);
+  const realtimeWindow = sharedStore ? storeReadHorizon({ clock, storedThrough: services.storedThrough, settled: services.storeSettled, delaySeconds }) : services.window;
+  const realtime = createRealtimeReader(realtimeWindow, store);
   const maxRange = config.limits.maxQueryRangeSeconds;
   const published = createPublishedSeconds({ source: realtime, onError: (err) => services.logger.error({ err }, 'published-seconds notifier failed') });
   app.addHook('onClose', async () => published.close());
   await app.register(fastlyRoutes, {
     source: realtime,
     tokens,
-    aggregateDelaySeconds: config.aggregateDelaySeconds,
+    aggregateDelaySeconds: delaySeconds,
     limits: { maxLookbackSeconds: maxRange['1s'] },
     longPoll: { maxWaitMs: config.fastlyLongPollSeconds * 1000, waitBeyond: published.waitBeyond },
   });
@@ -173,7 +180,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   const querySources: QuerySources = {
     store,
     realtime,
-    windowFrom: () => services.window.oldestSecond(),
+    windowFrom: () => realtimeWindow.oldestSecond(),
     storedThrough: services.storedThrough,
     listServices,
     limits: maxRange,

@@ -68,6 +68,8 @@ export interface Services {
   window: Window;
   /** Every published second <= this one is in the store (src/query/store-watermark.ts). */
   storedThrough(): number;
+  /** No row of this node is waiting for the store: none pending, no append in progress. */
+  storeSettled(): boolean;
   /** The durable ingest path (WAL -> window -> store): the ingest route's sink. */
   ingest: IngestPipeline;
   /** The per-minute top paths and client addresses of acknowledged bodies, written through `ingest` once each minute is over. */
@@ -263,6 +265,7 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     catalog,
     window,
     storedThrough: watermark.storedThrough,
+    storeSettled: () => ingest.stats().pendingRows === 0 && !watermark.appending(),
     ingest,
     topValues,
     publicationHold,

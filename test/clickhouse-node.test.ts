@@ -77,8 +77,8 @@ describe('a node on the ClickHouse store', () => {
     expect(view(await tsh(b))).toEqual(reference());
   });
 
-  // Each node's window holds only what it ingested (the live window across nodes is not built
-  // yet: docs/cluster.md), so the node that answers for both is one whose window came from the store.
+  // A third node, which ingested nothing, answers for both (real-time reads on ClickHouse come
+  // from the store; a cursor client on the nodes that ingest: test/clickhouse-live-window.test.ts).
   it('two nodes on a two-shard cluster: events split across them, a third node answers ts/h with all of them; a shard down shows in self-metrics', async () => {
     cluster = await startClickHouseCluster(2, 'rtm_nodes');
     const env = { RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: cluster.shards.map((s) => s.url).join(','), RTM_CLICKHOUSE_CLUSTER: 'rtm_nodes', RTM_CLICKHOUSE_DATABASE: 'rtm_cluster_nodes' };

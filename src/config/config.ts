@@ -260,6 +260,14 @@ function budgetFrom(env: Env): number {
   return value;
 }
 
+/**
+ * The delay real-time reads publish with (Fastly's AggregateDelay): config.aggregateDelaySeconds,
+ * plus on ClickHouse the time a second takes to reach the store from every node
+ * (RTM_CLICKHOUSE_READ_LAG), since a ClickHouse node answers from the store (docs/cluster.md).
+ */
+export const realtimeDelaySeconds = (config: Pick<Config, 'aggregateDelaySeconds' | 'store'>): number =>
+  config.aggregateDelaySeconds + (config.store.engine === 'clickhouse' ? config.store.clickhouse.readLagSeconds : 0);
+
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(env['RTM_DATA_DIR'] ?? './data');
   const explicit = (name: string): number | undefined => (env[name] === undefined || env[name] === '' ? undefined : intFrom(env, name, 0));

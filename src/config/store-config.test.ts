@@ -9,10 +9,18 @@ describe('store config', () => {
   it('reads the ClickHouse settings', () => {
     expect(
       storeConfigFrom({ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'http://10.0.0.1:8123, http://10.0.0.2:8123', RTM_CLICKHOUSE_USER: 'rtm', RTM_CLICKHOUSE_PASSWORD: 'pw', RTM_CLICKHOUSE_CLUSTER: 'rtm_two' }),
-    ).toEqual({ engine: 'clickhouse', clickhouse: { urls: ['http://10.0.0.1:8123', 'http://10.0.0.2:8123'], database: 'rtm', user: 'rtm', password: 'pw', cluster: 'rtm_two' } });
+    ).toEqual({ engine: 'clickhouse', clickhouse: { urls: ['http://10.0.0.1:8123', 'http://10.0.0.2:8123'], database: 'rtm', user: 'rtm', password: 'pw', cluster: 'rtm_two', readLagSeconds: 3 } });
+  });
+
+  it('reads the read lag of real-time answers (RTM_CLICKHOUSE_READ_LAG)', () => {
+    const lag = (v: string): unknown => storeConfigFrom({ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'http://h:8123', RTM_CLICKHOUSE_READ_LAG: v });
+    expect(lag('0')).toMatchObject({ clickhouse: { readLagSeconds: 0 } });
+    expect(lag('10')).toMatchObject({ clickhouse: { readLagSeconds: 10 } });
   });
 
   it.each([
+    [{ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'http://h:8123', RTM_CLICKHOUSE_READ_LAG: '-1' }, /RTM_CLICKHOUSE_READ_LAG must be whole seconds from 0 to 99, got "-1"/],
+    [{ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'http://h:8123', RTM_CLICKHOUSE_READ_LAG: '1.5' }, /RTM_CLICKHOUSE_READ_LAG must be whole seconds/],
     [{ RTM_STORE: 'mysql' }, /RTM_STORE must be duckdb or clickhouse, got "mysql"/],
     [{ RTM_STORE: 'clickhouse' }, /needs RTM_CLICKHOUSE_URLS/],
     [{ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'localhost:8123' }, /"localhost:8123" is not an http\(s\) URL/],

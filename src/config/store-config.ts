@@ -19,6 +19,13 @@ export interface ClickHouseConfig {
    * `RTM_CLICKHOUSE_CLUSTER`.
    */
   cluster: string | undefined;
+  /**
+   * Seconds a node's published second may take to reach ClickHouse (its store writer's interval,
+   * the insert, clock skew between nodes): real-time reads on a ClickHouse node come from the
+   * store and publish a second this much later than AggregateDelay alone would, so that every
+   * node's events for it are in. Default 3. `RTM_CLICKHOUSE_READ_LAG`.
+   */
+  readLagSeconds: number;
 }
 
 export type StoreConfig = { engine: 'duckdb' } | { engine: 'clickhouse'; clickhouse: ClickHouseConfig };
@@ -47,9 +54,11 @@ export function storeConfigFrom(env: Env): StoreConfig {
   if (cluster !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(cluster)) throw new Error(`RTM_CLICKHOUSE_CLUSTER must be a plain identifier (the remote_servers name), got "${cluster}"`);
   if (urls.length > 1 && cluster === undefined) throw new Error(`RTM_CLICKHOUSE_URLS names ${urls.length} shards: set RTM_CLICKHOUSE_CLUSTER to the remote_servers name that lists them`);
   if (new Set(urls).size !== urls.length) throw new Error('RTM_CLICKHOUSE_URLS names a shard twice');
+  const lag = env['RTM_CLICKHOUSE_READ_LAG'] || '3';
+  if (!/^\d{1,2}$/.test(lag)) throw new Error(`RTM_CLICKHOUSE_READ_LAG must be whole seconds from 0 to 99, got "${lag}"`);
   return {
     engine,
-    clickhouse: Object.freeze({ urls: Object.freeze(urls), database, user: env['RTM_CLICKHOUSE_USER'] || undefined, password: env['RTM_CLICKHOUSE_PASSWORD'] || undefined, cluster }),
+    clickhouse: Object.freeze({ urls: Object.freeze(urls), database, user: env['RTM_CLICKHOUSE_USER'] || undefined, password: env['RTM_CLICKHOUSE_PASSWORD'] || undefined, cluster, readLagSeconds: Number(lag) }),
   };
 }
 

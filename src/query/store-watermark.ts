@@ -17,6 +17,8 @@ export interface StoreWatermark<S extends PipelineStore> {
   window: PipelineWindow;
   /** Every published second <= this one is in the store; -Infinity before the first write. */
   storedThrough(): number;
+  /** A store append is in progress (its rows are neither pending nor stored yet). */
+  appending(): boolean;
 }
 
 export function createStoreWatermark<S extends PipelineStore>(store: S, window: PipelineWindow): StoreWatermark<S> {
@@ -53,5 +55,6 @@ export function createStoreWatermark<S extends PipelineStore>(store: S, window: 
       },
     },
     storedThrough: () => through,
+    appending: () => inFlight > 0,
   };
 }

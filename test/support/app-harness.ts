@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { FastifyInstance, HTTPMethods, InjectOptions, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import { buildApp } from '../../src/app.ts';
-import { testConfig, type Config } from '../../src/config/config.ts';
+import { realtimeDelaySeconds, testConfig, type Config } from '../../src/config/config.ts';
 import { createFakeClock, type FakeClock } from '../../src/model/clock.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import type { Scope } from '../../src/http/auth.ts';
@@ -129,7 +129,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       return res.json();
     },
     async publishThrough(lastSecond) {
-      const target = (lastSecond + config.aggregateDelaySeconds + 2) * 1000;
+      // Past the delay real-time reads publish with (on ClickHouse more than AggregateDelay).
+      const target = (lastSecond + realtimeDelaySeconds(config) + 2) * 1000;
       if (clock.now() < target) clock.set(target);
       await services.ingest.flush();
     },
