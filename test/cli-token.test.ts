@@ -16,8 +16,11 @@ import { createTokenVerifier } from '../src/api/tokens.ts';
 import { installErrorHandling } from '../src/app.ts';
 import { testConfig } from '../src/config/config.ts';
 import { systemClock } from '../src/model/clock.ts';
+import { createClickHouseConnection } from '../src/store/clickhouse/client.ts';
+import { createClickHouseTokenStore, type ClickHouseTokenStore } from '../src/store/clickhouse/token-store.ts';
 import { openDuckDb } from '../src/store/duckdb/database.ts';
 import { createDuckDbTokenStore } from '../src/store/duckdb/token-store.ts';
+import { startClickHouseServer } from './support/clickhouse-server.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../bin/rtmetrics.js');
 const run = promisify(execFile);
@@ -117,6 +120,39 @@ describe('rtmetrics token (no server running)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('no server answers at');
     expect(fs.existsSync(path.join(dir, 'rtmetrics.duckdb'))).toBe(false);
+  });
+});
+
+describe('rtmetrics token on RTM_STORE=clickhouse (no server running)', () => {
+  it('creates, lists and revokes the shared tokens in ClickHouse, where every node reads them', async () => {
+    const server = await startClickHouseServer();
+    const database = 'rtm_cli_tokens';
+    const chEnv = { RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: server.url, RTM_CLICKHOUSE_DATABASE: database };
+    let node: ClickHouseTokenStore | undefined;
+    try {
+      // What a node holds: a store on the same database.
+      node = await createClickHouseTokenStore({ conn: createClickHouseConnection({ url: server.url, database }), clock: systemClock, nodeId: 'node-a', refreshMs: 3_600_000 });
+      const made = await cli(['create', '--name', 'ci', '--services', 'shop', '--scopes', 'read,ingest', '--json'], chEnv);
+      expect(made.code, made.stderr).toBe(0);
+      const { token: secret, ...info } = JSON.parse(made.stdout) as { token: string; id: string };
+      await node.refresh();
+      expect((await node.verify(secret))?.tokenId).toBe(info.id);
+      const listed = await cli(['list', '--json'], chEnv);
+      expect(JSON.parse(listed.stdout)).toEqual([{ id: info.id, name: 'ci', services: ['shop'], scopes: ['read', 'ingest'], created: expect.any(String) as string }]);
+      const human = await cli(['list'], chEnv);
+      expect(human.stdout).toContain(info.id);
+      // Nothing written to the data dir's DuckDB file, which a ClickHouse node no longer reads tokens from.
+      expect(fs.existsSync(path.join(dir, 'rtmetrics.duckdb'))).toBe(false);
+      const revoked = await cli(['revoke', info.id], chEnv);
+      expect(revoked.code, revoked.stderr).toBe(0);
+      expect(revoked.stdout).toBe(`Revoked ${info.id}\n`);
+      await node.refresh();
+      expect(await node.verify(secret)).toBeUndefined();
+      expect((await cli(['revoke', info.id], chEnv)).stderr).toContain(`no token with id ${info.id}`);
+    } finally {
+      await node?.close();
+      await server.stop();
+    }
   });
 });
 

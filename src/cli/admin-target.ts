@@ -22,7 +22,8 @@ export interface Closable {
 
 export interface AdminBackends<A extends Closable> {
   http(url: string, secret: string): A;
-  direct(dataDir: string): Promise<A>;
+  /** The data dir's own store (or, for what a ClickHouse node shares, ClickHouse itself: `config.store`). */
+  direct(dataDir: string, config: Config): Promise<A>;
 }
 
 function defaultUrl(config: Config): string {
@@ -50,7 +51,7 @@ async function openAdmin<A extends Closable>(opts: AdminOptions, backends: Admin
   // An address the user chose (--url or RTM_URL) that does not answer is an error, not a cue to
   // open local files.
   if (opts.url !== undefined) throw new CliError(`no server answers at ${url}`);
-  return backends.direct(dataDir);
+  return backends.direct(dataDir, config);
 }
 
 /** Runs `work` on the chosen backend; failures print `rtmetrics <command>: reason` and exit 1. */

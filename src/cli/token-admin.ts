@@ -1,8 +1,12 @@
 /**
  * Where `rtmetrics token ...` does its work. DuckDB lets one process open a database file for
  * writing, so while a server runs the CLI goes through its admin API; when no server answers, it
- * opens the data dir's database itself (see docs/decisions.md).
+ * opens the data dir's database itself, or, on RTM_STORE=clickhouse, the shared token tables in
+ * ClickHouse (see docs/decisions.md).
  */
+import type { ClickHouseConfig, Config } from '../config/config.ts';
+import { createClickHouseConnection } from '../store/clickhouse/client.ts';
+import { createClickHouseTokenStore, type ClickHouseTokenStore } from '../store/clickhouse/token-store.ts';
 import { openDuckDb } from '../store/duckdb/database.ts';
 import { createDuckDbTokenStore } from '../store/duckdb/token-store.ts';
 import type { CreatedToken, TokenInfo, TokenInput } from '../store/token-store.ts';
@@ -48,8 +52,34 @@ export function createHttpTokenAdmin(url: string, adminSecret: string): TokenAdm
   };
 }
 
-/** The data dir's database opened directly: only when no server holds it. */
-export async function openDirectTokenAdmin(dataDir: string, clock: Clock): Promise<TokenAdmin> {
+/**
+ * With RTM_STORE=clickhouse the tokens are ClickHouse's (shared by every node, any number of
+ * writers): the CLI writes there, as a node would, and every node sees the change within 5 s.
+ */
+async function openClickHouseTokenAdmin(clickhouse: ClickHouseConfig, nodeId: string, clock: Clock): Promise<TokenAdmin> {
+  const { urls, database, user, password } = clickhouse;
+  const url = urls[0];
+  if (url === undefined) throw new CliError('RTM_CLICKHOUSE_URLS names no ClickHouse server');
+  const conn = createClickHouseConnection({ url, database, ...(user === undefined ? {} : { username: user }), ...(password === undefined ? {} : { password }) });
+  let store: ClickHouseTokenStore;
+  try {
+    // The CLI verifies nothing: its map is never read again.
+    store = await createClickHouseTokenStore({ conn, clock, nodeId: `cli@${nodeId}`, refreshMs: 3_600_000 });
+  } catch (err) {
+    throw new CliError(`cannot open the tokens in ClickHouse at ${url}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return {
+    via: `ClickHouse at ${url} (database ${database})`,
+    create: (input) => store.create(input),
+    list: () => store.list(),
+    revoke: (id) => store.revoke(id),
+    close: () => store.close(),
+  };
+}
+
+/** The data dir's database (or, on RTM_STORE=clickhouse, ClickHouse) opened directly: only when no server holds it. */
+export async function openDirectTokenAdmin(dataDir: string, clock: Clock, config?: Pick<Config, 'store' | 'nodeId'>): Promise<TokenAdmin> {
+  if (config?.store.engine === 'clickhouse') return openClickHouseTokenAdmin(config.store.clickhouse, config.nodeId, clock);
   const file = duckDbFile(dataDir);
   let db;
   try {

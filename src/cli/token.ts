@@ -11,7 +11,7 @@ import { createHttpTokenAdmin, openDirectTokenAdmin, type TokenAdmin } from './t
 
 const TOKEN_BACKENDS: AdminBackends<TokenAdmin> = {
   http: createHttpTokenAdmin,
-  direct: (dataDir) => openDirectTokenAdmin(dataDir, systemClock),
+  direct: (dataDir, config) => openDirectTokenAdmin(dataDir, systemClock, config),
 };
 
 

@@ -1,9 +1,10 @@
 /**
  * API tokens kept by the store: only the SHA-256 of each secret is stored; the secret is shown
- * once, when the token is created. The DuckDB implementation is in ./duckdb/token-store.ts.
+ * once, when the token is created. Implementations: ./duckdb/token-store.ts (one node's file) and
+ * ./clickhouse/token-store.ts (shared by the nodes of a cluster).
  */
 import { randomBytes } from 'node:crypto';
-import { SCOPES, type Scope, type TokenVerifier } from '../http/auth.ts';
+import { SCOPES, type Principal, type Scope, type TokenVerifier } from '../http/auth.ts';
 
 /** A token as listed: never its secret nor its hash. */
 export interface TokenInfo {
@@ -72,3 +73,23 @@ export const newTokenSecret = (): string => `rtm_${randomBytes(24).toString('bas
 
 /** `tk_` + 12 hex characters: public, short enough to type, never `admin`. */
 export const newTokenId = (): string => `tk_${randomBytes(6).toString('hex')}`;
+
+/** What a verified token may do: the principal the routes check. */
+export function tokenPrincipal(info: TokenInfo): Principal {
+  return {
+    tokenId: info.id,
+    name: info.name,
+    services: info.services === 'all' ? 'all' : new Set(info.services),
+    scopes: new Set(info.scopes),
+  };
+}
+
+/** A copy a caller may change without changing the store's own. */
+export const copyTokenInfo = (info: TokenInfo): TokenInfo => ({
+  ...info,
+  services: info.services === 'all' ? 'all' : [...info.services],
+  scopes: [...info.scopes],
+});
+
+/** Oldest first, then by id: the order `list()` returns. */
+export const byCreation = (a: TokenInfo, b: TokenInfo): number => a.created.localeCompare(b.created) || a.id.localeCompare(b.id);

@@ -1,8 +1,9 @@
 /**
- * The ClickHouse engine, step 1 of the cluster mode (docs/decisions.md): the metrics in
- * ClickHouse, every other component (tokens, catalog, usage, ODSL objects, alerts) still in the
- * node's own DuckDB file, with the DuckDB engine's constructors. One URL per shard; with more
- * than one, RTM_CLICKHOUSE_CLUSTER names the remote_servers the reads go through.
+ * The ClickHouse engine of the cluster mode (docs/cluster.md, docs/decisions.md): the metrics and
+ * the API tokens in ClickHouse, shared by every node; the other components (catalog, usage, ODSL
+ * objects, alerts) still in the node's own DuckDB file, with the DuckDB engine's constructors.
+ * One URL per shard; with more than one, RTM_CLICKHOUSE_CLUSTER names the remote_servers the
+ * reads go through.
  */
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -10,9 +11,10 @@ import type { ClickHouseConfig } from '../../config/config.ts';
 import type { StoreEngine, StoreEngineOptions } from '../engine.ts';
 import { openDuckDb } from '../duckdb/database.ts';
 import { duckDbFile, openDuckDbServiceStores } from '../duckdb/engine.ts';
-import { createDuckDbTokenStore } from '../duckdb/token-store.ts';
+import { readDuckDbTokens } from '../duckdb/token-store.ts';
 import { createClickHouseConnection } from './client.ts';
 import { createClickHouseMetricStore, type ClickHouseMetricStore } from './metric-store.ts';
+import { createClickHouseTokenStore } from './token-store.ts';
 
 export interface ClickHouseEngineOptions extends StoreEngineOptions {
   clickhouse: ClickHouseConfig;
@@ -56,6 +58,18 @@ export async function openClickHouseEngine(opts: ClickHouseEngineOptions): Promi
     closers.push(() => metrics.close());
     const db = await openDuckDb(duckDbFile(opts.dataDir), { memoryBytes: opts.memoryBytes });
     closers.push(async () => db.close());
+    // The tokens this node kept in its file before they were shared keep working.
+    const adopt = await readDuckDbTokens(db);
+    // On the first shard, like published_lsn: a small table every node reads and writes there.
+    const tokens = await createClickHouseTokenStore({
+      conn: connect(urls[0] as string),
+      clock: opts.clock,
+      nodeId: opts.nodeId,
+      adopt,
+      onRefreshError: (err, failuresInARow) =>
+        opts.logger?.error({ err, failuresInARow }, 'reading the API tokens from ClickHouse failed; the tokens read last stay in use'),
+    });
+    closers.push(() => tokens.close());
     /** The readiness probe's connection to the local file, closed before the file. */
     let local: Promise<DuckDBConnection> | undefined;
     closers.push(async () => {
@@ -63,8 +77,6 @@ export async function openClickHouseEngine(opts: ClickHouseEngineOptions): Promi
       local = undefined;
       if (c) (await c.catch(() => undefined))?.closeSync();
     });
-    const tokens = await createDuckDbTokenStore({ db, clock: opts.clock });
-    closers.push(async () => tokens.close?.());
     const { catalog, usage, objects, alerts } = await openDuckDbServiceStores(db, opts, closers);
     return {
       describe: `clickhouse:${urls.join(',')}/${database}${cluster === undefined ? '' : ` (cluster ${cluster})`} (node ${opts.nodeId}; local components: duckdb:${duckDbFile(opts.dataDir)})`,

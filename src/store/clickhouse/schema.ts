@@ -86,6 +86,17 @@ export { TIER_SECONDS };
 // IF NOT EXISTS check and our CREATE (18.16 does not make that check atomic).
 const ALREADY_EXISTS = new Set([57, 82]);
 
+/** Runs idempotent CREATEs in order; one that another node won the race for is not an error. */
+export async function runCreates(conn: ClickHouseConnection, statements: readonly string[]): Promise<void> {
+  for (const statement of statements) {
+    try {
+      await conn.command(statement);
+    } catch (err) {
+      if (!ALREADY_EXISTS.has(clickHouseErrorCode(err) ?? -1)) throw err;
+    }
+  }
+}
+
 /** The cluster a shard's Distributed tables read: its `remote_servers` name and shard count. */
 export interface ClusterOf {
   name: string;
@@ -151,13 +162,7 @@ export async function ensureSchema(conn: ClickHouseConnection, nodeId: string, c
     }
   };
   check(await versions());
-  for (const statement of schemaStatements(db, cluster?.name)) {
-    try {
-      await conn.command(statement);
-    } catch (err) {
-      if (!ALREADY_EXISTS.has(clickHouseErrorCode(err) ?? -1)) throw err;
-    }
-  }
+  await runCreates(conn, schemaStatements(db, cluster?.name));
   const found = await versions();
   check(found);
   // Two nodes starting at once may both add a row: the same version twice is harmless.

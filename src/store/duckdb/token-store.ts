@@ -10,12 +10,15 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { digestsEqual, sha256Hex, type Principal, type Scope } from '../../http/auth.ts';
 import type { Clock } from '../../model/clock.ts';
 import {
+  byCreation,
   checkTokenInput,
+  copyTokenInfo as copy,
   newTokenId,
   newTokenSecret,
   type TokenInfo,
   type TokenInput,
   type TokenStore,
+  tokenPrincipal as principalOf,
 } from '../token-store.ts';
 import { queryRows, type DuckDb } from './database.ts';
 import { createLock } from './sql.ts';
@@ -41,15 +44,6 @@ export interface DuckDbTokenStoreOptions {
   clock: Clock;
 }
 
-function principalOf(info: TokenInfo): Principal {
-  return {
-    tokenId: info.id,
-    name: info.name,
-    services: info.services === 'all' ? 'all' : new Set(info.services),
-    scopes: new Set(info.scopes),
-  };
-}
-
 function rowToLive(row: Record<string, unknown>): Live {
   const services = String(row['services']);
   const info: TokenInfo = {
@@ -60,6 +54,21 @@ function rowToLive(row: Record<string, unknown>): Live {
     created: new Date(Number(row['created_ms'])).toISOString(),
   };
   return { info, digest: String(row['secret_sha256']), principal: principalOf(info) };
+}
+
+/**
+ * Every token of the file with the digest of its secret, none when the file has no token table:
+ * what the ClickHouse engine copies into the shared tables at start when they lack the id (the
+ * node's tokens from before they were shared). Opens and closes a connection of its own.
+ */
+export async function readDuckDbTokens(db: DuckDb): Promise<{ info: TokenInfo; digest: string }[]> {
+  const conn = await db.connect();
+  try {
+    if ((await queryRows(conn, "SELECT 1 FROM duckdb_tables() WHERE table_name = 'api_tokens'")).length === 0) return [];
+    return (await queryRows(conn, 'SELECT * FROM api_tokens')).map(rowToLive).map(({ info, digest }) => ({ info, digest }));
+  } finally {
+    conn.closeSync();
+  }
 }
 
 export async function createDuckDbTokenStore({ db, clock }: DuckDbTokenStoreOptions): Promise<TokenStore> {
@@ -104,12 +113,6 @@ export async function createDuckDbTokenStore({ db, clock }: DuckDbTokenStoreOpti
     return { live: { info, digest, principal: principalOf(info) }, secret };
   }
 
-  const copy = (info: TokenInfo): TokenInfo => ({
-    ...info,
-    services: info.services === 'all' ? 'all' : [...info.services],
-    scopes: [...info.scopes],
-  });
-
   return {
     async verify(secret) {
       const digest = sha256Hex(secret);
@@ -131,7 +134,7 @@ export async function createDuckDbTokenStore({ db, clock }: DuckDbTokenStoreOpti
     async list() {
       return [...byId.values()]
         .map((l) => copy(l.info))
-        .sort((a, b) => a.created.localeCompare(b.created) || a.id.localeCompare(b.id));
+        .sort(byCreation);
     },
     revoke(id) {
       return serial(async () => {
