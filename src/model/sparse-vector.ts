@@ -147,39 +147,21 @@ export function addSparseVector(bytes: Uint8Array, into: Float64Array): void {
  * follows the non-zero fields, not the width. Throws a RangeError on malformed bytes.
  */
 export function addSparseTracked(buf: Uint8Array, start: number, end: number, length: number, into: Float64Array, seen: Uint8Array, touched: Uint32Array, count: number): number {
-  // The varints are read inline (no closure: this runs for every row the rollups fold, and a
-  // closure per call costs an allocation, plus a defineProperty under tsx's keepNames).
-  let pos = start;
+  // No closure for the varints: this runs for every row the rollups fold, and a closure per call
+  // costs an allocation, plus a defineProperty under tsx's keepNames.
   let index = -1;
   let touchedCount = count;
-  let n = 0;
-  for (let scale = 1; ; scale *= 128) {
-    if (pos >= end) throw new RangeError('vector ends early');
-    const b = buf[pos++] as number;
-    n += (b & 127) * scale;
-    if (b < 128) break;
-    if (scale > 2 ** 49) throw new RangeError('vector varint too long');
-  }
+  let n = varintAt(buf, start, end);
+  let pos = varintEnd;
   for (; n > 0; n--) {
-    let tag = 0;
-    for (let scale = 1; ; scale *= 128) {
-      if (pos >= end) throw new RangeError('vector ends early');
-      const b = buf[pos++] as number;
-      tag += (b & 127) * scale;
-      if (b < 128) break;
-      if (scale > 2 ** 49) throw new RangeError('vector varint too long');
-    }
+    const tag = varintAt(buf, pos, end);
+    pos = varintEnd;
     index += Math.floor(tag / 2) + 1;
     if (index >= length) throw new RangeError(`field index ${index} out of range`);
-    let v = 0;
+    let v: number;
     if (tag % 2 === 0) {
-      for (let scale = 1; ; scale *= 128) {
-        if (pos >= end) throw new RangeError('vector ends early');
-        const b = buf[pos++] as number;
-        v += (b & 127) * scale;
-        if (b < 128) break;
-        if (scale > 2 ** 49) throw new RangeError('vector varint too long');
-      }
+      v = varintAt(buf, pos, end);
+      pos = varintEnd;
     } else {
       if (pos + 8 > end) throw new RangeError('vector ends early');
       for (let i = 0; i < 8; i++) f64Bytes[i] = buf[pos + i] as number;
@@ -193,4 +175,21 @@ export function addSparseTracked(buf: Uint8Array, start: number, end: number, le
     into[index] = (into[index] as number) + v;
   }
   return touchedCount;
+}
+
+/** Where the varint varintAt read last ends (its second result: module state, since reads are synchronous). */
+let varintEnd = 0;
+
+/** The varint at buf[pos..end); sets varintEnd. Throws a RangeError on one cut short or too long. */
+function varintAt(buf: Uint8Array, pos: number, end: number): number {
+  let v = 0;
+  for (let scale = 1; ; scale *= 128) {
+    if (pos >= end) throw new RangeError('vector ends early');
+    const b = buf[pos++] as number;
+    v += (b & 127) * scale;
+    if (b < 128) break;
+    if (scale > 2 ** 49) throw new RangeError('vector varint too long');
+  }
+  varintEnd = pos;
+  return v;
 }
