@@ -4,7 +4,7 @@
  * ./clickhouse/token-store.ts (shared by the nodes of a cluster).
  */
 import { randomBytes } from 'node:crypto';
-import { SCOPES, type Principal, type Scope, type TokenVerifier } from '../http/auth.ts';
+import { SCOPES, digestsEqual, sha256Hex, type Principal, type Scope, type TokenVerifier } from '../http/auth.ts';
 
 /** A token as listed: never its secret nor its hash. */
 export interface TokenInfo {
@@ -93,3 +93,14 @@ export const copyTokenInfo = (info: TokenInfo): TokenInfo => ({
 
 /** Oldest first, then by id: the order `list()` returns. */
 export const byCreation = (a: TokenInfo, b: TokenInfo): number => a.created.localeCompare(b.created) || a.id.localeCompare(b.id);
+
+/**
+ * The principal of `secret` among live tokens looked up by digest: what every store's verify()
+ * does. The lookup is by digest (a digest reveals nothing usable through timing); the final
+ * comparison is constant-time all the same.
+ */
+export function principalOfSecret(secret: string, find: (digest: string) => { digest: string; principal: Principal } | undefined): Principal | undefined {
+  const digest = sha256Hex(secret);
+  const live = find(digest);
+  return live && digestsEqual(live.digest, digest) ? live.principal : undefined;
+}

@@ -6,9 +6,9 @@
  * = 4 s by default, under the 5 s of issue 10), and at once on the node that did it. list() and
  * revoke() read the table, the truth. A read that fails keeps the last map in use (docs/decisions.md).
  */
-import { digestsEqual, sha256Hex } from '../../http/auth.ts';
+import { sha256Hex } from '../../http/auth.ts';
 import type { Clock } from '../../model/clock.ts';
-import { byCreation, checkTokenInput, copyTokenInfo, newTokenId, newTokenSecret, type TokenInfo, type TokenStore } from '../token-store.ts';
+import { byCreation, checkTokenInput, copyTokenInfo, newTokenId, newTokenSecret, principalOfSecret, type TokenInfo, type TokenStore } from '../token-store.ts';
 import type { ClickHouseConnection } from './client.ts';
 import { createTokenCache } from './token-cache.ts';
 import { ensureTokenTables, insertRevocation, insertTokens, isLiveToken, readStoredTokens } from './token-tables.ts';
@@ -110,13 +110,7 @@ export async function createClickHouseTokenStore(opts: ClickHouseTokenStoreOptio
   schedule();
 
   return {
-    async verify(secret) {
-      const digest = sha256Hex(secret);
-      const live = cache.find(digest);
-      // Found by digest in a Map (a digest reveals nothing usable through timing); the final
-      // comparison is constant-time all the same.
-      return live && digestsEqual(live.digest, digest) ? live.principal : undefined;
-    },
+    verify: async (secret) => principalOfSecret(secret, (digest) => cache.find(digest)),
     create(input) {
       const checked = checkTokenInput(input);
       if (!checked.ok) return Promise.reject(new Error(checked.reason));

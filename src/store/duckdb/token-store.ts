@@ -7,7 +7,7 @@
  * Map cannot go stale: create and revoke update the table first, then the Map.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { digestsEqual, sha256Hex, type Principal, type Scope } from '../../http/auth.ts';
+import { sha256Hex, type Principal, type Scope } from '../../http/auth.ts';
 import type { Clock } from '../../model/clock.ts';
 import {
   byCreation,
@@ -19,6 +19,7 @@ import {
   type TokenInput,
   type TokenStore,
   tokenPrincipal as principalOf,
+  principalOfSecret,
 } from '../token-store.ts';
 import { queryRows, type DuckDb } from './database.ts';
 import { createLock } from './sql.ts';
@@ -114,13 +115,7 @@ export async function createDuckDbTokenStore({ db, clock }: DuckDbTokenStoreOpti
   }
 
   return {
-    async verify(secret) {
-      const digest = sha256Hex(secret);
-      const live = byDigest.get(digest);
-      // The Map finds the candidate by digest (a digest reveals nothing usable through timing);
-      // the final comparison is constant-time all the same.
-      return live && digestsEqual(live.digest, digest) ? live.principal : undefined;
-    },
+    verify: async (secret) => principalOfSecret(secret, (digest) => byDigest.get(digest)),
     create(input) {
       const checked = checkTokenInput(input);
       if (!checked.ok) return Promise.reject(new Error(checked.reason));
