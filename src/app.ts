@@ -106,6 +106,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     walDir: path.join(config.dataDir, 'wal'),
     logger: services.logger,
     memory: { rss: () => services.memory.rss(), budgetBytes: config.memoryBudget.totalBytes, margin: OVER_BUDGET_MARGIN },
+    // Only on an engine with a spool budget (ClickHouse): the DuckDB report stays as it was.
+    ...(services.engine.metrics.writeRefusal === undefined ? {} : { ingestRefusal: () => services.engine.metrics.writeRefusal?.() }),
   });
   await app.register(healthRoutes, { readiness, fatal: () => services.engine.fatal() });
 
@@ -132,6 +134,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     parsePool: services.parsePool,
     idempotency: services.idempotency,
     publicationHold: services.publicationHold,
+    refusal: () => services.engine.metrics.writeRefusal?.(),
     onReplay: () => services.metrics.self.idempotentReplays.inc(),
     ...(config.topValues ? { onTopValues: (counts: TopValueCounts) => services.topValues.add(counts) } : {}),
     keepPathQuery: config.keepPathQuery,

@@ -9,7 +9,7 @@ describe('store config', () => {
   it('reads the ClickHouse settings', () => {
     expect(
       storeConfigFrom({ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'http://10.0.0.1:8123, http://10.0.0.2:8123', RTM_CLICKHOUSE_USER: 'rtm', RTM_CLICKHOUSE_PASSWORD: 'pw', RTM_CLICKHOUSE_CLUSTER: 'rtm_two' }),
-    ).toEqual({ engine: 'clickhouse', clickhouse: { urls: ['http://10.0.0.1:8123', 'http://10.0.0.2:8123'], database: 'rtm', user: 'rtm', password: 'pw', cluster: 'rtm_two', readLagSeconds: 3 } });
+    ).toEqual({ engine: 'clickhouse', clickhouse: { urls: ['http://10.0.0.1:8123', 'http://10.0.0.2:8123'], database: 'rtm', user: 'rtm', password: 'pw', cluster: 'rtm_two', readLagSeconds: 3, spoolMaxBytes: 1024 ** 3 } });
   });
 
   it('reads the read lag of real-time answers (RTM_CLICKHOUSE_READ_LAG)', () => {
@@ -18,7 +18,17 @@ describe('store config', () => {
     expect(lag('10')).toMatchObject({ clickhouse: { readLagSeconds: 10 } });
   });
 
+  it('reads the spool budget (RTM_CLICKHOUSE_SPOOL_MAX_BYTES)', () => {
+    const budget = (v: string): unknown => storeConfigFrom({ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'http://h:8123', RTM_CLICKHOUSE_SPOOL_MAX_BYTES: v });
+    expect(budget('')).toMatchObject({ clickhouse: { spoolMaxBytes: 1024 ** 3 } });
+    expect(budget('65536')).toMatchObject({ clickhouse: { spoolMaxBytes: 65_536 } });
+    expect(budget('Infinity')).toMatchObject({ clickhouse: { spoolMaxBytes: Number.POSITIVE_INFINITY } });
+  });
+
   it.each([
+    [{ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'http://h:8123', RTM_CLICKHOUSE_SPOOL_MAX_BYTES: '0' }, /RTM_CLICKHOUSE_SPOOL_MAX_BYTES must be whole bytes above 0 .* got "0"/],
+    [{ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'http://h:8123', RTM_CLICKHOUSE_SPOOL_MAX_BYTES: '1GiB' }, /RTM_CLICKHOUSE_SPOOL_MAX_BYTES must be whole bytes/],
+    [{ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'http://h:8123', RTM_CLICKHOUSE_SPOOL_MAX_BYTES: '-5' }, /RTM_CLICKHOUSE_SPOOL_MAX_BYTES must be whole bytes/],
     [{ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'http://h:8123', RTM_CLICKHOUSE_READ_LAG: '-1' }, /RTM_CLICKHOUSE_READ_LAG must be whole seconds from 0 to 99, got "-1"/],
     [{ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: 'http://h:8123', RTM_CLICKHOUSE_READ_LAG: '1.5' }, /RTM_CLICKHOUSE_READ_LAG must be whole seconds/],
     [{ RTM_STORE: 'mysql' }, /RTM_STORE must be duckdb or clickhouse, got "mysql"/],

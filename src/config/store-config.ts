@@ -26,7 +26,18 @@ export interface ClickHouseConfig {
    * node's events for it are in. Default 3. `RTM_CLICKHOUSE_READ_LAG`.
    */
   readLagSeconds: number;
+  /**
+   * Disk budget of the node's ClickHouse write spool, bytes: while the spool holds more (writes
+   * acknowledged and not yet in ClickHouse: a shard away for long), ingest refuses new events
+   * with 503 RTM_ERR_INGEST_UNAVAILABLE and Retry-After, and /readyz says so; the spool itself
+   * never refuses a write (those are acknowledged already). Default 1 GiB; `Infinity` for no
+   * budget. `RTM_CLICKHOUSE_SPOOL_MAX_BYTES`.
+   */
+  spoolMaxBytes: number;
 }
+
+/** Default spool budget: 1 GiB, minutes of a busy node's writes (docs/decisions.md). */
+export const DEFAULT_SPOOL_MAX_BYTES = 1024 ** 3;
 
 export type StoreConfig = { engine: 'duckdb' } | { engine: 'clickhouse'; clickhouse: ClickHouseConfig };
 
@@ -58,8 +69,27 @@ export function storeConfigFrom(env: Env): StoreConfig {
   if (!/^\d{1,2}$/.test(lag)) throw new Error(`RTM_CLICKHOUSE_READ_LAG must be whole seconds from 0 to 99, got "${lag}"`);
   return {
     engine,
-    clickhouse: Object.freeze({ urls: Object.freeze(urls), database, user: env['RTM_CLICKHOUSE_USER'] || undefined, password: env['RTM_CLICKHOUSE_PASSWORD'] || undefined, cluster, readLagSeconds: Number(lag) }),
+    clickhouse: Object.freeze({
+      urls: Object.freeze(urls),
+      database,
+      user: env['RTM_CLICKHOUSE_USER'] || undefined,
+      password: env['RTM_CLICKHOUSE_PASSWORD'] || undefined,
+      cluster,
+      readLagSeconds: Number(lag),
+      spoolMaxBytes: spoolMaxBytesFrom(env),
+    }),
   };
+}
+
+/** RTM_CLICKHOUSE_SPOOL_MAX_BYTES: whole bytes above 0, or Infinity (no budget). */
+function spoolMaxBytesFrom(env: Env): number {
+  const raw = env['RTM_CLICKHOUSE_SPOOL_MAX_BYTES'] || String(DEFAULT_SPOOL_MAX_BYTES);
+  if (raw === 'Infinity') return Number.POSITIVE_INFINITY;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value === 0) {
+    throw new Error(`RTM_CLICKHOUSE_SPOOL_MAX_BYTES must be whole bytes above 0 (e.g. 1073741824 for 1 GiB) or Infinity, got "${raw}"`);
+  }
+  return value;
 }
 
 /**

@@ -59,7 +59,17 @@ export interface IngestRouteOptions {
    * so its events are not late for a ts/{t} cursor. Default: no hold.
    */
   publicationHold?: { begin(): () => void } | undefined;
+  /**
+   * Why the node takes no new events now (the store's disk budget: StoreBacklog.writeRefusal), or
+   * undefined. Asked for each body before it is parsed: a refused body answers 503
+   * RTM_ERR_INGEST_UNAVAILABLE with Retry-After and nothing of it is acknowledged; an
+   * Idempotency-Key replay is still answered. Default: never refused.
+   */
+  refusal?: () => string | undefined;
 }
+
+/** Retry-After of a body refused by `refusal` (a shard away takes seconds to minutes, not one). */
+export const REFUSED_RETRY_AFTER_SECONDS = 5;
 
 /** Longest Idempotency-Key accepted (the length of a few UUIDs; Stripe allows 255). */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
@@ -204,6 +214,10 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
     raw: Buffer,
     keyed: { key: string; hash: string } | undefined,
   ): Promise<IngestResponse> {
+    const refused = opts.refusal?.();
+    if (refused !== undefined) {
+      throw new RtmError(Errors.INGEST_UNAVAILABLE, `${refused}; nothing of this request was accepted, retry later`, { 'retry-after': String(REFUSED_RETRY_AFTER_SECONDS) });
+    }
     const body = await decodeBody(raw, req.headers['content-encoding'], maxBodyBytes);
     const options: ParseOptions = {
       dictionaries: sink.dictionaries,

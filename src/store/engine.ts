@@ -38,6 +38,12 @@ export interface StoreBacklog {
   compactionBacklog(): Record<Tier, number>;
   /** Writes accepted and not yet in a remote store (ClickHouse); absent for an embedded engine. */
   delivery?(): StoreDeliveryStats;
+  /**
+   * Why the store takes no new events now, or undefined: ClickHouse's spool over its disk budget
+   * (RTM_CLICKHOUSE_SPOOL_MAX_BYTES). Ingest refuses new events with 503 meanwhile; the writes
+   * acknowledged already still go to the spool. Absent for an embedded engine.
+   */
+  writeRefusal?(): string | undefined;
 }
 
 /** The delivery of writes to a remote store, for self-metrics. */
@@ -49,6 +55,8 @@ export interface StoreDeliveryStats {
   /** Files and bytes in the node's spool of those writes. */
   spoolFiles: number;
   spoolBytes: number;
+  /** The spool's disk budget, bytes (Infinity: none). */
+  spoolMaxBytes: number;
   /** Insert attempts that failed and were tried again since start. */
   retries: number;
 }

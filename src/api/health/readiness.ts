@@ -1,7 +1,8 @@
 /**
  * Readiness: can this process take traffic right now? The store answers a trivial query, the
  * WAL directory is a writable directory on a disk with room left, and the resident set is not
- * over the memory budget by more than its margin. Each check says why it failed
+ * over the memory budget by more than its margin; on ClickHouse, ingest is not refusing events for
+ * the write spool's disk budget. Each check says why it failed
  * in words for an operator; driver text goes to the log only (5xx bodies never carry it).
  */
 import fs from 'node:fs/promises';
@@ -33,6 +34,8 @@ export interface ReadinessOptions {
    * fraction of it). Default: no memory check.
    */
   memory?: { rss(): number; budgetBytes: number; margin: number };
+  /** Why ingest refuses new events now (the ClickHouse spool over its budget), or undefined; shown as the `ingest` check. Default: no such check. */
+  ingestRefusal?: () => string | undefined;
 }
 
 const MiB = 1024 ** 2;
@@ -57,7 +60,7 @@ async function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
   }
 }
 
-export function createReadiness({ ping, walDir, logger, timeoutMs = 2000, minFreeBytes = 16 * 1024 * 1024, memory }: ReadinessOptions): Readiness {
+export function createReadiness({ ping, walDir, logger, timeoutMs = 2000, minFreeBytes = 16 * 1024 * 1024, memory, ingestRefusal }: ReadinessOptions): Readiness {
   let closed = false;
 
   const store = async (): Promise<string> => {
@@ -92,6 +95,7 @@ export function createReadiness({ ping, walDir, logger, timeoutMs = 2000, minFre
       ]);
       const checks: Record<string, string> = { store: s, wal: w };
       if (memory) checks['memory'] = memoryCheck(memory);
+      if (ingestRefusal) checks['ingest'] = ingestRefusal() ?? 'ok';
       return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
     },
     async close() {

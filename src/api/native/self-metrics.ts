@@ -117,6 +117,7 @@ export function createSelfMetrics(registry: Registry, sources: SelfMetricSources
       gauge('rtm_store_flush_lag_seconds', 'Age of the oldest store write not yet in ClickHouse, seconds (0 when none)', stat('lagSeconds'));
       gauge('rtm_store_spool_files', 'Files in the node\'s ClickHouse write spool', stat('spoolFiles'));
       gauge('rtm_store_spool_bytes', 'Bytes in the node\'s ClickHouse write spool', stat('spoolBytes'));
+      gauge('rtm_store_spool_max_bytes', 'Disk budget of that spool, bytes: past it ingest answers 503 (RTM_CLICKHOUSE_SPOOL_MAX_BYTES)', stat('spoolMaxBytes'));
       // A counter (promtool: no _total on a gauge) fed from the store's own count when scraped.
       let counted = 0;
       new Counter({

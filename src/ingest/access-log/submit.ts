@@ -112,10 +112,30 @@ export interface LocalSubmitterOptions {
   close?: () => Promise<void>;
   /** Given each batch's paths and client addresses once it is durable (Services.topValues). Default: not counted. */
   onTopValues?: (counts: TopValueCounts) => void;
+  /**
+   * Why the store takes no new events now (StoreBacklog.writeRefusal: the ClickHouse spool over
+   * its disk budget), or undefined. While it gives a reason each submit waits, checking again
+   * every `holdPollMs`: an import in process pauses, as a server answers 503, instead of filling
+   * the disk. Default: never.
+   */
+  refusal?: () => string | undefined;
+  /** Told the reason once each time a submit starts to wait on `refusal` (the CLI prints it). */
+  onHold?: (reason: string) => void;
+  /** Pause between checks of `refusal`, ms. Default 1,000. */
+  holdPollMs?: number;
 }
 
 export function createLocalSubmitter(opts: LocalSubmitterOptions): EventSubmitter {
   const { ingest } = opts;
+  /** Resolves once the store takes events again (at once when it does). */
+  const whileRefused = async (): Promise<void> => {
+    let told = false;
+    for (let why = opts.refusal?.(); why !== undefined; why = opts.refusal?.()) {
+      if (!told) opts.onHold?.(why);
+      told = true;
+      await sleep(opts.holdPollMs ?? 1000);
+    }
+  };
   const raw = createRawEvent();
   let validator: EventValidator | undefined;
   let validatorMaxSecond = Number.NaN;
@@ -161,7 +181,10 @@ export function createLocalSubmitter(opts: LocalSubmitterOptions): EventSubmitte
       const accepted = events.length;
       // Counted before the pipeline takes the batch (it is reused once aggregated), added once durable.
       const topValues = accepted > 0 && opts.onTopValues ? countTopValues(events, local.validator.topNames, ingest.dictionaries.service) : undefined;
-      if (accepted > 0) await ingest.ingest(events);
+      if (accepted > 0) {
+        await whileRefused();
+        await ingest.ingest(events);
+      }
       if (topValues) opts.onTopValues?.(topValues);
       // Aggregated and durable: nothing refers to its rows any more. Two suffice (one filling, one in flight).
       if (free.length < 2) free.push(events);
@@ -171,6 +194,7 @@ export function createLocalSubmitter(opts: LocalSubmitterOptions): EventSubmitte
     deltas: {
       maxSecond: () => opts.maxSecond?.() ?? Number.POSITIVE_INFINITY,
       async submit(delta, events, topValues) {
+        await whileRefused();
         await ingest.ingestDelta(delta);
         if (topValues) opts.onTopValues?.(topValues);
         return { accepted: events, rejected: 0, errors: [] };

@@ -52,6 +52,7 @@ export async function openClickHouseEngine(opts: ClickHouseEngineOptions): Promi
       nodeId: opts.nodeId,
       retention: opts.retention,
       spoolDir: path.join(opts.dataDir, 'clickhouse-spool'),
+      spoolMaxBytes: opts.clickhouse.spoolMaxBytes,
       now: () => opts.clock.now(),
       onError: (err) => opts.logger?.error({ err }, 'ClickHouse write delivery stopped; the write stays in the spool for the next start'),
     });

@@ -25,6 +25,8 @@ import { ensureSchema, keyColumns, PUBLISHED_LSN } from './schema.ts';
 import { writeBatches } from './write-batches.ts';
 import { createWriteQueue } from './write-queue.ts';
 import { openWriteSpool, type WriteSpool } from './write-spool.ts';
+import { spoolBudgetRefusal } from './spool-budget.ts';
+import { createUnavailableGuard, guardReads } from './unavailable.ts';
 
 export interface ClickHouseMetricStoreOptions {
   /**
@@ -39,6 +41,8 @@ export interface ClickHouseMetricStoreOptions {
   retention: Retention;
   /** Where writes in flight are recorded (the node's data dir); none: a node kill mid-write is not covered. */
   spoolDir?: string;
+  /** Bytes the spool may hold before writeRefusal() asks ingest to refuse new events. Default Infinity (none). */
+  spoolMaxBytes?: number;
   /** Limit of one insert attempt, ms. Default 30,000. */
   insertTimeoutMs?: number;
   /** Longest wait of an append for its delivery once the write is in the spool, ms. Default 5,000. */
@@ -90,10 +94,13 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
   };
   // Every shard, at once: each check and CREATE is idempotent, and one failure names its shard.
   await closingOnFailure(() => Promise.all(shards.map((s, i) => ensureSchema(s, nodeId, cluster, i))));
-  const source = readSourceOf(conn, cluster !== undefined);
+  // Reads that fail because a shard does not answer say so (503 naming it), never a 500.
+  const reader = guardReads(conn, createUnavailableGuard({ shards }));
+  const source = readSourceOf(reader, cluster !== undefined);
   const retention = await closingOnFailure(() => createRetentionKeeper(conn, shards, opts.retention));
   const spool: WriteSpool | undefined = opts.spoolDir === undefined ? undefined : openWriteSpool(opts.spoolDir, { shards: shards.length });
   const now = opts.now ?? Date.now;
+  const spoolMaxBytes = opts.spoolMaxBytes ?? Number.POSITIVE_INFINITY;
   let closed = false;
   let retries = 0;
   /** Rollup partitions written since the last compaction round, by `shard/table/partition`. */
@@ -171,7 +178,7 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
       const unique = [...new Set(seconds)].filter((s) => Number.isSafeInteger(s));
       for (let i = 0; i < unique.length; i += SECONDS_CHUNK) {
         const part = unique.slice(i, i + SECONDS_CHUNK);
-        const rows = await conn.rows(
+        const rows = await reader.rows(
           `SELECT second, max(lsn) FROM ${conn.database}.${PUBLISHED_LSN} WHERE node = ${literal(nodeId)} ` +
             `AND second IN (${part.map(intLiteral).join(', ')}) GROUP BY second`,
         );
@@ -226,9 +233,11 @@ export async function createClickHouseMetricStore(opts: ClickHouseMetricStoreOpt
         lagSeconds: oldest === undefined ? 0 : Math.max(0, (now() - oldest) / 1000),
         spoolFiles: held.files,
         spoolBytes: held.bytes,
+        spoolMaxBytes,
         retries,
       };
     },
+    writeRefusal: () => spoolBudgetRefusal(spool?.size().bytes ?? 0, spoolMaxBytes),
     // Every tier is written with each append: nothing is buffered.
     rollupBacklog: () => 0,
     compactionBacklog() {

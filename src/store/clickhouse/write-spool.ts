@@ -45,8 +45,13 @@ export function openWriteSpool(dir: string, opts: WriteSpoolOptions = {}): Write
   fs.mkdirSync(dir, { recursive: true });
   let seq = 0;
   const shards = opts.shards ?? 1;
-  /** Bytes of each file in the spool. */
+  /** Bytes of each file in the spool, and their sum (asked by every ingest request: the spool budget). */
   const held = new Map<string, number>();
+  let heldBytes = 0;
+  const hold = (file: string, bytes: number): void => {
+    heldBytes += bytes - (held.get(file) ?? 0);
+    held.set(file, bytes);
+  };
   return {
     async put(writeId, lsn, delta) {
       // The name sorts in write order: time, then a counter within the millisecond.
@@ -63,14 +68,15 @@ export function openWriteSpool(dir: string, opts: WriteSpoolOptions = {}): Write
         await fh.close();
       }
       await fs.promises.rename(tmp, file);
-      held.set(file, header.length + body.length);
+      hold(file, header.length + body.length);
       return file;
     },
     async done(file) {
       await fs.promises.rm(file, { force: true });
+      heldBytes -= held.get(file) ?? 0;
       held.delete(file);
     },
-    size: () => ({ files: held.size, bytes: [...held.values()].reduce((a, b) => a + b, 0) }),
+    size: () => ({ files: held.size, bytes: heldBytes }),
     async pending() {
       const all = await fs.promises.readdir(dir);
       // A .tmp is a write the process died while spooling: never sent (the rename comes first).
@@ -84,7 +90,7 @@ export function openWriteSpool(dir: string, opts: WriteSpoolOptions = {}): Write
         if (bytes.subarray(0, MAGIC.length).toString() !== MAGIC || nl < 0) throw new Error(`${file} is not a ClickHouse write spool file; move it away to start`);
         const header = JSON.parse(bytes.subarray(MAGIC.length, nl).toString()) as { writeId: string; lsn: number; shards?: number };
         out.push({ writeId: header.writeId, lsn: header.lsn, delta: decodeDelta(new Uint8Array(bytes.subarray(nl + 1))), file, shards: header.shards ?? 1 });
-        held.set(file, bytes.length);
+        hold(file, bytes.length);
       }
       return out;
     },
