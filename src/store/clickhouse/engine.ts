@@ -1,7 +1,7 @@
 /**
- * The ClickHouse engine of the cluster mode (docs/cluster.md, docs/decisions.md): the metrics and
- * the API tokens in ClickHouse, shared by every node; the other components (catalog, usage, ODSL
- * objects, alerts) still in the node's own DuckDB file, with the DuckDB engine's constructors.
+ * The ClickHouse engine of the cluster mode (docs/cluster.md, docs/decisions.md): the metrics, the
+ * API tokens and the ODSL objects in ClickHouse, shared by every node; the other components
+ * (catalog, usage, alerts) still in the node's own DuckDB file, with the DuckDB engine's constructors.
  * One URL per shard; with more than one, RTM_CLICKHOUSE_CLUSTER names the remote_servers the
  * reads go through.
  */
@@ -14,6 +14,7 @@ import { duckDbFile, openDuckDbServiceStores } from '../duckdb/engine.ts';
 import { readDuckDbTokens } from '../duckdb/token-store.ts';
 import { createClickHouseConnection } from './client.ts';
 import { createClickHouseMetricStore, type ClickHouseMetricStore } from './metric-store.ts';
+import { createClickHouseObjectStore } from './object-store.ts';
 import { createClickHouseTokenStore } from './token-store.ts';
 
 export interface ClickHouseEngineOptions extends StoreEngineOptions {
@@ -77,7 +78,9 @@ export async function openClickHouseEngine(opts: ClickHouseEngineOptions): Promi
       local = undefined;
       if (c) (await c.catch(() => undefined))?.closeSync();
     });
-    const { catalog, usage, objects, alerts } = await openDuckDbServiceStores(db, opts, closers);
+    const { catalog, usage, alerts } = await openDuckDbServiceStores(db, opts, closers);
+    const objects = await createClickHouseObjectStore({ conn: connect(urls[0] as string), clock: opts.clock, nodeId: opts.nodeId });
+    closers.push(() => objects.close());
     return {
       describe: `clickhouse:${urls.join(',')}/${database}${cluster === undefined ? '' : ` (cluster ${cluster})`} (node ${opts.nodeId}; local components: duckdb:${duckDbFile(opts.dataDir)})`,
       metrics,
