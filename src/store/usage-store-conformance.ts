@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchesFilter, parseEntityFilter } from '../api/odsl/filter.ts';
 import { createFakeClock, type Clock } from '../model/clock.ts';
 import type { FilterNode, FilterValue } from '../model/usage.ts';
-import type { NewUsageEntity, UsageStore } from './usage-store.ts';
+import { usageEntityBytes, type NewUsageEntity, type UsageStore } from './usage-store.ts';
 
 export interface OpenedUsageStore {
   store: UsageStore;
@@ -82,19 +82,19 @@ const filterArb: fc.Arbitrary<FilterNode> = fc.letrec<{ node: FilterNode }>((tie
   ),
 })).node;
 
-
+/** `propertyRuns`: cases of the filter property test. Default 150. */
 export function describeUsageStoreConformance(name: string, open: (setup: UsageStoreSetup) => Promise<OpenedUsageStore>, opts: { propertyRuns?: number } = {}): void {
   const clock = createFakeClock(T0);
   describe(`UsageStore conformance: ${name}`, () => {
-      let store: UsageStore;
-      let opened: OpenedUsageStore;
-      beforeAll(async () => {
-        opened = await open({ retentionSeconds: 395 * 86_400, clock });
-        store = opened.store;
-      });
-      afterAll(async () => {
-        await opened.close();
-      });
+    let store: UsageStore;
+    let opened: OpenedUsageStore;
+    beforeAll(async () => {
+      opened = await open({ retentionSeconds: 395 * 86_400, clock });
+      store = opened.store;
+    });
+    afterAll(async () => {
+      await opened.close();
+    });
 
     it('assigns 24-hex ids, keeps given ones, and round-trips every field', async () => {
       const full: NewUsageEntity = {
@@ -135,6 +135,34 @@ export function describeUsageStoreConformance(name: string, open: (setup: UsageS
       expect(await store.providers()).toEqual(expect.arrayContaining(['PA', 'PB', 'P', 'RTMRequest']));
       expect(await store.metrics('PA', 'iso-b')).toEqual([]);
       expect(await store.metrics('PA', 'iso-a')).toEqual(['M']);
+    });
+
+    it('totals an owner\'s entities and their usageEntityBytes, leaving out the given providers', async () => {
+      const owner = 'totals';
+      const rows: NewUsageEntity[] = [
+        entity({ owner, provider: 'App', metric: 'Jobs', service: 'é-svc', httpstatus: 200 }),
+        entity({ owner, provider: 'App', metric: 'Jobs', duration: 1.5, responseSize: 10, user: 'u' }),
+        entity({ owner, provider: 'RTMRequest', metric: 'ReadRequests' }),
+      ];
+      await store.insert(rows);
+      const bytes = (es: readonly NewUsageEntity[]): number => es.reduce((sum, e) => sum + usageEntityBytes(e), 0);
+      expect(await store.ownerTotals(owner, [])).toEqual({ entities: 3, bytes: bytes(rows) });
+      expect(await store.ownerTotals(owner, ['RTMRequest', 'CDN'])).toEqual({ entities: 2, bytes: bytes(rows.slice(0, 2)) });
+      expect(await store.ownerTotals('nobody', [])).toEqual({ entities: 0, bytes: 0 });
+    });
+
+    it('takes quotes and backslashes in values and filters as text', async () => {
+      const owner = "quo'te";
+      const tricky = "it's \\ a 'x' \\' OR 1 = 1 --";
+      await store.insert([entity({ _id: 'q1', owner, service: tricky }), entity({ _id: 'q2', owner, service: 'plain' })]);
+      const svc = parseEntityFilter(JSON.stringify({ service: tricky }));
+      if (!svc.ok) throw new Error(svc.error);
+      expect((await store.list({ owner, filter: svc.filter, limit: 10, skip: 0 })).items).toEqual([{ ...entity({ owner, service: tricky }), _id: 'q1' }]);
+      const injected = parseEntityFilter(JSON.stringify({ service: "x' OR '1' = '1" }));
+      if (!injected.ok) throw new Error(injected.error);
+      expect((await store.list({ owner, filter: injected.filter, limit: 10, skip: 0 })).total).toBe(0);
+      expect(await store.get("q1' OR '1' = '1", owner)).toBeUndefined();
+      expect(await store.metrics('P', owner)).toEqual(['M']);
     });
 
     it('sorts, limits and skips with a stable tie-break', async () => {
@@ -191,15 +219,15 @@ export function describeUsageStoreConformance(name: string, open: (setup: UsageS
   });
 
   describe(`UsageStore conformance: ${name}: the SQL of a filter selects exactly what matchesFilter selects`, () => {
-      let store: UsageStore;
-      let opened: OpenedUsageStore;
-      beforeAll(async () => {
-        opened = await open({ retentionSeconds: Infinity, clock });
-        store = opened.store;
-      });
-      afterAll(async () => {
-        await opened.close();
-      });
+    let store: UsageStore;
+    let opened: OpenedUsageStore;
+    beforeAll(async () => {
+      opened = await open({ retentionSeconds: Infinity, clock });
+      store = opened.store;
+    });
+    afterAll(async () => {
+      await opened.close();
+    });
 
     it('on random entities and filters', async () => {
       let run = 0;

@@ -1,7 +1,8 @@
 /**
  * The ClickHouse engine of the cluster mode (docs/cluster.md, docs/decisions.md): the metrics, the
  * API tokens, the ODSL objects and the usage entities in ClickHouse, shared by every node; the
- * other components (catalog, alerts) still in the node's own DuckDB file, with the DuckDB engine's constructors.
+ * other components (catalog, alerts) still in the node's own DuckDB file, with the DuckDB
+ * engine's constructors.
  * One URL per shard; with more than one, RTM_CLICKHOUSE_CLUSTER names the remote_servers the
  * reads go through.
  */
