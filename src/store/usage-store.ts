@@ -5,6 +5,17 @@
  */
 import type { FilterNode, UsageEntity } from '../model/usage.ts';
 
+/**
+ * Usage entity field -> column of the usage table, the same in both engines (`owner` is
+ * filterable by operators only: OPERATOR_USAGE_FIELD_TYPES).
+ */
+export const USAGE_COLUMNS: Readonly<Record<string, string>> = Object.freeze({
+  _id: 'id', provider: 'provider', metric: 'metric', timestamp: 'timestamp_ms', value: 'value', type: 'type',
+  action: 'action', application: 'application', detail: 'detail', duration: 'duration', environment: 'environment',
+  httpstatus: 'http_status', invocationId: 'invocation_id', method: 'method', responseSize: 'response_size',
+  service: 'service', user: 'user_id', owner: 'owner',
+});
+
 /** Sort keys in order of precedence; `dir` 1 ascending, -1 descending. Fields of USAGE_FILTER_FIELDS. */
 export type SortSpec = readonly { field: string; dir: 1 | -1 }[];
 

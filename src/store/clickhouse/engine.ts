@@ -1,7 +1,8 @@
 /**
- * The ClickHouse engine of the cluster mode (docs/cluster.md, docs/decisions.md): the metrics and
- * the API tokens in ClickHouse, shared by every node; the other components (catalog, usage, ODSL
- * objects, alerts) still in the node's own DuckDB file, with the DuckDB engine's constructors.
+ * The ClickHouse engine of the cluster mode (docs/cluster.md, docs/decisions.md): the metrics, the
+ * API tokens, the ODSL objects and the usage entities in ClickHouse, shared by every node; the
+ * other components (catalog, alerts) still in the node's own DuckDB file, with the DuckDB
+ * engine's constructors.
  * One URL per shard; with more than one, RTM_CLICKHOUSE_CLUSTER names the remote_servers the
  * reads go through.
  */
@@ -14,7 +15,9 @@ import { duckDbFile, openDuckDbServiceStores } from '../duckdb/engine.ts';
 import { readDuckDbTokens } from '../duckdb/token-store.ts';
 import { createClickHouseConnection } from './client.ts';
 import { createClickHouseMetricStore, type ClickHouseMetricStore } from './metric-store.ts';
+import { createClickHouseObjectStore } from './object-store.ts';
 import { createClickHouseTokenStore } from './token-store.ts';
+import { createClickHouseUsageStore } from './usage-store.ts';
 
 export interface ClickHouseEngineOptions extends StoreEngineOptions {
   clickhouse: ClickHouseConfig;
@@ -78,7 +81,12 @@ export async function openClickHouseEngine(opts: ClickHouseEngineOptions): Promi
       local = undefined;
       if (c) (await c.catch(() => undefined))?.closeSync();
     });
-    const { catalog, usage, objects, alerts } = await openDuckDbServiceStores(db, opts, closers);
+    const { catalog, alerts } = await openDuckDbServiceStores(db, opts, closers);
+    // ODSL objects and usage entities: on the first shard too, small tables every node shares.
+    const objects = await createClickHouseObjectStore({ conn: connect(urls[0] as string), clock: opts.clock, nodeId: opts.nodeId });
+    closers.push(() => objects.close());
+    const usage = await createClickHouseUsageStore({ conn: connect(urls[0] as string), clock: opts.clock, nodeId: opts.nodeId, retentionSeconds: opts.usageRetentionSeconds });
+    closers.push(() => usage.close());
     return {
       describe: `clickhouse:${urls.join(',')}/${database}${cluster === undefined ? '' : ` (cluster ${cluster})`} (node ${opts.nodeId}; local components: duckdb:${duckDbFile(opts.dataDir)})`,
       metrics,

@@ -4,14 +4,9 @@
  */
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { CmpOp, FilterNode, FilterValue } from '../../model/usage.ts';
+import { USAGE_COLUMNS } from '../usage-store.ts';
 
-/** Usage entity field -> usage_entity column (`owner` is filterable by operators only: OPERATOR_USAGE_FIELD_TYPES). */
-export const USAGE_COLUMNS: Readonly<Record<string, string>> = Object.freeze({
-  _id: 'id', provider: 'provider', metric: 'metric', timestamp: 'timestamp_ms', value: 'value', type: 'type',
-  action: 'action', application: 'application', detail: 'detail', duration: 'duration', environment: 'environment',
-  httpstatus: 'http_status', invocationId: 'invocation_id', method: 'method', responseSize: 'response_size',
-  service: 'service', user: 'user_id', owner: 'owner',
-});
+export { USAGE_COLUMNS };
 
 const SQL_OPS: Readonly<Record<CmpOp, string>> = { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' };
 
