@@ -134,7 +134,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     parsePool: services.parsePool,
     idempotency: services.idempotency,
     publicationHold: services.publicationHold,
-    refusal: () => services.engine.metrics.writeRefusal?.(),
+    refusal: () => services.ingestRefusal(),
     onReplay: () => services.metrics.self.idempotentReplays.inc(),
     ...(config.topValues ? { onTopValues: (counts: TopValueCounts) => services.topValues.add(counts) } : {}),
     keepPathQuery: config.keepPathQuery,

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
-import { CATALOG_DOMAIN_BYTES, ROLLUP_ROW_BYTES, TOP_VALUE_BYTES, type MemoryShare } from './config/memory-budget.ts';
+import { CATALOG_DOMAIN_BYTES, pendingShareRefusal, ROLLUP_ROW_BYTES, TOP_VALUE_BYTES, type MemoryShare } from './config/memory-budget.ts';
 import type { Clock } from './model/clock.ts';
 import type { TokenVerifier } from './http/auth.ts';
 import { createTokenVerifier } from './api/tokens.ts';
@@ -70,6 +70,12 @@ export interface Services {
   storedThrough(): number;
   /** No row of this node is waiting for the store: none pending, no append in progress. */
   storeSettled(): boolean;
+  /**
+   * Why ingest takes no new events now, or undefined: the store's own refusal (the ClickHouse
+   * spool over its disk budget), else the store queue over its share of the memory budget. The
+   * ingest route answers 503 for it; an import in process waits.
+   */
+  ingestRefusal(): string | undefined;
   /** The durable ingest path (WAL -> window -> store): the ingest route's sink. */
   ingest: IngestPipeline;
   /** The per-minute top paths and client addresses of acknowledged bodies, written through `ingest` once each minute is over. */
@@ -101,6 +107,8 @@ export interface MemoryUse {
   use(): Promise<Readonly<Record<MemoryShare, number>>>;
   /** The process's resident set, bytes. */
   rss(): number;
+  /** The pending share's use now (rows waiting for the store, the open minutes' top values), bytes: what ingest is refused past. */
+  pendingBytes(): number;
 }
 
 export interface ServiceOptions {
@@ -223,14 +231,16 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
   const parsePool = config.ingestWorkers > 0 ? createParsePool({ workers: config.ingestWorkers, logger }) : undefined;
   if (parsePool) closers.push(() => parsePool.close());
 
+  const pendingBytes = (): number => ingest.stats().pendingRows * ROLLUP_ROW_BYTES + topValues.size() * TOP_VALUE_BYTES;
   const memory: MemoryUse = {
+    pendingBytes,
     async use() {
       return {
         window: window.stats().bytes,
         duckdb: (await engine.memoryUsed?.().catch(() => 0)) ?? 0,
         rollupBuffer: store.rollupBacklog() * ROLLUP_ROW_BYTES,
         // Rows waiting for the store, and the top values of the open minutes.
-        pending: ingest.stats().pendingRows * ROLLUP_ROW_BYTES + topValues.size() * TOP_VALUE_BYTES,
+        pending: pendingBytes(),
         // The domain cap holds what the catalog holds; the datacenter and backend caps hold theirs alone.
         catalog: (Math.max(catalog.size?.() ?? 0, keyCaps.domain.size()) + keyCaps.datacenter.size() + keyCaps.backend.size()) * CATALOG_DOMAIN_BYTES,
         runtime: heapAndExternal(),
@@ -266,6 +276,7 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
     window,
     storedThrough: watermark.storedThrough,
     storeSettled: () => ingest.stats().pendingRows === 0 && !watermark.appending(),
+    ingestRefusal: () => engine.metrics.writeRefusal?.() ?? pendingShareRefusal(memory.pendingBytes(), config.memoryBudget.shares.pending),
     ingest,
     topValues,
     publicationHold,

@@ -73,8 +73,9 @@ export async function openIngestTarget(opts: IngestTargetOptions, onRetry?: (att
     via: config.dataDir,
     maxSecond: () => Math.floor(systemClock.now() / 1000) + config.limits.maxFutureSeconds,
     close: () => services.close(),
-    // The ClickHouse spool over its budget (a shard away): the import waits, as a server would refuse.
-    refusal: () => services.engine.metrics.writeRefusal?.(),
+    // The ClickHouse spool over its budget (a shard away), or the store queue over its memory
+    // share: the import waits, as a server would refuse.
+    refusal: () => services.ingestRefusal(),
     onHold: (reason) => logger.warn({ reason }, 'the import waits until the store takes events again'),
     ...(config.topValues ? { onTopValues: (counts: TopValueCounts) => services.topValues.add(counts) } : {}),
   });

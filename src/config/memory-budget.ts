@@ -6,7 +6,9 @@
  * - window: the window's byte budget (its oldest seconds leave memory beyond it), RTM_WINDOW_MAX_BYTES;
  * - duckdb: DuckDB's memory_limit (it spills to disk past it), RTM_DUCKDB_MEMORY_BYTES;
  * - rollupBuffer: sets the rows the rollup buffer holds before it flushes;
- * - pending: the store queue (deltas made durable, not yet stored): reported; it drains every second;
+ * - pending: the store queue (deltas made durable, not yet stored, and the open minutes' top
+ *   values): enforced at the door: while it holds more than its share, ingest answers 503
+ *   (pendingShareRefusal) and an import in process waits; it drains every second;
  * - catalog: the catalog mirror and the key caps' sets (key-cap.ts): reported; bounded by
  *   RTM_MAX_DOMAINS_PER_SERVICE + RTM_MAX_DATACENTERS_PER_SERVICE + RTM_MAX_BACKENDS_PER_SERVICE
  *   times the services (the domain cap's sets hold what the catalog holds; the other two their own);
@@ -78,4 +80,17 @@ export function memoryBudget(totalBytes: number, explicit: { windowBytes?: numbe
   const runtime = Math.max(0, totalBytes - Object.values(shares).reduce((a, b) => a + b, 0));
   const rollupBufferRows = Math.max(10_000, Math.floor(Math.min(shares.rollupBuffer / ROLLUP_ROW_BYTES, shares.duckdb / ROLLUP_FLUSH_DUCKDB_BYTES_PER_ROW)));
   return { totalBytes, shares: Object.freeze({ ...shares, runtime }), rollupBufferRows };
+}
+
+const MiB = 1024 ** 2;
+
+/**
+ * Why ingest takes no new events now because the store is behind: the rows made durable and not
+ * yet stored (`pendingBytes`, counted as the memory use reports them) exceed the pending share of
+ * the budget. Undefined within it. Refusing new bodies (503, Retry-After) bounds the queue; what
+ * was acknowledged is kept and drains.
+ */
+export function pendingShareRefusal(pendingBytes: number, shareBytes: number): string | undefined {
+  if (pendingBytes <= shareBytes) return undefined;
+  return `the store is behind: ${(pendingBytes / MiB).toFixed(1)} MiB of acknowledged events wait for it, more than the store queue's share of the memory budget (${(shareBytes / MiB).toFixed(1)} MiB of RTM_MEMORY_BUDGET_BYTES)`;
 }
