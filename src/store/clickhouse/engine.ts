@@ -1,6 +1,6 @@
 /**
  * The ClickHouse engine of the cluster mode (docs/cluster.md, docs/decisions.md): the metrics and
- * the API tokens in ClickHouse, shared by every node; the other components (catalog, usage, ODSL
+ * the API tokens and the catalog in ClickHouse, shared by every node; the other components (usage, ODSL
  * objects, alerts) still in the node's own DuckDB file, with the DuckDB engine's constructors.
  * One URL per shard; with more than one, RTM_CLICKHOUSE_CLUSTER names the remote_servers the
  * reads go through.
@@ -12,6 +12,7 @@ import type { StoreEngine, StoreEngineOptions } from '../engine.ts';
 import { openDuckDb } from '../duckdb/database.ts';
 import { duckDbFile, openDuckDbServiceStores } from '../duckdb/engine.ts';
 import { readDuckDbTokens } from '../duckdb/token-store.ts';
+import { createClickHouseCatalog } from './catalog-store.ts';
 import { createClickHouseConnection } from './client.ts';
 import { createClickHouseMetricStore, type ClickHouseMetricStore } from './metric-store.ts';
 import { createClickHouseTokenStore } from './token-store.ts';
@@ -77,7 +78,16 @@ export async function openClickHouseEngine(opts: ClickHouseEngineOptions): Promi
       local = undefined;
       if (c) (await c.catch(() => undefined))?.closeSync();
     });
-    const { catalog, usage, objects, alerts } = await openDuckDbServiceStores(db, opts, closers);
+    const { catalog: localCatalog, usage, objects, alerts } = await openDuckDbServiceStores(db, opts, closers);
+    // Shared like the tokens; the entries of the node's file keep their ids where still free.
+    const catalog = await createClickHouseCatalog({
+      conn: connect(urls[0] as string),
+      clock: opts.clock,
+      nodeId: opts.nodeId,
+      adopt: await localCatalog.services(),
+      onError: (err, failuresInARow) => opts.logger?.error({ err, failuresInARow }, 'the shared catalog could not reach ClickHouse; the catalog read last stays in use, new names wait'),
+    });
+    closers.push(() => catalog.close());
     return {
       describe: `clickhouse:${urls.join(',')}/${database}${cluster === undefined ? '' : ` (cluster ${cluster})`} (node ${opts.nodeId}; local components: duckdb:${duckDbFile(opts.dataDir)})`,
       metrics,

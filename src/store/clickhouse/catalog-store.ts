@@ -1,0 +1,242 @@
+/**
+ * The catalog shared by every node of a cluster (issue 10: "Azion catalog ids are equal on every
+ * node and never change"), in append-only tables on the first shard (./catalog-tables.ts) with
+ * ids derived from the names (./catalog-ids.ts). Every answer comes from an in-memory mirror
+ * (./catalog-mirror.ts) that each node reads again every `refreshMs` (only when a row count
+ * moved), so what another node registered shows within a few seconds, and what this node
+ * registered at once. While ClickHouse is away the last catalog stays in use and a new name is
+ * not listed: it waits, in memory, for the next refresh or observe that can claim its id, since
+ * an id made up locally could differ from the one the other nodes settle on (docs/decisions.md).
+ */
+import type { Clock } from '../../model/clock.ts';
+import type { RecordSet } from '../../model/record.ts';
+import type { Catalog, CatalogService } from '../catalog.ts';
+import { ADOPTED_ATTEMPT, canonicalName, domainName, isClaimableId, serviceName, sha256CatalogId, type CatalogName, type Claim, type IdHash } from './catalog-ids.ts';
+import { claimIds } from './catalog-claim.ts';
+import { createCatalogMirror } from './catalog-mirror.ts';
+import { countCatalogRows, ensureCatalogTables, insertClaims, insertName, insertProducts, readCatalogRows, type ProductRow } from './catalog-tables.ts';
+import type { ClickHouseConnection } from './client.ts';
+
+export interface ClickHouseCatalogOptions {
+  /** The first shard (the tables live there only). The catalog closes it. */
+  conn: ClickHouseConnection;
+  clock: Clock;
+  /** Names this node in the rows it writes. */
+  nodeId: string;
+  /**
+   * Services (with their domains and products) to copy in at open under their ids: the node's own
+   * catalog from before it was shared (its DuckDB file), so Azion clients keep their ids. A name
+   * already claimed, or an id already taken, is not copied (the first node to start wins).
+   * Default: none.
+   */
+  adopt?: readonly CatalogService[];
+  /** Pause between the end of one read of the tables and the next, ms. Default 1,000. */
+  refreshMs?: number;
+  /** Limit of one background read, and of the claims of one observe(), ms. Default 2,000. */
+  refreshTimeoutMs?: number;
+  /** Limit of each statement at open and of rename(), ms. Default 10,000. */
+  requestTimeoutMs?: number;
+  /** Candidate id of attempt k of a canonical name. Default SHA-256 (tests force collisions). */
+  hash?: IdHash;
+  /** Told when a read or a claim fails: the first of a run of failures, then every 60th. Default: nothing. */
+  onError?: (err: unknown, failuresInARow: number) => void;
+}
+
+export interface ClickHouseCatalog extends Catalog {
+  /** Reads the tables now and claims what waits; resolves when the mirror holds what they held. */
+  refresh(): Promise<void>;
+  /** Sightings waiting for ClickHouse to claim their ids. */
+  waiting(): number;
+}
+
+const REPORT_EVERY = 60;
+/** An unknown id read through resolve() triggers a read of the tables at most this often, ms. */
+const RESOLVE_REFRESH_MS = 1000;
+/** Sightings kept while ClickHouse is away; beyond, new ones wait for their next event. */
+const MAX_WAITING = 100_000;
+
+const sightingKey = (p: ProductRow): string => `${p.service}\u0000${p.domain}\u0000${p.product}`;
+
+export async function createClickHouseCatalog(opts: ClickHouseCatalogOptions): Promise<ClickHouseCatalog> {
+  const { conn, clock, nodeId } = opts;
+  const refreshMs = opts.refreshMs ?? 1000;
+  const refreshTimeoutMs = opts.refreshTimeoutMs ?? 2000;
+  const timeoutMs = opts.requestTimeoutMs ?? 10_000;
+  const hash = opts.hash ?? sha256CatalogId;
+  const mirror = createCatalogMirror();
+  let counts = '';
+  const load = async (limitMs: number): Promise<void> => {
+    const now = await countCatalogRows(conn, { timeoutMs: limitMs });
+    if (now === counts) return;
+    mirror.add(await readCatalogRows(conn, { timeoutMs: limitMs }));
+    counts = now;
+  };
+  const claimContext = (limitMs: number): Parameters<typeof claimIds>[0] => ({ conn, mirror, hash, node: nodeId, nowMs: () => clock.now(), timeoutMs: limitMs });
+
+  /** Sightings not yet in the tables, by service, domain and product. */
+  const waiting = new Map<string, ProductRow>();
+  const register = async (sightings: readonly ProductRow[], limitMs: number): Promise<void> => {
+    const names = new Map<string, CatalogName>();
+    for (const s of sightings) for (const n of [serviceName(s.service), domainName(s.service, s.domain)]) names.set(canonicalName(n), n);
+    await claimIds(claimContext(limitMs), [...names.values()]);
+    const fresh = sightings.filter((s) => !mirror.hasProduct(s.service, s.domain, s.product));
+    await insertProducts(conn, fresh, { nowMs: clock.now(), node: nodeId }, { timeoutMs: limitMs });
+    mirror.add({ products: fresh });
+    for (const s of sightings) waiting.delete(sightingKey(s));
+  };
+
+  try {
+    await ensureCatalogTables(conn);
+    await load(timeoutMs);
+    await adoptMissing(opts.adopt ?? []);
+  } catch (err) {
+    await conn.close().catch(() => undefined);
+    throw err;
+  }
+
+  /** Claims the ids the node's own file had, where neither the name nor the id is claimed yet. */
+  async function adoptMissing(services: readonly CatalogService[]): Promise<void> {
+    const claims: Claim[] = [];
+    const products: ProductRow[] = [];
+    const taken = (id: number): boolean => !isClaimableId(id) || mirror.claims.claimants(id) !== undefined || claims.some((c) => c.id === id);
+    const propose = (name: CatalogName, id: number): void => {
+      if (mirror.claims.claimsOf(canonicalName(name)).length === 0 && !taken(id)) claims.push({ ...name, id, attempt: ADOPTED_ATTEMPT });
+    };
+    for (const s of services) {
+      propose(serviceName(s.service), s.id);
+      for (const d of s.domains) {
+        propose(domainName(s.service, d.domain), d.id);
+        for (const product of d.products) if (!mirror.hasProduct(s.service, d.domain, product)) products.push({ service: s.service, domain: d.domain, product });
+      }
+    }
+    await insertClaims(conn, claims, { nowMs: clock.now(), node: nodeId }, { timeoutMs });
+    await insertProducts(conn, products, { nowMs: clock.now(), node: nodeId }, { timeoutMs });
+    // Names renamed locally keep their display name unless the cluster has one already.
+    for (const s of services) {
+      if (s.name !== s.service && !mirror.nameRow(s.service)) await insertName(conn, { service: s.service, name: s.name, version: clock.now(), node: nodeId }, { timeoutMs });
+    }
+    // Read back: a node adopting at the same moment may have claimed the same name or id.
+    if (claims.length > 0 || products.length > 0) await load(timeoutMs);
+    // What could not keep its id (taken by another name) gets a derived one.
+    const rest = services.flatMap((s) => s.domains.flatMap((d) => d.products.map((product) => ({ service: s.service, domain: d.domain, product }))));
+    const unsettled = rest.filter((p) => !mirror.knows(p.service, p.domain, p.product));
+    if (unsettled.length > 0) await register(unsettled, timeoutMs);
+  }
+
+  let closed = false;
+  let failures = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let reading: Promise<void> | undefined;
+  let lastReadMs = Date.now();
+  const inFlight = new Set<Promise<unknown>>();
+  const tracked = <T>(work: () => Promise<T>): Promise<T> => {
+    if (closed) return Promise.reject(new Error('the catalog is closed'));
+    const p = work();
+    inFlight.add(p);
+    const forget = (): void => void inFlight.delete(p);
+    p.then(forget, forget);
+    return p;
+  };
+  // Claims and renames run one at a time: two rounds for the same names would only race each other.
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(task: () => Promise<T>): Promise<T> => {
+    const run = queue.then(task, task);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  const failed = (err: unknown): void => {
+    failures++;
+    if (failures === 1 || failures % REPORT_EVERY === 0) opts.onError?.(err, failures);
+  };
+  const retryWaiting = (limitMs: number): Promise<void> =>
+    exclusive(() => {
+      const todo = [...waiting.values()].filter((s) => !mirror.knows(s.service, s.domain, s.product));
+      return todo.length > 0 ? register(todo, limitMs) : Promise.resolve();
+    });
+  const readAndRetry = async (limitMs: number): Promise<void> => {
+    lastReadMs = Date.now();
+    await load(limitMs);
+    await retryWaiting(limitMs);
+    failures = 0;
+  };
+
+  const backgroundRead = async (): Promise<void> => {
+    try {
+      await readAndRetry(refreshTimeoutMs);
+    } catch (err) {
+      failed(err);
+    }
+  };
+  // A chain of timeouts, not an interval: reads never overlap, and a slow one delays the next.
+  const schedule = (): void => {
+    if (closed) return;
+    timer = setTimeout(() => {
+      reading = backgroundRead().finally(() => {
+        reading = undefined;
+        schedule();
+      });
+    }, refreshMs);
+    timer.unref();
+  };
+  schedule();
+
+  const unknownSightings = (records: RecordSet): ProductRow[] => {
+    const unknown = new Map<string, ProductRow>();
+    const check = (r: { service: string; domain: string; product: string }): void => {
+      if (mirror.knows(r.service, r.domain, r.product)) return;
+      const s = { service: r.service, domain: r.domain, product: r.product };
+      unknown.set(sightingKey(s), s);
+    };
+    for (const r of records.edge) check(r);
+    for (const r of records.dimension) check(r);
+    return [...unknown.values()];
+  };
+
+  return {
+    async observe(records) {
+      const unknown = unknownSightings(records);
+      if (unknown.length === 0 || closed) return;
+      for (const s of unknown) if (waiting.size < MAX_WAITING || waiting.has(sightingKey(s))) waiting.set(sightingKey(s), s);
+      // While reads fail, a claim would only wait for its time limit: the timer retries instead.
+      if (failures > 0) return;
+      await tracked(() =>
+        exclusive(async () => {
+          const todo = unknown.filter((s) => !mirror.knows(s.service, s.domain, s.product));
+          if (todo.length > 0) await register(todo, refreshTimeoutMs);
+        }),
+      ).catch(failed);
+    },
+    async services() {
+      return mirror.services();
+    },
+    async resolve(id) {
+      const known = mirror.resolve(id);
+      if (known || closed || Date.now() - lastReadMs < RESOLVE_REFRESH_MS) return known;
+      // Registered by another node since the last read, perhaps.
+      await tracked(() => readAndRetry(refreshTimeoutMs)).catch(failed);
+      return mirror.resolve(id);
+    },
+    rename(service, name) {
+      return tracked(() =>
+        exclusive(async () => {
+          if (!mirror.service(service)) return undefined;
+          const row = { service, name, version: Math.max(clock.now(), (mirror.nameRow(service)?.version ?? 0) + 1), node: nodeId };
+          await insertName(conn, row, { timeoutMs });
+          mirror.add({ names: [row] });
+          return mirror.service(service);
+        }),
+      );
+    },
+    size: () => mirror.size(),
+    waiting: () => waiting.size,
+    refresh: () => tracked(() => readAndRetry(timeoutMs)),
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearTimeout(timer);
+      await reading;
+      await Promise.allSettled([...inFlight]);
+      await conn.close();
+    },
+  };
+}
