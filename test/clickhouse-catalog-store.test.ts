@@ -143,6 +143,34 @@ describe('ClickHouse catalog shared by nodes', () => {
     }
   });
 
+  it('a name that settled before a concurrent claim of its id landed moves on at the next refresh, with no new event', async () => {
+    const db = freshDatabase();
+    const SHARED = 1_500_000_007;
+    const colliding = collideServicesOn(SHARED);
+    const a = await open(db, 'node-a', { hash: colliding });
+    await a.observe(records(edge('zeta', 'z.io')));
+    // The window: zeta holds SHARED on node A ...
+    expect((await a.services()).map((s) => [s.service, s.id])).toEqual([['zeta', SHARED]]);
+    // ... until the claim of a node that read "free" just before zeta's insert lands.
+    const conn = createClickHouseConnection({ url: (await clickhouse()).url, database: db });
+    try {
+      await insertClaims(conn, [{ ...serviceName('alpha'), id: SHARED, attempt: 0 }], { nowMs: clock.now(), node: 'node-y' });
+    } finally {
+      await conn.close();
+    }
+    await a.refresh();
+    const zeta1 = sha256CatalogId(canonicalName(serviceName('zeta')), 1);
+    const expected = [
+      ['alpha', SHARED, []],
+      ['zeta', zeta1, [['z.io', sha256CatalogId(canonicalName(domainName('zeta', 'z.io')), 0)]]],
+    ];
+    expect(idTable(await a.services())).toEqual(expected);
+    expect(await a.resolve(zeta1)).toMatchObject({ kind: 'service', service: { service: 'zeta', domains: [{ domain: 'z.io', products: ['edge_application'] }] } });
+    // A node opened now reads the same.
+    const b = await open(db, 'node-b', { hash: colliding });
+    expect(idTable(await b.services())).toEqual(expected);
+  });
+
   it('a collision with a name that already holds the id moves the newcomer to its next attempt', async () => {
     const db = freshDatabase();
     const SHARED = 1_300_000_001;

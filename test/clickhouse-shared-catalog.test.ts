@@ -5,15 +5,24 @@
  * lists the same ids for every configuration and domain (in range, distinct), node B answers a
  * query by the id of a domain only node A saw with that domain's data, and a node started afresh
  * on the same ClickHouse (a new, empty data dir) lists the same ids. The claims live on the first
- * shard only.
+ * shard only. On upgrade, nodes whose DuckDB files had catalogs of their own keep those ids where
+ * the first node to start did not take the name or the id.
  */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/config/config.ts';
+import { EDGE_FIELDS } from '../src/model/fields.ts';
+import { createDuckDbCatalog, sequentialIds } from '../src/store/duckdb/catalog-store.ts';
+import { openDuckDb } from '../src/store/duckdb/database.ts';
+import { duckDbFile } from '../src/store/duckdb/engine.ts';
 import { CATALOG_ID_MAX, CATALOG_ID_MIN } from '../src/store/catalog.ts';
 import { CATALOG_CLAIMS_TABLE } from '../src/store/clickhouse/catalog-tables.ts';
 import { createClickHouseConnection } from '../src/store/clickhouse/client.ts';
 import { ADMIN_TOKEN, HARNESS_T0, startHarness, type Harness } from './support/app-harness.ts';
 import { startClickHouseNodes, type ClickHouseNodes } from './support/clickhouse-nodes.ts';
+import { startClickHouseServer, type ClickHouseServer } from './support/clickhouse-server.ts';
 
 const NAME = 'rtm_shared_catalog';
 const EDGE_APPLICATIONS = '1441740010';
@@ -103,6 +112,43 @@ describe('the catalog shared by the nodes of a ClickHouse cluster', () => {
     } finally {
       await first?.close();
       await second?.close();
+    }
+  });
+
+  it('keeps the ids of the DuckDB catalogs nodes had before the upgrade; the first node to start wins', async () => {
+    const server: ClickHouseServer = await startClickHouseServer();
+    const dirs: string[] = [];
+    try {
+      /** A data dir whose DuckDB file holds a catalog with ids from `firstId` on (a node before the upgrade). */
+      const oldDataDir = async (firstId: number, names: [string, string][]): Promise<string> => {
+        const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rtm-upgrade-'));
+        dirs.push(dir);
+        const db = await openDuckDb(duckDbFile(dir));
+        const catalog = await createDuckDbCatalog({ db, newId: sequentialIds(firstId) });
+        const edge = (service: string, domain: string) => ({ second: NOW, service, datacenter: 'FRA', domain, product: 'edge_application', values: new Float64Array(EDGE_FIELDS.length) });
+        await catalog.observe({ edge: names.map(([service, domain]) => edge(service, domain)), origin: [], dimension: [] });
+        await catalog.close();
+        db.close();
+        return dir;
+      };
+      const dirA = await oldDataDir(1_111_111_111, [['shop', 'www.shop.example']]);
+      // Node B had shop under other ids, and blog.
+      const dirB = await oldDataDir(1_222_222_222, [['shop', 'www.shop.example'], ['blog', 'blog.example']]);
+      const parsed = loadConfig({ RTM_STORE: 'clickhouse', RTM_CLICKHOUSE_URLS: server.url, RTM_CLICKHOUSE_DATABASE: 'rtm_catalog_upgrade' });
+      const a = await startHarness({ config: { store: parsed.store, nodeId: 'upgrade-a', dataDir: dirA } });
+      extra.push(a);
+      const b = await startHarness({ config: { store: parsed.store, nodeId: 'upgrade-b', dataDir: dirB } });
+      extra.push(b);
+      const expected: Configuration[] = [
+        { id: 1_111_111_111, name: 'shop', active: true, domains: [1_111_111_112] },
+        { id: 1_222_222_224, name: 'blog', active: true, domains: [1_222_222_225] },
+      ];
+      expect(await configurations(b)).toEqual(expected);
+      await vi.waitFor(async () => expect(await configurations(a)).toEqual(expected), { timeout: 5000, interval: 100 });
+    } finally {
+      for (const h of extra.splice(0)) await h.close();
+      for (const dir of dirs) await fs.rm(dir, { recursive: true, force: true });
+      await server.stop();
     }
   });
 });

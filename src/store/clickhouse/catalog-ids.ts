@@ -65,6 +65,8 @@ export interface ClaimSet {
   idOf(canonical: string): number | undefined;
   /** Every name that holds an id, with it. */
   settled(): Map<string, { name: CatalogName; id: number }>;
+  /** Names with claims but none they hold: losers of a concurrent claim, owed their next attempt. */
+  unsettled(): CatalogName[];
 }
 
 export function createClaimSet(): ClaimSet {
@@ -111,6 +113,14 @@ export function createClaimSet(): ClaimSet {
         const id = idOf(canonical);
         const first = claims[0];
         if (id !== undefined && first) out.set(canonical, { name: { kind: first.kind, service: first.service, domain: first.domain }, id });
+      }
+      return out;
+    },
+    unsettled() {
+      const out: CatalogName[] = [];
+      for (const [canonical, claims] of byName) {
+        const first = claims[0];
+        if (first && idOf(canonical) === undefined) out.push({ kind: first.kind, service: first.service, domain: first.domain });
       }
       return out;
     },

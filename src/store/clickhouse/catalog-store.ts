@@ -65,11 +65,13 @@ export async function createClickHouseCatalog(opts: ClickHouseCatalogOptions): P
   const hash = opts.hash ?? sha256CatalogId;
   const mirror = createCatalogMirror();
   let counts = '';
-  const load = async (limitMs: number): Promise<void> => {
+  /** Reads the tables if a row count moved; answers whether it did. */
+  const load = async (limitMs: number): Promise<boolean> => {
     const now = await countCatalogRows(conn, { timeoutMs: limitMs });
-    if (now === counts) return;
+    if (now === counts) return false;
     mirror.add(await readCatalogRows(conn, { timeoutMs: limitMs }));
     counts = now;
+    return true;
   };
   const claimContext = (limitMs: number): Parameters<typeof claimIds>[0] => ({ conn, mirror, hash, node: nodeId, nowMs: () => clock.now(), timeoutMs: limitMs });
 
@@ -89,6 +91,8 @@ export async function createClickHouseCatalog(opts: ClickHouseCatalogOptions): P
     await ensureCatalogTables(conn);
     await load(timeoutMs);
     await adoptMissing(opts.adopt ?? []);
+    // Losers of a concurrent claim whose node stopped before it claimed their next attempt.
+    await claimIds(claimContext(timeoutMs), mirror.claims.unsettled());
   } catch (err) {
     await conn.close().catch(() => undefined);
     throw err;
@@ -148,15 +152,18 @@ export async function createClickHouseCatalog(opts: ClickHouseCatalogOptions): P
     failures++;
     if (failures === 1 || failures % REPORT_EVERY === 0) opts.onError?.(err, failures);
   };
-  const retryWaiting = (limitMs: number): Promise<void> =>
-    exclusive(() => {
+  const retry = (limitMs: number, rowsMoved: boolean): Promise<void> =>
+    exclusive(async () => {
+      // A name that lost its id to a concurrent claim (seen only now) takes its next attempt,
+      // whichever node notices first: they all compute the same one.
+      const losers = rowsMoved ? mirror.claims.unsettled() : [];
+      if (losers.length > 0) await claimIds(claimContext(limitMs), losers);
       const todo = [...waiting.values()].filter((s) => !mirror.knows(s.service, s.domain, s.product));
-      return todo.length > 0 ? register(todo, limitMs) : Promise.resolve();
+      if (todo.length > 0) await register(todo, limitMs);
     });
   const readAndRetry = async (limitMs: number): Promise<void> => {
     lastReadMs = Date.now();
-    await load(limitMs);
-    await retryWaiting(limitMs);
+    await retry(limitMs, await load(limitMs));
     failures = 0;
   };
 
