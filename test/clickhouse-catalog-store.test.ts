@@ -241,8 +241,16 @@ describe('ClickHouse catalog shared by nodes', () => {
     await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0), { timeout: 5000, interval: 50 });
     await own.restart();
     // Retried by the refresh, with no new event of "news".
-    await vi.waitFor(async () => expect((await a.services()).map((s) => s.service).sort()).toEqual(['news', 'shop']), { timeout: 10_000, interval: 100 });
-    expect(a.waiting()).toBe(0);
+    await vi.waitFor(
+      async () => {
+        expect((await a.services()).map((s) => [s.service, s.products]).sort()).toEqual([
+          ['news', ['edge_application']],
+          ['shop', ['edge_application']],
+        ]);
+        expect(a.waiting()).toBe(0);
+      },
+      { timeout: 10_000, interval: 100 },
+    );
     expect((await a.services()).find((s) => s.service === 'news')?.id).toBe(sha256CatalogId(canonicalName(serviceName('news')), 0));
   });
 });

@@ -55,16 +55,17 @@ export const isClaimableId = (id: number): boolean => Number.isSafeInteger(id) &
 
 /** Claim rows as a node knows them (a union of everything read: rows are never removed). */
 export interface ClaimSet {
-  /** Adds rows; answers whether any was new. Identical rows (a claim sent twice) count once. */
-  add(claims: Iterable<Claim>): boolean;
+  /**
+   * Adds rows; answers the names whose settled id may have changed (those of the new rows and
+   * every other claimant of their ids). Identical rows (a claim sent twice) count once.
+   */
+  add(claims: Iterable<Claim>): Map<string, CatalogName>;
   /** The canonical names that claimed `id`. */
   claimants(id: number): ReadonlySet<string> | undefined;
   /** The claims of a name. */
   claimsOf(canonical: string): readonly Claim[];
   /** The settled id of a name, if it holds one. */
   idOf(canonical: string): number | undefined;
-  /** Every name that holds an id, with it. */
-  settled(): Map<string, { name: CatalogName; id: number }>;
   /** Names with claims but none they hold: losers of a concurrent claim, owed their next attempt. */
   unsettled(): CatalogName[];
 }
@@ -88,13 +89,14 @@ export function createClaimSet(): ClaimSet {
   };
   return {
     add(claims) {
-      let added = false;
+      const touched = new Set<number>();
+      const affected = new Map<string, CatalogName>();
       for (const c of claims) {
         const canonical = canonicalName(c);
         const key = `${c.id}\u0000${c.attempt}\u0000${canonical}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        added = true;
+        touched.add(c.id);
         let names = byId.get(c.id);
         if (!names) byId.set(c.id, (names = new Set()));
         names.add(canonical);
@@ -102,20 +104,17 @@ export function createClaimSet(): ClaimSet {
         if (!own) byName.set(canonical, (own = []));
         own.push({ kind: c.kind, service: c.service, domain: c.domain, id: c.id, attempt: c.attempt });
       }
-      return added;
+      for (const id of touched) {
+        for (const canonical of byId.get(id) ?? []) {
+          const first = byName.get(canonical)?.[0];
+          if (first) affected.set(canonical, { kind: first.kind, service: first.service, domain: first.domain });
+        }
+      }
+      return affected;
     },
     claimants: (id) => byId.get(id),
     claimsOf: (canonical) => byName.get(canonical) ?? [],
     idOf,
-    settled() {
-      const out = new Map<string, { name: CatalogName; id: number }>();
-      for (const [canonical, claims] of byName) {
-        const id = idOf(canonical);
-        const first = claims[0];
-        if (id !== undefined && first) out.set(canonical, { name: { kind: first.kind, service: first.service, domain: first.domain }, id });
-      }
-      return out;
-    },
     unsettled() {
       const out: CatalogName[] = [];
       for (const [canonical, claims] of byName) {

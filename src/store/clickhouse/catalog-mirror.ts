@@ -1,11 +1,11 @@
 /**
  * The shared catalog as this node knows it: the union of every catalog row it has read or
  * written (rows are never removed, so a union is never wrong, only possibly behind), and the
- * catalog those rows settle to, rebuilt when a row was new. observe()'s common case, a sighting
+ * catalog those rows settle to, updated name by name as rows arrive. observe()'s common case, a sighting
  * already known, is two map lookups here.
  */
 import type { CatalogDomain, CatalogEntry, CatalogService } from '../catalog.ts';
-import { createClaimSet, type Claim, type ClaimSet } from './catalog-ids.ts';
+import { createClaimSet, type CatalogName, type Claim, type ClaimSet } from './catalog-ids.ts';
 import type { NameRow, ProductRow } from './catalog-tables.ts';
 
 interface DomainView {
@@ -43,29 +43,57 @@ export function createCatalogMirror(): CatalogMirror {
   const claims = createClaimSet();
   const products = new Map<string, Set<string>>();
   const names = new Map<string, NameRow>();
-  let byKey = new Map<string, ServiceView>();
-  let byId = new Map<number, { service: ServiceView; domain?: DomainView }>();
-  let stale = false;
+  /** Settled domain ids by service, kept whether or not the service holds an id yet. */
+  const domainIds = new Map<string, Map<string, number>>();
+  const byKey = new Map<string, ServiceView>();
+  const byId = new Map<number, { service: ServiceView; domain?: DomainView }>();
 
-  const view = (): void => {
-    if (!stale) return;
-    stale = false;
-    byKey = new Map();
-    byId = new Map();
-    const settled = [...claims.settled().values()];
-    for (const { name, id } of settled) {
-      if (name.kind !== 'service') continue;
-      const s: ServiceView = { id, service: name.service, domains: new Map() };
-      byKey.set(s.service, s);
-      byId.set(id, { service: s });
+  // Updated per changed name, not rebuilt: a new name costs the same in a catalog of any size.
+  // An id can pass from one name to another within one add(), so an entry is removed from byId
+  // only while it is still the one there.
+  const listDomain = (service: ServiceView, domain: string, id: number): void => {
+    const d: DomainView = { id, domain };
+    service.domains.set(domain, d);
+    byId.set(id, { service, domain: d });
+  };
+  const setService = (service: string, id: number | undefined): void => {
+    const old = byKey.get(service);
+    if (old?.id === id) return;
+    if (old) {
+      const entry = byId.get(old.id);
+      if (entry?.service === old && !entry.domain) byId.delete(old.id);
+      for (const d of old.domains.values()) if (byId.get(d.id)?.domain === d) byId.delete(d.id);
+      byKey.delete(service);
+    }
+    if (id === undefined) return;
+    const s: ServiceView = { id, service, domains: new Map() };
+    byKey.set(service, s);
+    byId.set(id, { service: s });
+    for (const [domain, did] of domainIds.get(service) ?? []) listDomain(s, domain, did);
+  };
+  const setDomain = (service: string, domain: string, id: number | undefined): void => {
+    let ids = domainIds.get(service);
+    if (id === undefined) ids?.delete(domain);
+    else {
+      if (!ids) domainIds.set(service, (ids = new Map()));
+      ids.set(domain, id);
     }
     // A domain is listed once its service holds an id too (a claim in progress may have one only).
-    for (const { name, id } of settled) {
-      const service = name.kind === 'domain' ? byKey.get(name.service) : undefined;
-      if (!service) continue;
-      const d: DomainView = { id, domain: name.domain };
-      service.domains.set(d.domain, d);
-      byId.set(id, { service, domain: d });
+    const s = byKey.get(service);
+    if (!s) return;
+    const old = s.domains.get(domain);
+    if (old?.id === id) return;
+    if (old) {
+      if (byId.get(old.id)?.domain === old) byId.delete(old.id);
+      s.domains.delete(domain);
+    }
+    if (id !== undefined) listDomain(s, domain, id);
+  };
+  const settle = (changed: Map<string, CatalogName>): void => {
+    for (const [canonical, name] of changed) {
+      const id = claims.idOf(canonical);
+      if (name.kind === 'service') setService(name.service, id);
+      else setDomain(name.service, name.domain, id);
     }
   };
 
@@ -79,7 +107,7 @@ export function createCatalogMirror(): CatalogMirror {
   return {
     claims,
     add(rows) {
-      if (rows.claims && claims.add(rows.claims)) stale = true;
+      if (rows.claims) settle(claims.add(rows.claims));
       for (const p of rows.products ?? []) {
         const key = productKey(p.service, p.domain);
         let set = products.get(key);
@@ -92,31 +120,24 @@ export function createCatalogMirror(): CatalogMirror {
       }
     },
     knows(service, domain, product) {
-      view();
       return byKey.get(service)?.domains.has(domain) === true && hasProduct(service, domain, product);
     },
     hasProduct,
     nameRow: (service) => names.get(service),
     service(service) {
-      view();
       const s = byKey.get(service);
       return s && snapshot(s);
     },
     services() {
-      view();
       return [...byKey.values()].sort((a, b) => a.id - b.id).map(snapshot);
     },
     resolve(id) {
-      view();
       const entry = byId.get(id);
       if (!entry) return undefined;
       const service = snapshot(entry.service);
       if (!entry.domain) return { kind: 'service', service };
       return { kind: 'domain', service, domain: domainSnapshot(entry.service.service, entry.domain) };
     },
-    size() {
-      view();
-      return byId.size;
-    },
+    size: () => byId.size,
   };
 }

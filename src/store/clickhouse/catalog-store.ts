@@ -11,10 +11,11 @@
 import type { Clock } from '../../model/clock.ts';
 import type { RecordSet } from '../../model/record.ts';
 import type { Catalog, CatalogService } from '../catalog.ts';
-import { ADOPTED_ATTEMPT, canonicalName, domainName, isClaimableId, serviceName, sha256CatalogId, type CatalogName, type Claim, type IdHash } from './catalog-ids.ts';
+import { canonicalName, domainName, serviceName, sha256CatalogId, type CatalogName, type IdHash } from './catalog-ids.ts';
+import { adoptLocalCatalog } from './catalog-adopt.ts';
 import { claimIds } from './catalog-claim.ts';
 import { createCatalogMirror } from './catalog-mirror.ts';
-import { countCatalogRows, ensureCatalogTables, insertClaims, insertName, insertProducts, readCatalogRows, type ProductRow } from './catalog-tables.ts';
+import { ensureCatalogTables, insertNames, insertProducts, readCatalogRows, readCatalogWatermark, REREAD_SECONDS, type CatalogWatermark, type ProductRow } from './catalog-tables.ts';
 import type { ClickHouseConnection } from './client.ts';
 
 export interface ClickHouseCatalogOptions {
@@ -52,6 +53,8 @@ export interface ClickHouseCatalog extends Catalog {
 const REPORT_EVERY = 60;
 /** An unknown id read through resolve() triggers a read of the tables at most this often, ms. */
 const RESOLVE_REFRESH_MS = 1000;
+/** A read of every row at most this often (when something changed), ms. */
+const FULL_READ_MS = 10 * 60_000;
 /** Sightings kept while ClickHouse is away; beyond, new ones wait for their next event. */
 const MAX_WAITING = 100_000;
 
@@ -64,13 +67,20 @@ export async function createClickHouseCatalog(opts: ClickHouseCatalogOptions): P
   const timeoutMs = opts.requestTimeoutMs ?? 10_000;
   const hash = opts.hash ?? sha256CatalogId;
   const mirror = createCatalogMirror();
-  let counts = '';
-  /** Reads the tables if a row count moved; answers whether it did. */
+  let seen: CatalogWatermark = { counts: '', newestSecond: 0 };
+  let fullReadMs = Number.NEGATIVE_INFINITY;
+  /**
+   * Reads the tables if a row count moved, answering whether one did: the rows inserted since
+   * the last read (REREAD_SECONDS before its newest), and every row now and then in case an
+   * insert took longer than that to commit.
+   */
   const load = async (limitMs: number): Promise<boolean> => {
-    const now = await countCatalogRows(conn, { timeoutMs: limitMs });
-    if (now === counts) return false;
-    mirror.add(await readCatalogRows(conn, { timeoutMs: limitMs }));
-    counts = now;
+    const now = await readCatalogWatermark(conn, { timeoutMs: limitMs });
+    if (now.counts === seen.counts) return false;
+    const full = Date.now() - fullReadMs >= FULL_READ_MS;
+    mirror.add(await readCatalogRows(conn, full ? undefined : seen.newestSecond - REREAD_SECONDS, { timeoutMs: limitMs }));
+    if (full) fullReadMs = Date.now();
+    seen = now;
     return true;
   };
   const claimContext = (limitMs: number): Parameters<typeof claimIds>[0] => ({ conn, mirror, hash, node: nodeId, nowMs: () => clock.now(), timeoutMs: limitMs });
@@ -90,41 +100,15 @@ export async function createClickHouseCatalog(opts: ClickHouseCatalogOptions): P
   try {
     await ensureCatalogTables(conn);
     await load(timeoutMs);
-    await adoptMissing(opts.adopt ?? []);
+    await adoptLocalCatalog(
+      { conn, mirror, nowMs: () => clock.now(), node: nodeId, timeoutMs, reload: () => load(timeoutMs), register: (sightings) => register(sightings, timeoutMs) },
+      opts.adopt ?? [],
+    );
     // Losers of a concurrent claim whose node stopped before it claimed their next attempt.
     await claimIds(claimContext(timeoutMs), mirror.claims.unsettled());
   } catch (err) {
     await conn.close().catch(() => undefined);
     throw err;
-  }
-
-  /** Claims the ids the node's own file had, where neither the name nor the id is claimed yet. */
-  async function adoptMissing(services: readonly CatalogService[]): Promise<void> {
-    const claims: Claim[] = [];
-    const products: ProductRow[] = [];
-    const taken = (id: number): boolean => !isClaimableId(id) || mirror.claims.claimants(id) !== undefined || claims.some((c) => c.id === id);
-    const propose = (name: CatalogName, id: number): void => {
-      if (mirror.claims.claimsOf(canonicalName(name)).length === 0 && !taken(id)) claims.push({ ...name, id, attempt: ADOPTED_ATTEMPT });
-    };
-    for (const s of services) {
-      propose(serviceName(s.service), s.id);
-      for (const d of s.domains) {
-        propose(domainName(s.service, d.domain), d.id);
-        for (const product of d.products) if (!mirror.hasProduct(s.service, d.domain, product)) products.push({ service: s.service, domain: d.domain, product });
-      }
-    }
-    await insertClaims(conn, claims, { nowMs: clock.now(), node: nodeId }, { timeoutMs });
-    await insertProducts(conn, products, { nowMs: clock.now(), node: nodeId }, { timeoutMs });
-    // Names renamed locally keep their display name unless the cluster has one already.
-    for (const s of services) {
-      if (s.name !== s.service && !mirror.nameRow(s.service)) await insertName(conn, { service: s.service, name: s.name, version: clock.now(), node: nodeId }, { timeoutMs });
-    }
-    // Read back: a node adopting at the same moment may have claimed the same name or id.
-    if (claims.length > 0 || products.length > 0) await load(timeoutMs);
-    // What could not keep its id (taken by another name) gets a derived one.
-    const rest = services.flatMap((s) => s.domains.flatMap((d) => d.products.map((product) => ({ service: s.service, domain: d.domain, product }))));
-    const unsettled = rest.filter((p) => !mirror.knows(p.service, p.domain, p.product));
-    if (unsettled.length > 0) await register(unsettled, timeoutMs);
   }
 
   let closed = false;
@@ -206,9 +190,11 @@ export async function createClickHouseCatalog(opts: ClickHouseCatalogOptions): P
       for (const s of unknown) if (waiting.size < MAX_WAITING || waiting.has(sightingKey(s))) waiting.set(sightingKey(s), s);
       // While reads fail, a claim would only wait for its time limit: the timer retries instead.
       if (failures > 0) return;
+      // Everything waiting, not only these records: observes queued behind a running claim
+      // become one round for the first of them and nothing for the rest.
       await tracked(() =>
         exclusive(async () => {
-          const todo = unknown.filter((s) => !mirror.knows(s.service, s.domain, s.product));
+          const todo = [...waiting.values(), ...unknown.filter((s) => !waiting.has(sightingKey(s)))].filter((s) => !mirror.knows(s.service, s.domain, s.product));
           if (todo.length > 0) await register(todo, refreshTimeoutMs);
         }),
       ).catch(failed);
@@ -228,7 +214,7 @@ export async function createClickHouseCatalog(opts: ClickHouseCatalogOptions): P
         exclusive(async () => {
           if (!mirror.service(service)) return undefined;
           const row = { service, name, version: Math.max(clock.now(), (mirror.nameRow(service)?.version ?? 0) + 1), node: nodeId };
-          await insertName(conn, row, { timeoutMs });
+          await insertNames(conn, [row], { timeoutMs });
           mirror.add({ names: [row] });
           return mirror.service(service);
         }),

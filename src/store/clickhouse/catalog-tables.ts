@@ -4,7 +4,9 @@
  * writes them there, as it does the token tables. `catalog_claims` gets one row per claim of an
  * id by a name (./catalog-ids.ts settles who holds what), `catalog_products` one per product
  * seen with a domain, `catalog_service_names` one per rename (the highest version wins). A row
- * sent twice is read once: every read is DISTINCT over what identifies a row.
+ * sent twice is read once: every read is DISTINCT over what identifies a row. Each row carries
+ * the server's time of its insert (`inserted`, MATERIALIZED: set by the server, whatever the
+ * writer's clock), so a node reads again only the rows inserted since its last read.
  */
 import type { Claim } from './catalog-ids.ts';
 import { literal, type ClickHouseConnection, type RequestOptions } from './client.ts';
@@ -14,15 +16,25 @@ export const CATALOG_CLAIMS_TABLE = 'catalog_claims';
 export const CATALOG_PRODUCTS_TABLE = 'catalog_products';
 export const CATALOG_NAMES_TABLE = 'catalog_service_names';
 
+/** MATERIALIZED, not DEFAULT: 18.16 fills a column a JSONEachRow insert omits with 0, not its DEFAULT. */
+const INSERTED = 'inserted DateTime MATERIALIZED now()';
+const TABLES = [CATALOG_CLAIMS_TABLE, CATALOG_PRODUCTS_TABLE, CATALOG_NAMES_TABLE] as const;
+
+/**
+ * Seconds before the newest row of the last read that the next read asks for again: `inserted`
+ * is taken when an insert starts, and the insert may commit (and become visible) a little later.
+ */
+export const REREAD_SECONDS = 60;
+
 export function catalogTableStatements(db: string): string[] {
   return [
     `CREATE DATABASE IF NOT EXISTS ${db}`,
     // kind is 'service' (domain '') or 'domain'; attempt -1 marks an id adopted from a node's file.
     `CREATE TABLE IF NOT EXISTS ${db}.${CATALOG_CLAIMS_TABLE} (id UInt32, kind String, service String, domain String, attempt Int32, ` +
-      'claimed_ms Int64, node String) ENGINE = MergeTree ORDER BY id',
-    `CREATE TABLE IF NOT EXISTS ${db}.${CATALOG_PRODUCTS_TABLE} (service String, domain String, product String, seen_ms Int64, node String) ` +
+      `claimed_ms Int64, node String, ${INSERTED}) ENGINE = MergeTree ORDER BY id`,
+    `CREATE TABLE IF NOT EXISTS ${db}.${CATALOG_PRODUCTS_TABLE} (service String, domain String, product String, seen_ms Int64, node String, ${INSERTED}) ` +
       'ENGINE = MergeTree ORDER BY (service, domain, product)',
-    `CREATE TABLE IF NOT EXISTS ${db}.${CATALOG_NAMES_TABLE} (service String, name String, version Int64, node String) ENGINE = MergeTree ORDER BY service`,
+    `CREATE TABLE IF NOT EXISTS ${db}.${CATALOG_NAMES_TABLE} (service String, name String, version Int64, node String, ${INSERTED}) ENGINE = MergeTree ORDER BY service`,
   ];
 }
 
@@ -58,24 +70,29 @@ const toClaims = (rows: unknown[][]): Claim[] =>
     attempt: Number(attempt),
   }));
 
-/** Row counts of the three tables: they only grow, so equal counts mean nothing new to read. */
-export async function countCatalogRows(conn: ClickHouseConnection, options?: RequestOptions): Promise<string> {
-  const db = conn.database;
-  const rows = await conn.rows(
-    `SELECT (SELECT count() FROM ${db}.${CATALOG_CLAIMS_TABLE}), (SELECT count() FROM ${db}.${CATALOG_PRODUCTS_TABLE}), ` +
-      `(SELECT count() FROM ${db}.${CATALOG_NAMES_TABLE})`,
-    options,
-  );
-  return (rows[0] ?? []).map(Number).join(',');
+/** Where the tables stand: their row counts (they only grow) and the newest insert second. */
+export interface CatalogWatermark {
+  /** The three counts; equal counts mean nothing new to read. */
+  counts: string;
+  /** Server time (epoch seconds) of the newest row of any of them; 0 when empty. */
+  newestSecond: number;
 }
 
-/** Everything the tables hold. */
-export async function readCatalogRows(conn: ClickHouseConnection, options?: RequestOptions): Promise<CatalogRows> {
+export async function readCatalogWatermark(conn: ClickHouseConnection, options?: RequestOptions): Promise<CatalogWatermark> {
   const db = conn.database;
+  const rows = await conn.rows(`SELECT ${TABLES.map((t) => `(SELECT count() FROM ${db}.${t}), (SELECT toUInt32(max(inserted)) FROM ${db}.${t})`).join(', ')}`, options);
+  const values = (rows[0] ?? []).map(Number);
+  return { counts: values.filter((_, i) => i % 2 === 0).join(','), newestSecond: Math.max(0, ...values.filter((_, i) => i % 2 === 1)) };
+}
+
+/** The rows inserted at or after `sinceSecond` (server time), or every row when it is undefined. */
+export async function readCatalogRows(conn: ClickHouseConnection, sinceSecond: number | undefined, options?: RequestOptions): Promise<CatalogRows> {
+  const db = conn.database;
+  const where = sinceSecond === undefined ? '' : ` WHERE toUInt32(inserted) >= ${Math.max(0, Math.floor(sinceSecond))}`;
   const [claims, products, names] = await Promise.all([
-    conn.rows(`SELECT DISTINCT ${CLAIM_COLUMNS} FROM ${db}.${CATALOG_CLAIMS_TABLE}`, options),
-    conn.rows(`SELECT DISTINCT service, domain, product FROM ${db}.${CATALOG_PRODUCTS_TABLE}`, options),
-    conn.rows(`SELECT DISTINCT service, name, version, node FROM ${db}.${CATALOG_NAMES_TABLE}`, options),
+    conn.rows(`SELECT DISTINCT ${CLAIM_COLUMNS} FROM ${db}.${CATALOG_CLAIMS_TABLE}${where}`, options),
+    conn.rows(`SELECT DISTINCT service, domain, product FROM ${db}.${CATALOG_PRODUCTS_TABLE}${where}`, options),
+    conn.rows(`SELECT DISTINCT service, name, version, node FROM ${db}.${CATALOG_NAMES_TABLE}${where}`, options),
   ]);
   return {
     claims: toClaims(claims),
@@ -117,6 +134,7 @@ export async function insertProducts(conn: ClickHouseConnection, products: reado
   await conn.insert(`${conn.database}.${CATALOG_PRODUCTS_TABLE}`, rows, options);
 }
 
-export async function insertName(conn: ClickHouseConnection, row: NameRow, options?: RequestOptions): Promise<void> {
-  await conn.insert(`${conn.database}.${CATALOG_NAMES_TABLE}`, [{ ...row }], options);
+export async function insertNames(conn: ClickHouseConnection, rows: readonly NameRow[], options?: RequestOptions): Promise<void> {
+  if (rows.length === 0) return;
+  await conn.insert(`${conn.database}.${CATALOG_NAMES_TABLE}`, rows.map((r) => ({ ...r })), options);
 }
