@@ -188,6 +188,28 @@ describe('ClickHouse catalog shared by nodes', () => {
     }
   });
 
+  it('observe() of names already known sends no request to ClickHouse', async () => {
+    const db = freshDatabase();
+    const conn = createClickHouseConnection({ url: (await clickhouse()).url, database: db });
+    let requests = 0;
+    const counted = {
+      ...conn,
+      rows: (...args: Parameters<typeof conn.rows>) => (requests++, conn.rows(...args)),
+      insert: (...args: Parameters<typeof conn.insert>) => (requests++, conn.insert(...args)),
+    };
+    const a = await createClickHouseCatalog({ conn: counted, clock, nodeId: 'node-a', refreshMs: 3_600_000 });
+    opened.push(a);
+    const set = records(edge('shop', 'www.shop.com'), edge('shop', 'img.shop.com'));
+    await a.observe(set);
+    const afterFirst = requests;
+    expect(afterFirst).toBeGreaterThan(0);
+    for (let i = 0; i < 100; i++) await a.observe(set);
+    expect(requests).toBe(afterFirst);
+    // A new product of a known domain is one insert, no claim.
+    await a.observe(records(edge('shop', 'www.shop.com', 'image_processor')));
+    expect(requests).toBe(afterFirst + 1);
+  });
+
   it('a rename on one node shows on the other within its refresh', async () => {
     const db = freshDatabase();
     const a = await open(db, 'node-a');

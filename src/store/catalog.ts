@@ -4,7 +4,9 @@
  * services) and domains by number, and a path segment may be either, so services and domains
  * share ONE id space: an id names exactly one of them, forever (ids are never reused).
  *
- * The DuckDB implementation is ./duckdb/catalog-store.ts.
+ * Implementations: ./duckdb/catalog-store.ts (one node's file, random ids) and
+ * ./clickhouse/catalog-store.ts (shared by the nodes of a cluster, ids derived from the names);
+ * both pass ./catalog-store-conformance.ts.
  */
 import { AZION_PRODUCTS } from '../model/azion-products.ts';
 import type { RecordSet } from '../model/record.ts';
