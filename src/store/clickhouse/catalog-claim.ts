@@ -1,6 +1,6 @@
 /**
- * Claims ids for new names, in rounds that each cost two or three requests whatever the number
- * of names (a first burst of hundreds of domains is one round): read the claims around the
+ * Claims ids for new names, in rounds of up to 300 names that each cost two or three requests
+ * (a first burst of hundreds of domains is a round or three): read the claims around the
  * candidates, insert a claim for every candidate no row names yet, read them again, and settle
  * (./catalog-ids.ts). A name that lost its candidate to a concurrent claim tries its next attempt
  * in the next round.
@@ -19,13 +19,20 @@ export interface ClaimContext {
   timeoutMs: number;
 }
 
+/** Names per round: a round's query names them and their candidates inline, ~100 KB for 300 of the longest hosts (253 bytes), well under the 256 KiB max_query_size. */
+const NAMES_PER_ROUND = 300;
+
 /** Settles an id for every name in `names` (in the mirror), or throws (ClickHouse away, or no free attempt). */
 export async function claimIds(ctx: ClaimContext, names: readonly CatalogName[]): Promise<void> {
+  const unique = [...new Map(names.map((n) => [canonicalName(n), n])).values()];
+  for (let start = 0; start < unique.length; start += NAMES_PER_ROUND) await claimRounds(ctx, unique.slice(start, start + NAMES_PER_ROUND));
+}
+
+async function claimRounds(ctx: ClaimContext, names: readonly CatalogName[]): Promise<void> {
   const { conn, mirror, hash } = ctx;
   const options = { timeoutMs: ctx.timeoutMs };
   const unsettled = (list: readonly CatalogName[]): CatalogName[] => list.filter((n) => mirror.claims.idOf(canonicalName(n)) === undefined);
-  const unique = new Map(names.map((n) => [canonicalName(n), n]));
-  let todo = unsettled([...unique.values()]);
+  let todo = unsettled(names);
   for (let round = 0; round <= MAX_ATTEMPTS && todo.length > 0; round++) {
     const candidates = new Map<string, Claim>();
     for (const name of todo) {
