@@ -4,9 +4,24 @@
  * services) and domains by number, and a path segment may be either, so services and domains
  * share ONE id space: an id names exactly one of them, forever (ids are never reused).
  *
- * The DuckDB implementation is ./duckdb/catalog-store.ts.
+ * Implementations: ./duckdb/catalog-store.ts (one node's file, random ids) and
+ * ./clickhouse/catalog-store.ts (shared by the nodes of a cluster, ids derived from the names);
+ * both pass ./catalog-store-conformance.ts.
  */
+import { AZION_PRODUCTS } from '../model/azion-products.ts';
 import type { RecordSet } from '../model/record.ts';
+
+/**
+ * Catalog ids lie in [CATALOG_ID_MIN, CATALOG_ID_MAX]: ten digits like Azion's own ids, below 2^31
+ * so clients that keep them in an int32 do not break, and drawn at random (DuckDB) or derived from
+ * a hash of the name (ClickHouse) so that an id says nothing about how many services or domains
+ * other tenants have (a sequence would).
+ */
+export const CATALOG_ID_MIN = 1_000_000_000;
+export const CATALOG_ID_MAX = 2_147_483_647;
+
+/** Product ids are another path segment, but an id that is also a product would only confuse. */
+export const PRODUCT_IDS: ReadonlySet<number> = new Set(Object.keys(AZION_PRODUCTS).map(Number));
 
 export interface CatalogDomain {
   id: number;

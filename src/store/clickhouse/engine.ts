@@ -1,8 +1,7 @@
 /**
  * The ClickHouse engine of the cluster mode (docs/cluster.md, docs/decisions.md): the metrics, the
- * API tokens, the ODSL objects and the usage entities in ClickHouse, shared by every node; the
- * other components (catalog, alerts) still in the node's own DuckDB file, with the DuckDB
- * engine's constructors.
+ * API tokens, the catalog, the ODSL objects and the usage entities in ClickHouse, shared by every
+ * node; the alerts still in the node's own DuckDB file, with the DuckDB engine's constructors.
  * One URL per shard; with more than one, RTM_CLICKHOUSE_CLUSTER names the remote_servers the
  * reads go through.
  */
@@ -13,6 +12,7 @@ import type { StoreEngine, StoreEngineOptions } from '../engine.ts';
 import { openDuckDb } from '../duckdb/database.ts';
 import { duckDbFile, openDuckDbServiceStores } from '../duckdb/engine.ts';
 import { readDuckDbTokens } from '../duckdb/token-store.ts';
+import { createClickHouseCatalog } from './catalog-store.ts';
 import { createClickHouseConnection } from './client.ts';
 import { createClickHouseMetricStore, type ClickHouseMetricStore } from './metric-store.ts';
 import { createClickHouseObjectStore } from './object-store.ts';
@@ -81,7 +81,16 @@ export async function openClickHouseEngine(opts: ClickHouseEngineOptions): Promi
       local = undefined;
       if (c) (await c.catch(() => undefined))?.closeSync();
     });
-    const { catalog, alerts } = await openDuckDbServiceStores(db, opts, closers);
+    const { catalog: localCatalog, alerts } = await openDuckDbServiceStores(db, opts, closers);
+    // Shared like the tokens; the entries of the node's file keep their ids where still free.
+    const catalog = await createClickHouseCatalog({
+      conn: connect(urls[0] as string),
+      clock: opts.clock,
+      nodeId: opts.nodeId,
+      adopt: await localCatalog.services(),
+      onError: (err, failuresInARow) => opts.logger?.error({ err, failuresInARow }, 'the shared catalog could not reach ClickHouse; the catalog read last stays in use, new names wait'),
+    });
+    closers.push(() => catalog.close());
     // ODSL objects and usage entities: on the first shard too, small tables every node shares.
     const objects = await createClickHouseObjectStore({ conn: connect(urls[0] as string), clock: opts.clock, nodeId: opts.nodeId });
     closers.push(() => objects.close());

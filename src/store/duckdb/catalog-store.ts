@@ -6,9 +6,8 @@
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { randomInt } from 'node:crypto';
-import { AZION_PRODUCTS } from '../../model/azion-products.ts';
 import type { RecordSet } from '../../model/record.ts';
-import type { Catalog, CatalogDomain, CatalogEntry, CatalogService } from '../catalog.ts';
+import { CATALOG_ID_MAX, CATALOG_ID_MIN, PRODUCT_IDS, type Catalog, type CatalogDomain, type CatalogEntry, type CatalogService } from '../catalog.ts';
 import { queryRows, type DuckDb } from './database.ts';
 
 const SCHEMA = [
@@ -21,22 +20,14 @@ const SCHEMA = [
      domain_id BIGINT NOT NULL, product VARCHAR NOT NULL, PRIMARY KEY (domain_id, product))`,
 ];
 
-/**
- * Catalog ids are drawn at random from [CATALOG_ID_MIN, CATALOG_ID_MAX]: ten digits like Azion's
- * own ids, below 2^31 so clients that keep them in an int32 do not break, and random so that an
- * id says nothing about how many services or domains other tenants have (a sequence would).
- */
-export const CATALOG_ID_MIN = 1_000_000_000;
-export const CATALOG_ID_MAX = 2_147_483_647;
+/** Ids are drawn at random in the id space (../catalog.ts says why). */
+export { CATALOG_ID_MAX, CATALOG_ID_MIN };
 const randomCatalogId = (): number => randomInt(CATALOG_ID_MIN, CATALOG_ID_MAX + 1);
 /** Ids 1, 2, 3, ... for tests and fixtures that name ids (taken ones are skipped, as for random ids). */
 export function sequentialIds(start = 1): () => number {
   let next = start;
   return () => next++;
 }
-
-/** Product ids are another path segment, but an id that is also a product would only confuse. */
-const PRODUCT_IDS: ReadonlySet<number> = new Set(Object.keys(AZION_PRODUCTS).map(Number));
 
 /** Rows per multi-row INSERT: keeps the parameter list bounded on a first burst of new keys. */
 const INSERT_CHUNK = 300;
