@@ -2,7 +2,7 @@
  * The tenant isolation suite (test/support/tenant-isolation-suite.ts) on the default store,
  * DuckDB: tenant A walks every route against tenant B's resources.
  */
-import { startHarness } from './support/app-harness.ts';
+import { duckDbNode } from './support/store-nodes.ts';
 import { defineTenantIsolationSuite } from './support/tenant-isolation-suite.ts';
 
-defineTenantIsolationSuite({ name: 'DuckDB', store: 'duckdb', start: () => startHarness() });
+defineTenantIsolationSuite(duckDbNode());

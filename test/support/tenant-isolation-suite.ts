@@ -11,6 +11,7 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, HARNESS_T0, type Harness } from './app-harness.ts';
+import type { StoreNode } from './store-nodes.ts';
 import { AZION_PRODUCTS } from '../../src/model/azion-products.ts';
 
 const T = Math.floor(HARNESS_T0 / 1000) - 40;
@@ -205,22 +206,10 @@ const PUBLIC_ROUTES = [
 /** A file each wildcard public route serves. */
 const WILDCARD_SAMPLE: Readonly<Record<string, string>> = { 'GET /docs/static/*': 'swagger-ui.css', 'GET /dashboard/*': 'app.js' };
 
-/** The node the suite walks: a harness on one store engine. */
-export interface IsolationEngine {
-  /** Names the engine in the suite's title, e.g. `DuckDB`. */
-  name: string;
-  /** The engine the node must run on: the suite checks it, so a config slip cannot walk the wrong store. */
-  store: 'duckdb' | 'clickhouse';
-  /** Starts the node (an empty store); the suite closes the harness, then calls `stop`. */
-  start(): Promise<Harness>;
-  /** Stops what `start` started besides the harness (a ClickHouse server). Default: nothing. */
-  stop?(): Promise<void>;
-}
-
 type CallerName = 'a' | 'aAdmin' | 'b';
 
-/** Registers the isolation suite on `engine`; call once from a test file. */
-export function defineTenantIsolationSuite(engine: IsolationEngine): void {
+/** Registers the isolation suite on `node`; call once from a test file. */
+export function defineTenantIsolationSuite(node: StoreNode): void {
   let h: Harness;
   let callers: Record<CallerName, Caller>;
   let beta: Target;
@@ -230,10 +219,9 @@ export function defineTenantIsolationSuite(engine: IsolationEngine): void {
   const call = (as: CallerName, opts: InjectOptions): Promise<LightMyRequestResponse> =>
     h.inject({ ...opts, headers: { ...bearer(callers[as].secret), ...(opts.headers as Record<string, string> | undefined) } });
 
-  describe(`tenant isolation on ${engine.name}`, () => {
+  describe(`tenant isolation on ${node.name}`, () => {
     beforeAll(async () => {
-      h = await engine.start();
-      expect(h.services.engine.describe.split(':')[0]).toBe(engine.store);
+      h = await node.start();
       const a = await h.token('tenant-a', ['alpha'], ['read', 'ingest', 'write']);
       const aAdmin = await h.token('tenant-a-admin', ['alpha'], ['read', 'ingest', 'admin']);
       const b = await h.token('tenant-b', ['beta'], ['read', 'ingest', 'write']);
@@ -304,12 +292,7 @@ export function defineTenantIsolationSuite(engine: IsolationEngine): void {
     }, 60_000);
 
     afterAll(async () => {
-      // The harness first: it holds connections to what `stop` ends.
-      try {
-        await h?.close();
-      } finally {
-        await engine.stop?.();
-      }
+      await node.stop();
     });
 
     describe('tenant isolation', () => {
