@@ -23,13 +23,12 @@
  * Run: node --import tsx bench/ingest-peers.ts [--events 5000000] [--connections 4,8] [--seed 1]
  *      [--body-bytes 1048576] [--workers N] [--naive] [--profile DIR] [--clients off|on|ab] [--top-values on|off] [--distributions on|off|ab]
  */
-import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startChildServer } from '../test/support/child-server.ts';
-import type { PeerRunResult, PeerRunSpec } from './support/peer-client.ts';
+import { cpuMs, peakRssMiB, runClient, threadCpuLine, threadCpuMs, verifyChannelTotals } from './support/peer-runs.ts';
 import { peerStream, runPeerAggregator, withClientsAndPaths } from './support/peer-stream.ts';
 import { machineLine } from './support/fixtures.ts';
 import { int, ms, ratio, report, type BenchRow } from './support/report.ts';
@@ -60,98 +59,6 @@ const EVENTS = Number(args.events);
 const CONNECTIONS = args.connections.split(',').map(Number);
 const TOKEN = 'rtm_bench_peers_token_0123456789abcdef0123456789abcdef';
 const COMMAND = `node --import tsx bench/ingest-peers.ts --events ${EVENTS} --connections ${args.connections}${args.workers === undefined ? '' : ` --workers ${args.workers}`}${args.clients === 'off' ? '' : ` --clients ${args.clients}`}${args['top-values'] === 'on' ? '' : ` --top-values ${args['top-values']}`}${args.distributions === 'on' ? '' : ` --distributions ${args.distributions}`}`;
-
-/** utime + stime of a process, ms (Linux /proc). */
-function cpuMs(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
-}
-
-/** CPU ms of each thread of a process, by tid, with its name (Linux /proc/PID/task). */
-function threadCpuMs(pid: number): Map<number, { name: string; ms: number }> {
-  const out = new Map<number, { name: string; ms: number }>();
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(Number(tid), { name, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 });
-    } catch {
-      // the thread ended between readdir and read
-    }
-  }
-  return out;
-}
-
-/** Where the server's CPU went during the run: the threads that used at least 1% of it. */
-function threadCpuLine(pid: number, before: Map<number, { name: string; ms: number }>, after: Map<number, { name: string; ms: number }>): string {
-  const used = [...after].map(([tid, t]) => ({ tid, name: tid === pid ? 'main' : t.name, ms: t.ms - (before.get(tid)?.ms ?? 0) }));
-  const total = used.reduce((a, t) => a + t.ms, 0);
-  const byName = new Map<string, number>();
-  for (const t of used) byName.set(t.name, (byName.get(t.name) ?? 0) + t.ms);
-  const parts = [...byName].filter(([, v]) => v >= total / 100).sort((a, b) => b[1] - a[1]).map(([n, v]) => `${n} ${(v / 1000).toFixed(1)} s (${((100 * v) / total).toFixed(0)}%)`);
-  const top = used.filter((t) => t.ms >= total / 100).sort((a, b) => b.ms - a.ms).map((t) => `${t.tid === pid ? 'main' : t.tid} ${(t.ms / 1000).toFixed(1)}`);
-  return `server CPU by thread (threads still alive at the end): ${parts.join(', ')}; by tid: ${top.join(', ')}`;
-}
-
-function peakRssMiB(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
-}
-
-async function runClient(spec: PeerRunSpec): Promise<PeerRunResult> {
-  const child = fork(new URL('./support/peer-client.ts', import.meta.url), [], { execArgv: ['--import', 'tsx', '--max-old-space-size=8192'], stdio: 'inherit' });
-  await new Promise<void>((resolve) => child.once('message', () => resolve()));
-  const result = await new Promise<PeerRunResult>((resolve, reject) => {
-    child.on('message', (m: { result?: PeerRunResult }) => m.result && resolve(m.result));
-    child.once('exit', (code) => reject(new Error(`peer client exited with ${code}`)));
-    child.send({ run: spec });
-  });
-  child.kill();
-  return result;
-}
-
-interface Channel {
-  Data: { recorded: number; aggregated: Record<string, number>; datacenter: Record<string, Record<string, number>> }[];
-}
-
-/** Reads every service back through ts/{t} and compares; returns the mismatches. */
-async function verify(url: string, run: PeerRunResult): Promise<string[]> {
-  const wrong: string[] = [];
-  for (const [service, expected] of Object.entries(run.perService)) {
-    const got: Record<string, number> = {};
-    const pops: Record<string, number> = {};
-    const seen = new Set<number>();
-    // ts/{t} answers a bounded page of seconds: follow its Timestamp cursor to the end.
-    for (let t = run.firstSecond, pages = 0; pages < 100; pages++) {
-      const res = await fetch(`${url}/v1/channel/${service}/ts/${t}`, { headers: { 'Fastly-Key': TOKEN } });
-      if (res.status !== 200) {
-        wrong.push(`${service}: HTTP ${res.status}`);
-        break;
-      }
-      const body = (await res.json()) as Channel & { Timestamp: number };
-      let fresh = 0;
-      for (const d of body.Data) {
-        if (seen.has(d.recorded)) continue; // AggregateDelay repeats
-        seen.add(d.recorded);
-        fresh++;
-        for (const [k, v] of Object.entries(d.aggregated)) got[k] = (got[k] ?? 0) + v;
-        for (const [pop, f] of Object.entries(d.datacenter)) pops[pop] = (pops[pop] ?? 0) + (f.requests ?? 0);
-      }
-      if (fresh === 0 || body.Timestamp <= t) break;
-      t = body.Timestamp;
-    }
-    for (const [field, v] of Object.entries(expected)) if ((got[field] ?? 0) !== v) wrong.push(`${service} ${field}: expected ${v}, got ${got[field] ?? 0}`);
-    for (const [key, v] of Object.entries(run.perPop)) {
-      const [svc, pop] = key.split('|') as [string, string];
-      if (svc === service && (pops[pop] ?? 0) !== v) wrong.push(`${service} ${pop} requests: expected ${v}, got ${pops[pop] ?? 0}`);
-    }
-  }
-  return wrong;
-}
 
 const stream = peerStream(EVENTS, Number(args.seed));
 console.log(machineLine());
@@ -211,7 +118,7 @@ for (const connections of CONNECTIONS) {
       const perCpu = run.accepted / ((cpu1 - cpu0) / 1000);
       // Everything is published AggregateDelay (1 s) after the last second; then the store write.
       await new Promise((r) => setTimeout(r, 3000));
-      const wrong = run.failures === 0 && run.accepted === run.events ? await verify(server.url, run) : ['not every event was acknowledged'];
+      const wrong = run.failures === 0 && run.accepted === run.events ? await verifyChannelTotals(server.url, TOKEN, run) : ['not every event was acknowledged'];
       const rss = peakRssMiB(pid);
       // Where the memory is at the end (the window's own estimate; the rest is heap, buffers, DuckDB).
       const metrics = await (await fetch(`${server.url}/rtm/v1/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();

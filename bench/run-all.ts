@@ -39,6 +39,8 @@ const SCRIPTS: readonly Script[] = [
   // (parse + aggregate) against the floor, and the store (one write per second, as live).
   { name: 'parse-peers', nodeArgs: ['--import', 'tsx'], args: ['--events', '1000000', '--rounds', '3'], timeoutS: 300 },
   { name: 'store-peers', nodeArgs: ['--import', 'tsx'], args: ['--events', '1000000'], timeoutS: 600 },
+  // Issue 10: two nodes on a two-shard ClickHouse (clickhouse-server) against one DuckDB node.
+  { name: 'cluster-peers', nodeArgs: ['--import', 'tsx'], args: ['--events', '1000000', '--connections', '4'], timeoutS: 900 },
   // Generates the 5M-line log, imports it, then runs GoAccess on it (~10 min at its 7.7K lines/s).
   { name: 'import', nodeArgs: ['--import', 'tsx'], args: [], timeoutS: 1800 },
 ];
