@@ -50,14 +50,20 @@ export function createRealtimeReader(window: WindowView, store: StoreReader): Re
   }
 
   const storeDist = store.sumDistribution?.bind(store);
+  // The records and their percentile buckets are read at once (two store reads in flight, not one
+  // after the other: on ClickHouse, where every real-time read goes, each is a round trip).
   const storeChannel = async (service: string, f: number, t: number): Promise<ChannelSecond[]> => {
-    const seconds = channelSeconds(await store.readEdge(query(service, f, t)));
-    if (storeDist !== undefined && seconds.length > 0) attachChannelPercentiles(seconds, await storeDist({ ...query(service, f, t), kind: 'edgeDist', bucketSeconds: 1, groupBy: ['datacenter'], ids: PERCENTILE_IDS }));
+    const dist = storeDist?.({ ...query(service, f, t), kind: 'edgeDist', bucketSeconds: 1, groupBy: ['datacenter'], ids: PERCENTILE_IDS });
+    const [records, cells] = await Promise.all([store.readEdge(query(service, f, t)), dist]);
+    const seconds = channelSeconds(records);
+    if (cells !== undefined && seconds.length > 0) attachChannelPercentiles(seconds, cells);
     return seconds;
   };
   const storeDomains = async (service: string, f: number, t: number): Promise<DomainSecond[]> => {
-    const seconds = domainSeconds(await store.readEdge(query(service, f, t)));
-    if (storeDist !== undefined && seconds.length > 0) attachDomainPercentiles(seconds, await storeDist({ ...query(service, f, t), kind: 'edgeDist', bucketSeconds: 1, groupBy: ['datacenter', 'domain'], ids: PERCENTILE_IDS }));
+    const dist = storeDist?.({ ...query(service, f, t), kind: 'edgeDist', bucketSeconds: 1, groupBy: ['datacenter', 'domain'], ids: PERCENTILE_IDS });
+    const [records, cells] = await Promise.all([store.readEdge(query(service, f, t)), dist]);
+    const seconds = domainSeconds(records);
+    if (cells !== undefined && seconds.length > 0) attachDomainPercentiles(seconds, cells);
     return seconds;
   };
 
@@ -83,8 +89,10 @@ export function createRealtimeReader(window: WindowView, store: StoreReader): Re
         to,
         (f, t) => window.origins(service, f, t),
         async (f, t) => {
-          const seconds = originSeconds(await store.readOrigin(query(service, f, t)));
-          if (storeDist !== undefined && seconds.length > 0) attachOriginPercentiles(seconds, await storeDist({ ...query(service, f, t), kind: 'originDist', bucketSeconds: 1, groupBy: ['datacenter', 'backend'], ids: PERCENTILE_IDS }));
+          const dist = storeDist?.({ ...query(service, f, t), kind: 'originDist', bucketSeconds: 1, groupBy: ['datacenter', 'backend'], ids: PERCENTILE_IDS });
+          const [records, cells] = await Promise.all([store.readOrigin(query(service, f, t)), dist]);
+          const seconds = originSeconds(records);
+          if (cells !== undefined && seconds.length > 0) attachOriginPercentiles(seconds, cells);
           return seconds;
         },
       ),
