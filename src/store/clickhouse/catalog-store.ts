@@ -17,6 +17,7 @@ import { claimIds } from './catalog-claim.ts';
 import { createCatalogMirror } from './catalog-mirror.ts';
 import { ensureCatalogTables, insertNames, insertProducts, readCatalogRows, readCatalogWatermark, REREAD_SECONDS, type CatalogWatermark, type ProductRow } from './catalog-tables.ts';
 import type { ClickHouseConnection } from './client.ts';
+import { createFailureReport, startRefreshLoop } from './refresh-loop.ts';
 
 export interface ClickHouseCatalogOptions {
   /** The first shard (the tables live there only). The catalog closes it. */
@@ -50,7 +51,6 @@ export interface ClickHouseCatalog extends Catalog {
   waiting(): number;
 }
 
-const REPORT_EVERY = 60;
 /** An unknown id read through resolve() triggers a read of the tables at most this often, ms. */
 const RESOLVE_REFRESH_MS = 1000;
 /** A read of every row at most this often (when something changed), ms. */
@@ -112,9 +112,7 @@ export async function createClickHouseCatalog(opts: ClickHouseCatalogOptions): P
   }
 
   let closed = false;
-  let failures = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let reading: Promise<void> | undefined;
+  const failures = createFailureReport(opts.onError);
   let lastReadMs = Date.now();
   const inFlight = new Set<Promise<unknown>>();
   const tracked = <T>(work: () => Promise<T>): Promise<T> => {
@@ -132,10 +130,7 @@ export async function createClickHouseCatalog(opts: ClickHouseCatalogOptions): P
     queue = run.catch(() => undefined);
     return run;
   };
-  const failed = (err: unknown): void => {
-    failures++;
-    if (failures === 1 || failures % REPORT_EVERY === 0) opts.onError?.(err, failures);
-  };
+  const failed = (err: unknown): void => failures.failed(err);
   const retry = (limitMs: number, rowsMoved: boolean): Promise<void> =>
     exclusive(async () => {
       // A name that lost its id to a concurrent claim (seen only now) takes its next attempt,
@@ -148,7 +143,7 @@ export async function createClickHouseCatalog(opts: ClickHouseCatalogOptions): P
   const readAndRetry = async (limitMs: number): Promise<void> => {
     lastReadMs = Date.now();
     await retry(limitMs, await load(limitMs));
-    failures = 0;
+    failures.succeeded();
   };
 
   const backgroundRead = async (): Promise<void> => {
@@ -158,18 +153,8 @@ export async function createClickHouseCatalog(opts: ClickHouseCatalogOptions): P
       failed(err);
     }
   };
-  // A chain of timeouts, not an interval: reads never overlap, and a slow one delays the next.
-  const schedule = (): void => {
-    if (closed) return;
-    timer = setTimeout(() => {
-      reading = backgroundRead().finally(() => {
-        reading = undefined;
-        schedule();
-      });
-    }, refreshMs);
-    timer.unref();
-  };
-  schedule();
+  // Reads never overlap, and a slow one delays the next.
+  const loop = startRefreshLoop(refreshMs, backgroundRead);
 
   const unknownSightings = (records: RecordSet): ProductRow[] => {
     const unknown = new Map<string, ProductRow>();
@@ -189,7 +174,7 @@ export async function createClickHouseCatalog(opts: ClickHouseCatalogOptions): P
       if (unknown.length === 0 || closed) return;
       for (const s of unknown) if (waiting.size < MAX_WAITING || waiting.has(sightingKey(s))) waiting.set(sightingKey(s), s);
       // While reads fail, a claim would only wait for its time limit: the timer retries instead.
-      if (failures > 0) return;
+      if (failures.failing) return;
       // Everything waiting, not only these records: observes queued behind a running claim
       // become one round for the first of them and nothing for the rest.
       await tracked(() =>
@@ -226,8 +211,7 @@ export async function createClickHouseCatalog(opts: ClickHouseCatalogOptions): P
     async close() {
       if (closed) return;
       closed = true;
-      clearTimeout(timer);
-      await reading;
+      await loop.stop();
       await Promise.allSettled([...inFlight]);
       await conn.close();
     },

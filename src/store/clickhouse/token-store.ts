@@ -10,6 +10,7 @@ import { sha256Hex } from '../../http/auth.ts';
 import type { Clock } from '../../model/clock.ts';
 import { byCreation, checkTokenInput, copyTokenInfo, newTokenId, newTokenSecret, principalOfSecret, type TokenInfo, type TokenStore } from '../token-store.ts';
 import type { ClickHouseConnection } from './client.ts';
+import { createFailureReport, startRefreshLoop } from './refresh-loop.ts';
 import { createTokenCache } from './token-cache.ts';
 import { ensureTokenTables, insertRevocation, insertTokens, isLiveToken, readStoredTokens } from './token-tables.ts';
 
@@ -44,7 +45,6 @@ export interface ClickHouseTokenStore extends TokenStore {
   close(): Promise<void>;
 }
 
-const REPORT_EVERY = 60;
 
 async function adoptMissing(conn: ClickHouseConnection, tokens: readonly { info: TokenInfo; digest: string }[], node: string, timeoutMs: number): Promise<void> {
   if (tokens.length === 0) return;
@@ -73,9 +73,7 @@ export async function createClickHouseTokenStore(opts: ClickHouseTokenStoreOptio
   }
 
   let closed = false;
-  let failures = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let reading: Promise<void> | undefined;
+  const failures = createFailureReport(opts.onRefreshError);
   const inFlight = new Set<Promise<unknown>>();
   /** Runs one operation of the store, so close() can wait for it. */
   const tracked = <T>(work: () => Promise<T>): Promise<T> => {
@@ -90,24 +88,13 @@ export async function createClickHouseTokenStore(opts: ClickHouseTokenStoreOptio
   const backgroundRead = async (): Promise<void> => {
     try {
       await load(refreshTimeoutMs);
-      failures = 0;
+      failures.succeeded();
     } catch (err) {
-      failures++;
-      if (failures === 1 || failures % REPORT_EVERY === 0) opts.onRefreshError?.(err, failures);
+      failures.failed(err);
     }
   };
-  // A chain of timeouts, not an interval: reads never overlap, and a slow one delays the next.
-  const schedule = (): void => {
-    if (closed) return;
-    timer = setTimeout(() => {
-      reading = backgroundRead().finally(() => {
-        reading = undefined;
-        schedule();
-      });
-    }, refreshMs);
-    timer.unref();
-  };
-  schedule();
+  // Reads never overlap, and a slow one delays the next.
+  const loop = startRefreshLoop(refreshMs, backgroundRead);
 
   return {
     verify: async (secret) => principalOfSecret(secret, (digest) => cache.find(digest)),
@@ -147,8 +134,7 @@ export async function createClickHouseTokenStore(opts: ClickHouseTokenStoreOptio
     async close() {
       if (closed) return;
       closed = true;
-      clearTimeout(timer);
-      await reading;
+      await loop.stop();
       await Promise.allSettled([...inFlight]);
       await conn.close();
     },
