@@ -14,7 +14,7 @@
 import { EDGE_DISTRIBUTIONS, EDGE_DIST_WIDTH, ORIGIN_DISTRIBUTIONS, ORIGIN_DIST_WIDTH, type DistributionSlice } from './distributions.ts';
 import { EDGE_FIELDS, ORIGIN_FIELDS } from './fields.ts';
 import type { DimensionName, DimensionRecord, DistCounts, EdgeDistRecord, EdgeRecord, OriginDistRecord, OriginRecord, RecordSet } from './record.ts';
-import { ByteReader, readSparseVector, sparsePairsMaxBytes, sparseVectorMaxBytes, writeSparsePairs, writeSparseVector } from './sparse-vector.ts';
+import { addSparsePrefix, ByteReader, readSparseVector, sparsePairsMaxBytes, sparseVectorMaxBytes, writeSparsePairs, writeSparseVector } from './sparse-vector.ts';
 
 /**
  * The record kinds, their key columns (strings) and their counter fields: the one key table.
@@ -122,10 +122,7 @@ export const vecStart = (part: DeltaPart, i: number): number => (i === 0 ? 0 : (
  * `offset`; `counters` says how many): the distribution buckets after them are skipped.
  */
 export function addRowInto(part: DeltaPart, i: number, into: Float64Array, offset = 0, counters = into.length - offset): void {
-  const r = new ByteReader(part.vec.subarray(vecStart(part, i), part.vecEnd[i]), 0, 'delta vector');
-  readSparseVector(r, Number.MAX_SAFE_INTEGER, (f, v) => {
-    if (f < counters) into[offset + f] = (into[offset + f] as number) + v;
-  });
+  addSparsePrefix(part.vec, vecStart(part, i), part.vecEnd[i] as number, into, offset, counters);
 }
 
 /** Calls `visit(field, value)` for each non-zero field of row `i`, in field order. */

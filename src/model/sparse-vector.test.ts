@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addSparseTracked, addSparseVector, sparseVectorMaxBytes, writeSparseVector } from './sparse-vector.ts';
+import { addSparsePrefix, addSparseTracked, addSparseVector, sparseVectorMaxBytes, writeSparseVector } from './sparse-vector.ts';
 
 const LENGTH = 300;
 
@@ -51,5 +51,31 @@ describe('addSparseTracked', () => {
     const fresh = (): [Float64Array, Uint8Array, Uint32Array] => [new Float64Array(LENGTH), new Uint8Array(LENGTH), new Uint32Array(LENGTH)];
     for (let cut = 0; cut < bytes.length; cut++) expect(() => addSparseTracked(bytes, 0, cut, LENGTH, ...fresh(), 0)).toThrow(RangeError);
     expect(() => addSparseTracked(bytes, 0, bytes.length, 100, ...fresh(), 0)).toThrow(/out of range/);
+  });
+});
+
+describe('addSparsePrefix', () => {
+  it('adds the fields below `counters` at `offset`, like a full add cut to them (property)', () => {
+    fc.assert(
+      fc.property(arbVector, fc.integer({ min: 0, max: LENGTH }), fc.integer({ min: 0, max: 5 }), (v, counters, offset) => {
+        const full = new Float64Array(LENGTH);
+        addSparseVector(encode(v), full);
+        const into = new Float64Array(offset + counters);
+        into.fill(1);
+        const bytes = encode(v);
+        addSparsePrefix(bytes, 0, bytes.length, into, offset, counters);
+        const expected = new Float64Array(offset + counters).fill(1);
+        for (let f = 0; f < counters; f++) expected[offset + f] = 1 + (full[f] as number);
+        expect(into).toEqual(expected);
+      }),
+    );
+  });
+
+  it('throws a RangeError on a vector cut short', () => {
+    const v = new Float64Array(LENGTH);
+    v[3] = 0.25;
+    v[90] = 7;
+    const bytes = encode(v);
+    for (let cut = 0; cut < bytes.length; cut++) expect(() => addSparsePrefix(bytes, 0, cut, new Float64Array(LENGTH), 0, LENGTH)).toThrow(RangeError);
   });
 });
