@@ -48,9 +48,22 @@ describe('top values of a body and of a minute', () => {
     expect([...topValueEntries(dropTopValueServices(counts, new Set(['a'])))].map((e) => e.service)).toEqual(['b', 'b']);
   });
 
+  it('counts the values its summaries follow, at most their capacity, across adds and takes', () => {
+    const t = createTopValuesTracker({ graceSeconds: 5, capacity: 10 });
+    t.add(countsOf(Array.from({ length: 15 }, (_, i) => ({ s: 'a', t: M + 1, path: `/p${i}` }))));
+    t.add(countsOf([{ s: 'b', t: M + 61, path: '/q' }, { s: 'b', t: M + 62, path: '/q' }]));
+    expect(t.size()).toBe(10 + 1);
+    t.takeDue(M + 65);
+    expect(t.size()).toBe(1);
+    t.takeDue(M + 125);
+    expect(t.size()).toBe(0);
+  });
+
   it('writes a minute once it is over: every value with exact counts while they fit, and a bound row; late events make a second part', () => {
     const t = createTopValuesTracker({ graceSeconds: 5, listed: 2, capacity: 10 });
     t.add(countsOf([{ s: 'a', t: M + 1, path: '/x' }, { s: 'a', t: M + 2, path: '/x' }, { s: 'a', t: M + 3, path: '/y' }]));
+    // The values followed: /x and /y.
+    expect(t.size()).toBe(2);
     expect(t.takeDue(M + 64)).toBeUndefined();
     const first = rowsOf(t.takeDue(M + 65));
     const key = { second: M, service: 'a', domain: '', product: '', dimension: 'path' };
@@ -62,6 +75,7 @@ describe('top values of a body and of a minute', () => {
     expect(t.size()).toBe(0);
     // A late event of the same minute: a part of its own.
     t.add(countsOf([{ s: 'a', t: M + 30, path: '/z' }]));
+    expect(t.size()).toBe(1);
     expect(rowsOf(t.takeDue(M + 70))).toEqual([
       { ...key, value: '', count: 1, bytes: 0 },
       { ...key, value: '/z', count: 1, bytes: 0 },

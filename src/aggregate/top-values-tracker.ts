@@ -43,6 +43,8 @@ export function createTopValuesTracker(opts: TopValuesTrackerOptions): TopValues
   const capacity = opts.capacity ?? TOP_VALUES_CAPACITY;
   const listed = opts.listed ?? TOP_VALUES_LISTED;
   const minutes = new Map<number, Summaries>();
+  /** Values the open summaries follow, kept as they change: size() is asked by every ingest request (the memory budget's store queue share). */
+  let held = 0;
 
   const serviceMinuteOf = (minute: number, service: string): ServiceMinute => {
     let services = minutes.get(minute);
@@ -66,7 +68,10 @@ export function createTopValuesTracker(opts: TopValuesTrackerOptions): TopValues
     const rows: DimensionRecord[] = [];
     for (const [minute, services] of minutes) {
       if (!due(minute)) continue;
-      for (const [service, sm] of services) sm.summaries.forEach((s, d) => partOf(minute, service, TOP_VALUE_DIMENSIONS[d] as TopValueDimension, s, sm.events[d] as number, rows));
+      for (const [service, sm] of services) {
+        sm.summaries.forEach((s, d) => partOf(minute, service, TOP_VALUE_DIMENSIONS[d] as TopValueDimension, s, sm.events[d] as number, rows));
+        for (const s of sm.summaries) held -= s.size;
+      }
       minutes.delete(minute);
     }
     return rows.length === 0 ? undefined : deltaFromRecordSet({ edge: [], origin: [], dimension: rows });
@@ -92,7 +97,12 @@ export function createTopValuesTracker(opts: TopValuesTrackerOptions): TopValues
         const value = strings[entries[at + 3] as number] as string;
         const n = entries[at + 4] as number;
         if (value === TOP_VALUES_BOUND) sm.events[d] = (sm.events[d] as number) + n;
-        else (sm.summaries[d] as SpaceSaving).add(value, n);
+        else {
+          const summary = sm.summaries[d] as SpaceSaving;
+          const before = summary.size;
+          summary.add(value, n);
+          held += summary.size - before;
+        }
       }
     },
     takeDue(nowSecond) {
@@ -101,10 +111,6 @@ export function createTopValuesTracker(opts: TopValuesTrackerOptions): TopValues
     takeAll() {
       return take(() => true);
     },
-    size() {
-      let n = 0;
-      for (const services of minutes.values()) for (const sm of services.values()) for (const s of sm.summaries) n += s.size;
-      return n;
-    },
+    size: () => held,
   };
 }
