@@ -11,7 +11,8 @@ import { createFakeClock } from '../src/model/clock.ts';
 import { EDGE_FIELDS } from '../src/model/fields.ts';
 import type { EdgeRecord, RecordSet } from '../src/model/record.ts';
 import { CATALOG_ID_MAX, CATALOG_ID_MIN, type CatalogService } from '../src/store/catalog.ts';
-import { describeCatalogConformance, type OpenedCatalog } from '../src/store/catalog-store-conformance.ts';
+import { describeCatalogConformance } from '../src/store/catalog-store-conformance.ts';
+import { openingOf, reopenable } from '../src/store/reopenable.ts';
 import { canonicalName, domainName, serviceName, sha256CatalogId, type IdHash } from '../src/store/clickhouse/catalog-ids.ts';
 import { createClickHouseCatalog, type ClickHouseCatalog, type ClickHouseCatalogOptions } from '../src/store/clickhouse/catalog-store.ts';
 import { CATALOG_CLAIMS_TABLE, insertClaims } from '../src/store/clickhouse/catalog-tables.ts';
@@ -44,16 +45,7 @@ describeCatalogConformance('clickhouse', async () => {
   const { url } = await clickhouse();
   const database = freshDatabase();
   const openOne = (): Promise<ClickHouseCatalog> => createClickHouseCatalog({ conn: createClickHouseConnection({ url, database }), clock, nodeId: 'node-a', refreshMs: 3_600_000 });
-  const opened: OpenedCatalog = {
-    catalog: await openOne(),
-    async reopen() {
-      await opened.catalog.close();
-      opened.catalog = await openOne();
-      return opened.catalog;
-    },
-    close: () => opened.catalog.close(),
-  };
-  return opened;
+  return reopenable(async () => openingOf(await openOne()));
 });
 
 describe('ClickHouse catalog shared by nodes', () => {

@@ -9,7 +9,8 @@ import { createFakeClock } from '../src/model/clock.ts';
 import { createClickHouseConnection, type ClickHouseConnection } from '../src/store/clickhouse/client.ts';
 import { createClickHouseObjectStore } from '../src/store/clickhouse/object-store.ts';
 import { OBJECTS_TABLE } from '../src/store/clickhouse/object-tables.ts';
-import { describeObjectStoreConformance, type OpenedObjectStore } from '../src/store/object-store-conformance.ts';
+import { describeObjectStoreConformance } from '../src/store/object-store-conformance.ts';
+import { openingOf, reopenable } from '../src/store/reopenable.ts';
 import type { ObjectStore } from '../src/store/object-store.ts';
 import { startClickHouseServer, type ClickHouseServer } from './support/clickhouse-server.ts';
 
@@ -27,16 +28,7 @@ describeObjectStoreConformance('clickhouse', async (clock) => {
   const { url } = await clickhouse();
   const database = freshDatabase();
   const openOne = (): Promise<ObjectStore> => createClickHouseObjectStore({ conn: createClickHouseConnection({ url, database }), clock, nodeId: 'node-a' });
-  const opened: OpenedObjectStore = {
-    store: await openOne(),
-    async reopen() {
-      await opened.store.close();
-      opened.store = await openOne();
-      return opened.store;
-    },
-    close: () => opened.store.close(),
-  };
-  return opened;
+  return reopenable(async () => openingOf(await openOne()));
 });
 
 describe('ClickHouse object store', () => {

@@ -11,7 +11,8 @@ import { createFakeClock } from '../src/model/clock.ts';
 import { createClickHouseConnection, type ClickHouseConnection } from '../src/store/clickhouse/client.ts';
 import { createClickHouseTokenStore, type ClickHouseTokenStore, type ClickHouseTokenStoreOptions } from '../src/store/clickhouse/token-store.ts';
 import { TOKEN_REVOCATIONS_TABLE, TOKENS_TABLE } from '../src/store/clickhouse/token-tables.ts';
-import { describeTokenStoreConformance, type OpenedTokenStore } from '../src/store/token-store-conformance.ts';
+import { describeTokenStoreConformance } from '../src/store/token-store-conformance.ts';
+import { openingOf, reopenable } from '../src/store/reopenable.ts';
 import type { TokenInfo } from '../src/store/token-store.ts';
 import { startClickHouseServer, type ClickHouseServer } from './support/clickhouse-server.ts';
 
@@ -30,16 +31,7 @@ describeTokenStoreConformance('clickhouse', async (conformanceClock) => {
   const database = freshDatabase();
   const openOne = (): Promise<ClickHouseTokenStore> =>
     createClickHouseTokenStore({ conn: createClickHouseConnection({ url, database }), clock: conformanceClock, nodeId: 'node-a', refreshMs: 3_600_000 });
-  const opened: OpenedTokenStore & { store: ClickHouseTokenStore } = {
-    store: await openOne(),
-    async reopen() {
-      await opened.store.close();
-      opened.store = await openOne();
-      return opened.store;
-    },
-    close: () => opened.store.close(),
-  };
-  return opened;
+  return reopenable(async () => openingOf(await openOne()));
 });
 
 describe('ClickHouse token store', () => {

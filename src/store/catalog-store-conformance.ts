@@ -8,14 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EDGE_FIELDS } from '../model/fields.ts';
 import type { DimensionRecord, EdgeRecord, RecordSet } from '../model/record.ts';
 import type { Catalog, CatalogService } from './catalog.ts';
+import type { Reopenable } from './reopenable.ts';
 
-export interface OpenedCatalog {
-  catalog: Catalog;
-  /** Closes `catalog` and opens another on the same data (a restart of the node). */
-  reopen(): Promise<Catalog>;
-  /** Closes the catalog open now and what it was kept in. */
-  close(): Promise<void>;
-}
+export type OpenedCatalog = Reopenable<Catalog>;
 
 const edge = (service: string, domain: string, product = 'edge_application'): EdgeRecord => ({
   second: 1000,
@@ -44,7 +39,7 @@ export function describeCatalogConformance(name: string, open: () => Promise<Ope
     });
 
     it('registers services and domains on first sight, with distinct ids from one space, resolvable by id', async () => {
-      const { catalog } = await fresh();
+      const { current: catalog } = await fresh();
       await catalog.observe(records(edge('shop', 'www.shop.com'), edge('shop', 'img.shop.com'), edge('blog', 'blog.io', 'edge_functions')));
       const services = await catalog.services();
       expect(shapeOf(services)).toEqual([
@@ -66,7 +61,7 @@ export function describeCatalogConformance(name: string, open: () => Promise<Ope
     });
 
     it('adds the products of dimension records to known domains', async () => {
-      const { catalog } = await fresh();
+      const { current: catalog } = await fresh();
       await catalog.observe(records(edge('shop', 'www.shop.com')));
       const dim: DimensionRecord = { second: 5, service: 'shop', domain: 'www.shop.com', product: 'image_processor', dimension: 'method', value: 'GET', count: 1, bytes: 10 };
       const before = (await catalog.services())[0];
@@ -77,7 +72,7 @@ export function describeCatalogConformance(name: string, open: () => Promise<Ope
     });
 
     it('is idempotent, and concurrent observes of the same new names register them once', async () => {
-      const { catalog } = await fresh();
+      const { current: catalog } = await fresh();
       const set = records(edge('a', 'a.com'), edge('b', 'b.com'));
       await Promise.all([catalog.observe(set), catalog.observe(set), catalog.observe(set)]);
       const first = await catalog.services();
@@ -91,9 +86,9 @@ export function describeCatalogConformance(name: string, open: () => Promise<Ope
 
     it('keeps ids and display names across a reopen, and never gives a taken id to a new name', async () => {
       const o = await fresh();
-      await o.catalog.observe(records(edge('shop', 'www.shop.com'), edge('blog', 'blog.io')));
-      expect(await o.catalog.rename('shop', 'My Shop')).toMatchObject({ service: 'shop', name: 'My Shop' });
-      const before = await o.catalog.services();
+      await o.current.observe(records(edge('shop', 'www.shop.com'), edge('blog', 'blog.io')));
+      expect(await o.current.rename('shop', 'My Shop')).toMatchObject({ service: 'shop', name: 'My Shop' });
+      const before = await o.current.services();
       const reopened = await o.reopen();
       expect(await reopened.services()).toEqual(before);
       await reopened.observe(records(edge('shop', 'new.shop.com'), edge('news', 'news.io', 'live_streaming')));
@@ -107,7 +102,7 @@ export function describeCatalogConformance(name: string, open: () => Promise<Ope
     });
 
     it('rename of an unknown service answers undefined', async () => {
-      const { catalog } = await fresh();
+      const { current: catalog } = await fresh();
       expect(await catalog.rename('nope', 'x')).toBeUndefined();
     });
 
@@ -115,8 +110,8 @@ export function describeCatalogConformance(name: string, open: () => Promise<Ope
       const o = await fresh();
       const many: EdgeRecord[] = [];
       for (let s = 0; s < 40; s++) for (let d = 0; d < 20; d++) many.push(edge(`svc${s}`, `d${d}.svc${s}.com`));
-      await o.catalog.observe(records(...many));
-      const before = await o.catalog.services();
+      await o.current.observe(records(...many));
+      const before = await o.current.services();
       const services = await (await o.reopen()).services();
       expect(services).toEqual(before);
       expect(services).toHaveLength(40);

@@ -6,14 +6,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeClock, type Clock } from '../model/clock.ts';
 import type { ObjectStore } from './object-store.ts';
+import type { Reopenable } from './reopenable.ts';
 
-export interface OpenedObjectStore {
-  store: ObjectStore;
-  /** Closes `store` and opens another on the same data (a restart of the node). */
-  reopen(): Promise<ObjectStore>;
-  /** Closes the store open now and what it was kept in. */
-  close(): Promise<void>;
-}
+export type OpenedObjectStore = Reopenable<ObjectStore>;
 
 const T0 = Date.UTC(2025, 0, 2, 3, 4, 5);
 
@@ -32,7 +27,7 @@ export function describeObjectStoreConformance(name: string, open: (clock: Clock
     });
 
     it('puts, gets and replaces an object: created kept, updated moved, the body as given', async () => {
-      const { store } = await fresh();
+      const { current: store } = await fresh();
       const body = { _id: 'AAA', name: 'Process runs', nested: { n: 1.5, list: ['é', '\u{1F600}', null] }, quote: "it's \\ \"x\"" };
       expect(await store.put('alice', 'AAA', body, T0)).toEqual({ ok: true, created: true });
       expect(await store.get('alice', 'AAA')).toEqual({ owner: 'alice', id: 'AAA', body, created: T0, updated: T0 });
@@ -46,7 +41,7 @@ export function describeObjectStoreConformance(name: string, open: (clock: Clock
     });
 
     it("keeps owners apart: the same id under two owners, neither sees the other's", async () => {
-      const { store } = await fresh();
+      const { current: store } = await fresh();
       await store.put('alice', 'X', { _id: 'X', who: 'alice' }, T0);
       await store.put('bob', 'X', { _id: 'X', who: 'bob' }, T0);
       expect((await store.get('alice', 'X'))?.body).toEqual({ _id: 'X', who: 'alice' });
@@ -58,7 +53,7 @@ export function describeObjectStoreConformance(name: string, open: (clock: Clock
     });
 
     it('lists newest update first (id breaks ties), paged, with the total', async () => {
-      const { store } = await fresh();
+      const { current: store } = await fresh();
       await store.put('o', 'a', { _id: 'a' }, T0 + 1);
       await store.put('o', 'b', { _id: 'b' }, T0 + 3);
       await store.put('o', 'c', { _id: 'c' }, T0 + 3);
@@ -75,7 +70,7 @@ export function describeObjectStoreConformance(name: string, open: (clock: Clock
     });
 
     it('deletes: gone from get and list, a second delete finds nothing, a put again creates it anew', async () => {
-      const { store } = await fresh();
+      const { current: store } = await fresh();
       await store.put('o', 'gone', { _id: 'gone' }, T0);
       await store.put('o', 'stays', { _id: 'stays' }, T0);
       expect(await store.delete('o', 'gone')).toBe(true);
@@ -89,7 +84,7 @@ export function describeObjectStoreConformance(name: string, open: (clock: Clock
     });
 
     it('refuses a put past the quota with what is used, counting a replaced object as freed', async () => {
-      const { store } = await fresh();
+      const { current: store } = await fresh();
       const quota = { objects: 2, bytes: 100 };
       const body = (n: number): { _id: string; pad: string } => ({ _id: 'x', pad: 'p'.repeat(n) });
       const size = (n: number): number => JSON.stringify(body(n)).length;
@@ -109,9 +104,9 @@ export function describeObjectStoreConformance(name: string, open: (clock: Clock
 
     it('keeps objects and deletions across a restart', async () => {
       const o = await fresh();
-      await o.store.put('o', 'kept', { _id: 'kept', n: 1 }, T0);
-      await o.store.put('o', 'gone', { _id: 'gone' }, T0);
-      await o.store.delete('o', 'gone');
+      await o.current.put('o', 'kept', { _id: 'kept', n: 1 }, T0);
+      await o.current.put('o', 'gone', { _id: 'gone' }, T0);
+      await o.current.delete('o', 'gone');
       const again = await o.reopen();
       expect(await again.get('o', 'kept')).toEqual({ owner: 'o', id: 'kept', body: { _id: 'kept', n: 1 }, created: T0, updated: T0 });
       expect(await again.get('o', 'gone')).toBeUndefined();
@@ -119,7 +114,7 @@ export function describeObjectStoreConformance(name: string, open: (clock: Clock
     });
 
     it('serializes concurrent puts of one node: every put lands, the quota holds', async () => {
-      const { store } = await fresh();
+      const { current: store } = await fresh();
       const results = await Promise.all(Array.from({ length: 12 }, (_, i) => store.put('c', `k${i}`, { _id: `k${i}` }, T0 + i, { objects: 10, bytes: Infinity })));
       expect(results.filter((r) => r.ok)).toHaveLength(10);
       expect((await store.list('c', { limit: 100, skip: 0 })).total).toBe(10);

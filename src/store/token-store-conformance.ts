@@ -6,15 +6,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../http/auth.ts';
 import { createFakeClock, type Clock } from '../model/clock.ts';
+import type { Reopenable } from './reopenable.ts';
 import type { TokenStore } from './token-store.ts';
 
-export interface OpenedTokenStore {
-  store: TokenStore;
-  /** Closes `store` and opens another on the same data (a restart of the node). */
-  reopen(): Promise<TokenStore>;
-  /** Closes the store open now and what it was kept in. */
-  close(): Promise<void>;
-}
+export type OpenedTokenStore = Reopenable<TokenStore>;
 
 export function describeTokenStoreConformance(name: string, open: (clock: Clock) => Promise<OpenedTokenStore>): void {
   describe(`TokenStore conformance: ${name}`, () => {
@@ -31,7 +26,7 @@ export function describeTokenStoreConformance(name: string, open: (clock: Clock)
     });
 
     it('creates a token whose secret verifies to its principal at once', async () => {
-      const { store } = await fresh();
+      const { current: store } = await fresh();
       const { token, secret } = await store.create({ name: 'edge logs', services: ['svc-b', 'svc-a', 'svc-a'], scopes: ['ingest', 'read'] });
       expect(secret).toMatch(/^rtm_[A-Za-z0-9_-]{32}$/);
       expect(token).toEqual({
@@ -47,7 +42,7 @@ export function describeTokenStoreConformance(name: string, open: (clock: Clock)
     });
 
     it('lists tokens without secrets or hashes, oldest first', async () => {
-      const { store } = await fresh();
+      const { current: store } = await fresh();
       const a = await store.create({ name: 'first', services: ['s1'], scopes: ['read'] });
       clock.advance(1000);
       const b = await store.create({ name: 'second', services: 'all', scopes: ['ingest'] });
@@ -61,7 +56,7 @@ export function describeTokenStoreConformance(name: string, open: (clock: Clock)
     });
 
     it('revokes: the secret stops verifying at once, a second revoke finds nothing', async () => {
-      const { store } = await fresh();
+      const { current: store } = await fresh();
       const { token, secret } = await store.create({ name: 'r', services: ['x'], scopes: ['read'] });
       const other = await store.create({ name: 'stays', services: ['x'], scopes: ['read'] });
       expect(await store.revoke(token.id)).toBe(true);
@@ -75,9 +70,9 @@ export function describeTokenStoreConformance(name: string, open: (clock: Clock)
 
     it('keeps live tokens and revocations across a restart', async () => {
       const o = await fresh();
-      const kept = await o.store.create({ name: 'kept', services: ['s'], scopes: ['read', 'ingest'] });
-      const gone = await o.store.create({ name: 'gone', services: 'all', scopes: ['admin'] });
-      expect(await o.store.revoke(gone.token.id)).toBe(true);
+      const kept = await o.current.create({ name: 'kept', services: ['s'], scopes: ['read', 'ingest'] });
+      const gone = await o.current.create({ name: 'gone', services: 'all', scopes: ['admin'] });
+      expect(await o.current.revoke(gone.token.id)).toBe(true);
       const again = await o.reopen();
       expect((await again.verify(kept.secret))?.tokenId).toBe(kept.token.id);
       expect(await again.verify(gone.secret)).toBeUndefined();
@@ -86,7 +81,7 @@ export function describeTokenStoreConformance(name: string, open: (clock: Clock)
     });
 
     it('gives concurrent creates distinct ids and secrets, each verifying', async () => {
-      const { store } = await fresh();
+      const { current: store } = await fresh();
       const made = await Promise.all(Array.from({ length: 20 }, (_, i) => store.create({ name: `t${i}`, services: 'all', scopes: ['read'] })));
       expect(new Set(made.map((m) => m.token.id)).size).toBe(20);
       expect(new Set(made.map((m) => m.secret)).size).toBe(20);
@@ -95,7 +90,7 @@ export function describeTokenStoreConformance(name: string, open: (clock: Clock)
     });
 
     it('rejects invalid input without storing anything', async () => {
-      const { store } = await fresh();
+      const { current: store } = await fresh();
       await expect(store.create({ name: '', services: 'all', scopes: ['read'] })).rejects.toThrow(/name/);
       await expect(store.create({ name: 'x', services: ["a'; DROP TABLE api_tokens; --"], scopes: ['read'] })).rejects.toThrow(/service id/);
       expect(await store.list()).toEqual([]);

@@ -7,7 +7,8 @@ import type { DimensionRecord, EdgeRecord, RecordSet } from '../../model/record.
 import type { Catalog } from '../catalog.ts';
 import { CATALOG_ID_MAX, CATALOG_ID_MIN, createDuckDbCatalog, sequentialIds } from './catalog-store.ts';
 import { openDuckDb, type DuckDb } from './database.ts';
-import { describeCatalogConformance, type OpenedCatalog } from '../catalog-store-conformance.ts';
+import { describeCatalogConformance } from '../catalog-store-conformance.ts';
+import { reopenableOnDuckDbFile } from './reopenable-file.ts';
 
 const edge = (service: string, domain: string, product = 'edge_application', second = 1000): EdgeRecord => ({
   second,
@@ -183,24 +184,4 @@ describe('DuckDB catalog', () => {
   });
 });
 
-describeCatalogConformance('duckdb', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-catalog-conformance-'));
-  const file = path.join(dir, 'rtmetrics.duckdb');
-  let db = await openDuckDb(file);
-  const opened: OpenedCatalog = {
-    catalog: await createDuckDbCatalog({ db }),
-    async reopen() {
-      await opened.catalog.close();
-      db.close();
-      db = await openDuckDb(file);
-      opened.catalog = await createDuckDbCatalog({ db });
-      return opened.catalog;
-    },
-    async close() {
-      await opened.catalog.close();
-      db.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  return opened;
-});
+describeCatalogConformance('duckdb', () => reopenableOnDuckDbFile('rtm-catalog-conformance-', (db) => createDuckDbCatalog({ db })));

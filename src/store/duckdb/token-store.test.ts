@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sha256Hex } from '../../http/auth.ts';
 import { createFakeClock } from '../../model/clock.ts';
 import { checkTokenInput } from '../token-store.ts';
-import { describeTokenStoreConformance, type OpenedTokenStore } from '../token-store-conformance.ts';
+import { describeTokenStoreConformance } from '../token-store-conformance.ts';
+import { reopenableOnDuckDbFile } from './reopenable-file.ts';
 import { openDuckDb, queryRows, type DuckDb } from './database.ts';
 import { createDuckDbTokenStore, readDuckDbTokens } from './token-store.ts';
 
@@ -30,27 +31,7 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describeTokenStoreConformance('duckdb', async (conformanceClock) => {
-  const own = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-tokens-'));
-  const file = path.join(own, 'rtmetrics.duckdb');
-  let fileDb = await openDuckDb(file);
-  const opened: OpenedTokenStore = {
-    store: await createDuckDbTokenStore({ db: fileDb, clock: conformanceClock }),
-    async reopen() {
-      await opened.store.close?.();
-      fileDb.close();
-      fileDb = await openDuckDb(file);
-      opened.store = await createDuckDbTokenStore({ db: fileDb, clock: conformanceClock });
-      return opened.store;
-    },
-    async close() {
-      await opened.store.close?.();
-      fileDb.close();
-      fs.rmSync(own, { recursive: true, force: true });
-    },
-  };
-  return opened;
-});
+describeTokenStoreConformance('duckdb', (conformanceClock) => reopenableOnDuckDbFile('rtm-tokens-', (fileDb) => createDuckDbTokenStore({ db: fileDb, clock: conformanceClock })));
 
 describe('DuckDB token store', () => {
   it('compares digests with the constant-time helper', async () => {
