@@ -1,24 +1,14 @@
 /**
  * A seeded event list and the answers each dialect must give for it, computed here from the
  * events alone (plain sums of naive-reference.ts, events.md sections 2 and 3): the cluster
- * reference test (test/clickhouse-cluster-reference.test.ts) checks every node's answers with it.
+ * reference test (test/clickhouse-cluster-dialects.test.ts) checks every node's answers with it.
+ * The events are drawn with the demo's seeded generator (createRandom), so a failure reproduces.
  */
 import { expect } from 'vitest';
+import { createRandom } from '../../src/demo/synthetic-traffic.ts';
 import { event, type PlainEvent } from './events.ts';
 import { naive, type Sums } from './naive-reference.ts';
 import { exactMetric, expectClose, PERCENTILE_METRICS } from './percentile-reference.ts';
-
-/** A small seeded generator (mulberry32), so a failure reproduces with the same events. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const SERVICES = ['shop', 'news', 'media'] as const;
 export const POPS = ['AMS', 'FRA', 'LHR', 'NRT'] as const;
@@ -30,7 +20,8 @@ export const domainsOf = (service: string): string[] => [`www.${service}.example
  * sizes integers, so the percentiles below 1024 are exact), 85% of them Edge Applications, the
  * rest the Image Processor.
  */
-export function generateEvents(random: () => number, seconds: readonly number[], count: number): PlainEvent[] {
+export function generateEvents(seed: number, seconds: readonly number[], count: number): PlainEvent[] {
+  const random = createRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
   const int = (max: number): number => Math.floor(random() * (max + 1));
   return Array.from({ length: count }, () => {

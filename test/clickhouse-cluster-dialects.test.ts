@@ -7,12 +7,16 @@
  * Fastly channel, Domain Inspector and Origin Inspector (ts/{t}, ts/h; per second and per POP),
  * Azion v3 (by the catalog's ids, looked up by name), OpenDataDSL (CDN sums and percentiles,
  * usage entities and self-metering posted on both nodes), the native query API and the
- * Prometheus export.
+ * Prometheus export. Then the tenant isolation suite across two nodes of the same cluster:
+ * tenant B's token, traffic, catalog entries, ODSL objects and usage entities made on one node,
+ * and tenant A walking every route of the other learns nothing of them. One cluster for the
+ * file, a database for each part.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ADMIN_TOKEN, HARNESS_T0, type Harness } from './support/app-harness.ts';
 import { startNodesOn, type ClickHouseNodes } from './support/clickhouse-nodes.ts';
 import { startClickHouseCluster, type ClickHouseCluster } from './support/clickhouse-server.ts';
+import { defineTenantIsolationSuite } from './support/tenant-isolation-suite.ts';
 import {
   BACKENDS,
   channelRecord,
@@ -27,7 +31,6 @@ import {
   ORIGIN_PERCENTILES,
   pickFields,
   POPS,
-  seededRandom,
   SERVICES,
 } from './support/dialect-reference.ts';
 import { eventLine, type PlainEvent } from './support/events.ts';
@@ -37,10 +40,9 @@ const NOW = Math.floor(HARNESS_T0 / 1000); // 2026-01-01T00:10:00Z
 /** Seconds of traffic: five spread over three minutes (two of them older than ts/h's 120 s), then a burst of six. */
 const SECONDS = [NOW - 150, NOW - 131, NOW - 95, NOW - 64, NOW - 37, ...Array.from({ length: 6 }, (_, i) => NOW - 20 + i)];
 const LAST = Math.max(...SECONDS);
-const random = seededRandom(20261204);
-const ON_TIME = generateEvents(random, SECONDS, 500);
+const ON_TIME = generateEvents(20261204, SECONDS, 500);
 /** Sent after every second above was published: added to their own seconds, wherever they live. */
-const LATE = generateEvents(random, [NOW - 150, NOW - 95, NOW - 20, NOW - 17, LAST], 60);
+const LATE = generateEvents(20261205, [NOW - 150, NOW - 95, NOW - 20, NOW - 17, LAST], 60);
 const ALL = [...ON_TIME, ...LATE];
 
 const fastlyKey = { 'fastly-key': ADMIN_TOKEN };
@@ -66,11 +68,13 @@ interface FastlyAnswer {
   Data: FastlyEntry[];
 }
 
-let cluster: ClickHouseCluster | undefined;
-let started: ClickHouseNodes | undefined;
+let shared: Promise<ClickHouseCluster> | undefined;
+const cluster = (): Promise<ClickHouseCluster> => (shared ??= startClickHouseCluster(2, 'rtm_dialects'));
+/** Every part's nodes, closed before the cluster stops. */
+const started: ClickHouseNodes[] = [];
 afterAll(async () => {
-  await started?.close();
-  await cluster?.stop();
+  for (const s of started.splice(0)) await s.close();
+  await (await shared)?.stop();
 });
 
 describe('every dialect on either node of a two-shard cluster equals the reference of the events sent to both', () => {
@@ -80,9 +84,9 @@ describe('every dialect on either node of a two-shard cluster equals the referen
   const usage = Array.from({ length: 12 }, (_, i) => ({ provider: 'Billing', metric: 'Calls', value: i + 1, timestamp: `2026-01-01T00:0${i % 10}:00Z`, application: i % 3 === 0 ? 'api' : 'web' }));
 
   beforeAll(async () => {
-    cluster = await startClickHouseCluster(2, 'rtm_reference');
-    started = await startNodesOn(cluster, 'rtm_reference', ['ref-a', 'ref-b']);
-    nodes = started.nodes as [Harness, Harness];
+    const on = await startNodesOn(await cluster(), 'rtm_reference', ['ref-a', 'ref-b']);
+    started.push(on);
+    nodes = on.nodes as [Harness, Harness];
     const [a, b] = nodes;
     await sendSplit(nodes, ON_TIME);
     for (const n of nodes) await n.publishThrough(LAST);
@@ -353,4 +357,18 @@ describe('every dialect on either node of a two-shard cluster equals the referen
       expect(listed.services.map((s) => [s.service, s.domains.map((d) => d.domain).sort()]).sort()).toEqual([...SERVICES].sort().map((s) => [s, domainsOf(s).sort()]));
     }
   });
+});
+
+let isolation: ClickHouseNodes | undefined;
+defineTenantIsolationSuite({
+  name: 'two ClickHouse cluster nodes (B made on node A, A probing node B)',
+  async start() {
+    isolation = await startNodesOn(await cluster(), 'rtm_isolation', ['iso-a', 'iso-b']);
+    started.push(isolation);
+    const [setup, probe] = isolation.nodes as [Harness, Harness];
+    return { setup, probe };
+  },
+  async stop() {
+    await isolation?.close();
+  },
 });
