@@ -5,6 +5,6 @@
  * resources and learns nothing of them.
  */
 import { clickHouseNode } from './support/store-nodes.ts';
-import { defineTenantIsolationSuite } from './support/tenant-isolation-suite.ts';
+import { defineTenantIsolationSuite, oneNode } from './support/tenant-isolation-suite.ts';
 
-defineTenantIsolationSuite(clickHouseNode('rtm_tenant_isolation'));
+defineTenantIsolationSuite(oneNode(clickHouseNode('rtm_tenant_isolation')));

@@ -1,18 +1,15 @@
 /**
  * The official Fastly JavaScript client (fastly-js, npm `fastly` v13) against our real-time
- * routes over a real socket: what a Fastly user's code parses is what we send.
- *
- * fastly-js pins the real-time APIs to https://rt.fastly.com per operation (an apiBasePath that
- * overrides ApiClient.basePath), so setting basePath alone is not enough: the test also makes
- * buildUrl ignore the per-operation override. A user points the client at rtmetrics the same way.
+ * routes over a real socket: what a Fastly user's code parses is what we send (a fake source
+ * here; test/fastly-client-store.test.ts runs the client over a store-backed node).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import { ApiClient, DomainInspectorRealtimeApi, OriginInspectorRealtimeApi, RealtimeApi } from 'fastly';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastlyRoutes } from '../src/api/fastly/routes.ts';
 import { createFakeSource, createFakeTokens, edgeRecord, originRecord } from '../src/api/fastly/test-helpers.ts';
 import { installErrorHandling } from '../src/app.ts';
 import { createFakeClock } from '../src/model/clock.ts';
+import { fastlyClient } from './support/fastly-js-client.ts';
 
 const T0 = 1_700_000_000;
 const DELAY = 1;
@@ -20,20 +17,7 @@ const DELAY = 1;
 let app: FastifyInstance;
 let baseUrl: string;
 
-function clientFor(key: string) {
-  const client = new ApiClient();
-  client.basePath = baseUrl;
-  const buildUrl = client.buildUrl.bind(client);
-  client.buildUrl = (path, pathParams, allowReserved) => buildUrl(path, pathParams, allowReserved, null);
-  const apis = {
-    channel: new RealtimeApi(client),
-    domains: new DomainInspectorRealtimeApi(client),
-    origins: new OriginInspectorRealtimeApi(client),
-  };
-  // After the constructors: they authenticate with FASTLY_API_TOKEN when it is set.
-  client.authenticate(key);
-  return apis;
-}
+const clientFor = (key: string): ReturnType<typeof fastlyClient> => fastlyClient(baseUrl, key);
 
 beforeAll(async () => {
   const clock = createFakeClock((T0 + DELAY + 1) * 1000 + 500);

@@ -3,6 +3,6 @@
  * DuckDB: tenant A walks every route against tenant B's resources.
  */
 import { duckDbNode } from './support/store-nodes.ts';
-import { defineTenantIsolationSuite } from './support/tenant-isolation-suite.ts';
+import { defineTenantIsolationSuite, oneNode } from './support/tenant-isolation-suite.ts';
 
-defineTenantIsolationSuite(duckDbNode());
+defineTenantIsolationSuite(oneNode(duckDbNode()));

@@ -32,11 +32,11 @@ const STATUSES = [200, 200, 200, 200, 200, 200, 200, 200, 204, 206, 301, 304, 30
 const METHODS = ['GET', 'GET', 'GET', 'GET', 'GET', 'HEAD', 'POST', 'PUT'] as const;
 const BACKENDS = ['origin-a', 'origin-b'] as const;
 
-/** mulberry32: tiny, fast, good enough for traffic shapes. */
 /** Request paths of the demo (`%`: an object number); query strings are dropped when counted. */
 const DEMO_PATHS = ['/', '/index.html', '/img/%.jpg', '/css/site.css', '/js/app.js', '/api/v1/items?id=%', '/video/%/segment.ts', '/favicon.ico'];
 
-function createRandom(seed: number): () => number {
+/** mulberry32: tiny, fast, good enough for traffic shapes (and for a test's seeded events). */
+export function createRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -9,7 +9,7 @@
  * `test/clickhouse-tenant-isolation.test.ts` on a ClickHouse node.
  */
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ADMIN_TOKEN, HARNESS_T0, type Harness } from './app-harness.ts';
 import type { StoreNode } from './store-nodes.ts';
 import { AZION_PRODUCTS } from '../../src/model/azion-products.ts';
@@ -208,43 +208,69 @@ const WILDCARD_SAMPLE: Readonly<Record<string, string>> = { 'GET /docs/static/*'
 
 type CallerName = 'a' | 'aAdmin' | 'b';
 
+/**
+ * Where the suite runs: the tokens, B's resources and the traffic are made on `setup`, and A
+ * probes `probe`; on one node the two are the same node, on a cluster two nodes (issue 10).
+ */
+export interface IsolationNodes {
+  /** Names the nodes in the suite's title, e.g. `DuckDB`. */
+  name: string;
+  start(): Promise<{ setup: Harness; probe: Harness }>;
+  stop(): Promise<void>;
+}
+
+/** The suite on one node: setup and probe are the same. */
+export function oneNode(node: StoreNode): IsolationNodes {
+  return {
+    name: node.name,
+    async start() {
+      const h = await node.start();
+      return { setup: h, probe: h };
+    },
+    stop: () => node.stop(),
+  };
+}
+
 /** Registers the isolation suite on `node`; call once from a test file. */
-export function defineTenantIsolationSuite(node: StoreNode): void {
+export function defineTenantIsolationSuite(node: IsolationNodes): void {
+  /** The node A probes (every test below asks it). */
   let h: Harness;
+  /** The node the tokens, B's resources and the traffic were made on. */
+  let setup: Harness;
   let callers: Record<CallerName, Caller>;
   let beta: Target;
   let ghost: Target;
   let alphaEvents = 0;
 
-  const call = (as: CallerName, opts: InjectOptions): Promise<LightMyRequestResponse> =>
-    h.inject({ ...opts, headers: { ...bearer(callers[as].secret), ...(opts.headers as Record<string, string> | undefined) } });
+  const call = (as: CallerName, opts: InjectOptions, on: Harness = h): Promise<LightMyRequestResponse> =>
+    on.inject({ ...opts, headers: { ...bearer(callers[as].secret), ...(opts.headers as Record<string, string> | undefined) } });
 
   describe(`tenant isolation on ${node.name}`, () => {
     beforeAll(async () => {
-      h = await node.start();
-      const a = await h.token('tenant-a', ['alpha'], ['read', 'ingest', 'write']);
-      const aAdmin = await h.token('tenant-a-admin', ['alpha'], ['read', 'ingest', 'admin']);
-      const b = await h.token('tenant-b', ['beta'], ['read', 'ingest', 'write']);
+      ({ setup, probe: h } = await node.start());
+      const a = await setup.token('tenant-a', ['alpha'], ['read', 'ingest', 'write']);
+      const aAdmin = await setup.token('tenant-a-admin', ['alpha'], ['read', 'ingest', 'admin']);
+      const b = await setup.token('tenant-b', ['beta'], ['read', 'ingest', 'write']);
       callers = { a: { name: 'a', secret: a.secret }, aAdmin: { name: 'aAdmin', secret: aAdmin.secret }, b: { name: 'b', secret: b.secret } };
 
       alphaEvents = 30;
-      await h.ingest(ADMIN_TOKEN, ndjsonOf('alpha', 'www.alpha.example', alphaEvents));
-      await h.ingest(ADMIN_TOKEN, ndjsonOf('beta', 'www.beta.example', 20));
-      await h.ingest(ADMIN_TOKEN, ndjsonOf('beta', 'live.beta.example', 7, { product: 'live_streaming' }));
-      await h.publishThrough(T + 10);
-      await h.waitForCatalog(['alpha', 'beta']);
+      await setup.ingest(ADMIN_TOKEN, ndjsonOf('alpha', 'www.alpha.example', alphaEvents));
+      await setup.ingest(ADMIN_TOKEN, ndjsonOf('beta', 'www.beta.example', 20));
+      await setup.ingest(ADMIN_TOKEN, ndjsonOf('beta', 'live.beta.example', 7, { product: 'live_streaming' }));
+      await setup.publishThrough(T + 10);
+      await setup.waitForCatalog(['alpha', 'beta']);
 
       // B's private usage entities and object.
       const posted = await call('b', {
         method: 'POST',
         url: '/api/metric/v1',
         payload: [1, 2, 3].map((v) => ({ provider: 'BillingB', metric: 'Calls', value: v, timestamp: `${DAY}T00:0${v}:00Z`, service: 'beta' })),
-      });
+      }, setup);
       expect(posted.json()).toMatchObject({ accepted: 3, rejected: 0 });
-      const bList = await call('b', { method: 'GET', url: '/api/metric/v1', query: { provider: 'BillingB' } });
+      const bList = await call('b', { method: 'GET', url: '/api/metric/v1', query: { provider: 'BillingB' } }, setup);
       const bEntity = (bList.json() as { _id: string }[])[0]?._id ?? '';
       expect(bEntity).not.toBe('');
-      const bObject = await call('b', { method: 'POST', url: '/api/object/v1', payload: { _id: 'b-secret-object', traffic: timeseriesProperty('beta') } });
+      const bObject = await call('b', { method: 'POST', url: '/api/object/v1', payload: { _id: 'b-secret-object', traffic: timeseriesProperty('beta') } }, setup);
       expect(bObject.statusCode).toBe(201);
       const aObject = await call('a', { method: 'POST', url: '/api/object/v1', payload: {
           _id: A_OBJECT,
@@ -253,16 +279,19 @@ export function defineTenantIsolationSuite(node: StoreNode): void {
           'bill-BillingB': { _type: 'VarMetricTimeSeries', provider: 'BillingB', metric: 'Calls', calendar: '#P1D' },
           'bill-GhostProv': { _type: 'VarMetricTimeSeries', provider: 'GhostProv', metric: 'Calls', calendar: '#P1D' },
         },
-      });
+      }, setup);
       expect(aObject.statusCode).toBe(201);
 
-      const bAlert = await call('b', { method: 'POST', url: '/rtm/v1/alerts', payload: { name: 'b-secret-alert', metric: 'requests', filters: [{ field: 'service', op: 'eq', value: 'beta' }], windowSeconds: 60, comparison: '>', threshold: 1e12, webhook: 'http://127.0.0.1:9/b-hook' } });
+      const bAlert = await call('b', { method: 'POST', url: '/rtm/v1/alerts', payload: { name: 'b-secret-alert', metric: 'requests', filters: [{ field: 'service', op: 'eq', value: 'beta' }], windowSeconds: 60, comparison: '>', threshold: 1e12, webhook: 'http://127.0.0.1:9/b-hook' } }, setup);
       expect(bAlert.statusCode).toBe(201);
 
       // B's own requests are RTMRequest entities of B: stored now, so the walk could find them.
-      await h.services.usageRecorder.flush();
+      await setup.services.usageRecorder.flush();
+      // The probed node knows the tokens and the services (at once on one node, within the refresh on a cluster).
+      for (const c of Object.values(callers)) await vi.waitFor(async () => expect(await h.services.tokens.verify(c.secret), c.name).toBeDefined(), { timeout: 10_000, interval: 50 });
+      await h.waitForCatalog(['alpha', 'beta']);
 
-      const catalog = await h.services.catalog.services();
+      const catalog = await setup.services.catalog.services();
       const betaEntry = catalog.find((s) => s.service === 'beta');
       const usedIds = catalog.flatMap((s) => [s.id, ...s.domains.map((d) => d.id)]);
       const unused = Math.max(...usedIds) + 1000;
@@ -330,7 +359,8 @@ export function defineTenantIsolationSuite(node: StoreNode): void {
         const names = (await h.services.catalog.services()).map((s) => [s.service, s.name]);
         expect(names).toEqual(expect.arrayContaining([['beta', 'beta']]));
         expect((await call('b', { method: 'GET', url: '/rtm/v1/services' })).json()).toEqual({ services: ['beta'] });
-        expect((await call('b', { method: 'GET', url: '/rtm/v1/alerts' })).json().alerts.map((r: { id: string }) => r.id)).toEqual([beta.alertId]);
+        // Alert rules are the node's own (its DuckDB file, on every engine): B's are on the node B made them on.
+        expect((await call('b', { method: 'GET', url: '/rtm/v1/alerts' }, setup)).json().alerts.map((r: { id: string }) => r.id)).toEqual([beta.alertId]);
         const metrics = await call('b', { method: 'GET', url: '/api/metric/v1', query: { _function: 'listMetrics', provider: 'BillingB' } });
         expect(metrics.json()).toEqual(['Calls']);
         const entities = await call('b', { method: 'GET', url: '/api/metric/v1', query: { provider: 'BillingB' } });
@@ -367,7 +397,7 @@ export function defineTenantIsolationSuite(node: StoreNode): void {
       });
 
       it("ODSL entities: A's own only, and listMetrics of B's provider is unknown", async () => {
-        await h.services.usageRecorder.flush();
+        for (const n of new Set([setup, h])) await n.services.usageRecorder.flush();
         const bOwn = await call('b', { method: 'GET', url: '/api/metric/v1', query: { provider: 'RTMRequest' } });
         expect(Number(bOwn.headers['x-total-count'])).toBeGreaterThan(0);
         const res = await call('a', { method: 'GET', url: '/api/metric/v1', query: { _limit: '10000' } });
@@ -386,7 +416,7 @@ export function defineTenantIsolationSuite(node: StoreNode): void {
       });
 
       it("CDN timeseries: alpha's traffic only, nothing for a filter on beta", async () => {
-        await h.publishThrough(T + 10);
+        for (const n of new Set([setup, h])) await n.publishThrough(T + 10);
         const all = await call('a', { method: 'GET', url: '/api/metric/v1', query: { _metric: 'CDN/Requests', _calendar: '#P1D', _range: DAY } });
         expect(all.statusCode).toBe(200);
         const total = (all.json() as { data: { value: number }[] }).data.reduce((s, p) => s + p.value, 0);

@@ -1,6 +1,6 @@
 /**
  * The few parts of the untyped `fastly` client (fastly-js v13) that test/fastly-client.test.ts
- * uses. Responses are the client's model objects; `response.body` is the raw JSON.
+ * and test/fastly-client-store.test.ts use. Responses are the client's model objects; `response.body` is the raw JSON.
  */
 declare module 'fastly' {
   export interface FastlyHttpInfo<T> {
