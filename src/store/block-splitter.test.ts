@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { splitToBlockBytes } from '../model/delta-concat.ts';
-import { deltaFromRecordSet } from '../model/delta.ts';
+import { concatDeltas, splitToBlockBytes } from '../model/delta-concat.ts';
+import { deltaFromRecordSet, emptyDelta } from '../model/delta.ts';
 import { createBlockSplitter, rollupSums } from './block-splitter.ts';
 import { dimensionRecord, edgeRecord, originRecord } from './record-fixtures.ts';
 
@@ -45,6 +45,25 @@ describe('block splitter', () => {
       for (let r = 0; r < (e?.rows ?? 0); r++) if (e?.ids[e.fieldStart[r] as number] === 0) requests += e.sums[e.fieldStart[r] as number] as number;
       expect(requests).toBe((300 * 301) / 2);
       expect(delta.edge.rows).toBe(300);
+    } finally {
+      await splitter.close();
+    }
+  });
+
+  it('sums an owned delta by transfer: the same sums, and the delta left detached here', async () => {
+    const splitter = createBlockSplitter({ worker: true });
+    try {
+      const widths = [60, 3600];
+      const expected = rollupSums(delta, widths);
+      const own = concatDeltas([delta, emptyDelta()]);
+      expect(own.edge.vec).not.toBe(delta.edge.vec);
+      const got = await splitter.sums(own, widths, true);
+      expect(got.edge.map((s) => [...s.sums])).toEqual(expected.edge.map((s) => [...s.sums]));
+      expect(got.origin.map((s) => [...s.keys])).toEqual(expected.origin.map((s) => [...s.keys]));
+      // Moved, not copied: this thread's view of it is empty, the caller's delta untouched.
+      expect(own.edge.vec.byteLength).toBe(0);
+      expect(own.stringBytes.byteLength).toBe(0);
+      expect(delta.edge.vec.byteLength).toBeGreaterThan(0);
     } finally {
       await splitter.close();
     }

@@ -4,12 +4,15 @@
  * (model/key-sums.ts sumAllByKey). Both are a pass per row, and the main thread, which also takes
  * the HTTP requests, the WAL and the window, is what bounds ingest. The delta is copied to the
  * worker (the caller keeps using it: the rollup buffer holds it) and the results come back
- * transferred. A worker that fails or dies is replaced by the in-thread work for good, logged.
+ * transferred. A sums job may hand its delta over instead (`owned`: the caller's own copy, as a
+ * rollup flush's concatenation is): it is transferred, not copied, and left detached here. A
+ * worker that fails or dies is replaced by the in-thread work for good, logged; a job whose delta
+ * it held is then rejected, not redone (its caller retries from its own records).
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { splitToBlockBytes, type ServiceBlockBytes } from '../model/delta-concat.ts';
-import { RECORD_KIND_NAMES, type Delta, type RecordKind } from '../model/delta.ts';
+import { deltaBuffers, RECORD_KIND_NAMES, type Delta, type RecordKind } from '../model/delta.ts';
 import { sumAllByKey, type KeySums } from '../model/key-sums.ts';
 
 /** A rollup flush's sums: per record kind, one KeySums per asked bucket width (in that order). */
@@ -18,14 +21,26 @@ export type RollupSums = Record<RecordKind, KeySums[]>;
 /** A job for the worker (or for this thread when there is none). */
 type JobRequest = { job: 'split'; delta: Delta } | { job: 'sums'; delta: Delta; bucketSeconds: number[] };
 
+/** A job in flight: `moved` when its delta was transferred to the worker (gone from this thread). */
+interface Waiting {
+  req: JobRequest;
+  moved: boolean;
+  resolve: (r: ServiceBlockBytes[] | RollupSums) => void;
+  reject: (e: unknown) => void;
+}
+
 export type BlockSplitRequest = JobRequest & { id: number };
 
 export type BlockSplitReply = { id: number; blocks: ServiceBlockBytes[] } | { id: number; sums: RollupSums } | { id: number; failure: string };
 
 export interface BlockSplitter {
   split(delta: Delta): Promise<ServiceBlockBytes[]>;
-  /** The sums of every record kind of `delta` per key and bucket of each width. */
-  sums(delta: Delta, bucketSeconds: readonly number[]): Promise<RollupSums>;
+  /**
+   * The sums of every record kind of `delta` per key and bucket of each width. `owned` (default
+   * false): nothing else holds `delta`'s buffers, so they are transferred to the worker, and
+   * `delta` is unusable (detached) afterwards.
+   */
+  sums(delta: Delta, bucketSeconds: readonly number[], owned?: boolean): Promise<RollupSums>;
   close(): Promise<void>;
 }
 
@@ -65,7 +80,7 @@ export function createBlockSplitter(opts: BlockSplitterOptions = {}): BlockSplit
   let worker: Worker | undefined = new Worker(WORKER_URL);
   worker.unref();
   let nextId = 0;
-  const waiting = new Map<number, { req: JobRequest; resolve: (r: ServiceBlockBytes[] | RollupSums) => void; reject: (e: unknown) => void }>();
+  const waiting = new Map<number, Waiting>();
   const giveUp = (err: unknown): void => {
     if (worker === undefined) return;
     opts.logger?.error({ err }, 'block-split worker failed; doing the store writes\' work in-thread from now on');
@@ -75,6 +90,10 @@ export function createBlockSplitter(opts: BlockSplitterOptions = {}): BlockSplit
     // What was in flight is done here: the store write goes on.
     for (const [id, w] of waiting) {
       waiting.delete(id);
+      if (w.moved) {
+        w.reject(new Error('the block-split worker died holding this job\'s delta'));
+        continue;
+      }
       try {
         w.resolve(runHere(w.req));
       } catch (e) {
@@ -92,17 +111,17 @@ export function createBlockSplitter(opts: BlockSplitterOptions = {}): BlockSplit
   });
   worker.on('error', giveUp);
   worker.on('exit', (code) => giveUp(new Error(`block-split worker exited with code ${code}`)));
-  const run = (req: JobRequest): Promise<ServiceBlockBytes[] | RollupSums> => {
+  const run = (req: JobRequest, move = false): Promise<ServiceBlockBytes[] | RollupSums> => {
     if (worker === undefined) return Promise.resolve().then(() => runHere(req));
     const id = nextId++;
     return new Promise((resolve, reject) => {
-      waiting.set(id, { req, resolve, reject });
-      worker?.postMessage({ ...req, id } satisfies BlockSplitRequest);
+      waiting.set(id, { req, moved: move, resolve, reject });
+      worker?.postMessage({ ...req, id } satisfies BlockSplitRequest, move ? deltaBuffers(req.delta) : []);
     });
   };
   return {
     split: async (delta) => (await run({ job: 'split', delta })) as ServiceBlockBytes[],
-    sums: async (delta, bucketSeconds) => (await run({ job: 'sums', delta, bucketSeconds: [...bucketSeconds] })) as RollupSums,
+    sums: async (delta, bucketSeconds, owned = false) => (await run({ job: 'sums', delta, bucketSeconds: [...bucketSeconds] }, owned)) as RollupSums,
     async close() {
       const w = worker;
       worker = undefined;

@@ -79,7 +79,7 @@ export async function createDuckDbMetricStore(db: DuckDb, opts: DuckDbMetricStor
   const rollupConnection = await db.connect();
   const rollups = await openRollupBuffer(rollupConnection, {
     onFlushed: (tier, buckets) => maintenance.noteWrite(tier, buckets),
-    ...(splitter === undefined ? {} : { sums: (delta: Delta, widths: readonly number[]) => splitter.sums(delta, widths) }),
+    ...(splitter === undefined ? {} : { sums: (delta: Delta, widths: readonly number[], owned: boolean) => splitter.sums(delta, widths, owned) }),
     ...(opts.rollupBufferRows === undefined ? {} : { maxRows: opts.rollupBufferRows }),
   });
   const readers = createConnectionPool(() => db.connect(), opts.readConnections ?? 4);

@@ -32,7 +32,7 @@ export interface RollupBufferOptions {
   /** Buffered rows that force a flush. Default 1,000,000 (~60 MB). */
   maxRows?: number;
   /** Sums a flush per key and bucket (on the block-split worker when it has one). Default: in-thread. */
-  sums?: (delta: Delta, bucketSeconds: readonly number[]) => Promise<RollupSums>;
+  sums?: (delta: Delta, bucketSeconds: readonly number[], owned: boolean) => Promise<RollupSums>;
   /** Told which buckets of which tier each flush wrote (compaction tracks them). */
   onFlushed?: (tier: Tier, buckets: number[]) => void;
 }
@@ -115,8 +115,10 @@ export async function openRollupBuffer(c: DuckDBConnection, opts: RollupBufferOp
       try {
         const joined = concatDeltas(drained);
         const widths = ROLLUP_TIERS.map((t) => TIER_SECONDS[t]);
-        const sums = await (opts.sums?.(joined, widths) ?? Promise.resolve().then(() => rollupSums(joined, widths)));
+        // Decoded before the sums: a concatenation of several writes is this flush's own, so it
+        // goes to the worker by transfer (not a copy) and is gone from here after.
         const names = deltaStrings(joined);
+        const sums = await (opts.sums?.(joined, widths, drained.length > 1) ?? Promise.resolve().then(() => rollupSums(joined, widths)));
         await c.run('BEGIN TRANSACTION');
         began = true;
         for (const kind of RECORD_KINDS) {
