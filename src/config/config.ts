@@ -36,7 +36,7 @@ export interface Limits {
    * domains count after a restart, and on ClickHouse every node's): the catalog's share of the
    * memory budget. A line with a new domain past it is accepted and counted under its service's
    * domain `__other__`, with a warning naming the budget. Default: memoryBudget.maxHeldDomains
-   * (the catalog share over CATALOG_DOMAIN_BYTES: 116,508 of the default 4 GiB); 0 turns it off.
+   * (the catalog share over CATALOG_DOMAIN_BYTES: 104,857 of the default 4 GiB); 0 turns it off.
    * `RTM_MAX_DOMAINS`.
    */
   maxDomains: number;
