@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
-import { CATALOG_DOMAIN_BYTES, pendingShareRefusal, ROLLUP_ROW_BYTES, TOP_VALUE_BYTES, type MemoryShare } from './config/memory-budget.ts';
+import { CAP_VALUE_BYTES, CATALOG_DOMAIN_BYTES, pendingShareRefusal, ROLLUP_ROW_BYTES, TOP_VALUE_BYTES, type MemoryShare } from './config/memory-budget.ts';
 import type { Clock } from './model/clock.ts';
 import type { TokenVerifier } from './http/auth.ts';
 import { createTokenVerifier } from './api/tokens.ts';
@@ -154,8 +154,8 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
   // The domains every service has already, so a restart does not reopen room under the cap. The
   // catalog keeps no datacenters or backends: those caps start from the window's refill and the
   // WAL replay (pipelineStoreOf, onApplied; decisions.md).
-  const keyCaps = createKeyCaps(config.limits);
-  if (Number.isFinite(keyCaps.domain.maxPerService)) for (const s of await catalog.services()) for (const d of s.domains) keyCaps.domain.note(s.service, d.domain);
+  const keyCaps = createKeyCaps(config.limits, () => catalog.domainCount?.() ?? 0);
+  if (keyCaps.domain.on) for (const s of await catalog.services()) for (const d of s.domains) keyCaps.domain.note(s.service, d.domain);
   const maintenance = startStoreMaintenance({ store, clock, logger });
   closers.push(() => maintenance.stop());
 
@@ -242,7 +242,7 @@ async function composeServices({ config, clock, logger }: ServiceOptions, closer
         // Rows waiting for the store, and the top values of the open minutes.
         pending: pendingBytes(),
         // The domain cap holds what the catalog holds; the datacenter and backend caps hold theirs alone.
-        catalog: (Math.max(catalog.size?.() ?? 0, keyCaps.domain.size()) + keyCaps.datacenter.size() + keyCaps.backend.size()) * CATALOG_DOMAIN_BYTES,
+        catalog: Math.max(catalog.domainCount?.() ?? 0, keyCaps.domain.size()) * CATALOG_DOMAIN_BYTES + (keyCaps.datacenter.size() + keyCaps.backend.size()) * CAP_VALUE_BYTES,
         runtime: heapAndExternal(),
       };
     },

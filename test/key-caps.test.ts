@@ -26,7 +26,7 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) await fs.rm(d, { recursive: true, force: true });
 });
 
-type Caps = Partial<Pick<Limits, 'domainsPerService' | 'datacentersPerService' | 'backendsPerService'>>;
+type Caps = Partial<Pick<Limits, 'domainsPerService' | 'datacentersPerService' | 'backendsPerService' | 'maxDomains'>>;
 
 async function start(dataDir: string, caps: Caps = { domainsPerService: 2 }, at = T0) {
   const clock = createFakeClock(at);
@@ -166,6 +166,44 @@ describe('the per-service key caps (RTM_MAX_DOMAINS_PER_SERVICE, RTM_MAX_DATACEN
       expect([third.services.keyCaps.datacenter.count('shop'), third.services.keyCaps.backend.count('shop')]).toEqual([1, 0]);
     } finally {
       await third.close();
+    }
+  });
+
+  it('folds a new domain of any service past the global bound (RTM_MAX_DOMAINS, the catalog share), warned naming the budget, counted, and after a restart the catalog\'s domains count', async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rtm-domain-bound-'));
+    dirs.push(dataDir);
+    const caps = { domainsPerService: 0, maxDomains: 2 };
+    const first = await start(dataDir, caps);
+    const reason = (service: string, domain: string): string =>
+      `domain "${domain}" of service "${service}": the server already holds 2 distinct domains of all services, the most the catalog's share of the memory budget holds (RTM_MEMORY_BUDGET_BYTES, RTM_MAX_DOMAINS); counted under the domain "__other__"`;
+    expect(await first.post([{ service: 'shop', domain: 'a.example' }, { service: 'blog', domain: 'b.example' }, { service: 'blog', domain: 'c.example', resp_body_bytes: 7 }, { service: 'shop', domain: 'a.example' }])).toEqual({
+      accepted: 4,
+      rejected: 0,
+      errors: [],
+      folded: 1,
+      warnings: [{ line: 3, reason: reason('blog', 'c.example') }],
+    });
+    const metrics = await first.app.inject({ url: '/rtm/v1/metrics', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(/^rtm_ingest_lines_total\{outcome="folded_other"\} (\S+)$/m.exec(metrics.body)?.[1]).toBe('1');
+    first.clock.set(T0 + 10_000);
+    await first.services.ingest.flush();
+    for (let i = 0; i < 200 && (await first.services.catalog.services()).length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    const rows = (await first.query({ metrics: ['requests'], groupBy: ['service', 'domain'] })).rows;
+    expect(Object.fromEntries(rows.map((r) => [`${r['service']} ${r['domain']}`, r['requests']]))).toEqual({ 'shop a.example': 2, 'blog b.example': 1, 'blog __other__': 1 });
+    await first.close();
+
+    const second = await start(dataDir, caps);
+    try {
+      expect(second.services.keyCaps.domain.size()).toBe(2);
+      expect(await second.post([{ service: 'news', domain: 'd.example' }, { service: 'blog', domain: 'b.example' }])).toEqual({
+        accepted: 2,
+        rejected: 0,
+        errors: [],
+        folded: 1,
+        warnings: [{ line: 1, reason: reason('news', 'd.example') }],
+      });
+    } finally {
+      await second.close();
     }
   });
 });

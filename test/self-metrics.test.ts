@@ -47,10 +47,10 @@ describe('GET /rtm/v1/metrics', () => {
     const { totalBytes, shares } = h.services.config.memoryBudget;
     expect(sample(res.body, 'rtm_memory_budget_bytes{share="total"}')).toBe(totalBytes);
     for (const [share, bytes] of Object.entries(shares)) expect(sample(res.body, `rtm_memory_budget_bytes{share="${share}"}`)).toBe(bytes);
-    // The window's use is its own gauge; the catalog's counts the service and 3 domains seen above,
-    // and the one datacenter the datacenter cap holds (no origin fetch: the backend cap holds none).
+    // The window's use is its own gauge; the catalog's counts the 3 domains seen above at 2,560 bytes,
+    // and the one datacenter the datacenter cap holds at 256 (no origin fetch: the backend cap holds none).
     expect(sample(res.body, 'rtm_memory_used_bytes{share="window"}')).toBe(sample(res.body, 'rtm_window_bytes'));
-    expect(sample(res.body, 'rtm_memory_used_bytes{share="catalog"}')).toBe((4 + 1) * 256);
+    expect(sample(res.body, 'rtm_memory_used_bytes{share="catalog"}')).toBe(3 * 2560 + 1 * 256);
     expect(sample(res.body, 'rtm_memory_used_bytes{share="duckdb"}')).toBeGreaterThan(0);
     expect(sample(res.body, 'rtm_memory_used_bytes{share="runtime"}')).toBeGreaterThan(0);
     expect(sample(res.body, 'rtm_process_resident_bytes')).toBeGreaterThan(0);

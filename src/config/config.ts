@@ -32,6 +32,15 @@ export interface Limits {
    */
   domainsPerService: number;
   /**
+   * Distinct domains all services together may have, for the process's lifetime (the catalog's
+   * domains count after a restart, and on ClickHouse every node's): the catalog's share of the
+   * memory budget. A line with a new domain past it is accepted and counted under its service's
+   * domain `__other__`, with a warning naming the budget. Default: memoryBudget.maxHeldDomains
+   * (the catalog share over CATALOG_DOMAIN_BYTES: 104,857 of the default 4 GiB); 0 turns it off.
+   * `RTM_MAX_DOMAINS`.
+   */
+  maxDomains: number;
+  /**
    * Distinct datacenters (POPs) one service may have, as domains are capped (counted under the
    * datacenter `__other__` past it); after a restart those of the window's recent seconds and of
    * the WAL replay count (the catalog keeps no datacenters). Default 1,000; 0 turns it off.
@@ -314,6 +323,7 @@ export function loadConfig(env: Env = process.env): Config {
       concurrentStreamsPerToken: intFrom(env, 'RTM_MAX_CONCURRENT_PER_TOKEN', 64),
       servicesPerToken: intFrom(env, 'RTM_MAX_SERVICES_PER_TOKEN', 10_000),
       domainsPerService: intFrom(env, 'RTM_MAX_DOMAINS_PER_SERVICE', 10_000),
+      maxDomains: intFrom(env, 'RTM_MAX_DOMAINS', budget.maxHeldDomains),
       datacentersPerService: intFrom(env, 'RTM_MAX_DATACENTERS_PER_SERVICE', 1000),
       backendsPerService: intFrom(env, 'RTM_MAX_BACKENDS_PER_SERVICE', 1000),
       requestTimeoutSeconds: intFrom(env, 'RTM_REQUEST_TIMEOUT', 300),

@@ -9,9 +9,11 @@
  * - pending: the store queue (deltas made durable, not yet stored, and the open minutes' top
  *   values): enforced at the door: while it holds more than its share, ingest answers 503
  *   (pendingShareRefusal) and an import in process waits; it drains every second;
- * - catalog: the catalog mirror and the key caps' sets (key-cap.ts): reported; bounded by
- *   RTM_MAX_DOMAINS_PER_SERVICE + RTM_MAX_DATACENTERS_PER_SERVICE + RTM_MAX_BACKENDS_PER_SERVICE
- *   times the services (the domain cap's sets hold what the catalog holds; the other two their own);
+ * - catalog: the catalog mirror and the key caps' sets (key-cap.ts): enforced: at most
+ *   maxHeldDomains distinct domains of all services together (the share over CATALOG_DOMAIN_BYTES,
+ *   RTM_MAX_DOMAINS overrides it); a line with a new domain past it is folded into its service's
+ *   `__other__`, as past RTM_MAX_DOMAINS_PER_SERVICE; datacenters and backends stay bounded by
+ *   their per-service caps;
  * - runtime: the rest; reported as the main thread's V8 heap plus its external memory (buffers,
  *   typed arrays: request bodies and deltas in flight).
  * docs/decisions.md "One memory budget" gives the reasons for the fractions.
@@ -49,7 +51,18 @@ export const TOP_VALUE_BYTES = 160;
  * threshold also follows DuckDB's share.
  */
 export const ROLLUP_FLUSH_DUCKDB_BYTES_PER_ROW = 8 * 1024;
-export const CATALOG_DOMAIN_BYTES = 256;
+/**
+ * What one held domain costs the process, all components together (its catalog entry and id map
+ * entry, the cap's Set entry, its interned name, its rows in the window, the store queue, the
+ * rollup buffer and DuckDB): the least-squares slope of the server's peak resident set over the
+ * domains held, 2,589 B (resident set 2,307 B), 0 to 300,000 domains over 10 services, one
+ * event each, 1 GiB budget (`node --import tsx bench/domain-memory.ts`, docs/benchmarks.md). It sets the global domain
+ * bound (maxHeldDomains) from the catalog share; it overlaps the window's and DuckDB's shares on
+ * purpose (a long-tail domain's one row there is what it costs).
+ */
+export const CATALOG_DOMAIN_BYTES = 2560;
+/** A datacenter or backend held by its cap (a Set entry and its interned name): the catalog share's use counts it at the former per-domain figure. */
+export const CAP_VALUE_BYTES = 256;
 
 /** Over the budget by more than this fraction of it, /readyz answers "over budget". */
 export const OVER_BUDGET_MARGIN = 0.1;
@@ -64,6 +77,8 @@ export interface MemoryBudget {
    * than DuckDB's share / ROLLUP_FLUSH_DUCKDB_BYTES_PER_ROW; at least 10,000.
    */
   rollupBufferRows: number;
+  /** Distinct domains of all services held at most: the catalog share / CATALOG_DOMAIN_BYTES (RTM_MAX_DOMAINS's default). */
+  maxHeldDomains: number;
 }
 
 /** The shares of `totalBytes`; an explicit window or DuckDB size takes the place of its share. */
@@ -79,7 +94,8 @@ export function memoryBudget(totalBytes: number, explicit: { windowBytes?: numbe
   };
   const runtime = Math.max(0, totalBytes - Object.values(shares).reduce((a, b) => a + b, 0));
   const rollupBufferRows = Math.max(10_000, Math.floor(Math.min(shares.rollupBuffer / ROLLUP_ROW_BYTES, shares.duckdb / ROLLUP_FLUSH_DUCKDB_BYTES_PER_ROW)));
-  return { totalBytes, shares: Object.freeze({ ...shares, runtime }), rollupBufferRows };
+  const maxHeldDomains = Math.floor(shares.catalog / CATALOG_DOMAIN_BYTES);
+  return { totalBytes, shares: Object.freeze({ ...shares, runtime }), rollupBufferRows, maxHeldDomains };
 }
 
 const MiB = 1024 ** 2;

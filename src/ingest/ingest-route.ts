@@ -14,7 +14,7 @@ import { authenticateRequest } from '../http/request-principal.ts';
 import type { Limits } from '../config/config.ts';
 import type { Clock } from '../model/clock.ts';
 import { bodyFormatOf, decodeBody, type BodyFormat } from './body.ts';
-import { anyCapOn, keyCapReason, type KeyCaps } from './key-cap.ts';
+import { anyCapOn, type KeyCaps } from './key-cap.ts';
 import { bodyFingerprint, scopedKey, type IdempotencyKeys } from './idempotency/idempotency-keys.ts';
 import type { LineError, ParseOptions } from './ndjson-parser.ts';
 import { parseInThread, type ParsedBody } from './parse-body.ts';
@@ -237,7 +237,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
         return undefined;
       },
       // Asked per distinct domain, datacenter and backend of each admitted service, after acceptService.
-      acceptKey: caps && ((key, service, value) => (caps[key].admit(service, value) ? undefined : keyCapReason(key, service, value, caps[key].maxPerService))),
+      acceptKey: caps && ((key, service, value) => caps[key].foldReason(service, value)),
     };
     const result = format === 'json' ? parseJsonBody(body, options) : parsePool ? await parsePool.parse(body, options) : parseInThread(body, options);
     if (result.tooManyEvents) {

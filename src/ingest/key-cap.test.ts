@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { anyCapOn, createKeyCap, createKeyCaps, keyCapReason } from './key-cap.ts';
+import { anyCapOn, createKeyCap, createKeyCaps, heldBoundReason, keyCapReason } from './key-cap.ts';
 
 describe('key cap', () => {
   it.each(['domain', 'datacenter', 'backend'] as const)('admits up to the cap of %s values per service, then only the values it already has', (key) => {
@@ -51,5 +51,35 @@ describe('key cap', () => {
     expect(keyCapReason('backend', 'shop', 'origin-1', 1)).toBe(
       'backend "origin-1" of service "shop": the service already has 1 distinct backends, the most one service may have (RTM_MAX_BACKENDS_PER_SERVICE); counted under the backend "__other__"',
     );
+  });
+
+  it('folds a new value of any service once the global bound is held, the per-service cap off, with the budget named', () => {
+    const cap = createKeyCap('domain', 0, { max: 3 });
+    expect([cap.admit('s', 'a'), cap.admit('t', 'b'), cap.admit('u', 'c'), cap.admit('s', 'a'), cap.foldReason('v', 'd'), cap.foldReason('s', 'e')]).toEqual([
+      true,
+      true,
+      true,
+      true,
+      heldBoundReason('domain', 'v', 'd', 3),
+      heldBoundReason('domain', 's', 'e', 3),
+    ]);
+    expect([cap.on, cap.size(), cap.maxHeld, cap.admit('s', '__other__')]).toEqual([true, 3, 3, true]);
+    expect(heldBoundReason('domain', 'v', 'd', 3)).toBe(
+      'domain "d" of service "v": the server already holds 3 distinct domains of all services, the most the catalog\'s share of the memory budget holds (RTM_MEMORY_BUDGET_BYTES, RTM_MAX_DOMAINS); counted under the domain "__other__"',
+    );
+  });
+
+  it('counts what the catalog holds when it holds more (a shared catalog: every node\'s domains), and values noted at start', () => {
+    let catalog = 1;
+    const cap = createKeyCap('domain', 10, { max: 3, heldElsewhere: () => catalog });
+    cap.note('s', 'a');
+    expect([cap.admit('s', 'b'), cap.admit('s', 'c'), cap.admit('s', 'd')]).toEqual([true, true, false]);
+    catalog = 5;
+    const fresh = createKeyCap('domain', 10, { max: 3, heldElsewhere: () => catalog });
+    expect([fresh.admit('t', 'x'), fresh.size()]).toEqual([false, 0]);
+    // The per-service cap's reason wins when both are past.
+    const both = createKeyCap('domain', 1, { max: 1 });
+    both.admit('s', 'a');
+    expect(both.foldReason('s', 'b')).toBe(keyCapReason('domain', 's', 'b', 1));
   });
 });

@@ -16,7 +16,7 @@ export function noteDeltaKeys(delta: Delta, caps: KeyCaps): void {
     for (const key of CAPPED_KEYS) {
       const at = columns.indexOf(key);
       const cap = caps[key];
-      if (at >= 0 && Number.isFinite(cap.maxPerService)) notePart(delta, delta[kind], columns.length, serviceAt, at, cap);
+      if (at >= 0 && cap.on) notePart(delta, delta[kind], columns.length, serviceAt, at, cap);
     }
   }
 }

@@ -62,6 +62,8 @@ export interface Catalog {
   rename(service: string, name: string): Promise<CatalogService | undefined>;
   /** Services plus domains held (in memory, for the memory budget's catalog share); absent when unknown. */
   size?(): number;
+  /** Domains held (in memory): the global domain bound counts them (key-cap.ts); absent when unknown. */
+  domainCount?(): number;
   /** Releases the connection; the database itself belongs to its opener. */
   close(): Promise<void>;
 }

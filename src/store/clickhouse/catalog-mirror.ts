@@ -34,6 +34,8 @@ export interface CatalogMirror {
   resolve(id: number): CatalogEntry | undefined;
   /** Services plus domains listed. */
   size(): number;
+  /** Domains listed (every listed service holds an id too). */
+  domainCount(): number;
 }
 
 const productKey = (service: string, domain: string): string => `${service}\u0000${domain}`;
@@ -139,5 +141,6 @@ export function createCatalogMirror(): CatalogMirror {
       return { kind: 'domain', service, domain: domainSnapshot(entry.service.service, entry.domain) };
     },
     size: () => byId.size,
+    domainCount: () => byId.size - byKey.size,
   };
 }

@@ -206,6 +206,8 @@ export async function createClickHouseCatalog(opts: ClickHouseCatalogOptions): P
       );
     },
     size: () => mirror.size(),
+    // The mirror holds every node's domains in this process: the global bound counts them all.
+    domainCount: () => mirror.domainCount(),
     waiting: () => waiting.size,
     refresh: () => tracked(() => readAndRetry(timeoutMs)),
     async close() {

@@ -179,6 +179,8 @@ export async function createDuckDbCatalog({ db, newId = randomCatalogId }: DuckD
       });
     },
     size: () => byId.size,
+    // Every service in byKey holds an id in byId; the rest of byId are domains.
+    domainCount: () => byId.size - byKey.size,
     async close() {
       await exclusive(async () => connection.closeSync());
     },
