@@ -90,7 +90,7 @@ describe('the per-service key caps (RTM_MAX_DOMAINS_PER_SERVICE, RTM_MAX_DATACEN
       });
       expect(res.statusCode, res.body).toBe(200);
       const answer = res.json() as { rows: { domain: string; requests: number }[]; warnings?: string[] };
-      expect(answer.warnings).toEqual(['domain "__other__" holds the traffic of the domains past RTM_MAX_DOMAINS_PER_SERVICE of their service']);
+      expect(answer.warnings).toEqual(['domain "__other__" holds the traffic of the domains past RTM_MAX_DOMAINS_PER_SERVICE of their service or past RTM_MAX_DOMAINS of all services']);
       const rows = answer.rows;
       expect(Object.fromEntries(rows.map((r) => [r.domain, r.requests]))).toEqual({ 'a.example': 2, 'b.example': 1, __other__: 1 });
       expect(second.services.keyCaps.domain.count('shop')).toBe(2);

@@ -14,7 +14,7 @@ describe('otherKeyWarnings', () => {
       { domain: '__other__', requests: 4 },
     ];
     expect(otherKeyWarnings(rows)).toEqual([
-      'domain "__other__" holds the traffic of the domains past RTM_MAX_DOMAINS_PER_SERVICE of their service',
+      'domain "__other__" holds the traffic of the domains past RTM_MAX_DOMAINS_PER_SERVICE of their service or past RTM_MAX_DOMAINS of all services',
       'datacenter "__other__" holds the traffic of the datacenters past RTM_MAX_DATACENTERS_PER_SERVICE of their service (services "t")',
       'backend "__other__" holds the traffic of the backends past RTM_MAX_BACKENDS_PER_SERVICE of their service (services "s", "t")',
     ]);
