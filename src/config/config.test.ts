@@ -1,5 +1,7 @@
+import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
+import { memoryBudget, parseWorkersWithin } from './memory-budget.ts';
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
@@ -71,5 +73,21 @@ describe('loadConfig', () => {
     expect([explicit.windowMaxBytes, explicit.duckdbMemoryBytes, explicit.memoryBudget.shares.window]).toEqual([1_000_000, GiB, 1_000_000]);
     expect(() => loadConfig({ RTM_MEMORY_BUDGET_BYTES: 'Infinity' })).toThrow(/RTM_MEMORY_BUDGET_BYTES must be a byte count of at least 128 MiB/);
     expect(() => loadConfig({ RTM_MEMORY_BUDGET_BYTES: '1000' })).toThrow(/RTM_MEMORY_BUDGET_BYTES/);
+  });
+});
+
+describe('RTM_INGEST_WORKERS default', () => {
+  const MiB = 1024 ** 2;
+  it('is what the runtime share has room for, at ~192 MiB a worker: none at 512 MiB, one at 1 GiB, more at 4 GiB', () => {
+    expect(parseWorkersWithin(memoryBudget(512 * MiB))).toBe(0);
+    expect(parseWorkersWithin(memoryBudget(1024 * MiB))).toBe(1);
+    expect(parseWorkersWithin(memoryBudget(4096 * MiB))).toBe(7);
+  });
+
+  it('is the smaller of that and cores - 1; an explicit value is taken as it is', () => {
+    const cores = Math.max(0, os.availableParallelism() - 1);
+    expect(loadConfig({ RTM_MEMORY_BUDGET_BYTES: String(512 * MiB) }).ingestWorkers).toBe(0);
+    expect(loadConfig({ RTM_MEMORY_BUDGET_BYTES: String(4096 * MiB) }).ingestWorkers).toBe(Math.min(7, cores));
+    expect(loadConfig({ RTM_MEMORY_BUDGET_BYTES: String(512 * MiB), RTM_INGEST_WORKERS: '2' }).ingestWorkers).toBe(2);
   });
 });

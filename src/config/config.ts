@@ -5,7 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Tier } from '../model/tier.ts';
-import { DEFAULT_MEMORY_BUDGET_BYTES, memoryBudget, type MemoryBudget } from './memory-budget.ts';
+import { DEFAULT_MEMORY_BUDGET_BYTES, memoryBudget, parseWorkersWithin, type MemoryBudget } from './memory-budget.ts';
 import { nodeIdFrom, storeConfigFrom, type StoreConfig } from './store-config.ts';
 
 export type { ClickHouseConfig, StoreConfig } from './store-config.ts';
@@ -190,7 +190,9 @@ export interface Config {
   distributions: boolean;
   /**
    * Worker threads that parse NDJSON ingest bodies (64 KiB and larger), so the main thread only
-   * aggregates and commits. Default: cores - 1 (0 on one core); 0 parses on the main thread.
+   * aggregates and commits. Default: cores - 1 (0 on one core), and no more than the memory
+   * budget's runtime share has room for (memory-budget.ts parseWorkersWithin: 0 below ~900 MiB,
+   * 1 at 1 GiB); 0 parses on the main thread.
    * `RTM_INGEST_WORKERS`.
    */
   ingestWorkers: number;
@@ -304,7 +306,7 @@ export function loadConfig(env: Env = process.env): Config {
     keepPathQuery: pathQueryFrom(env),
     topValues: onOffFrom(env, 'RTM_TOP_VALUES', true),
     distributions: onOffFrom(env, 'RTM_DISTRIBUTIONS', true),
-    ingestWorkers: Math.min(64, Math.floor(intFrom(env, 'RTM_INGEST_WORKERS', Math.max(0, os.availableParallelism() - 1)))),
+    ingestWorkers: Math.min(64, Math.floor(intFrom(env, 'RTM_INGEST_WORKERS', Math.min(parseWorkersWithin(budget), Math.max(0, os.availableParallelism() - 1))))),
     duckdbMemoryBytes: budget.shares.duckdb,
     streamHeartbeatSeconds: positiveFrom(env, 'RTM_STREAM_HEARTBEAT_SECONDS', 15),
     fastlyLongPollSeconds: intFrom(env, 'RTM_FASTLY_LONG_POLL_SECONDS', 30),

@@ -64,6 +64,21 @@ export const CATALOG_DOMAIN_BYTES = 2560;
 /** A datacenter or backend held by its cap (a Set entry and its interned name): the catalog share's use counts it at the former per-domain figure. */
 export const CAP_VALUE_BYTES = 256;
 
+/**
+ * What the runtime share pays for before any parse worker (the main thread's V8 heap, bodies being
+ * read, sockets: ~166 MiB measured in the 500,000-domain flood of test/memory-budget.test.ts) and
+ * what one parse worker adds under load (its isolate, module graph, young and old space, the
+ * bodies copied to it: that flood peaked 470-491 MiB parsed on the main thread, 658-766 MiB with
+ * one worker, whatever its old space was limited to).
+ */
+export const RUNTIME_MAIN_THREAD_BYTES = 128 * 1024 ** 2;
+export const PARSE_WORKER_BYTES = 192 * 1024 ** 2;
+
+/** The parse workers the runtime share has room for (RTM_INGEST_WORKERS' default is the smaller of this and cores - 1). */
+export function parseWorkersWithin(budget: MemoryBudget): number {
+  return Math.max(0, Math.floor((budget.shares.runtime - RUNTIME_MAIN_THREAD_BYTES) / PARSE_WORKER_BYTES));
+}
+
 /** Over the budget by more than this fraction of it, /readyz answers "over budget". */
 export const OVER_BUDGET_MARGIN = 0.1;
 
