@@ -22,6 +22,8 @@
  *
  * Run: node --import tsx bench/ingest-peers.ts [--events 5000000] [--connections 4,8] [--seed 1]
  *      [--body-bytes 1048576] [--workers N] [--naive] [--profile DIR] [--clients off|on|ab] [--top-values on|off] [--distributions on|off|ab]
+ * BENCH_NODE_ARGS (space-separated) replaces the server's node flags, e.g. "--log-deopt
+ * --log-function-events --logfile=/tmp/v8.log" for V8's deopt and compile log (one file per isolate).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -98,7 +100,7 @@ for (const connections of CONNECTIONS) {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtm-bench-peers-'));
     const env: Record<string, string> = { RTM_RATE_LIMIT_PER_SECOND: '100000', RTM_TOP_VALUES: args['top-values'], ...variant.env };
     if (args.workers !== undefined) env.RTM_INGEST_WORKERS = args.workers;
-    const server = await startChildServer({ dataDir, adminToken: TOKEN, env, nodeArgs: args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`],
+    const server = await startChildServer({ dataDir, adminToken: TOKEN, env, nodeArgs: process.env['BENCH_NODE_ARGS'] !== undefined ? process.env['BENCH_NODE_ARGS'].split(' ') : args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`],
       // The server's errors are the bench's to show (a 5xx in the read-back says nothing by itself).
       onLogLine: (line) => {
         if (/"level":(50|60)/.test(line)) console.error(`server: ${line.slice(0, 2000)}`);
